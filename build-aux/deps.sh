@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Debian packages scg needs that are missing. Nothing else is
+# downloaded.
+pkgs="make gcc pkg-config libcurl4-openssl-dev libjansson-dev libyaml-dev libxxhash-dev
+libmicrohttpd-dev libpcre2-dev bats jq parallel mandoc"
+missing=
+for p in $pkgs; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && { echo "deps: all present"; exit 0; }
+echo "deps: installing$missing"
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+$sudo apt-get update -qq || exit 1
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing

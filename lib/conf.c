@@ -1,0 +1,272 @@
+/* conf: YAML and JSON configuration files as jansson values. YAML goes
+ * through libyaml's document API and is converted node by node. */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+static json_t *scalar(yaml_node_t *n)
+{
+	const char *s = (const char *)n->data.scalar.value;
+	size_t len = n->data.scalar.length;
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return json_stringn(s, len);
+	if (len == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
+		return json_null();
+	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
+		return json_true();
+	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+		return json_false();
+	char *end;
+	errno = 0;
+	long long i = strtoll(s, &end, 10);
+	if (end != s && *end == 0 && !errno && (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+'))
+		return json_integer(i);
+	double d = strtod(s, &end);
+	if (end != s && *end == 0 && !errno && isfinite(d) &&
+	    (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.'))
+		return json_real(d);
+	return json_stringn(s, len);
+}
+
+static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth, const char *name, struct buf *err)
+{
+	if (!n)
+		return json_null();
+	if (depth > 64) {
+		buf_addf(err, "%s:%lu: nested too deeply", name, (unsigned long)n->start_mark.line + 1);
+		return NULL;
+	}
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return scalar(n);
+	case YAML_SEQUENCE_NODE: {
+		json_t *a = json_array();
+		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+			json_t *v = convert(doc, yaml_document_get_node(doc, *it), depth + 1, name, err);
+			if (!v) {
+				json_decref(a);
+				return NULL;
+			}
+			json_array_append_new(a, v);
+		}
+		return a;
+	}
+	case YAML_MAPPING_NODE: {
+		json_t *o = json_object();
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = yaml_document_get_node(doc, p->key);
+			if (!k || k->type != YAML_SCALAR_NODE) {
+				buf_addf(err, "%s:%lu: a mapping key must be a plain value",
+					 name, k ? (unsigned long)k->start_mark.line + 1 : 0UL);
+				json_decref(o);
+				return NULL;
+			}
+			json_t *v = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, name, err);
+			if (!v) {
+				json_decref(o);
+				return NULL;
+			}
+			json_object_setn_new(o, (const char *)k->data.scalar.value, k->data.scalar.length, v);
+		}
+		return o;
+	}
+	default:
+		return json_null();
+	}
+}
+
+static json_t *parse_yaml(const char *name, const char *text, size_t len, struct buf *err)
+{
+	yaml_parser_t p;
+	yaml_document_t doc;
+	if (!yaml_parser_initialize(&p))
+		die("out of memory");
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&p, &doc)) {
+		buf_addf(err, "%s:%lu: %s", name,
+			 (unsigned long)(p.problem_mark.line + 1),
+			 p.problem ? p.problem : "not valid YAML");
+		if (p.context)
+			buf_addf(err, " (%s)", p.context);
+		yaml_parser_delete(&p);
+		return NULL;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	json_t *v = root ? convert(&doc, root, 0, name, err) : json_null();
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&p);
+	return v;
+}
+
+json_t *conf_parse(const char *name, const char *text, size_t len, struct buf *err)
+{
+	buf_reset(err);
+	size_t bad;
+	if (memchr(text, 0, len)) {
+		buf_addf(err, "%s: contains a NUL byte; not a text file", name);
+		return NULL;
+	}
+	if (!utf8_valid(text, len, &bad)) {
+		long line = 1;
+		for (size_t i = 0; i < bad; i++)
+			line += text[i] == '\n';
+		buf_addf(err, "%s:%ld: invalid UTF-8", name, line);
+		return NULL;
+	}
+	size_t i = 0;
+	while (i < len && isspace((unsigned char)text[i]))
+		i++;
+	if (i < len && (text[i] == '{' || text[i] == '[')) {
+		json_error_t je;
+		json_t *v = json_loadb(text, len, 0, &je);
+		if (!v)
+			buf_addf(err, "%s:%d: %s", name, je.line, je.text);
+		return v;
+	}
+	return parse_yaml(name, text, len, err);
+}
+
+json_t *conf_load(const char *path, struct buf *err)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text) {
+		buf_reset(err);
+		buf_addf(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	json_t *v = conf_parse(path, text, len, err);
+	free(text);
+	return v;
+}
+
+json_t *conf_load_or_die(const char *path)
+{
+	struct buf err = {0};
+	json_t *v = conf_load(path, &err);
+	if (!v)
+		die("%s", err.p);
+	return v;
+}
+
+json_t *conf_load_records(const char *path, struct buf *err)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text) {
+		buf_reset(err);
+		buf_addf(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	json_t *out = NULL;
+	size_t i = 0;
+	while (i < len && isspace((unsigned char)text[i]))
+		i++;
+	if (i < len && text[i] == '{') {
+		/* JSONL, or one JSON object over several lines */
+		json_error_t je;
+		json_t *one = json_loadb(text, len, 0, &je);
+		if (one) {
+			out = json_array();
+			json_array_append_new(out, one);
+			goto done;
+		}
+		out = json_array();
+		char *line = text;
+		long lineno = 0;
+		while (line < text + len) {
+			char *nl = memchr(line, '\n', (size_t)(text + len - line));
+			size_t n = nl ? (size_t)(nl - line) : (size_t)(text + len - line);
+			lineno++;
+			if (strspn(line, " \t\r") < n) {
+				json_t *r = json_loadb(line, n, 0, &je);
+				if (!json_is_object(r)) {
+					buf_reset(err);
+					buf_addf(err, "%s:%ld: %s", path, lineno,
+						 r ? "not a JSON object" : je.text);
+					json_decref(r);
+					json_decref(out);
+					out = NULL;
+					goto done;
+				}
+				json_array_append_new(out, r);
+			}
+			line += n + 1;
+		}
+		goto done;
+	}
+	json_t *v = conf_parse(path, text, len, err);
+	if (v && !json_is_array(v)) {
+		out = json_array();
+		json_array_append_new(out, v);
+	} else {
+		out = v;
+	}
+done:
+	free(text);
+	return out;
+}
+
+static int expand_str(const char *s, struct buf *o, const char *name, struct buf *err)
+{
+	while (*s) {
+		const char *d = strstr(s, "${");
+		if (!d) {
+			buf_adds(o, s);
+			break;
+		}
+		buf_add(o, s, (size_t)(d - s));
+		const char *close = strchr(d + 2, '}');
+		if (!close) {
+			buf_adds(o, d);
+			break;
+		}
+		char *var = xstrndup(d + 2, (size_t)(close - d - 2));
+		const char *val = getenv(var);
+		if (!val) {
+			buf_reset(err);
+			buf_addf(err, "%s: environment variable %s is not set", name, var);
+			free(var);
+			return -1;
+		}
+		free(var);
+		buf_adds(o, val);
+		s = close + 1;
+	}
+	return 0;
+}
+
+int conf_expand_env(json_t *v, const char *name, struct buf *err)
+{
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		if (!strstr(s, "${"))
+			return 0;
+		struct buf o = {0};
+		int rc = expand_str(s, &o, name, err);
+		if (!rc)
+			json_string_set(v, o.p ? o.p : "");
+		buf_free(&o);
+		return rc;
+	}
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e)
+			if (conf_expand_env(e, name, err))
+				return -1;
+	}
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *e;
+		json_object_foreach(v, k, e)
+			if (conf_expand_env(e, name, err))
+				return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,289 @@
+/* record: JSONL in and out. Input is read in large blocks and split on
+ * newlines, so lines of any length work and memory is the longest line. */
+#include "record.h"
+#include "opt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+long records_rejected;
+
+struct input *input_new(int nfiles, char **files)
+{
+	struct input *in = xcalloc(1, sizeof *in);
+	in->files = files;
+	in->nfiles = nfiles;
+	in->fd = -1;
+	in->name = "stdin";
+	return in;
+}
+
+void input_set_nonblock(struct input *in)
+{
+	in->nonblock = 1;
+}
+
+static int open_next(struct input *in)
+{
+	if (in->nfiles == 0 && in->idx == 0) {
+		in->idx = 1;
+		in->fd = 0;
+		in->name = "stdin";
+	} else if (in->idx < in->nfiles) {
+		const char *f = in->files[in->idx++];
+		if (!strcmp(f, "-")) {
+			in->fd = 0;
+			in->name = "stdin";
+		} else {
+			in->fd = open(f, O_RDONLY | O_CLOEXEC);
+			if (in->fd < 0)
+				die_status(2, "%s: %s", f, strerror(errno));
+			in->name = f;
+		}
+	} else {
+		in->done = 1;
+		return 0;
+	}
+	in->lineno = 0;
+	if (in->nonblock && in->fd == 0) {
+		int fl = fcntl(0, F_GETFL);
+		if (fl >= 0)
+			fcntl(0, F_SETFL, fl | O_NONBLOCK);
+	}
+	return 1;
+}
+
+int input_fd(const struct input *in)
+{
+	return in->fd;
+}
+
+static void close_cur(struct input *in)
+{
+	if (in->fd > 0)
+		close(in->fd);
+	in->fd = -1;
+}
+
+int input_line(struct input *in, char **line, size_t *len)
+{
+	for (;;) {
+		if (in->done)
+			return 0;
+		if (in->fd < 0 && !open_next(in))
+			return 0;
+		char *base = in->buf.p + in->start;
+		size_t avail = in->buf.len - in->start;
+		char *nl = avail ? memchr(base, '\n', avail) : NULL;
+		if (nl) {
+			*nl = 0;
+			in->start += (size_t)(nl - base) + 1;
+			in->lineno++;
+			size_t n = (size_t)(nl - base);
+			if (n && base[n - 1] == '\r')
+				base[--n] = 0;
+			if (strspn(base, " \t") == n)
+				continue;  /* blank line */
+			*line = base;
+			*len = n;
+			return 1;
+		}
+		/* compact, then read more */
+		if (in->start) {
+			memmove(in->buf.p, in->buf.p + in->start, avail);
+			in->buf.len = avail;
+			in->start = 0;
+		}
+		buf_grow(&in->buf, 1 << 16);
+		ssize_t r = read(in->fd, in->buf.p + in->buf.len, in->buf.cap - in->buf.len - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return -1;
+			die_status(2, "%s: %s", in->name, strerror(errno));
+		}
+		if (r == 0) {
+			if (in->buf.len > in->start) {
+				/* last line without a newline */
+				buf_addc(&in->buf, '\n');
+				continue;
+			}
+			close_cur(in);
+			buf_reset(&in->buf);
+			in->start = 0;
+			continue;
+		}
+		in->buf.len += (size_t)r;
+		in->buf.p[in->buf.len] = 0;
+	}
+}
+
+void input_free(struct input *in)
+{
+	if (!in)
+		return;
+	close_cur(in);
+	buf_free(&in->buf);
+	free(in);
+}
+
+json_t *record_parse(const char *line, size_t len, struct buf *err)
+{
+	size_t bad;
+	buf_reset(err);
+	if (!utf8_valid(line, len, &bad)) {
+		buf_addf(err, "invalid UTF-8 at byte %zu", bad + 1);
+		return NULL;
+	}
+	json_error_t je;
+	json_t *v = json_loadb(line, len, JSON_ALLOW_NUL, &je);
+	if (!v) {
+		buf_addf(err, "not JSON: %s (column %d)", je.text, je.column);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		buf_adds(err, "not a JSON object");
+		return NULL;
+	}
+	return v;
+}
+
+static void reject_write(json_t *line)
+{
+	char *s = json_compact(line);
+	fprintf(opts.rejects ? opts.rejects : stderr, "%s\n", s);
+	fflush(opts.rejects ? opts.rejects : stderr);
+	free(s);
+}
+
+int record_bad(const struct input *in, const char *line, size_t len, const char *reason)
+{
+	warnx_("%s:%ld: %s", in->name, in->lineno, reason);
+	records_rejected++;
+	if (!opts.on_error_skip)
+		return 1;
+	json_t *r = json_object();
+	json_t *e = json_pack("{s:s, s:s, s:I, s:s}", "program", prog_name,
+			      "input", in->name, "line", (json_int_t)in->lineno,
+			      "reason", reason);
+	json_object_set_new(r, "error", e);
+	if (utf8_valid(line, len, NULL))
+		json_object_set_new(r, "text", json_stringn(line, len));
+	reject_write(r);
+	json_decref(r);
+	return 0;
+}
+
+void record_reject(json_t *rec, const char *reason)
+{
+	const char *id = json_str(rec, "id");
+	warnx_("record %s: %s", id ? id : "(no id)", reason);
+	records_rejected++;
+	json_t *r = json_deep_copy(rec);
+	json_object_set_new(r, "error", json_pack("{s:s, s:s}", "program", prog_name,
+						  "reason", reason));
+	reject_write(r);
+	json_decref(r);
+}
+
+/* Output: our own buffer over write(2) so a closed pipe is seen at once. */
+static struct buf out;
+
+void out_flush(void)
+{
+	size_t off = 0;
+	while (off < out.len) {
+		ssize_t w = write(1, out.p + off, out.len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE)
+				exit(0);
+			if (errno == EAGAIN) {
+				/* stdout is non-blocking (shared with stdin's file) */
+				usleep(1000);
+				continue;
+			}
+			die_status(2, "stdout: %s", strerror(errno));
+		}
+		off += (size_t)w;
+	}
+	buf_reset(&out);
+}
+
+static void out_init(void)
+{
+	static int done;
+	if (!done) {
+		signal(SIGPIPE, SIG_IGN);
+		atexit(out_flush);
+		done = 1;
+	}
+}
+
+void out_line(const char *s, size_t n)
+{
+	out_init();
+	buf_add(&out, s, n);
+	buf_addc(&out, '\n');
+	if (out.len >= 1 << 16)
+		out_flush();
+}
+
+void out_record(json_t *rec)
+{
+	char *s = json_compact(rec);
+	out_line(s, strlen(s));
+	free(s);
+}
+
+char *json_compact(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!s)
+		die("out of memory");
+	return s;
+}
+
+json_t *json_path(json_t *v, const char *path)
+{
+	const char *p = path;
+	while (v && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		char key[256];
+		if (n >= sizeof key)
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = 0;
+		if (json_is_object(v)) {
+			v = json_object_get(v, key);
+		} else if (json_is_array(v)) {
+			char *end;
+			long i = strtol(key, &end, 10);
+			if (end == key || *end)
+				return NULL;
+			if (i < 0)
+				i += (long)json_array_size(v);
+			v = i < 0 ? NULL : json_array_get(v, (size_t)i);
+		} else {
+			return NULL;
+		}
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return v;
+}
+
+const char *json_str(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}

@@ -1,0 +1,19 @@
+/* rng: reproducible randomness. Every stream is keyed by the run's --seed,
+ * the record id, the program and a purpose, never by time or input order,
+ * so a rerun or a sharded run draws the same values. */
+#ifndef SCG_RNG_H
+#define SCG_RNG_H
+
+#include <stdint.h>
+
+struct rng {
+	uint64_t s[4];
+};
+
+void rng_init(struct rng *r, uint64_t seed, const char *id, const char *prog, const char *purpose);
+uint64_t rng_next(struct rng *r);
+double rng_double(struct rng *r);              /* [0, 1) */
+uint64_t rng_below(struct rng *r, uint64_t n); /* [0, n), n > 0 */
+double rng_range(struct rng *r, double lo, double hi);
+
+#endif

@@ -1,0 +1,55 @@
+/* util: diagnostics prefixed with the program name, allocation that ends the
+ * program on failure, a growing byte buffer, and small helpers every module
+ * needs (clock, hashing of strings). */
+#ifndef SCG_UTIL_H
+#define SCG_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+extern const char *prog_name;   /* set by opt_parse() or by main */
+
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void die_status(int status, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define warn_ warnx_
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growing byte buffer, always NUL-terminated. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+void buf_grow(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *data, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+char *buf_steal(struct buf *b); /* returns the string, leaves b empty */
+
+double now_mono(void);  /* seconds, monotonic clock */
+double now_real(void);  /* seconds since the epoch */
+
+/* 64-bit hash of bytes (xxh3) */
+uint64_t hash64(const void *p, size_t n, uint64_t seed);
+
+/* Valid UTF-8 (no overlongs, no surrogates)? On failure *bad is the offset. */
+int utf8_valid(const char *s, size_t n, size_t *bad);
+
+/* Read a whole file; NULL and errno set on failure. */
+char *read_file(const char *path, size_t *len);
+
+/* Parse "LO..HI" or a single number; returns 0 on success. */
+int parse_range(const char *s, double *lo, double *hi);
+
+#endif

@@ -1,0 +1,47 @@
+# Shared set-up for the bats tests: the programs under test come first in
+# PATH, and scg-mock runs on a free loopback port for the test that asks.
+
+SCG_BIN=${SCG_BIN:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)/build/bin}
+PATH=$SCG_BIN:$(cd "$BATS_TEST_DIRNAME/.." && pwd)/pipelines:$PATH
+FIXTURES=$BATS_TEST_DIRNAME/fixtures
+export SCG_CACHE=$BATS_TEST_TMPDIR/cache
+export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/xdg
+unset SCG_PROVIDER SCG_MODEL SCG_BASE_URL SCG_API_KEY OPENAI_API_KEY ANTHROPIC_API_KEY
+
+# mock_start [scg-mock options]: starts scg-mock on port 0 and sets
+# MOCK_PORT, MOCK_URL (http://127.0.0.1:PORT), MOCK_LOG (its request log)
+# and, for the openai provider, SCG_BASE_URL and SCG_MODEL.
+mock_start() {
+	MOCK_OUT=$BATS_TEST_TMPDIR/mock.out
+	MOCK_LOG=$BATS_TEST_TMPDIR/mock.log
+	: >"$MOCK_OUT"
+	scg-mock --port 0 --log "$MOCK_LOG" "$@" >"$MOCK_OUT" 2>"$BATS_TEST_TMPDIR/mock.err" 3>&- &
+	MOCK_PID=$!
+	local i
+	for i in $(seq 1 200); do
+		[ -s "$MOCK_OUT" ] && break
+		kill -0 "$MOCK_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	MOCK_PORT=$(head -n 1 "$MOCK_OUT")
+	[ -n "$MOCK_PORT" ] || { cat "$BATS_TEST_TMPDIR/mock.err" >&2; return 1; }
+	MOCK_URL=http://127.0.0.1:$MOCK_PORT
+	export SCG_BASE_URL=$MOCK_URL/v1 SCG_MODEL=mock-1 SCG_PROVIDER=openai
+}
+
+mock_stop() {
+	if [ -n "${MOCK_PID:-}" ]; then
+		kill "$MOCK_PID" 2>/dev/null || true
+		wait "$MOCK_PID" 2>/dev/null || true
+		MOCK_PID=
+	fi
+}
+
+# mock_requests: how many requests the mock has logged.
+mock_requests() {
+	if [ -f "$MOCK_LOG" ]; then wc -l <"$MOCK_LOG" | tr -d ' '; else echo 0; fi
+}
+
+teardown() {
+	mock_stop
+}
