@@ -1,0 +1,292 @@
+/* scg-turn: appends the next message to every conversation that is not
+ * done: the synthetic user's (a model playing the persona), or the
+ * assistant's (an HTTP endpoint, a command, or a model). */
+#include "endpoint.h"
+#include "exec.h"
+#include "opt.h"
+#include "prompt.h"
+#include "rng.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+enum side { SIDE_AUTO, SIDE_USER, SIDE_ASSISTANT };
+
+static enum side side = SIDE_AUTO;
+static const char *endpoint_path, *endpoint_cmd;
+static struct endpoint ep;
+static struct model model;
+
+static const struct option longopts[] = {
+	{"side", required_argument, 0, 's'},
+	{"endpoint", required_argument, 0, 'e'},
+	{"endpoint-cmd", required_argument, 0, 'c'},
+	{0, 0, 0, 0},
+};
+
+static int handle(int c, const char *arg)
+{
+	switch (c) {
+	case 's':
+		if (!strcmp(arg, "user"))
+			side = SIDE_USER;
+		else if (!strcmp(arg, "assistant"))
+			side = SIDE_ASSISTANT;
+		else if (!strcmp(arg, "auto"))
+			side = SIDE_AUTO;
+		else
+			usage_error("--side: expected user, assistant or auto, got '%s'", arg);
+		return 0;
+	case 'e': endpoint_path = arg; return 0;
+	case 'c': endpoint_cmd = arg; return 0;
+	}
+	return 1;
+}
+
+/* The role of the last message that is not a system message, or NULL. */
+static const char *last_role(json_t *msgs)
+{
+	for (size_t i = json_array_size(msgs); i > 0; i--) {
+		const char *r = json_str(json_array_get(msgs, i - 1), "role");
+		if (r && strcmp(r, "system"))
+			return r;
+	}
+	return NULL;
+}
+
+/* The model's parameters for this record, drawn from the ranges. */
+static void sample_params(struct job *j, struct llm_req *r)
+{
+	struct rng g;
+	rng_init(&g, opts.seed, j->id, prog_name, "params");
+	r->temperature = opts.temp_lo < 0 ? -1 : rng_range(&g, opts.temp_lo, opts.temp_hi);
+	r->top_p = opts.top_p_lo < 0 ? -1 : rng_range(&g, opts.top_p_lo, opts.top_p_hi);
+	r->top_k = opts.top_k;
+	r->max_tokens = opts.max_tokens;
+}
+
+static void append(json_t *msgs, const char *role, const char *content)
+{
+	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", role, "content", content));
+}
+
+/* The user model must not speak for the assistant, and must say something. */
+static int check_user(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx)
+{
+	(void)answer;
+	(void)ctx;
+	const char *p = text;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!*p) {
+		buf_adds(why, "the message was empty; write the user's next message");
+		return -1;
+	}
+	const char *name = json_str(json_object_get(j->rec, "assistant"), "name");
+	size_t n = name ? strlen(name) : 0;
+	if (!strncasecmp(p, "assistant:", 10) || !strncasecmp(p, "ai:", 3) ||
+	    (n && !strncasecmp(p, name, n) && p[n] == ':')) {
+		buf_adds(why, "you wrote the assistant's part; write only the user's next message");
+		return -1;
+	}
+	return 0;
+}
+
+/* Drops a speaker label ("User:", the persona's name) and wrapping quotes. */
+static char *clean_user_text(struct job *j, const char *text)
+{
+	const char *p = text;
+	while (isspace((unsigned char)*p))
+		p++;
+	const char *pname = json_str(json_object_get(j->rec, "persona"), "name");
+	size_t n = pname ? strlen(pname) : 0;
+	if (!strncasecmp(p, "user:", 5))
+		p += 5;
+	else if (n && !strncasecmp(p, pname, n) && p[n] == ':')
+		p += n + 1;
+	while (isspace((unsigned char)*p))
+		p++;
+	size_t len = strlen(p);
+	while (len && isspace((unsigned char)p[len - 1]))
+		len--;
+	if (len >= 2 && p[0] == '"' && p[len - 1] == '"' && !memchr(p + 1, '"', len - 2)) {
+		p++;
+		len -= 2;
+	}
+	return xstrndup(p, len);
+}
+
+static void start_user(struct job *j, json_t *msgs)
+{
+	json_t *req = json_array();
+	struct buf err = {0}, sys = {0};
+	if (prompt_render_system("turn-user", j->rec, &sys, &err)) {
+		job_reject(j, "%s", err.p);
+		job_end(j);
+		goto out;
+	}
+	append(req, "system", sys.p);
+	/* the model plays the user: every message is kept, roles flipped */
+	size_t i;
+	json_t *m;
+	json_array_foreach(msgs, i, m) {
+		const char *role = json_str(m, "role"), *c = json_str(m, "content");
+		if (!role || !c || !strcmp(role, "system"))
+			continue;
+		append(req, !strcmp(role, "user") ? "assistant" : "user", c);
+	}
+	if (!last_role(msgs))
+		append(req, "user", prompt_get("turn-user-first"));
+	struct llm_req r = {.model = &model, .messages = req};
+	sample_params(j, &r);
+	job_llm(j, &r, check_user, NULL, SIDE_USER, NULL);
+out:
+	json_decref(req);
+	buf_free(&err);
+	buf_free(&sys);
+}
+
+static void start_assistant(struct job *j, json_t *msgs)
+{
+	if (endpoint_path) {
+		char *body = endpoint_body(&ep, msgs);
+		job_http(j, ep.url, endpoint_headers(&ep), body, ep.timeout, ep.retries, SIDE_ASSISTANT, NULL);
+		free(body);
+		return;
+	}
+	if (endpoint_cmd) {
+		char *in = json_compact(j->rec);
+		job_cmd(j, endpoint_cmd, in, SIDE_ASSISTANT, NULL);
+		free(in);
+		return;
+	}
+	json_t *req = json_array();
+	struct buf err = {0}, sys = {0};
+	if (prompt_render_system("turn-assistant", j->rec, &sys, &err)) {
+		job_reject(j, "%s", err.p);
+		job_end(j);
+	} else {
+		append(req, "system", sys.p);
+		size_t i;
+		json_t *m;
+		json_array_foreach(msgs, i, m) {
+			const char *role = json_str(m, "role"), *c = json_str(m, "content");
+			if (role && c && strcmp(role, "system"))
+				append(req, role, c);
+		}
+		struct llm_req r = {.model = &model, .messages = req};
+		sample_params(j, &r);
+		job_llm(j, &r, NULL, NULL, SIDE_ASSISTANT, NULL);
+	}
+	json_decref(req);
+	buf_free(&err);
+	buf_free(&sys);
+}
+
+static void start(struct job *j)
+{
+	if (json_is_true(json_object_get(j->rec, "done"))) {
+		job_emit(j, json_incref(j->rec));
+		job_end(j);
+		return;
+	}
+	json_t *msgs = json_object_get(j->rec, "messages");
+	if (msgs && !json_is_array(msgs)) {
+		job_reject(j, "messages is not a list");
+		job_end(j);
+		return;
+	}
+	if (!msgs) {
+		msgs = json_array();
+		json_object_set_new(j->rec, "messages", msgs);
+	}
+	const char *last = last_role(msgs);
+	enum side s = side;
+	if (s == SIDE_AUTO)
+		s = last && !strcmp(last, "user") ? SIDE_ASSISTANT : SIDE_USER;
+	if (s == SIDE_ASSISTANT && !last) {
+		job_reject(j, "no user message for the assistant to answer");
+		job_end(j);
+		return;
+	}
+	if (s == SIDE_USER)
+		start_user(j, msgs);
+	else
+		start_assistant(j, msgs);
+}
+
+static void done(struct job *j, struct call *c)
+{
+	if (!c->ok) {
+		job_reject(j, "%s", c->error);
+		job_end(j);
+		return;
+	}
+	char *text = NULL;
+	if (c->tag == SIDE_USER) {
+		text = clean_user_text(j, c->text);
+	} else if (endpoint_path) {
+		struct buf err = {0};
+		text = endpoint_reply(&ep, c->body, c->body_len, &err);
+		if (!text) {
+			job_reject(j, "%s: %s", ep.path, err.p);
+			buf_free(&err);
+			job_end(j);
+			return;
+		}
+		buf_free(&err);
+	} else {
+		/* a command's stdout, or the model's answer, trimmed */
+		const char *p = c->text;
+		while (isspace((unsigned char)*p))
+			p++;
+		size_t n = strlen(p);
+		while (n && isspace((unsigned char)p[n - 1]))
+			n--;
+		text = xstrndup(p, n);
+	}
+	if (!*text) {
+		job_reject(j, "the %s's message was empty", c->tag == SIDE_USER ? "user" : "assistant");
+		free(text);
+		job_end(j);
+		return;
+	}
+	json_t *rec = json_incref(j->rec);
+	append(json_object_get(rec, "messages"), c->tag == SIDE_USER ? "user" : "assistant", text);
+	free(text);
+	job_emit(j, rec);
+	job_end(j);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct opt_prog prog = {
+		.name = "scg-turn",
+		.synopsis = "[--side user|assistant|auto] [-e endpoint.yaml | --endpoint-cmd CMD] [options] [file ...]",
+		.summary = "Append the next message to every conversation that is not done.",
+		.help =
+			"      --side SIDE        user, assistant or auto (default: whoever speaks next)\n"
+			"  -e, --endpoint FILE    the assistant under test: an endpoint file (YAML or JSON)\n"
+			"      --endpoint-cmd CMD the assistant under test: a command that reads the record\n"
+			"                         on stdin and writes the reply on stdout\n",
+		.common = OPT_BASIC | OPT_MODEL,
+		.longopts = longopts,
+		.shortopts = "e:",
+		.handle = handle,
+	};
+	int i = opt_parse(&prog, argc, argv);
+	if (endpoint_path && endpoint_cmd)
+		usage_error("--endpoint and --endpoint-cmd exclude each other");
+	if (side == SIDE_USER && (endpoint_path || endpoint_cmd))
+		usage_error("--endpoint plays the assistant; it does not go with --side user");
+	prompt_init();
+	if (endpoint_path)
+		endpoint_load(&ep, endpoint_path);
+	if (!(side == SIDE_ASSISTANT && (endpoint_path || endpoint_cmd)))
+		model_init(&model, NULL, NULL, NULL);
+	exec_reasks = 1;   /* an empty or garbled message is asked for once more */
+	struct input *in = input_new(argc - i, argv + i);
+	static const struct exec_ops ops = {start, done};
+	return exec_run(in, &ops);
+}

@@ -1,0 +1,19 @@
+/* cache: answers stored on disk under a hash of the whole request, so a
+ * rerun after a crash, ^C or a changed option pays only for the requests
+ * that never finished or changed. Files are written under a temporary name
+ * and renamed: several processes can share one cache. */
+#ifndef SCG_CACHE_H
+#define SCG_CACHE_H
+
+#include <jansson.h>
+
+/* Opens $SCG_CACHE, else $XDG_CACHE_HOME/scg, else ~/.cache/scg. Off with
+ * --no-cache. */
+void cache_init(void);
+/* The stored answer (caller decrefs) or NULL. A damaged file is a miss,
+ * reported once. */
+json_t *cache_get(const char *key_text);
+/* Stores an answer; failures are reported once and otherwise ignored. */
+void cache_put(const char *key_text, json_t *answer);
+
+#endif

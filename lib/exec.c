@@ -1,0 +1,1169 @@
+/* exec: one thread, one epoll set: stdin, libcurl's sockets (through
+ * curl_multi_socket_action) and the pipes of endpoint commands. */
+#include "exec.h"
+#include "cache.h"
+#include "cost.h"
+#include "opt.h"
+#include "rng.h"
+#include "schema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int exec_reasks = 2;
+
+enum { K_LLM, K_HTTP, K_CMD };
+enum { EV_STDIN = 1, EV_SOCK, EV_CMD_IN, EV_CMD_OUT };
+
+struct ev {
+	int type, fd;
+	struct req *req;
+};
+
+/* A window and rate buckets per upstream (a base URL or an endpoint). */
+struct limiter {
+	char *key;
+	double window, last_cut, pause_until;
+	int inflight;
+	double rpm_tokens, tpm_tokens, refilled;
+	struct limiter *next;
+};
+
+struct req {
+	int kind;
+	struct job *job;
+	struct call call;
+	struct limiter *lim;
+	struct model_stats *stats;
+	/* model calls */
+	struct llm_req lr;
+	json_t *messages;
+	answer_check check;
+	void *check_ctx;
+	int reasks;
+	double est_prompt, est_completion, reserved;
+	int cache_checked;
+	/* the request on the wire */
+	struct http_req h;
+	double timeout;
+	int max_retries, attempt;
+	double not_before;
+	CURL *easy;
+	struct buf resp;
+	long status;
+	double retry_after;     /* seconds, < 0 when absent */
+	int should_retry;       /* -1 absent, 0, 1 */
+	char *answer_text;
+	json_t *answer_json;
+	char *error;
+	/* commands */
+	char *cmd, *input;
+	size_t input_off;
+	pid_t pid;
+	struct ev in_ev, out_ev;
+	double deadline;
+	struct req *next;
+};
+
+static const struct exec_ops *ops;
+static CURLM *multi;
+static int epfd;
+static double curl_deadline = -1;
+static struct req *queue;             /* waiting to be sent */
+static struct req *done_q;            /* finished, done() not yet called */
+static struct limiter *limiters;
+static int inflight;
+static struct job *jobs_head, *jobs_tail;
+static long njobs, seq_next, records_in, records_out;
+static struct rng jitter;
+static double avg_completion = 150, completions;
+static double t_start, last_progress;
+static int progress_on, progress_drawn;
+static struct req *cmds;              /* running commands */
+
+/* ---- jobs and output ------------------------------------------------ */
+
+static void write_job(struct job *j)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(j->out, i, r) {
+		out_record(r);
+		records_out++;
+	}
+}
+
+static void free_job(struct job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		jobs_head = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	else
+		jobs_tail = j->prev;
+	json_decref(j->rec);
+	json_decref(j->out);
+	json_decref(j->usage);
+	free(j);
+	njobs--;
+}
+
+static void flush_jobs(void)
+{
+	if (opts.unordered) {
+		for (struct job *j = jobs_head, *n; j; j = n) {
+			n = j->next;
+			if (j->ended && !j->pending) {
+				write_job(j);
+				free_job(j);
+			}
+		}
+	} else {
+		while (jobs_head && jobs_head->ended && !jobs_head->pending) {
+			write_job(jobs_head);
+			free_job(jobs_head);
+		}
+	}
+}
+
+static void add_usage(json_t *usage, json_t *add)
+{
+	const char *model;
+	json_t *u;
+	json_object_foreach(add, model, u) {
+		json_t *have = json_object_get(usage, model);
+		if (!have) {
+			json_object_set_new(usage, model, json_deep_copy(u));
+			continue;
+		}
+		const char *k;
+		json_t *v;
+		json_object_foreach(u, k, v) {
+			json_t *h = json_object_get(have, k);
+			json_object_set_new(have, k, json_integer(json_integer_value(h) + json_integer_value(v)));
+		}
+	}
+}
+
+void job_emit(struct job *j, json_t *rec)
+{
+	if (!j->emitted && j->usage && json_object_size(j->usage)) {
+		json_t *meta = json_object_get(rec, "meta");
+		if (!json_is_object(meta)) {
+			meta = json_object();
+			json_object_set_new(rec, "meta", meta);
+		}
+		json_t *usage = json_object_get(meta, "usage");
+		if (!json_is_object(usage)) {
+			usage = json_object();
+			json_object_set_new(meta, "usage", usage);
+		}
+		add_usage(usage, j->usage);
+	}
+	j->emitted++;
+	json_array_append_new(j->out, rec);
+}
+
+void job_reject(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *why;
+	if (vasprintf(&why, fmt, ap) < 0)
+		die("out of memory");
+	va_end(ap);
+	record_reject(j->rec, why);
+	free(why);
+	j->rejected = 1;
+	json_array_clear(j->out);
+}
+
+void job_end(struct job *j)
+{
+	j->ended = 1;
+}
+
+/* ---- limits ---------------------------------------------------------- */
+
+static struct limiter *limiter_for(const char *key)
+{
+	struct limiter **p = &limiters;
+	for (; *p; p = &(*p)->next)
+		if (!strcmp((*p)->key, key))
+			return *p;
+	*p = xcalloc(1, sizeof **p);
+	(*p)->key = xstrdup(key);
+	(*p)->window = opts.jobs;
+	(*p)->rpm_tokens = opts.rpm > 0 ? fmax(1, opts.rpm / 60) : 0;
+	(*p)->tpm_tokens = opts.tpm > 0 ? opts.tpm / 60 : 0;
+	(*p)->refilled = now_mono();
+	return *p;
+}
+
+static void refill(struct limiter *l, double now)
+{
+	double dt = now - l->refilled;
+	l->refilled = now;
+	if (opts.rpm > 0)
+		l->rpm_tokens = fmin(fmax(1, opts.rpm / 60), l->rpm_tokens + dt * opts.rpm / 60);
+	if (opts.tpm > 0)
+		l->tpm_tokens = fmin(opts.tpm / 60, l->tpm_tokens + dt * opts.tpm / 60);
+}
+
+/* 0 when r may start now; else the seconds to wait (or a large number). */
+static double limiter_wait(struct limiter *l, struct req *r, double now)
+{
+	if (l->pause_until > now)
+		return l->pause_until - now;
+	if (l->inflight >= (int)l->window)
+		return 1e9;  /* woken by a completion */
+	refill(l, now);
+	if (opts.rpm > 0 && l->rpm_tokens < 1)
+		return (1 - l->rpm_tokens) * 60 / opts.rpm;
+	double need = r->est_prompt + r->est_completion;
+	double cap = opts.tpm / 60;
+	if (need > cap)
+		need = cap;   /* a request larger than the bucket waits for a full one */
+	if (opts.tpm > 0 && l->tpm_tokens < need)
+		return (need - l->tpm_tokens) * 60 / opts.tpm;
+	return 0;
+}
+
+static void limiter_take(struct limiter *l, struct req *r)
+{
+	l->inflight++;
+	if (opts.rpm > 0)
+		l->rpm_tokens -= 1;
+	if (opts.tpm > 0)
+		l->tpm_tokens -= fmin(r->est_prompt + r->est_completion, opts.tpm / 60);
+}
+
+/* AIMD: a 429 halves the window (once a second at most), answers grow it back. */
+static void limiter_throttled(struct limiter *l, double wait, double now)
+{
+	if (now - l->last_cut > 1.0) {
+		l->window = fmax(1, l->window / 2);
+		l->last_cut = now;
+	}
+	if (now + wait > l->pause_until)
+		l->pause_until = now + wait;
+}
+
+static void limiter_ok(struct limiter *l)
+{
+	if (l->window < opts.jobs)
+		l->window = fmin(opts.jobs, l->window + 1 / l->window);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void redact_key(struct req *r, char *s)
+{
+	const char *key = r->lr.model ? r->lr.model->key : NULL;
+	if (!key || strlen(key) < 4 || !s)
+		return;
+	char *p;
+	while ((p = strstr(s, key)))
+		memset(p, '*', strlen(key));
+}
+
+static struct req *req_new(struct job *j, int kind, int tag, void *udata)
+{
+	struct req *r = xcalloc(1, sizeof *r);
+	r->kind = kind;
+	r->job = j;
+	r->call.tag = tag;
+	r->call.udata = udata;
+	r->retry_after = -1;
+	r->should_retry = -1;
+	r->timeout = opts.timeout;
+	r->max_retries = opts.retries;
+	j->pending++;
+	return r;
+}
+
+static void enqueue(struct req *r, double delay)
+{
+	r->not_before = now_mono() + delay;
+	r->next = queue;
+	queue = r;
+}
+
+static void finish(struct req *r)
+{
+	r->next = done_q;
+	done_q = r;
+}
+
+static void fail(struct req *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(r->error);
+	if (vasprintf(&r->error, fmt, ap) < 0)
+		die("out of memory");
+	va_end(ap);
+	redact_key(r, r->error);
+	if (r->stats)
+		r->stats->failed++;
+	r->call.ok = 0;
+	r->call.error = r->error;
+	finish(r);
+}
+
+static void build_llm(struct req *r)
+{
+	http_req_free(&r->h);
+	r->lr.messages = r->messages;
+	llm_build(&r->lr, &r->h);
+	r->est_prompt = llm_estimate_prompt(r->messages);
+	if (r->lr.schema) {
+		char *s = json_compact(r->lr.schema);
+		r->est_prompt += (double)strlen(s) / 3.6;
+		free(s);
+	}
+	r->est_completion = r->lr.max_tokens > 0 ? fmin(r->lr.max_tokens, avg_completion) : avg_completion;
+}
+
+static void usage_add(struct job *j, const char *model, long pt, long ct)
+{
+	if (!j->usage)
+		j->usage = json_object();
+	json_t *add = json_pack("{s:{s:i, s:I, s:I}}", model, "requests", 1,
+				"prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct);
+	add_usage(j->usage, add);
+	json_decref(add);
+}
+
+static void dry_print(struct req *r)
+{
+	json_t *body = json_loads(r->h.body, 0, NULL);
+	json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:i}",
+		"id", r->job->id, "provider", r->lr.model->provider_name, "model", r->lr.model->name,
+		"url", r->h.url, "body", body ? body : json_null(),
+		"est_prompt_tokens", (int)lround(r->est_prompt),
+		"est_completion_tokens", (int)lround(r->est_completion));
+	out_record(line);
+	json_decref(line);
+}
+
+void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *check_ctx,
+	     int tag, void *udata)
+{
+	struct req *r = req_new(j, K_LLM, tag, udata);
+	r->lr = *lr;
+	r->messages = json_deep_copy(lr->messages);
+	if (lr->schema)
+		json_incref(lr->schema);
+	r->check = check;
+	r->check_ctx = check_ctx;
+	r->reasks = exec_reasks;
+	r->stats = cost_stats(lr->model->name);
+	r->lim = limiter_for(lr->model->base_url);
+	build_llm(r);
+	if (opts.dry_run) {
+		r->stats->requests++;
+		r->stats->est_prompt += r->est_prompt;
+		r->stats->est_completion += r->est_completion;
+		r->stats->cost += cost_usd(lr->model->name, r->est_prompt, r->est_completion, NULL);
+		dry_print(r);
+		r->call.ok = 0;
+		r->call.error = "dry run";
+		r->job->pending--;
+		http_req_free(&r->h);
+		json_decref(r->messages);
+		json_decref(r->lr.schema);
+		free(r);
+		j->ended = 1;
+		return;
+	}
+	enqueue(r, 0);
+}
+
+void job_http(struct job *j, const char *url, struct curl_slist *headers, const char *body,
+	      double timeout, int retries, int tag, void *udata)
+{
+	struct req *r = req_new(j, K_HTTP, tag, udata);
+	r->h.url = xstrdup(url);
+	r->h.headers = headers;
+	r->h.body = xstrdup(body);
+	r->h.key_text = xasprintf("scg-cache-1\nendpoint\n%s\n%s", url, body);
+	if (timeout > 0)
+		r->timeout = timeout;
+	if (retries >= 0)
+		r->max_retries = retries;
+	r->lim = limiter_for(url);
+	r->stats = cost_stats("endpoint");
+	if (opts.dry_run) {
+		json_t *line = json_pack("{s:s, s:s, s:s}", "id", j->id, "endpoint", url, "body", body);
+		out_record(line);
+		json_decref(line);
+		r->stats->requests++;
+		j->pending--;
+		http_req_free(&r->h);
+		free(r);
+		j->ended = 1;
+		return;
+	}
+	enqueue(r, 0);
+}
+
+void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata)
+{
+	struct req *r = req_new(j, K_CMD, tag, udata);
+	r->cmd = xstrdup(cmd);
+	r->input = xstrdup(input);
+	r->lim = limiter_for("command");
+	r->stats = cost_stats("command");
+	if (opts.dry_run) {
+		json_t *line = json_pack("{s:s, s:s, s:s}", "id", j->id, "command", cmd, "input", input);
+		out_record(line);
+		json_decref(line);
+		j->pending--;
+		free(r->cmd);
+		free(r->input);
+		free(r);
+		j->ended = 1;
+		return;
+	}
+	enqueue(r, 0);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct req *r = ud;
+	buf_add(&r->resp, p, size * n);
+	return size * n;
+}
+
+static double parse_http_date(const char *s)
+{
+	struct tm tm = {0};
+	if (!strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm))
+		return -1;
+	return (double)timegm(&tm) - now_real();
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct req *r = ud;
+	size_t len = size * n;
+	char *line = xstrndup(p, len);
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		line[--len] = 0;
+	char *colon = strchr(line, ':');
+	if (colon) {
+		*colon = 0;
+		char *v = colon + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (!strcasecmp(line, "retry-after-ms")) {
+			r->retry_after = atof(v) / 1000;
+		} else if (!strcasecmp(line, "retry-after") && r->retry_after < 0) {
+			char *end;
+			double s = strtod(v, &end);
+			r->retry_after = end != v && !*end ? s : parse_http_date(v);
+		} else if (!strcasecmp(line, "x-should-retry")) {
+			r->should_retry = !strcasecmp(v, "true") ? 1 : !strcasecmp(v, "false") ? 0 : -1;
+		}
+	}
+	free(line);
+	return size * n;
+}
+
+static void start_http(struct req *r)
+{
+	buf_reset(&r->resp);
+	r->status = 0;
+	r->retry_after = -1;
+	r->should_retry = -1;
+	CURL *e = curl_easy_init();
+	if (!e)
+		die("out of memory");
+	r->easy = e;
+	curl_easy_setopt(e, CURLOPT_URL, r->h.url);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->h.body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->h.body));
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->h.headers);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)fmin(r->timeout * 1000, 10000));
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "scg/" SCG_VERSION);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	CURLMcode mc = curl_multi_add_handle(multi, e);
+	if (mc != CURLM_OK)
+		die("curl: %s", curl_multi_strerror(mc));
+}
+
+static void set_nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static void start_cmd(struct req *r)
+{
+	int in[2], out[2];
+	if (pipe(in) || pipe(out))
+		die("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		signal(SIGPIPE, SIG_DFL);
+		/* the record reaches the command on stdin only, never in its words */
+		execl("/bin/sh", "sh", "-c", r->cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	r->pid = pid;
+	r->input_off = 0;
+	buf_reset(&r->resp);
+	set_nonblock(in[1]);
+	set_nonblock(out[0]);
+	r->in_ev = (struct ev){EV_CMD_IN, in[1], r};
+	r->out_ev = (struct ev){EV_CMD_OUT, out[0], r};
+	struct epoll_event ee = {.events = EPOLLOUT, .data.ptr = &r->in_ev};
+	epoll_ctl(epfd, EPOLL_CTL_ADD, in[1], &ee);
+	ee = (struct epoll_event){.events = EPOLLIN, .data.ptr = &r->out_ev};
+	epoll_ctl(epfd, EPOLL_CTL_ADD, out[0], &ee);
+	r->deadline = now_mono() + r->timeout;
+	r->next = cmds;
+	cmds = r;
+}
+
+/* Starts what the limits allow; returns the seconds until the next may. */
+static double pump(void)
+{
+	double now = now_mono(), wait = 1e9;
+	struct req **p = &queue;
+	while (*p) {
+		struct req *r = *p;
+		double w = r->not_before > now ? r->not_before - now : 0;
+		if (w == 0)
+			w = limiter_wait(r->lim, r, now);
+		if (w == 0 && inflight >= opts.jobs)
+			w = 1e9;
+		if (w == 0 && r->kind == K_LLM && opts.budget > 0) {
+			double est = cost_usd(r->lr.model->name, r->est_prompt, r->est_completion, NULL);
+			if (cost_total() + est > opts.budget) {
+				*p = r->next;
+				fail(r, "over budget: --budget %g would be passed", opts.budget);
+				continue;
+			}
+			if (!r->reserved) {
+				r->reserved = est;   /* settled when the answer comes */
+				r->stats->cost += est;
+			}
+		}
+		if (w > 0) {
+			if (w < wait)
+				wait = w;
+			p = &r->next;
+			continue;
+		}
+		*p = r->next;
+		r->next = NULL;
+		limiter_take(r->lim, r);
+		inflight++;
+		if (r->kind == K_CMD)
+			start_cmd(r);
+		else
+			start_http(r);
+	}
+	return wait;
+}
+
+/* ---- answers ------------------------------------------------------------- */
+
+static void retry_or_fail(struct req *r, const char *why)
+{
+	if (r->attempt >= r->max_retries) {
+		fail(r, "gave up after %d retries: %s", r->attempt, why);
+		return;
+	}
+	double delay;
+	if (r->retry_after > 0 && r->retry_after <= 120) {
+		delay = r->retry_after;
+	} else {
+		delay = fmin(0.5 * pow(2, r->attempt), 8.0) * (1 - 0.25 * rng_double(&jitter));
+	}
+	r->attempt++;
+	if (r->stats)
+		r->stats->retries++;
+	enqueue(r, delay);
+}
+
+static void reask(struct req *r, const char *why)
+{
+	json_array_append_new(r->messages, json_pack("{s:s, s:s}", "role", "assistant",
+						     "content", r->answer_text ? r->answer_text : ""));
+	char *msg = xasprintf("That answer could not be used: %s. Answer again%s.", why,
+			      r->lr.schema ? ", with only the JSON object the schema describes" : "");
+	json_array_append_new(r->messages, json_pack("{s:s, s:s}", "role", "user", "content", msg));
+	free(msg);
+	r->reasks--;
+	r->stats->reasks++;
+	r->attempt = 0;
+	r->cache_checked = 0;
+	build_llm(r);
+	enqueue(r, 0);
+}
+
+/* An answer from the wire or the cache: count it, check it, deliver it. */
+static void take_answer(struct req *r, json_t *ans, int cached)
+{
+	const char *text = json_str(ans, "text");
+	long pt = (long)json_integer_value(json_object_get(ans, "prompt_tokens"));
+	long ct = (long)json_integer_value(json_object_get(ans, "completion_tokens"));
+	struct model_stats *s = r->stats;
+	if (cached)
+		s->cached++;
+	s->prompt_tokens += (double)pt;
+	s->completion_tokens += (double)ct;
+	if (!cached) {
+		/* settle the reserved estimate against the real cost */
+		s->cost -= r->reserved;
+		r->reserved = 0;
+		s->cost += cost_usd(r->lr.model->name, (double)pt, (double)ct, NULL);
+	}
+	if (ct > 0) {
+		completions++;
+		avg_completion += ((double)ct - avg_completion) / fmin(completions, 50);
+	}
+	if (pt > 0 && r->est_prompt > 0 && !r->lr.schema) {
+		/* recalibrate characters per token from the real usage */
+		double k = llm_chars_per_token * r->est_prompt / (double)pt;
+		if (k > 1 && k < 10)
+			llm_chars_per_token += (k - llm_chars_per_token) * 0.1;
+	}
+	usage_add(r->job, r->lr.model->name, pt, ct);
+	free(r->answer_text);
+	r->answer_text = xstrdup(text ? text : "");
+	json_decref(r->answer_json);
+	r->answer_json = NULL;
+
+	struct buf why = {0};
+	if (r->lr.schema) {
+		json_error_t je;
+		r->answer_json = json_loads(r->answer_text, 0, &je);
+		if (!r->answer_json)
+			buf_addf(&why, "not valid JSON (%s)", je.text);
+		else
+			schema_check(r->lr.schema, r->answer_json, &why);
+	}
+	if (!why.len && r->check)
+		r->check(r->job, r->answer_text, r->answer_json, &why, r->check_ctx);
+	if (why.len) {
+		if (r->reasks > 0)
+			reask(r, why.p);
+		else
+			fail(r, "unusable answer after %d tries: %s", exec_reasks + 1, why.p);
+		buf_free(&why);
+		return;
+	}
+	buf_free(&why);
+	r->call.ok = 1;
+	r->call.text = r->answer_text;
+	r->call.json = r->answer_json;
+	finish(r);
+}
+
+static void http_done(struct req *r, CURLcode cc)
+{
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_multi_remove_handle(multi, r->easy);
+	curl_easy_cleanup(r->easy);
+	r->easy = NULL;
+	r->lim->inflight--;
+	inflight--;
+	if (r->stats)
+		r->stats->requests++;
+	double now = now_mono();
+	if (cc != CURLE_OK) {
+		char why[160];
+		if (cc == CURLE_OPERATION_TIMEDOUT)
+			snprintf(why, sizeof why, "no answer within %gs", r->timeout);
+		else
+			snprintf(why, sizeof why, "%s", curl_easy_strerror(cc));
+		retry_or_fail(r, why);
+		return;
+	}
+	long st = r->status;
+	if (st >= 200 && st < 300) {
+		limiter_ok(r->lim);
+		if (r->kind == K_HTTP) {
+			json_t *c = json_pack("{s:s%}", "body", r->resp.p ? r->resp.p : "", r->resp.len);
+			if (c && utf8_valid(r->resp.p ? r->resp.p : "", r->resp.len, NULL))
+				cache_put(r->h.key_text, c);
+			json_decref(c);
+			r->call.ok = 1;
+			r->call.status = st;
+			r->call.body = r->resp.p ? r->resp.p : "";
+			r->call.body_len = r->resp.len;
+			finish(r);
+			return;
+		}
+		struct llm_answer a;
+		struct buf why = {0};
+		if (llm_parse(r->lr.model, r->lr.schema != NULL, r->resp.p ? r->resp.p : "", r->resp.len, &a, &why)) {
+			retry_or_fail(r, why.p);
+			buf_free(&why);
+			return;
+		}
+		buf_free(&why);
+		json_t *ans = json_pack("{s:s, s:I, s:I, s:s}", "text", a.text,
+					"prompt_tokens", (json_int_t)a.prompt_tokens,
+					"completion_tokens", (json_int_t)a.completion_tokens, "finish", a.finish);
+		llm_answer_free(&a);
+		cache_put(r->h.key_text, ans);
+		take_answer(r, ans, 0);
+		json_decref(ans);
+		return;
+	}
+	struct buf msg = {0};
+	llm_error_text(r->resp.p ? r->resp.p : "", r->resp.len, &msg);
+	char *why = xasprintf("HTTP %ld: %s", st, msg.p ? msg.p : "");
+	buf_free(&msg);
+	redact_key(r, why);
+	int retry;
+	if (r->retry_after > 120)
+		retry = 0;      /* a long wait asked for: give up now, as the SDKs do */
+	else if (r->should_retry >= 0)
+		retry = r->should_retry;
+	else if (st == 429)
+		retry = !llm_permanent_429(r->resp.p ? r->resp.p : "", r->resp.len);
+	else
+		retry = st == 408 || st == 409 || st >= 500;
+	if (st == 429 && retry) {
+		double wait = r->retry_after > 0 ? r->retry_after
+			    : fmin(0.5 * pow(2, r->attempt), 8.0);
+		limiter_throttled(r->lim, wait, now);
+	}
+	if (retry)
+		retry_or_fail(r, why);
+	else
+		fail(r, "%s", why);
+	free(why);
+}
+
+static void cmd_close(struct req *r)
+{
+	if (r->in_ev.fd >= 0) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, r->in_ev.fd, NULL);
+		close(r->in_ev.fd);
+		r->in_ev.fd = -1;
+	}
+	if (r->out_ev.fd >= 0) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, r->out_ev.fd, NULL);
+		close(r->out_ev.fd);
+		r->out_ev.fd = -1;
+	}
+	for (struct req **p = &cmds; *p; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	r->next = NULL;
+	r->lim->inflight--;
+	inflight--;
+	r->stats->requests++;
+}
+
+static void cmd_finished(struct req *r, int timed_out)
+{
+	int status = 0;
+	if (timed_out)
+		kill(r->pid, SIGKILL);
+	waitpid(r->pid, &status, 0);
+	cmd_close(r);
+	if (timed_out) {
+		char why[64];
+		snprintf(why, sizeof why, "no answer within %gs", r->timeout);
+		retry_or_fail(r, why);
+		return;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		char why[96];
+		if (WIFEXITED(status))
+			snprintf(why, sizeof why, "the command exited with status %d", WEXITSTATUS(status));
+		else
+			snprintf(why, sizeof why, "the command was killed by signal %d", WTERMSIG(status));
+		retry_or_fail(r, why);
+		return;
+	}
+	r->call.ok = 1;
+	r->call.body = r->resp.p ? r->resp.p : "";
+	r->call.body_len = r->resp.len;
+	r->call.text = r->call.body;
+	finish(r);
+}
+
+static void cmd_io(struct ev *e, uint32_t events)
+{
+	struct req *r = e->req;
+	if (e->type == EV_CMD_IN) {
+		size_t n = strlen(r->input);
+		while (r->input_off < n) {
+			ssize_t w = write(e->fd, r->input + r->input_off, n - r->input_off);
+			if (w < 0) {
+				if (errno == EAGAIN)
+					return;
+				break;  /* the command closed its stdin: fine */
+			}
+			r->input_off += (size_t)w;
+		}
+		epoll_ctl(epfd, EPOLL_CTL_DEL, e->fd, NULL);
+		close(e->fd);
+		e->fd = -1;
+		return;
+	}
+	(void)events;
+	char tmp[65536];
+	for (;;) {
+		ssize_t n = read(e->fd, tmp, sizeof tmp);
+		if (n > 0) {
+			buf_add(&r->resp, tmp, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN)
+			return;
+		cmd_finished(r, 0);
+		return;
+	}
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	(void)e;
+	(void)userp;
+	struct ev *ev = socketp;
+	if (what == CURL_POLL_REMOVE) {
+		if (ev) {
+			epoll_ctl(epfd, EPOLL_CTL_DEL, s, NULL);
+			free(ev);
+			curl_multi_assign(multi, s, NULL);
+		}
+		return 0;
+	}
+	struct epoll_event ee = {0};
+	ee.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (!ev) {
+		ev = xcalloc(1, sizeof *ev);
+		ev->type = EV_SOCK;
+		ev->fd = s;
+		curl_multi_assign(multi, s, ev);
+		ee.data.ptr = ev;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ee) && errno == EEXIST)
+			epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ee);
+	} else {
+		ee.data.ptr = ev;
+		if (epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ee) && errno == ENOENT)
+			epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ee);
+	}
+	return 0;
+}
+
+static int on_timer(CURLM *m, long ms, void *userp)
+{
+	(void)m;
+	(void)userp;
+	curl_deadline = ms < 0 ? -1 : now_mono() + (double)ms / 1000;
+	return 0;
+}
+
+static void check_multi(void)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		struct req *r;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		http_done(r, msg->data.result);
+	}
+}
+
+static void free_req(struct req *r)
+{
+	http_req_free(&r->h);
+	buf_free(&r->resp);
+	json_decref(r->messages);
+	json_decref(r->lr.schema);
+	json_decref(r->answer_json);
+	free(r->answer_text);
+	free(r->error);
+	free(r->cmd);
+	free(r->input);
+	free(r);
+}
+
+static void end_if_idle(struct job *j)
+{
+	if (!j->pending && !j->ended) {
+		warnx_("internal: record %s was left unfinished", j->id);
+		job_reject(j, "internal: left unfinished");
+		j->ended = 1;
+	}
+}
+
+static void run_done(void)
+{
+	while (done_q) {
+		struct req *r = done_q;
+		done_q = r->next;
+		struct job *j = r->job;
+		j->pending--;
+		if (!j->ended)
+			ops->done(j, &r->call);
+		free_req(r);
+		end_if_idle(j);
+	}
+}
+
+/* Serves model calls from the cache before they reach the queue. */
+static void serve_cached(void)
+{
+	struct req **p = &queue;
+	while (*p) {
+		struct req *r = *p;
+		json_t *ans = NULL;
+		if (r->kind != K_CMD && !r->cache_checked) {
+			r->cache_checked = 1;
+			ans = cache_get(r->h.key_text);
+		}
+		if (!ans) {
+			p = &r->next;
+			continue;
+		}
+		*p = r->next;
+		r->next = NULL;
+		if (r->kind == K_LLM) {
+			take_answer(r, ans, 1);
+		} else {
+			r->stats->cached++;
+			buf_reset(&r->resp);
+			json_t *b = json_object_get(ans, "body");
+			buf_add(&r->resp, json_string_value(b), json_string_length(b));
+			r->call.ok = 1;
+			r->call.status = 200;
+			r->call.body = r->resp.p;
+			r->call.body_len = r->resp.len;
+			finish(r);
+		}
+		json_decref(ans);
+		/* take_answer may have queued a re-ask: rescan from the top */
+		p = &queue;
+	}
+}
+
+static void new_record(struct input *in, char *line, size_t len, int *stop)
+{
+	struct buf err = {0};
+	json_t *rec = record_parse(line, len, &err);
+	if (!rec) {
+		if (record_bad(in, line, len, err.p))
+			*stop = 1;
+		buf_free(&err);
+		return;
+	}
+	buf_free(&err);
+	records_in++;
+	struct job *j = xcalloc(1, sizeof *j);
+	j->rec = rec;
+	j->seq = seq_next++;
+	const char *id = json_str(rec, "id");
+	j->id = id ? id : "";
+	j->out = json_array();
+	j->prev = jobs_tail;
+	if (jobs_tail)
+		jobs_tail->next = j;
+	else
+		jobs_head = j;
+	jobs_tail = j;
+	njobs++;
+	ops->start(j);
+	end_if_idle(j);
+}
+
+static void progress(int final)
+{
+	double now = now_mono();
+	if (!progress_on || (!final && now - last_progress < 0.25))
+		return;
+	last_progress = now;
+	double tok = 0;
+	long req = 0;
+	for (struct model_stats *s = cost_all(); s; s = s->next) {
+		tok += s->prompt_tokens + s->completion_tokens;
+		req += s->requests;
+	}
+	double el = now - t_start;
+	fprintf(stderr, "\r\033[K%s: %ld in, %ld out, %d in flight, %.0f tokens, $%.4f, %.1f req/s",
+		prog_name, records_in, records_out, inflight, tok, cost_total(), el > 0 ? (double)req / el : 0);
+	if (final)
+		fputc('\n', stderr);
+	progress_drawn = 1;
+}
+
+static void summary(void)
+{
+	if (opts.quiet)
+		return;
+	fprintf(stderr, "%s: %ld records in, %ld out, %ld rejected\n", prog_name, records_in,
+		records_out, records_rejected);
+	for (struct model_stats *s = cost_all(); s; s = s->next) {
+		if (opts.dry_run) {
+			fprintf(stderr, "%s: %s: %ld requests (dry run), ~%.0f prompt + ~%.0f completion tokens (estimated), ",
+				prog_name, s->model, s->requests, s->est_prompt, s->est_completion);
+		} else {
+			fprintf(stderr, "%s: %s: %ld requests, %ld cache hits, %ld retries, %ld re-asks, %ld failed, "
+				"%.0f prompt + %.0f completion tokens, ", prog_name, s->model, s->requests,
+				s->cached, s->retries, s->reasks, s->failed, s->prompt_tokens, s->completion_tokens);
+		}
+		if (s->priced)
+			fprintf(stderr, "$%.4f%s\n", s->cost, opts.dry_run ? " estimated" : "");
+		else
+			fprintf(stderr, "cost unknown (no price; see SCG_PRICES in scg(7))\n");
+	}
+}
+
+int exec_run(struct input *in, const struct exec_ops *o)
+{
+	ops = o;
+	t_start = now_mono();
+	progress_on = opts.progress || (!opts.quiet && isatty(2));
+	rng_init(&jitter, (uint64_t)getpid() ^ (uint64_t)(now_real() * 1e6), "", prog_name, "jitter");
+	cache_init();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		die("curl: cannot initialise");
+	multi = curl_multi_init();
+	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)opts.jobs * 2);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
+		die("epoll: %s", strerror(errno));
+
+	input_set_nonblock(in);
+	int stdin_polled = 0, stdin_ready = 1, stop = 0;
+	struct ev stdin_ev = {EV_STDIN, 0, NULL};
+	/* room for records in flight plus the reorder buffer */
+	long cap = (long)opts.jobs * 4 + 16;
+
+	for (;;) {
+		/* input */
+		while (!stop && !in->done && stdin_ready && njobs < cap) {
+			char *line;
+			size_t len;
+			int rc = input_line(in, &line, &len);
+			if (rc == 1) {
+				new_record(in, line, len, &stop);
+				continue;
+			}
+			if (rc == -1) {
+				stdin_ready = 0;
+				if (!stdin_polled) {
+					struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &stdin_ev};
+					stdin_ev.fd = input_fd(in);
+					if (epoll_ctl(epfd, EPOLL_CTL_ADD, stdin_ev.fd, &ee) == 0)
+						stdin_polled = 1;
+					else
+						stdin_ready = 1;   /* a regular file: always ready */
+				}
+			}
+		}
+		if (stdin_polled && (in->done || stop)) {
+			epoll_ctl(epfd, EPOLL_CTL_DEL, stdin_ev.fd, NULL);
+			stdin_polled = 0;
+		}
+		serve_cached();
+		run_done();
+		double wait = pump();
+		run_done();
+		flush_jobs();
+		progress(0);
+		if ((in->done || stop) && !njobs)
+			break;
+		if (done_q || (queue && wait <= 0))
+			continue;
+		if (!stop && !in->done && stdin_ready && njobs < cap)
+			continue;
+
+		double now = now_mono(), t = wait;
+		if (curl_deadline >= 0 && curl_deadline - now < t)
+			t = curl_deadline - now;
+		for (struct req *c = cmds; c; c = c->next)
+			if (c->deadline - now < t)
+				t = c->deadline - now;
+		if (progress_on && t > 0.25)
+			t = 0.25;
+		int ms = t <= 0 ? 0 : t > 1000 ? 1000000 : (int)ceil(t * 1000);
+		out_flush();
+		struct epoll_event evs[64];
+		int n = epoll_wait(epfd, evs, 64, ms);
+		if (n < 0 && errno != EINTR)
+			die("epoll_wait: %s", strerror(errno));
+		int running;
+		for (int i = 0; i < n; i++) {
+			struct ev *e = evs[i].data.ptr;
+			if (e->type == EV_STDIN) {
+				stdin_ready = 1;
+			} else if (e->type == EV_SOCK) {
+				int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+					    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+					    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+				curl_multi_socket_action(multi, e->fd, flags, &running);
+			} else {
+				cmd_io(e, evs[i].events);
+			}
+		}
+		now = now_mono();
+		if (curl_deadline >= 0 && now >= curl_deadline) {
+			/* forget the deadline: the timer callback sets the next one */
+			curl_deadline = -1;
+			curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		}
+		check_multi();
+		for (struct req *c = cmds, *nx; c; c = nx) {
+			nx = c->next;
+			if (now >= c->deadline)
+				cmd_finished(c, 1);
+		}
+	}
+	out_flush();
+	progress(1);
+	summary();
+	curl_multi_cleanup(multi);
+	curl_global_cleanup();
+	close(epfd);
+	return records_rejected ? 1 : 0;
+}

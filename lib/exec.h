@@ -1,0 +1,71 @@
+/* exec: the loop every model-calling program runs. It reads records (stdin
+ * is one more descriptor in the epoll set), hands each to the program as a
+ * job, sends the job's requests through libcurl's multi interface with -j in
+ * flight, retries what PROTOCOLS.md §7 says to retry, honours rate limits,
+ * caches answers, validates structured answers (re-asking when invalid) and
+ * writes the jobs' records in input order (or as they finish). */
+#ifndef SCG_EXEC_H
+#define SCG_EXEC_H
+
+#include <jansson.h>
+
+#include "llm.h"
+#include "record.h"
+
+struct job {
+	json_t *rec;            /* the input record; the job owns it */
+	long seq;               /* input order */
+	const char *id;         /* rec's id, or "" */
+	void *data;             /* the program's per-job state */
+	/* private to exec */
+	int pending, ended, rejected, emitted;
+	json_t *out;            /* records to write */
+	json_t *usage;          /* per-model usage of this job's calls */
+	struct job *prev, *next;
+};
+
+struct call {
+	int tag;                /* the program's label */
+	void *udata;            /* the program's pointer */
+	int ok;                 /* 1: answered; 0: failed after the retries */
+	const char *error;      /* why it failed */
+	const char *text;       /* the answer (model or endpoint text) */
+	json_t *json;           /* a structured answer, valid against its schema */
+	long status;            /* HTTP status of an endpoint call */
+	const char *body;       /* raw body of an endpoint call */
+	size_t body_len;
+};
+
+struct exec_ops {
+	/* A record came in: start calls with job_llm/job_http/job_cmd, or emit
+	 * and end at once. */
+	void (*start)(struct job *j);
+	/* One of the job's calls finished. */
+	void (*done)(struct job *j, struct call *c);
+};
+
+/* Extra check of an answer; 0 good, else -1 with why (the model is asked
+ * again with why, up to the re-ask bound). */
+typedef int (*answer_check)(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx);
+
+/* A model call. r is copied (messages and schema are referenced). */
+void job_llm(struct job *j, const struct llm_req *r, answer_check check, void *check_ctx,
+	     int tag, void *udata);
+/* An HTTP POST to an assistant endpoint; headers are stolen. */
+void job_http(struct job *j, const char *url, struct curl_slist *headers, const char *body,
+	      double timeout, int retries, int tag, void *udata);
+/* A command (sh -c CMD) with input on its stdin; its stdout is the answer. */
+void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata);
+
+void job_emit(struct job *j, json_t *rec);    /* steals rec */
+void job_reject(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void job_end(struct job *j);
+
+/* Runs until all input is read and every job has ended; returns the exit
+ * status (0, or 1 when records were rejected). */
+int exec_run(struct input *in, const struct exec_ops *ops);
+
+/* How many times a structured or checked answer is asked for again. */
+extern int exec_reasks;
+
+#endif

@@ -1,0 +1,390 @@
+/* llm: request bodies and answers per provider (PROTOCOLS.md §1, §3, §4). */
+#include "llm.h"
+#include "opt.h"
+#include "record.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+double llm_chars_per_token = 4.7;
+
+static char *env_key(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? xstrdup(v) : NULL;
+}
+
+static int is_reasoning(const char *name)
+{
+	if (name[0] == 'o' && isdigit((unsigned char)name[1]))
+		return 1;
+	return !strncmp(name, "gpt-5", 5);
+}
+
+void model_init(struct model *m, const char *provider, const char *name, const char *base_url)
+{
+	memset(m, 0, sizeof *m);
+	provider = provider ? provider : opts.provider;
+	m->provider_name = provider;
+	if (!strcmp(provider, "anthropic"))
+		m->provider = P_ANTHROPIC;
+	else if (!strcmp(provider, "ollama"))
+		m->provider = P_OLLAMA;
+	else
+		m->provider = P_OPENAI;
+	name = name ? name : opts.model;
+	if (!name)
+		name = m->provider == P_ANTHROPIC ? "claude-haiku-4-5"
+		     : m->provider == P_OLLAMA ? "llama3.2" : "gpt-4o-mini";
+	m->name = xstrdup(name);
+	base_url = base_url ? base_url : opts.base_url;
+	if (!base_url)
+		base_url = m->provider == P_ANTHROPIC ? "https://api.anthropic.com"
+			 : m->provider == P_OLLAMA ? "http://localhost:11434"
+			 : "https://api.openai.com/v1";
+	m->base_url = xstrdup(base_url);
+	size_t n = strlen(m->base_url);
+	while (n && m->base_url[n - 1] == '/')
+		m->base_url[--n] = 0;
+	m->official = strstr(m->base_url, "api.openai.com") != NULL;
+	m->reasoning = m->provider == P_OPENAI && is_reasoning(m->name);
+
+	if (opts.key_file) {
+		size_t len;
+		char *k = read_file(opts.key_file, &len);
+		if (!k)
+			die("--key-file: %s: %s", opts.key_file, strerror(errno));
+		while (len && isspace((unsigned char)k[len - 1]))
+			k[--len] = 0;
+		m->key = k;
+	}
+	if (!m->key)
+		m->key = env_key("SCG_API_KEY");
+	if (!m->key && m->provider == P_OPENAI)
+		m->key = env_key("OPENAI_API_KEY");
+	if (!m->key && m->provider == P_ANTHROPIC)
+		m->key = env_key("ANTHROPIC_API_KEY");
+	if (!m->key && !opts.dry_run) {
+		if (m->official)
+			die("no API key for %s: set OPENAI_API_KEY or SCG_API_KEY", m->base_url);
+		if (strstr(m->base_url, "api.anthropic.com"))
+			die("no API key for %s: set ANTHROPIC_API_KEY or SCG_API_KEY", m->base_url);
+	}
+}
+
+static json_t *copy_messages(json_t *msgs, int developer)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *m;
+	json_array_foreach(msgs, i, m) {
+		const char *role = json_str(m, "role");
+		json_t *c = json_object_get(m, "content");
+		if (developer && role && !strcmp(role, "system"))
+			role = "developer";
+		json_array_append_new(out, json_pack("{s:s, s:O}", "role", role ? role : "user",
+						     "content", c ? c : json_string("")));
+	}
+	return out;
+}
+
+/* Anthropic: system text on top; user first; roles alternate. */
+static json_t *anthropic_messages(json_t *msgs, struct buf *system)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *m;
+	json_array_foreach(msgs, i, m) {
+		const char *role = json_str(m, "role");
+		const char *c = json_str(m, "content");
+		if (!role || !c)
+			continue;
+		if (!strcmp(role, "system") || !strcmp(role, "developer")) {
+			if (system->len)
+				buf_adds(system, "\n\n");
+			buf_adds(system, c);
+			continue;
+		}
+		if (strcmp(role, "assistant"))
+			role = "user";
+		size_t n = json_array_size(out);
+		json_t *last = n ? json_array_get(out, n - 1) : NULL;
+		if (!last && !strcmp(role, "assistant")) {
+			/* a neutral opening turn rather than a dropped message */
+			json_array_append_new(out, json_pack("{s:s, s:s}", "role", "user",
+							     "content", "(The conversation begins.)"));
+		} else if (last && !strcmp(json_str(last, "role"), role)) {
+			char *joined = xasprintf("%s\n\n%s", json_str(last, "content"), c);
+			json_object_set_new(last, "content", json_string(joined));
+			free(joined);
+			continue;
+		}
+		json_array_append_new(out, json_pack("{s:s, s:s}", "role", role, "content", c));
+	}
+	return out;
+}
+
+static void add_header(struct http_req *h, const char *fmt, const char *v)
+{
+	char *line = xasprintf(fmt, v);
+	h->headers = curl_slist_append(h->headers, line);
+	free(line);
+}
+
+void llm_build(const struct llm_req *r, struct http_req *h)
+{
+	const struct model *m = r->model;
+	json_t *body = json_object();
+	memset(h, 0, sizeof *h);
+	json_object_set_new(body, "model", json_string(m->name));
+	switch (m->provider) {
+	case P_OPENAI:
+		h->url = xasprintf("%s/chat/completions", m->base_url);
+		json_object_set_new(body, "messages", copy_messages(r->messages, m->reasoning));
+		if (!m->reasoning) {
+			if (r->temperature >= 0)
+				json_object_set_new(body, "temperature", json_real(r->temperature));
+			if (r->top_p >= 0)
+				json_object_set_new(body, "top_p", json_real(r->top_p));
+		}
+		if (r->max_tokens > 0)
+			json_object_set_new(body, m->official || m->reasoning ? "max_completion_tokens" : "max_tokens",
+					    json_integer(r->max_tokens));
+		json_object_set_new(body, "seed", json_integer((json_int_t)(opts.seed + (uint64_t)r->sample) & 0x7fffffff));
+		if (r->schema)
+			json_object_set_new(body, "response_format",
+				json_pack("{s:s, s:{s:s, s:O, s:b}}", "type", "json_schema", "json_schema",
+					  "name", r->schema_name ? r->schema_name : "answer",
+					  "schema", r->schema, "strict", 1));
+		if (m->key)
+			add_header(h, "Authorization: Bearer %s", m->key);
+		break;
+	case P_ANTHROPIC: {
+		size_t n = strlen(m->base_url);
+		h->url = n >= 3 && !strcmp(m->base_url + n - 3, "/v1")
+			? xasprintf("%s/messages", m->base_url) : xasprintf("%s/v1/messages", m->base_url);
+		struct buf sys = {0};
+		json_t *msgs = anthropic_messages(r->messages, &sys);
+		json_object_set_new(body, "max_tokens", json_integer(r->max_tokens > 0 ? r->max_tokens : 1024));
+		if (sys.len)
+			json_object_set_new(body, "system", json_string(sys.p));
+		buf_free(&sys);
+		json_object_set_new(body, "messages", msgs);
+		/* newer models refuse temperature and top_p together */
+		if (r->temperature >= 0)
+			json_object_set_new(body, "temperature", json_real(r->temperature > 1 ? 1 : r->temperature));
+		else if (r->top_p >= 0)
+			json_object_set_new(body, "top_p", json_real(r->top_p));
+		if (r->top_k > 0)
+			json_object_set_new(body, "top_k", json_integer(r->top_k));
+		if (r->schema) {
+			const char *name = r->schema_name ? r->schema_name : "answer";
+			json_object_set_new(body, "tools", json_pack("[{s:s, s:s, s:O}]", "name", name,
+				"description", "Give the answer in this structure.", "input_schema", r->schema));
+			json_object_set_new(body, "tool_choice", json_pack("{s:s, s:s}", "type", "tool", "name", name));
+		}
+		if (m->key)
+			add_header(h, "x-api-key: %s", m->key);
+		add_header(h, "anthropic-version: %s", "2023-06-01");
+		break;
+	}
+	case P_OLLAMA: {
+		h->url = xasprintf("%s/api/chat", m->base_url);
+		json_object_set_new(body, "messages", copy_messages(r->messages, 0));
+		json_object_set_new(body, "stream", json_false());
+		json_t *o = json_object();
+		if (r->temperature >= 0)
+			json_object_set_new(o, "temperature", json_real(r->temperature));
+		if (r->top_p >= 0)
+			json_object_set_new(o, "top_p", json_real(r->top_p));
+		if (r->top_k > 0)
+			json_object_set_new(o, "top_k", json_integer(r->top_k));
+		if (r->max_tokens > 0)
+			json_object_set_new(o, "num_predict", json_integer(r->max_tokens));
+		json_object_set_new(o, "seed", json_integer((json_int_t)(opts.seed + (uint64_t)r->sample) & 0x7fffffff));
+		json_object_set_new(body, "options", o);
+		if (r->schema)
+			json_object_set_new(body, "format", json_incref(r->schema));
+		if (m->key)
+			add_header(h, "Authorization: Bearer %s", m->key);
+		break;
+	}
+	}
+	h->headers = curl_slist_append(h->headers, "Content-Type: application/json");
+	h->headers = curl_slist_append(h->headers, "Accept: application/json");
+	h->body = json_dumps(body, JSON_COMPACT);
+	h->key_text = xasprintf("scg-cache-1\n%s\n%s\n%d\n%s", m->provider_name, m->base_url,
+				r->sample, h->body);
+	json_decref(body);
+}
+
+void http_req_free(struct http_req *h)
+{
+	free(h->url);
+	free(h->body);
+	free(h->key_text);
+	curl_slist_free_all(h->headers);
+	memset(h, 0, sizeof *h);
+}
+
+static long int_field(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_integer(v) ? (long)json_integer_value(v) : 0;
+}
+
+int llm_parse(const struct model *m, int structured, const char *body, size_t len,
+	      struct llm_answer *a, struct buf *why)
+{
+	memset(a, 0, sizeof *a);
+	buf_reset(why);
+	json_error_t je;
+	json_t *root = json_loadb(body, len, 0, &je);
+	if (!json_is_object(root)) {
+		buf_addf(why, "the response body is not JSON (%s)", root ? "not an object" : je.text);
+		json_decref(root);
+		return -1;
+	}
+	const char *finish = NULL;
+	switch (m->provider) {
+	case P_OPENAI: {
+		json_t *msg = json_path(root, "choices.0.message");
+		json_t *c = json_object_get(msg, "content");
+		const char *refusal = json_str(msg, "refusal");
+		if (refusal) {
+			buf_addf(why, "the model refused: %s", refusal);
+			goto bad;
+		}
+		if (!json_is_string(c)) {
+			buf_adds(why, "the response has no choices[0].message.content");
+			goto bad;
+		}
+		a->text = xstrdup(json_string_value(c));
+		finish = json_str(json_path(root, "choices.0"), "finish_reason");
+		json_t *u = json_object_get(root, "usage");
+		a->prompt_tokens = int_field(u, "prompt_tokens");
+		a->completion_tokens = int_field(u, "completion_tokens");
+		break;
+	}
+	case P_ANTHROPIC: {
+		json_t *content = json_object_get(root, "content");
+		if (!json_is_array(content)) {
+			buf_adds(why, "the response has no content array");
+			goto bad;
+		}
+		struct buf t = {0};
+		size_t i;
+		json_t *blk;
+		json_array_foreach(content, i, blk) {
+			const char *type = json_str(blk, "type");
+			if (!type)
+				continue;
+			if (structured && !strcmp(type, "tool_use")) {
+				json_t *in = json_object_get(blk, "input");
+				buf_reset(&t);
+				char *s = json_compact(in ? in : json_null());
+				buf_adds(&t, s);
+				free(s);
+				break;
+			}
+			if (!strcmp(type, "text"))
+				buf_adds(&t, json_str(blk, "text") ? json_str(blk, "text") : "");
+		}
+		a->text = buf_steal(&t);
+		finish = json_str(root, "stop_reason");
+		json_t *u = json_object_get(root, "usage");
+		a->prompt_tokens = int_field(u, "input_tokens") + int_field(u, "cache_creation_input_tokens") +
+				   int_field(u, "cache_read_input_tokens");
+		a->completion_tokens = int_field(u, "output_tokens");
+		break;
+	}
+	case P_OLLAMA: {
+		const char *c = json_str(json_object_get(root, "message"), "content");
+		if (!c) {
+			buf_adds(why, "the response has no message.content");
+			goto bad;
+		}
+		a->text = xstrdup(c);
+		finish = json_str(root, "done_reason");
+		a->prompt_tokens = int_field(root, "prompt_eval_count");
+		a->completion_tokens = int_field(root, "eval_count");
+		break;
+	}
+	}
+	a->finish = xstrdup(finish ? finish : "stop");
+	json_decref(root);
+	return 0;
+bad:
+	json_decref(root);
+	return -1;
+}
+
+void llm_answer_free(struct llm_answer *a)
+{
+	free(a->text);
+	free(a->finish);
+	memset(a, 0, sizeof *a);
+}
+
+void llm_error_text(const char *body, size_t len, struct buf *out)
+{
+	json_t *root = json_loadb(body, len, 0, NULL);
+	const char *msg = NULL;
+	json_t *e = json_object_get(root, "error");
+	if (json_is_string(e))
+		msg = json_string_value(e);                 /* ollama */
+	else if (json_is_object(e))
+		msg = json_str(e, "message");               /* openai, anthropic */
+	else
+		msg = json_str(root, "message");            /* old vLLM, flat */
+	if (msg) {
+		buf_adds(out, msg);
+	} else {
+		/* not JSON (an HTML error page): the first line, shortened */
+		size_t n = len < 120 ? len : 120;
+		const char *nl = memchr(body, '\n', n);
+		if (nl)
+			n = (size_t)(nl - body);
+		if (utf8_valid(body, n, NULL) && n)
+			buf_add(out, body, n);
+		else
+			buf_adds(out, "(no error message)");
+	}
+	json_decref(root);
+}
+
+int llm_permanent_429(const char *body, size_t len)
+{
+	json_t *root = json_loadb(body, len, 0, NULL);
+	int perm = 0;
+	json_t *e = json_object_get(root, "error");
+	const char *type = json_str(e, "type"), *code = json_str(e, "code"), *msg = json_str(e, "message");
+	if ((type && !strcmp(type, "insufficient_quota")) || (code && !strcmp(code, "insufficient_quota")))
+		perm = 1;
+	if (msg && (strstr(msg, "Request too large") || strstr(msg, "exceeded your current quota")))
+		perm = 1;
+	const char *ec = json_str(json_object_get(e, "details"), "error_code");
+	if (ec && !strcmp(ec, "enforced_spend_limit_reached"))
+		perm = 1;
+	json_decref(root);
+	return perm;
+}
+
+double llm_estimate_prompt(json_t *messages)
+{
+	size_t chars = 0, n = 0;
+	size_t i;
+	json_t *m;
+	json_array_foreach(messages, i, m) {
+		const char *c = json_str(m, "content");
+		if (c) {
+			/* characters, not bytes */
+			for (const char *p = c; *p; p++)
+				chars += ((unsigned char)*p & 0xc0) != 0x80;
+		}
+		n++;
+	}
+	return (double)chars / llm_chars_per_token + 4.0 * (double)n;
+}

@@ -1,0 +1,72 @@
+/* llm: the providers. Builds the HTTP request for a chat call (OpenAI Chat
+ * Completions, Anthropic Messages, Ollama /api/chat) and reads the answer,
+ * the usage and the errors out of each one's response shape. No I/O here:
+ * lib/exec.c sends what this builds. */
+#ifndef SCG_LLM_H
+#define SCG_LLM_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "util.h"
+
+enum provider { P_OPENAI, P_ANTHROPIC, P_OLLAMA };
+
+struct model {
+	enum provider provider;
+	const char *provider_name;
+	char *name;
+	char *base_url;
+	char *key;              /* from the environment or a key file; never printed */
+	int reasoning;          /* o-series and gpt-5: no temperature/top_p */
+	int official;           /* api.openai.com: max_completion_tokens */
+};
+
+/* Fills m from the arguments, or from opts (--provider, --model, --base-url,
+ * --key-file and the environment) where they are NULL. Dies (exit 2) when
+ * the official API is named and no key is set. */
+void model_init(struct model *m, const char *provider, const char *name, const char *base_url);
+
+struct llm_req {
+	const struct model *model;
+	json_t *messages;       /* [{role, content}], system messages included */
+	json_t *schema;         /* JSON schema of a structured answer, or NULL */
+	const char *schema_name;
+	double temperature;     /* < 0: not sent */
+	double top_p;           /* < 0: not sent */
+	int top_k;              /* 0: not sent */
+	int max_tokens;         /* 0: provider default */
+	int sample;             /* sample index; part of the cache key */
+};
+
+struct http_req {
+	char *url;
+	char *body;
+	struct curl_slist *headers;  /* includes the key: never log them */
+	char *key_text;              /* what the cache key hashes (no secrets) */
+};
+
+void llm_build(const struct llm_req *r, struct http_req *h);
+void http_req_free(struct http_req *h);
+
+struct llm_answer {
+	char *text;             /* the answer; for structured calls, the JSON text */
+	long prompt_tokens, completion_tokens;
+	char *finish;           /* stop, length, ... as the provider says */
+};
+
+/* Reads a 2xx body. Returns 0, or -1 with the reason (a garbage body). */
+int llm_parse(const struct model *m, int structured, const char *body, size_t len,
+	      struct llm_answer *a, struct buf *why);
+void llm_answer_free(struct llm_answer *a);
+
+/* The human message of an error body of any provider's shape. */
+void llm_error_text(const char *body, size_t len, struct buf *out);
+/* A 429 that waiting does not cure (quota, request too large, spend limit). */
+int llm_permanent_429(const char *body, size_t len);
+
+/* Estimated tokens of a request's messages (characters ÷ k, DESIGN §4). */
+double llm_estimate_prompt(json_t *messages);
+extern double llm_chars_per_token;
+
+#endif

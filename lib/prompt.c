@@ -1,0 +1,128 @@
+/* prompt: built-in prompt texts and their overrides. */
+#include "prompt.h"
+#include "opt.h"
+#include "tmpl.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+extern const struct {
+	const char *name, *text;
+} scg_prompts[];
+
+static char **override_text;
+
+static const char *builtin(const char *name)
+{
+	for (int i = 0; scg_prompts[i].name; i++)
+		if (!strcmp(scg_prompts[i].name, name))
+			return scg_prompts[i].text;
+	return NULL;
+}
+
+static int print_prompt(const char *name)
+{
+	const char *t = builtin(name);
+	if (!t)
+		return -1;
+	fputs(t, stdout);
+	return 0;
+}
+
+extern int (*opt_print_prompt_hook)(const char *name);
+__attribute__((constructor)) static void hook(void)
+{
+	opt_print_prompt_hook = print_prompt;
+}
+
+void prompt_init(void)
+{
+	override_text = xcalloc((size_t)opts.nprompts + 1, sizeof *override_text);
+	for (int i = 0; i < opts.nprompts; i++) {
+		if (!builtin(opts.prompts[i].name))
+			die("--prompt: no prompt named '%s'", opts.prompts[i].name);
+		override_text[i] = read_file(opts.prompts[i].value, NULL);
+		if (!override_text[i])
+			die("--prompt: %s: %s", opts.prompts[i].value, strerror(errno));
+	}
+}
+
+const char *prompt_get(const char *name)
+{
+	for (int i = opts.nprompts - 1; i >= 0; i--)
+		if (override_text && !strcmp(opts.prompts[i].name, name))
+			return override_text[i];
+	const char *t = builtin(name);
+	if (!t)
+		die("internal: no prompt named '%s'", name);
+	return t;
+}
+
+/* Splits at a line that is exactly "---". */
+static const char *split(const char *t, size_t *syslen)
+{
+	const char *p = t;
+	for (;;) {
+		if (!strncmp(p, "---\n", 4) || !strcmp(p, "---")) {
+			*syslen = (size_t)(p - t);
+			return p[3] ? p + 4 : p + 3;
+		}
+		p = strchr(p, '\n');
+		if (!p)
+			return NULL;
+		p++;
+	}
+}
+
+static void chomp(struct buf *b)
+{
+	while (b->len && (b->p[b->len - 1] == '\n' || b->p[b->len - 1] == ' '))
+		b->p[--b->len] = 0;
+}
+
+int prompt_render_system(const char *name, json_t *ctx, struct buf *out, struct buf *err)
+{
+	const char *t = prompt_get(name);
+	size_t syslen;
+	const char *user = split(t, &syslen);
+	char *sys = user ? xstrndup(t, syslen) : xstrdup(t);
+	int rc = tmpl_render(sys, ctx, out, err);
+	free(sys);
+	chomp(out);
+	if (rc)
+		buf_addf(err, " (prompt %s)", name);
+	return rc;
+}
+
+int prompt_messages(const char *name, json_t *ctx, json_t *msgs, struct buf *err)
+{
+	const char *t = prompt_get(name);
+	size_t syslen;
+	const char *user = split(t, &syslen);
+	struct buf a = {0}, b = {0};
+	int rc = 0;
+	if (user) {
+		char *sys = xstrndup(t, syslen);
+		rc = tmpl_render(sys, ctx, &a, err);
+		free(sys);
+		if (!rc)
+			rc = tmpl_render(user, ctx, &b, err);
+	} else {
+		rc = tmpl_render(t, ctx, &b, err);
+	}
+	if (!rc) {
+		chomp(&a);
+		chomp(&b);
+		if (a.len)
+			json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "system", "content", a.p));
+		if (b.len)
+			json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user", "content", b.p));
+	} else {
+		buf_addf(err, " (prompt %s)", name);
+	}
+	buf_free(&a);
+	buf_free(&b);
+	return rc;
+}

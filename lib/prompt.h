@@ -1,0 +1,21 @@
+/* prompt: the default prompts compiled from prompts/NAME.txt, replaced by
+ * --prompt NAME=FILE. A prompt's text before a line "---" is the system
+ * message; the rest is the user message. */
+#ifndef SCG_PROMPT_H
+#define SCG_PROMPT_H
+
+#include <jansson.h>
+
+#include "util.h"
+
+/* The text of prompt NAME (override or built-in); dies (exit 2) if none. */
+const char *prompt_get(const char *name);
+/* Renders prompt NAME against ctx into messages [{system},{user}], appended
+ * to msgs. Returns 0, or -1 with the reason in err. */
+int prompt_messages(const char *name, json_t *ctx, json_t *msgs, struct buf *err);
+/* Renders the system part only (text before ---, or all of it). */
+int prompt_render_system(const char *name, json_t *ctx, struct buf *out, struct buf *err);
+/* Checks that every --prompt names a known prompt and its file is readable. */
+void prompt_init(void);
+
+#endif

@@ -1,0 +1,14 @@
+/* schema: checks a structured answer against the JSON Schema subset scg
+ * asks for (type, properties, required, additionalProperties, items,
+ * minItems, maxItems, enum, minLength, maxLength, minimum, maximum). */
+#ifndef SCG_SCHEMA_H
+#define SCG_SCHEMA_H
+
+#include <jansson.h>
+
+#include "util.h"
+
+/* 0 when v is valid; else -1 and err says where: "$.persona.name: expected a string". */
+int schema_check(json_t *schema, json_t *v, struct buf *err);
+
+#endif
