@@ -1,0 +1,1242 @@
+/* scg-mock: a local fake of the OpenAI Chat Completions, Anthropic Messages
+ * and Ollama chat APIs. Answers are deterministic (lib/mockgen), faults are
+ * injected by rate or by script, and every request is logged with its
+ * headers (secrets redacted) so that tests can check what a client sent. */
+#include "mockgen.h"
+#include "opt.h"
+#include "record.h"
+#include "rng.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ---- outcomes: what happens to a request ---- */
+
+enum kind {
+	K_OK, K_429, K_QUOTA, K_500, K_502, K_503, K_529, K_NORETRY, K_DROP,
+	K_STALL, K_GARBAGE, K_INVALID, K_400, NKINDS
+};
+static const char *const kind_names[NKINDS] = {
+	"ok", "429", "quota", "500", "502", "503", "529", "noretry", "drop",
+	"stall", "garbage", "invalid", "400",
+};
+
+struct outcome {
+	enum kind kind;
+	double retry_ms;    /* < 0: --retry-after-ms */
+	double retry_s;     /* > 0: send only retry-after with this value */
+	int rpm_limited;    /* the 429 comes from --rpm */
+};
+
+enum api { API_NONE, API_OPENAI, API_ANTHROPIC, API_OLLAMA, API_HEALTH };
+
+static struct {
+	const char *host;
+	int port;
+	double lat_lo, lat_hi;          /* ms */
+	long rpm;
+	struct { enum kind kind; double rate; } fail[NKINDS];
+	int nfail;
+	struct outcome *script;
+	long nscript;
+	double retry_ms, stall_ms;
+	FILE *log;
+	const char *key;
+	char **models;
+	int nmodels, strict;
+} conf = {.host = "127.0.0.1", .retry_ms = 100, .stall_ms = 30000};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static long arrivals, scripted;     /* under lock */
+static double *rpm_times;           /* ring of the last --rpm admissions */
+static long rpm_next;
+
+static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake;
+static int stopping;
+
+static enum kind kind_parse(const char *s, size_t n)
+{
+	for (int k = 0; k < NKINDS; k++)
+		if (strlen(kind_names[k]) == n && !strncmp(kind_names[k], s, n))
+			return (enum kind)k;
+	return NKINDS;
+}
+
+/* --fail 429=0.1,500=0.05 */
+static void fail_parse(const char *arg)
+{
+	double sum = 0;
+	for (const char *p = arg; *p;) {
+		size_t n = strcspn(p, ",");
+		const char *eq = memchr(p, '=', n);
+		enum kind k = eq ? kind_parse(p, (size_t)(eq - p)) : NKINDS;
+		char *end;
+		double rate = eq ? strtod(eq + 1, &end) : -1;
+		if (k == NKINDS || k == K_OK || end != p + n || rate < 0 || rate > 1)
+			usage_error("--fail: expected KIND=RATE,... with RATE in 0..1, got '%.*s'",
+				    (int)n, p);
+		conf.fail[conf.nfail].kind = k;
+		conf.fail[conf.nfail++].rate = rate;
+		sum += rate;
+		if (conf.nfail == NKINDS && p[n])
+			usage_error("--fail: too many kinds");
+		p += n + (p[n] == ',');
+	}
+	if (sum > 1 + 1e-9)
+		usage_error("--fail: the rates add up to %g, more than 1", sum);
+}
+
+/* --script FILE: one outcome a line, "429 retry-after=3" */
+static void script_load(const char *path)
+{
+	char *text = read_file(path, NULL);
+	if (!text)
+		die("%s: %s", path, strerror(errno));
+	long lineno = 0;
+	for (char *line = text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		lineno++;
+		line[strcspn(line, "#")] = 0;
+		char *save, *tok = strtok_r(line, " \t\r", &save);
+		if (!tok)
+			continue;
+		struct outcome o = {.kind = kind_parse(tok, strlen(tok)), .retry_ms = -1};
+		if (o.kind == NKINDS)
+			die("%s:%ld: unknown outcome '%s'", path, lineno, tok);
+		while ((tok = strtok_r(NULL, " \t\r", &save))) {
+			char *end;
+			if (!strncmp(tok, "retry-after-ms=", 15))
+				o.retry_ms = strtod(tok + 15, &end);
+			else if (!strncmp(tok, "retry-after=", 12))
+				o.retry_s = strtod(tok + 12, &end);
+			else
+				die("%s:%ld: unknown setting '%s'", path, lineno, tok);
+			if (*end || o.retry_ms < -1 || o.retry_s < 0)
+				die("%s:%ld: bad number in '%s'", path, lineno, tok);
+		}
+		conf.script = xrealloc(conf.script, sizeof *conf.script * (size_t)(conf.nscript + 1));
+		conf.script[conf.nscript++] = o;
+	}
+	free(text);
+}
+
+/* The outcome of the request that arrived n-th (the seq-th model request):
+ * the script first, then --rpm, then the --fail draw. */
+static struct outcome decide(long n, long seq, double *rpm_wait)
+{
+	if (seq <= conf.nscript)
+		return conf.script[seq - 1];
+	struct outcome o = {.kind = K_OK, .retry_ms = -1};
+	if (conf.rpm) {
+		double now = now_mono(), oldest = rpm_times[rpm_next];
+		if (oldest > 0 && now - oldest < 60) {
+			o.kind = K_429;
+			o.rpm_limited = 1;
+			o.retry_ms = ceil((oldest + 60 - now) * 1000);
+			*rpm_wait = o.retry_ms;
+			return o;
+		}
+		rpm_times[rpm_next] = now;
+		rpm_next = (rpm_next + 1) % conf.rpm;
+	}
+	if (conf.nfail) {
+		char id[32];
+		snprintf(id, sizeof id, "%ld", n);
+		struct rng r;
+		rng_init(&r, opts.seed, id, "scg-mock", "fail");
+		double u = rng_double(&r), cum = 0;
+		for (int i = 0; i < conf.nfail; i++)
+			if (u < (cum += conf.fail[i].rate)) {
+				o.kind = conf.fail[i].kind;
+				break;
+			}
+	}
+	return o;
+}
+
+/* ---- replies ---- */
+
+struct reply {
+	int status;
+	struct buf body;
+	const char *ctype;
+	char *hdr[24][2];
+	int nhdr;
+	int drop;
+	const char *outcome;
+	char rid[40];         /* request id */
+};
+
+static void header(struct reply *rp, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void header(struct reply *rp, const char *name, const char *fmt, ...)
+{
+	if (rp->nhdr == 24)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	struct buf b = {0};
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	buf_grow(&b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b.p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	rp->hdr[rp->nhdr][0] = xstrdup(name);
+	rp->hdr[rp->nhdr++][1] = b.p;
+}
+
+/* Compact JSON whose numbers read as written: 1.4, not 1.3999999999999999. */
+static char *dump(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+	if (!s)
+		die("out of memory");
+	return s;
+}
+
+static void reply_json(struct reply *rp, int status, json_t *v)
+{
+	char *s = dump(v);
+	json_decref(v);
+	rp->status = status;
+	buf_reset(&rp->body);
+	buf_adds(&rp->body, s);
+	free(s);
+}
+
+/* An error in the provider's shape; the type names differ by provider. */
+static void reply_error(struct reply *rp, enum api api, int status, const char *oa_type,
+			const char *an_type, const char *code, const char *param,
+			const char *msg)
+{
+	json_t *v;
+	if (api == API_ANTHROPIC)
+		v = json_pack("{s:s, s:{s:s, s:s}, s:s}", "type", "error", "error",
+			      "type", an_type, "message", msg, "request_id", rp->rid);
+	else if (api == API_OLLAMA)
+		v = json_pack("{s:s}", "error", msg);
+	else
+		v = json_pack("{s:{s:s, s:s, s:s?, s:s?}}", "error", "message", msg,
+			      "type", oa_type, "param", param, "code", code);
+	reply_json(rp, status, v);
+}
+
+static void invalid(struct reply *rp, enum api api, const char *param, const char *code,
+		    const char *msg)
+{
+	reply_error(rp, api, 400, "invalid_request_error", "invalid_request_error", code,
+		    param, msg);
+}
+
+/* Go duration: 100ms, 1.5s, 1m0s */
+static void go_duration(char *out, size_t size, double ms)
+{
+	if (ms < 1000) {
+		snprintf(out, size, "%.0fms", ms);
+		return;
+	}
+	long h = (long)(ms / 3600000), m = (long)fmod(ms / 60000, 60);
+	double s = fmod(ms, 60000) / 1000;
+	int n = 0;
+	if (h)
+		n = snprintf(out, size, "%ldh", h);
+	if (h || m)
+		n += snprintf(out + n, size - (size_t)n, "%ldm", m);
+	snprintf(out + n, size - (size_t)n, "%.3f", s);
+	char *e = out + strlen(out) - 1;
+	while (*e == '0')
+		*e-- = 0;
+	if (*e == '.')
+		*e = 0;
+	strcat(out, "s");
+}
+
+static void rfc3339(char *out, size_t size, double t)
+{
+	time_t secs = (time_t)ceil(t);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void rate_limited(struct reply *rp, enum api api, const struct outcome *o,
+			 const char *model)
+{
+	double ms = o->retry_ms >= 0 ? o->retry_ms : conf.retry_ms;
+	if (o->retry_s > 0)
+		ms = o->retry_s * 1000;
+	long limit = conf.rpm ? conf.rpm : 60;
+	char dur[64], reset[64];
+	go_duration(dur, sizeof dur, ms);
+	rfc3339(reset, sizeof reset, now_real() + ms / 1000);
+	if (o->retry_s > 0)
+		header(rp, "retry-after", "%g", o->retry_s);
+	else
+		header(rp, "retry-after", "%.0f", ceil(ms / 1000));
+	if (api == API_ANTHROPIC) {
+		header(rp, "anthropic-ratelimit-requests-limit", "%ld", limit);
+		header(rp, "anthropic-ratelimit-requests-remaining", "0");
+		header(rp, "anthropic-ratelimit-requests-reset", "%s", reset);
+	} else {
+		if (o->retry_s <= 0)
+			header(rp, "retry-after-ms", "%.0f", ms);
+		header(rp, "x-ratelimit-limit-requests", "%ld", limit);
+		header(rp, "x-ratelimit-remaining-requests", "0");
+		header(rp, "x-ratelimit-reset-requests", "%s", dur);
+	}
+	char *msg = xasprintf("Rate limit reached for %s in organization org-mock on requests "
+			      "per min (RPM): Limit %ld, Used %ld, Requested 1. Please try "
+			      "again in %s.", model, limit, limit, dur);
+	reply_error(rp, api, 429, "requests", "rate_limit_error", "rate_limit_exceeded",
+		    NULL, msg);
+	free(msg);
+}
+
+static const char html_502[] =
+	"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+	"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+	"</body>\r\n</html>\r\n";
+
+/* The faults that replace the answer; 0 when the request goes on. */
+static int fault(struct reply *rp, enum api api, const struct outcome *o, const char *model)
+{
+	switch (o->kind) {
+	case K_429:
+		rate_limited(rp, api, o, model);
+		return 1;
+	case K_QUOTA:
+		if (api == API_ANTHROPIC) {
+			reply_json(rp, 429, json_pack(
+				"{s:s, s:{s:s, s:s, s:{s:s}}, s:s}", "type", "error", "error",
+				"type", "rate_limit_error", "message",
+				"You have reached your specified API usage limits.", "details",
+				"error_code", "enforced_spend_limit_reached", "request_id", rp->rid));
+			return 1;
+		}
+		reply_error(rp, api, 429, "insufficient_quota", "rate_limit_error",
+			    "insufficient_quota", NULL,
+			    "You exceeded your current quota, please check your plan and billing "
+			    "details.");
+		return 1;
+	case K_NORETRY:
+		header(rp, "x-should-retry", "false");
+		/* fall through */
+	case K_500:
+		reply_error(rp, api, 500, "server_error", "api_error", NULL, NULL,
+			    "The server had an error while processing your request. Sorry about that!");
+		return 1;
+	case K_502:
+		rp->status = 502;
+		rp->ctype = "text/html";
+		buf_adds(&rp->body, html_502);
+		return 1;
+	case K_503:
+		reply_error(rp, api, 503, "server_error", "api_error", NULL, NULL,
+			    api == API_OLLAMA ? "server busy, please try again.  maximum pending "
+						"requests exceeded"
+					      : "The engine is currently overloaded, please try again later");
+		return 1;
+	case K_529:
+		reply_json(rp, 529, json_pack("{s:s, s:{s:s, s:s}, s:s}", "type", "error",
+					      "error", "type", "overloaded_error", "message",
+					      "Overloaded", "request_id", rp->rid));
+		return 1;
+	case K_400:
+		if (api == API_ANTHROPIC)
+			invalid(rp, api, NULL, NULL, "prompt is too long: 210000 tokens > 200000 maximum");
+		else
+			invalid(rp, api, "messages", "context_length_exceeded",
+				"This model's maximum context length is 8192 tokens. However, your "
+				"messages resulted in 8227 tokens. Please reduce the length of the "
+				"messages.");
+		return 1;
+	case K_DROP:
+		rp->drop = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* ---- the request ---- */
+
+struct req {
+	enum api api;
+	long n, seq;
+	struct outcome out;
+	double rpm_wait;
+	struct buf body;
+	json_t *doc;          /* the parsed body, or NULL */
+	uint64_t key;         /* hash of the body and --seed */
+};
+
+/* What a request asks for: prose, a JSON-mode object, or a schema value. */
+struct ask {
+	const json_t *schema;
+	int json_mode;
+	const char *tool;     /* anthropic forced tool */
+};
+
+struct answer {
+	char *text;           /* the content text (JSON text when structured) */
+	json_t *tool_input;   /* a forced tool call instead of text */
+	long prompt_tokens, completion_tokens;
+	int cut;              /* the invalid fault: truncated or empty */
+};
+
+static long content_tokens(const json_t *content)
+{
+	if (json_is_string(content))
+		return mock_tokens(json_string_value(content));
+	long t = 0;
+	size_t i;
+	json_t *part;
+	json_array_foreach(content, i, part) {
+		const char *s = json_string_value(json_object_get(part, "text"));
+		if (s)
+			t += mock_tokens(s);
+		t += content_tokens(json_object_get(part, "content"));
+	}
+	return t;
+}
+
+static long prompt_tokens(const json_t *messages, const json_t *system)
+{
+	long t = system ? content_tokens(system) + 4 : 0;
+	size_t i;
+	json_t *m;
+	json_array_foreach(messages, i, m)
+		t += content_tokens(json_object_get(m, "content")) + 4;
+	return t;
+}
+
+static void answer_make(struct answer *a, const struct req *q, const struct ask *ask,
+			const json_t *messages, const json_t *system)
+{
+	memset(a, 0, sizeof *a);
+	a->prompt_tokens = prompt_tokens(messages, system);
+	a->cut = q->out.kind == K_INVALID;
+	int structured = ask->schema || ask->json_mode;
+	json_t *v = ask->schema ? mock_value(ask->schema, q->key)
+		  : ask->json_mode ? mock_object(q->key) : NULL;
+	if (v && ask->tool && !a->cut) {
+		a->tool_input = v;
+		char *s = dump(v);
+		a->completion_tokens = mock_tokens(s);
+		free(s);
+		return;
+	}
+	a->text = v ? dump(v) : mock_prose(q->key);
+	json_decref(v);
+	if (a->cut)
+		a->text[structured ? strlen(a->text) / 2 : 0] = 0;
+	a->completion_tokens = mock_tokens(a->text);
+}
+
+static void answer_free(struct answer *a)
+{
+	free(a->text);
+	json_decref(a->tool_input);
+}
+
+/* Pieces of a text for streaming: about four, cut after spaces. */
+static int pieces(const char *text, const char **start, size_t *len, int max)
+{
+	size_t n = strlen(text), at = 0;
+	int k = 0;
+	while (at < n && k < max) {
+		size_t end = k == max - 1 ? n : at + (n + 3) / 4;
+		if (end > n)
+			end = n;
+		while (end < n && text[end - 1] != ' ')
+			end++;
+		start[k] = text + at;
+		len[k++] = end - at;
+		at = end;
+	}
+	return k;
+}
+
+static int model_known(const char *model)
+{
+	if (!conf.nmodels)
+		return 1;
+	for (int i = 0; i < conf.nmodels; i++)
+		if (!strcmp(conf.models[i], model))
+			return 1;
+	return 0;
+}
+
+static void hex_id(char *out, size_t size, const char *prefix, uint64_t key, const char *salt)
+{
+	uint64_t a = hash64(salt, strlen(salt), key), b = hash64(&a, sizeof a, key);
+	snprintf(out, size, "%s%016llx%08llx", prefix, (unsigned long long)a,
+		 (unsigned long long)(b >> 32));
+}
+
+static void sse(struct buf *b, const char *event, json_t *v)
+{
+	char *s = dump(v);
+	json_decref(v);
+	if (event)
+		buf_addf(b, "event: %s\n", event);
+	buf_addf(b, "data: %s\n\n", s);
+	free(s);
+}
+
+/* ---- OpenAI Chat Completions ---- */
+
+static int reasoning_model(const char *m)
+{
+	return !strncmp(m, "o1", 2) || !strncmp(m, "o3", 2) || !strncmp(m, "o4", 2) ||
+	       !strncmp(m, "gpt-5", 5);
+}
+
+static json_t *oa_chunk(const char *id, double created, const char *model, json_t *delta,
+			const char *finish, int usage)
+{
+	json_t *c = json_pack("{s:s, s:s, s:I, s:s, s:s, s:[{s:i, s:o, s:n, s:s?}]}", "id", id,
+			      "object", "chat.completion.chunk", "created", (json_int_t)created,
+			      "model", model, "system_fingerprint", "fp_mock", "choices", "index",
+			      0, "delta", delta, "logprobs", "finish_reason", finish);
+	if (usage)
+		json_object_set_new(c, "usage", json_null());
+	return c;
+}
+
+static void openai_chat(struct reply *rp, struct req *q)
+{
+	json_t *d = q->doc;
+	const char *model = json_str(d, "model");
+	json_t *messages = json_object_get(d, "messages"), *v;
+	if (!model) {
+		invalid(rp, API_OPENAI, "model", NULL, "you must provide a model parameter");
+		return;
+	}
+	if (!json_is_array(messages)) {
+		invalid(rp, API_OPENAI, "messages", "missing_required_parameter",
+			"Missing required parameter: 'messages'.");
+		return;
+	}
+	if (!model_known(model)) {
+		char *msg = xasprintf("The model `%s` does not exist or you do not have access "
+				      "to it.", model);
+		reply_error(rp, API_OPENAI, 404, "invalid_request_error", NULL,
+			    "model_not_found", NULL, msg);
+		free(msg);
+		return;
+	}
+	if (reasoning_model(model)) {
+		if (json_object_get(d, "max_tokens")) {
+			invalid(rp, API_OPENAI, "max_tokens", "unsupported_parameter",
+				"Unsupported parameter: 'max_tokens' is not supported with "
+				"this model. Use 'max_completion_tokens' instead.");
+			return;
+		}
+		v = json_object_get(d, "temperature");
+		if (v && !(json_is_number(v) && json_number_value(v) == 1)) {
+			char num[64], *msg;
+			if (json_is_number(v))
+				snprintf(num, sizeof num, "%.15g", json_number_value(v));
+			else
+				snprintf(num, sizeof num, "%s", json_is_null(v) ? "null" : "this value");
+			msg = xasprintf("Unsupported value: 'temperature' does not support %s with "
+					"this model. Only the default (1) value is supported.", num);
+			invalid(rp, API_OPENAI, "temperature", "unsupported_value", msg);
+			free(msg);
+			return;
+		}
+	}
+	struct ask ask = {0};
+	json_t *rf = json_object_get(d, "response_format");
+	const char *rft = json_str(rf, "type");
+	if (rft && !strcmp(rft, "json_schema")) {
+		ask.schema = json_object_get(json_object_get(rf, "json_schema"), "schema");
+		if (!ask.schema)
+			ask.schema = json_object_get(rf, "schema");
+		if (!ask.schema) {
+			invalid(rp, API_OPENAI, "response_format", NULL,
+				"Missing required parameter: 'response_format.json_schema'.");
+			return;
+		}
+	} else if (rft && !strcmp(rft, "json_object")) {
+		ask.schema = json_object_get(rf, "schema");
+		ask.json_mode = !ask.schema;
+	}
+
+	struct answer a;
+	answer_make(&a, q, &ask, messages, NULL);
+	char id[64];
+	hex_id(id, sizeof id, "chatcmpl-", q->key, "chatcmpl");
+	double created = floor(now_real());
+	const char *finish = a.cut ? "length" : "stop";
+	rp->status = 200;
+	if (json_is_true(json_object_get(d, "stream"))) {
+		int usage = json_is_true(json_object_get(json_object_get(d, "stream_options"),
+							 "include_usage"));
+		rp->ctype = "text/event-stream";
+		sse(&rp->body, NULL, oa_chunk(id, created, model,
+					      json_pack("{s:s, s:s}", "role", "assistant",
+							"content", ""), NULL, usage));
+		const char *st[4];
+		size_t len[4];
+		int k = pieces(a.text, st, len, 4);
+		for (int i = 0; i < k; i++)
+			sse(&rp->body, NULL, oa_chunk(id, created, model,
+						      json_pack("{s:s%}", "content", st[i], len[i]),
+						      NULL, usage));
+		sse(&rp->body, NULL, oa_chunk(id, created, model, json_object(), finish, usage));
+		if (usage) {
+			json_t *c = oa_chunk(id, created, model, json_object(), NULL, 0);
+			json_object_set_new(c, "choices", json_array());
+			json_object_set_new(c, "usage", json_pack(
+				"{s:I, s:I, s:I}", "prompt_tokens", (json_int_t)a.prompt_tokens,
+				"completion_tokens", (json_int_t)a.completion_tokens,
+				"total_tokens", (json_int_t)(a.prompt_tokens + a.completion_tokens)));
+			sse(&rp->body, NULL, c);
+		}
+		buf_adds(&rp->body, "data: [DONE]\n\n");
+	} else {
+		reply_json(rp, 200, json_pack(
+			"{s:s, s:s, s:I, s:s, s:[{s:i, s:{s:s, s:s, s:n, s:[]}, s:n, s:s}],"
+			" s:{s:I, s:I, s:I}, s:s, s:s}",
+			"id", id, "object", "chat.completion", "created", (json_int_t)created,
+			"model", model, "choices", "index", 0, "message", "role", "assistant",
+			"content", a.text, "refusal", "annotations", "logprobs",
+			"finish_reason", finish, "usage", "prompt_tokens",
+			(json_int_t)a.prompt_tokens, "completion_tokens",
+			(json_int_t)a.completion_tokens, "total_tokens",
+			(json_int_t)(a.prompt_tokens + a.completion_tokens), "service_tier",
+			"default", "system_fingerprint", "fp_mock"));
+	}
+	answer_free(&a);
+}
+
+/* ---- Anthropic Messages ---- */
+
+static const char *anthropic_check(struct reply *rp, json_t *d, char **owned)
+{
+	json_t *messages = json_object_get(d, "messages"), *m;
+	size_t i;
+	const char *prev = NULL;
+	if (!json_str(d, "model"))
+		return "model: Field required";
+	if (!json_is_array(messages))
+		return "messages: Field required";
+	if (!json_object_get(d, "max_tokens"))
+		return "max_tokens: Field required";
+	if (json_object_get(d, "temperature") && json_object_get(d, "top_p"))
+		return "`temperature` and `top_p` cannot both be specified for this model. "
+		       "Please use only one.";
+	json_array_foreach(messages, i, m) {
+		const char *role = json_str(m, "role");
+		if (!role)
+			return *owned = xasprintf("messages.%zu.role: Field required", i);
+		if (!strcmp(role, "system"))
+			return "messages: Unexpected role \"system\". The Messages API accepts a "
+			       "top-level `system` parameter, not \"system\" as an input message role.";
+		if (strcmp(role, "user") && strcmp(role, "assistant"))
+			return *owned = xasprintf("messages.%zu.role: Input should be 'user' or "
+						  "'assistant'", i);
+		if (conf.strict && !prev && strcmp(role, "user"))
+			return "messages: first message must use the \"user\" role";
+		if (conf.strict && prev && !strcmp(prev, role)) {
+			header(rp, "x-should-retry", "false");
+			return *owned = xasprintf("messages: roles must alternate between \"user\" "
+						  "and \"assistant\", but found multiple \"%s\" "
+						  "roles in a row", role);
+		}
+		prev = role;
+	}
+	return NULL;
+}
+
+static void anthropic_messages(struct reply *rp, struct req *q)
+{
+	json_t *d = q->doc;
+	char *owned = NULL;
+	const char *bad = anthropic_check(rp, d, &owned);
+	if (bad) {
+		invalid(rp, API_ANTHROPIC, NULL, NULL, bad);
+		free(owned);
+		return;
+	}
+	const char *model = json_str(d, "model");
+	if (!model_known(model)) {
+		char *msg = xasprintf("model: %s", model);
+		reply_error(rp, API_ANTHROPIC, 404, NULL, "not_found_error", NULL, NULL, msg);
+		free(msg);
+		return;
+	}
+	struct ask ask = {0};
+	json_t *choice = json_object_get(d, "tool_choice"), *tool;
+	const char *ct = json_str(choice, "type");
+	size_t i;
+	if (ct && (!strcmp(ct, "tool") || !strcmp(ct, "any"))) {
+		const char *want = json_str(choice, "name");
+		json_array_foreach(json_object_get(d, "tools"), i, tool) {
+			const char *name = json_str(tool, "name");
+			if (name && (!want || !strcmp(want, name))) {
+				ask.tool = name;
+				ask.schema = json_object_get(tool, "input_schema");
+				break;
+			}
+		}
+		if (!ask.tool) {
+			invalid(rp, API_ANTHROPIC, NULL, NULL,
+				"tool_choice: the named tool is not in tools");
+			return;
+		}
+		if (!ask.schema)
+			ask.json_mode = 1;
+	} else {
+		json_t *fmt = json_object_get(json_object_get(d, "output_config"), "format");
+		if (!fmt)
+			fmt = json_object_get(d, "output_format");
+		if (fmt)
+			ask.schema = json_object_get(fmt, "schema");
+	}
+
+	struct answer a;
+	answer_make(&a, q, &ask, json_object_get(d, "messages"), json_object_get(d, "system"));
+	char id[64], tid[64];
+	hex_id(id, sizeof id, "msg_", q->key, "msg");
+	hex_id(tid, sizeof tid, "toolu_", q->key, "toolu");
+	const char *stop = a.tool_input ? "tool_use" : a.cut ? "max_tokens" : "end_turn";
+	long out_tokens = a.completion_tokens ? a.completion_tokens : 1;
+	json_t *block = a.tool_input
+		? json_pack("{s:s, s:s, s:s, s:O}", "type", "tool_use", "id", tid, "name",
+			    ask.tool, "input", a.tool_input)
+		: json_pack("{s:s, s:s}", "type", "text", "text", a.text);
+	json_t *usage = json_pack("{s:I, s:I, s:i, s:i, s:s}", "input_tokens",
+				  (json_int_t)a.prompt_tokens, "output_tokens",
+				  (json_int_t)out_tokens, "cache_creation_input_tokens", 0,
+				  "cache_read_input_tokens", 0, "service_tier", "standard");
+	json_t *msg = json_pack("{s:s, s:s, s:s, s:s, s:[o], s:s, s:n, s:o}", "id", id, "type",
+				"message", "role", "assistant", "model", model, "content", block,
+				"stop_reason", stop, "stop_sequence", "usage", usage);
+	if (!json_is_true(json_object_get(d, "stream"))) {
+		reply_json(rp, 200, msg);
+		answer_free(&a);
+		return;
+	}
+	rp->status = 200;
+	rp->ctype = "text/event-stream";
+	json_t *start = json_deep_copy(msg);
+	json_object_set_new(start, "content", json_array());
+	json_object_set_new(start, "stop_reason", json_null());
+	json_object_set_new(json_object_get(start, "usage"), "output_tokens", json_integer(1));
+	sse(&rp->body, "message_start", json_pack("{s:s, s:o}", "type", "message_start",
+						  "message", start));
+	json_t *empty = json_deep_copy(block);
+	json_object_set_new(empty, a.tool_input ? "input" : "text",
+			    a.tool_input ? json_object() : json_string(""));
+	sse(&rp->body, "content_block_start", json_pack("{s:s, s:i, s:o}", "type",
+		"content_block_start", "index", 0, "content_block", empty));
+	sse(&rp->body, "ping", json_pack("{s:s}", "type", "ping"));
+	char *text = a.tool_input ? dump(a.tool_input) : xstrdup(a.text);
+	const char *st[4];
+	size_t len[4];
+	int k = pieces(text, st, len, 4);
+	for (int j = 0; j < k; j++)
+		sse(&rp->body, "content_block_delta", json_pack(
+			"{s:s, s:i, s:{s:s, s:s%}}", "type", "content_block_delta", "index", 0,
+			"delta", "type", a.tool_input ? "input_json_delta" : "text_delta",
+			a.tool_input ? "partial_json" : "text", st[j], len[j]));
+	free(text);
+	sse(&rp->body, "content_block_stop", json_pack("{s:s, s:i}", "type",
+						       "content_block_stop", "index", 0));
+	sse(&rp->body, "message_delta", json_pack(
+		"{s:s, s:{s:s, s:n}, s:{s:I}}", "type", "message_delta", "delta", "stop_reason",
+		stop, "stop_sequence", "usage", "output_tokens", (json_int_t)out_tokens));
+	sse(&rp->body, "message_stop", json_pack("{s:s}", "type", "message_stop"));
+	json_decref(msg);
+	answer_free(&a);
+}
+
+/* ---- Ollama /api/chat ---- */
+
+static json_t *ollama_line(const char *model, const char *created, const char *text,
+			   size_t len)
+{
+	return json_pack("{s:s, s:s, s:{s:s, s:s%}, s:b}", "model", model, "created_at",
+			 created, "message", "role", "assistant", "content", text, len,
+			 "done", 0);
+}
+
+static void ollama_chat(struct reply *rp, struct req *q)
+{
+	json_t *d = q->doc;
+	const char *model = json_str(d, "model");
+	json_t *messages = json_object_get(d, "messages");
+	if (!model) {
+		invalid(rp, API_OLLAMA, NULL, NULL, "model is required");
+		return;
+	}
+	if (!json_is_array(messages)) {
+		invalid(rp, API_OLLAMA, NULL, NULL, "messages is required");
+		return;
+	}
+	if (!model_known(model)) {
+		char *msg = xasprintf("model '%s' not found", model);
+		reply_error(rp, API_OLLAMA, 404, NULL, NULL, NULL, NULL, msg);
+		free(msg);
+		return;
+	}
+	struct ask ask = {0};
+	json_t *format = json_object_get(d, "format");
+	if (json_is_object(format))
+		ask.schema = format;
+	else if (json_is_string(format) && !strcmp(json_string_value(format), "json"))
+		ask.json_mode = 1;
+
+	struct answer a;
+	answer_make(&a, q, &ask, messages, NULL);
+	char created[64];
+	double now = now_real();
+	rfc3339(created, sizeof created, floor(now));
+	snprintf(created + 19, sizeof created - 19, ".%06dZ", (int)(fmod(now, 1) * 1e6));
+	/* durations in ns, as if 60 tokens/s out and 600 in */
+	json_int_t pe = (json_int_t)a.prompt_tokens * 1666667;
+	json_int_t ev = (json_int_t)a.completion_tokens * 16666667;
+	json_t *last = ollama_line(model, created, "", 0);
+	json_object_set_new(last, "done", json_true());
+	json_t *stats = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "done_reason",
+				  a.cut ? "length" : "stop", "total_duration", pe + ev + 2000000,
+				  "load_duration", (json_int_t)2000000, "prompt_eval_count",
+				  (json_int_t)a.prompt_tokens, "prompt_eval_duration", pe,
+				  "eval_count", (json_int_t)a.completion_tokens, "eval_duration", ev);
+	json_object_update(last, stats);
+	json_decref(stats);
+	rp->status = 200;
+	if (json_is_false(json_object_get(d, "stream"))) {
+		json_object_set_new(json_object_get(last, "message"), "content",
+				    json_string(a.text));
+		reply_json(rp, 200, last);
+	} else {
+		rp->ctype = "application/x-ndjson";
+		const char *st[4];
+		size_t len[4];
+		int k = pieces(a.text, st, len, 4);
+		for (int i = 0; i <= k; i++) {
+			json_t *line = i < k ? ollama_line(model, created, st[i], len[i]) : last;
+			char *s = dump(line);
+			buf_addf(&rp->body, "%s\n", s);
+			free(s);
+			json_decref(line);
+		}
+	}
+	answer_free(&a);
+}
+
+/* ---- the log ---- */
+
+static int redacted(const char *name)
+{
+	static const char *const words[] = {"key", "token", "secret", "auth", "cookie"};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strstr(name, words[i]))
+			return 1;
+	return 0;
+}
+
+static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *name,
+				  const char *value)
+{
+	(void)kind;
+	char *lower = xstrdup(name);
+	for (char *p = lower; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	json_t *v = redacted(lower) ? json_string("[redacted]") : json_string(value ? value : "");
+	json_object_set_new(cls, lower, v ? v : json_string("[not UTF-8]"));
+	free(lower);
+	return MHD_YES;
+}
+
+static void log_request(struct MHD_Connection *c, const char *method, const char *url,
+			const struct req *q, const struct reply *rp)
+{
+	if (!conf.log)
+		return;
+	json_t *headers = json_object();
+	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, headers);
+	json_t *body = q->doc ? json_incref(q->doc) : json_stringn(q->body.p ? q->body.p : "",
+								  q->body.len);
+	if (!body) {   /* not UTF-8: keep what can be read */
+		char *s = xstrndup(q->body.p, q->body.len);
+		for (char *p = s; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		body = json_string(s);
+		free(s);
+	}
+	json_t *line = json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:i}", "n", (json_int_t)q->n,
+				 "method", method, "path", url, "headers", headers, "body", body,
+				 "outcome", rp->outcome, "status", rp->drop ? 0 : rp->status);
+	char *s = dump(line);
+	json_decref(line);
+	pthread_mutex_lock(&lock);
+	fprintf(conf.log, "%s\n", s);
+	fflush(conf.log);
+	pthread_mutex_unlock(&lock);
+	free(s);
+}
+
+/* ---- serving ---- */
+
+/* Sleeps, but wakes at once when the server stops. */
+static void nap(double ms)
+{
+	if (ms <= 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double end = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + ms / 1000;
+	ts.tv_sec = (time_t)end;
+	ts.tv_nsec = (long)((end - floor(end)) * 1e9);
+	pthread_mutex_lock(&sleep_lock);
+	while (!stopping && pthread_cond_timedwait(&wake, &sleep_lock, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&sleep_lock);
+}
+
+static enum api route(const char *method, const char *url)
+{
+	if (!strcmp(method, "GET") && !strcmp(url, "/health"))
+		return API_HEALTH;
+	if (strcmp(method, "POST"))
+		return API_NONE;
+	if (!strcmp(url, "/v1/chat/completions") || !strcmp(url, "/chat/completions"))
+		return API_OPENAI;
+	if (!strcmp(url, "/v1/messages"))
+		return API_ANTHROPIC;
+	if (!strcmp(url, "/api/chat"))
+		return API_OLLAMA;
+	return API_NONE;
+}
+
+static int authorized(struct MHD_Connection *c, struct reply *rp, enum api api)
+{
+	if (!conf.key || api == API_OLLAMA)
+		return 1;
+	if (api == API_ANTHROPIC) {
+		const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key");
+		if (got && !strcmp(got, conf.key))
+			return 1;
+		reply_error(rp, api, 401, NULL, "authentication_error", NULL, NULL,
+			    got ? "invalid x-api-key" : "x-api-key header is required");
+		return 0;
+	}
+	const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	if (got && !strncasecmp(got, "Bearer ", 7) && !strcmp(got + 7, conf.key))
+		return 1;
+	reply_error(rp, api, 401, "invalid_request_error", NULL, got ? "invalid_api_key" : NULL,
+		    NULL, got ? "Incorrect API key provided. You can find your API key at "
+				"https://platform.openai.com/account/api-keys."
+			      : "You didn't provide an API key. You need to provide your API key "
+				"in an Authorization header using Bearer auth (i.e. "
+				"Authorization: Bearer YOUR_KEY).");
+	return 0;
+}
+
+/* Everything about the reply, decided at once so that it can be logged
+ * before the latency passes. */
+static void respond(struct MHD_Connection *c, const char *method, const char *url,
+		    struct req *q, struct reply *rp)
+{
+	enum api api = q->api;
+	rp->status = 200;
+	rp->ctype = "application/json";
+	rp->outcome = "ok";
+	snprintf(rp->rid, sizeof rp->rid, "req_%016llx",
+		 (unsigned long long)hash64(&q->n, sizeof q->n, opts.seed ^ 0x6d6f636bULL));
+	if (api == API_HEALTH) {
+		buf_adds(&rp->body, "{\"status\":\"ok\"}");
+		return;
+	}
+	header(rp, api == API_ANTHROPIC ? "request-id" : "x-request-id", "%s", rp->rid);
+	if (api == API_NONE) {
+		char *msg = xasprintf("Invalid URL (%s %s)", method, url);
+		reply_error(rp, API_OPENAI, 404, "invalid_request_error", NULL, NULL, NULL, msg);
+		free(msg);
+		rp->outcome = "rejected";
+		return;
+	}
+	q->key = hash64(q->body.p ? q->body.p : "", q->body.len, opts.seed);
+	q->doc = json_loadb(q->body.p ? q->body.p : "", q->body.len, 0, NULL);
+	if (!json_is_object(q->doc)) {
+		json_decref(q->doc);
+		q->doc = NULL;
+	}
+	if (!authorized(c, rp, api)) {
+		rp->outcome = "rejected";
+		return;
+	}
+	const char *model = json_str(q->doc, "model");
+	rp->outcome = kind_names[q->out.kind];
+	if (q->out.rpm_limited)
+		rp->outcome = "rpm";
+	if (fault(rp, api, &q->out, model ? model : "the model"))
+		return;
+	if (api == API_ANTHROPIC && !MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								 "anthropic-version")) {
+		invalid(rp, api, NULL, NULL, "anthropic-version: header is required");
+	} else if (!q->doc) {
+		invalid(rp, api, NULL, NULL, api == API_OLLAMA ? "invalid character in JSON body"
+			: "We could not parse the JSON body of your request. The API expects a "
+			  "JSON payload, but what was sent was not valid JSON.");
+	} else if (api == API_OPENAI) {
+		openai_chat(rp, q);
+	} else if (api == API_ANTHROPIC) {
+		anthropic_messages(rp, q);
+	} else {
+		ollama_chat(rp, q);
+	}
+	if (rp->status != 200) {
+		rp->outcome = "rejected";
+	} else if (q->out.kind == K_GARBAGE) {
+		buf_reset(&rp->body);
+		buf_adds(&rp->body, "<!-- scg-mock --> {\"id\": \"truncated");
+	}
+	if (conf.rpm && !q->out.rpm_limited && api != API_ANTHROPIC) {
+		header(rp, "x-ratelimit-limit-requests", "%ld", conf.rpm);
+		header(rp, "x-ratelimit-reset-requests", "60s");
+	}
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	(void)cls;
+	(void)version;
+	struct req *q = *con_cls;
+	if (!q) {   /* the headers have arrived: this is the request's arrival */
+		q = *con_cls = xcalloc(1, sizeof *q);
+		q->api = route(method, url);
+		pthread_mutex_lock(&lock);
+		q->n = ++arrivals;
+		if (q->api != API_NONE && q->api != API_HEALTH) {
+			q->seq = ++scripted;
+			q->out = decide(q->n, q->seq, &q->rpm_wait);
+		}
+		pthread_mutex_unlock(&lock);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		buf_add(&q->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+
+	struct reply rp = {0};
+	respond(c, method, url, q, &rp);
+	log_request(c, method, url, q, &rp);
+	if (q->api != API_HEALTH) {
+		struct rng r;
+		char id[32];
+		snprintf(id, sizeof id, "%ld", q->n);
+		rng_init(&r, opts.seed, id, "scg-mock", "latency");
+		nap(rng_range(&r, conf.lat_lo, conf.lat_hi) +
+		    (q->out.kind == K_STALL ? conf.stall_ms : 0));
+	}
+	enum MHD_Result ret = MHD_NO;
+	if (!rp.drop && !stopping) {
+		size_t len = rp.body.len;
+		struct MHD_Response *resp = MHD_create_response_from_buffer(
+			len, len ? buf_steal(&rp.body) : (void *)"",
+			len ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(resp, "content-type", rp.ctype);
+		for (int i = 0; i < rp.nhdr; i++)
+			MHD_add_response_header(resp, rp.hdr[i][0], rp.hdr[i][1]);
+		ret = MHD_queue_response(c, (unsigned)rp.status, resp);
+		MHD_destroy_response(resp);
+	}
+	for (int i = 0; i < rp.nhdr; i++) {
+		free(rp.hdr[i][0]);
+		free(rp.hdr[i][1]);
+	}
+	buf_free(&rp.body);
+	return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	struct req *q = *con_cls;
+	if (!q)
+		return;
+	buf_free(&q->body);
+	json_decref(q->doc);
+	free(q);
+	*con_cls = NULL;
+}
+
+/* ---- options and main ---- */
+
+enum {
+	C_PORT = OPT_PROG, C_HOST, C_LATENCY, C_RPM, C_FAIL, C_SCRIPT, C_RETRY_MS,
+	C_STALL_MS, C_LOG, C_KEY, C_MODELS, C_STRICT,
+};
+
+static const struct option longopts[] = {
+	{"port", required_argument, 0, C_PORT},
+	{"host", required_argument, 0, C_HOST},
+	{"latency", required_argument, 0, C_LATENCY},
+	{"rpm", required_argument, 0, C_RPM},
+	{"fail", required_argument, 0, C_FAIL},
+	{"script", required_argument, 0, C_SCRIPT},
+	{"retry-after-ms", required_argument, 0, C_RETRY_MS},
+	{"stall-ms", required_argument, 0, C_STALL_MS},
+	{"log", required_argument, 0, C_LOG},
+	{"key", required_argument, 0, C_KEY},
+	{"models", required_argument, 0, C_MODELS},
+	{"strict", no_argument, 0, C_STRICT},
+	{0, 0, 0, 0},
+};
+
+static const char help[] =
+	"      --port N           listen on port N; 0 (default) takes a free one; the port\n"
+	"                         is the first line on stdout\n"
+	"      --host ADDR        address to listen on (default 127.0.0.1)\n"
+	"      --latency MS|MIN..MAX  delay of every answer, fixed or drawn per request\n"
+	"      --rpm N            answer 429 to more than N requests a minute\n"
+	"      --fail KIND=RATE,...  inject faults: 429 quota 500 502 503 529 noretry\n"
+	"                         drop stall garbage invalid 400, each with a rate in 0..1\n"
+	"      --script FILE      one outcome a line (ok or a KIND, optionally\n"
+	"                         retry-after=S or retry-after-ms=MS), in arrival order\n"
+	"      --retry-after-ms MS  the wait a 429 asks for (default 100)\n"
+	"      --stall-ms MS      how long a stall lasts (default 30000)\n"
+	"      --log FILE         log every request as a JSON line (secrets redacted)\n"
+	"      --key KEY          require this API key\n"
+	"      --models LIST      only these models exist (comma-separated)\n"
+	"      --strict           enforce Anthropic's first-user and alternation rules\n";
+
+static const char *script_path;
+
+static int option(int code, const char *arg)
+{
+	switch (code) {
+	case C_PORT: conf.port = (int)opt_long("port", arg, 0, 65535); break;
+	case C_HOST: conf.host = arg; break;
+	case C_LATENCY:
+		if (parse_range(arg, &conf.lat_lo, &conf.lat_hi) || conf.lat_lo < 0)
+			usage_error("--latency: expected MS or MIN..MAX, got '%s'", arg);
+		break;
+	case C_RPM: conf.rpm = opt_long("rpm", arg, 1, 10000000); break;
+	case C_FAIL: fail_parse(arg); break;
+	case C_SCRIPT: script_path = arg; break;
+	case C_RETRY_MS: conf.retry_ms = opt_double("retry-after-ms", arg, 0, 1e9); break;
+	case C_STALL_MS: conf.stall_ms = opt_double("stall-ms", arg, 0, 1e9); break;
+	case C_LOG:
+		if (!(conf.log = fopen(arg, "w")))
+			die("%s: %s", arg, strerror(errno));
+		break;
+	case C_KEY: conf.key = arg; break;
+	case C_MODELS:
+		for (const char *p = arg; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+			conf.models = xrealloc(conf.models, sizeof *conf.models * (size_t)(conf.nmodels + 1));
+			conf.models[conf.nmodels++] = xstrndup(p, strcspn(p, ","));
+		}
+		break;
+	case C_STRICT: conf.strict = 1; break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static const struct opt_prog prog = {
+	.name = "scg-mock",
+	.synopsis = "[--port N] [--latency MS|MIN..MAX] [--fail KIND=RATE,...] [--script FILE] [options]",
+	.summary = "Serve fake OpenAI, Anthropic and Ollama chat APIs with deterministic answers.",
+	.help = help,
+	.common = OPT_BASIC,
+	.longopts = longopts,
+	.handle = option,
+};
+
+int main(int argc, char **argv)
+{
+	int i = opt_parse(&prog, argc, argv);
+	if (i < argc)
+		usage_error("unexpected operand '%s'", argv[i]);
+	if (script_path)
+		script_load(script_path);
+	if (conf.rpm)
+		rpm_times = xcalloc((size_t)conf.rpm, sizeof *rpm_times);
+
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai;
+	char port[16];
+	snprintf(port, sizeof port, "%d", conf.port);
+	int err = getaddrinfo(conf.host, port, &hints, &ai);
+	if (err)
+		die("--host %s: %s", conf.host, gai_strerror(err));
+
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wake, &ca);
+	pthread_condattr_destroy(&ca);
+
+	/* the server threads inherit the mask: only main takes the signals */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
+			 MHD_USE_ERROR_LOG;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, (uint16_t)conf.port, NULL, NULL, handle, NULL,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!d)
+		die("cannot listen on %s port %d: %s", conf.host, conf.port, strerror(errno));
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	printf("%u\n", (unsigned)info->port);
+	fflush(stdout);
+
+	int sig;
+	sigwait(&sigs, &sig);
+	pthread_mutex_lock(&sleep_lock);
+	stopping = 1;
+	pthread_cond_broadcast(&wake);
+	pthread_mutex_unlock(&sleep_lock);
+	MHD_stop_daemon(d);
+
+	if (conf.log)
+		fclose(conf.log);
+	free(conf.script);
+	free(rpm_times);
+	for (int m = 0; m < conf.nmodels; m++)
+		free(conf.models[m]);
+	free(conf.models);
+	return 0;
+}

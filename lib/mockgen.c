@@ -1,0 +1,439 @@
+/* mockgen: scg-mock's answers, drawn from a key with lib/rng. Strings are
+ * words from a vocabulary of a few hundred ordinary English words, so two
+ * generated texts share no run of five words unless they are the same draw
+ * (a near-duplicate filter sees them as unrelated). */
+#include "mockgen.h"
+#include "rng.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const vocab[] = {
+	"able", "about", "above", "accept", "across", "act", "add", "afraid",
+	"after", "again", "against", "age", "ago", "agree", "air", "all",
+	"allow", "almost", "alone", "along", "already", "always", "amount",
+	"animal", "answer", "any", "appear", "apple", "area", "arm", "around",
+	"arrive", "art", "ask", "autumn", "away", "baby", "back", "bad", "bag",
+	"ball", "bank", "base", "basket", "bear", "beat", "beauty", "bed",
+	"before", "begin", "behind", "bell", "best", "better", "between", "big",
+	"bird", "bit", "black", "block", "blue", "board", "boat", "body",
+	"bone", "book", "born", "both", "bottom", "box", "branch", "bread",
+	"break", "bridge", "bright", "bring", "broad", "brother", "brown",
+	"build", "busy", "buy", "cake", "call", "calm", "camp", "candle",
+	"capital", "car", "care", "carry", "case", "cat", "catch", "cause",
+	"cell", "center", "chair", "chance", "change", "cheap", "check",
+	"child", "choose", "circle", "city", "class", "clean", "clear",
+	"climb", "clock", "close", "cloud", "coast", "coat", "cold", "collect",
+	"color", "common", "company", "cook", "cool", "copy", "corner",
+	"count", "country", "course", "cover", "cow", "crowd", "cup", "cut",
+	"dance", "dark", "daughter", "day", "deal", "dear", "decide", "deep",
+	"describe", "desert", "design", "desk", "detail", "develop", "differ",
+	"dinner", "direct", "doctor", "dog", "door", "double", "down", "draw",
+	"dream", "dress", "drink", "drive", "drop", "dry", "during", "early",
+	"earth", "east", "easy", "eat", "edge", "effect", "egg", "eight",
+	"empty", "end", "energy", "enjoy", "enough", "enter", "equal",
+	"evening", "event", "every", "exact", "example", "explain", "eye",
+	"face", "fact", "fair", "fall", "family", "famous", "far", "farm",
+	"fast", "father", "favor", "feel", "field", "fill", "final", "find",
+	"fine", "finger", "finish", "fire", "first", "fish", "flat", "floor",
+	"flower", "fly", "follow", "food", "foot", "forest", "forget", "form",
+	"free", "fresh", "friend", "front", "fruit", "full", "game", "garden",
+	"gather", "gentle", "gift", "girl", "give", "glad", "glass", "gold",
+	"good", "grass", "gray", "great", "green", "ground", "group", "grow",
+	"guess", "guide", "hair", "half", "hall", "hand", "happy", "hard",
+	"harbor", "hat", "head", "hear", "heart", "heavy", "help", "hill",
+	"history", "hold", "hole", "home", "hope", "horse", "hot", "hour",
+	"house", "huge", "hundred", "hunt", "idea", "inch", "island", "join",
+	"journey", "jump", "just", "keep", "kettle", "kind", "king", "kitchen",
+	"knife", "know", "lake", "lamp", "land", "large", "last", "late",
+	"laugh", "lead", "leaf", "learn", "leave", "left", "letter", "level",
+	"library", "life", "lift", "light", "line", "list", "listen", "little",
+	"live", "long", "look", "loud", "love", "low", "lucky", "machine",
+	"main", "make", "map", "market", "match", "meadow", "meal", "measure",
+	"meet", "melody", "metal", "middle", "mile", "milk", "mind", "minute",
+	"mirror", "modern", "moment", "money", "month", "moon", "morning",
+	"mother", "mountain", "move", "music", "narrow", "nature", "near",
+	"neck", "need", "new", "next", "night", "noise", "north", "note",
+	"number", "ocean", "offer", "office", "old", "open", "orange", "order",
+	"paint", "paper", "park", "part", "party", "pass", "path", "pattern",
+	"peace", "pencil", "people", "piano", "picture", "piece", "place",
+	"plain", "plan", "plant", "play", "pocket", "poem", "point", "pond",
+	"poor", "possible", "pound", "power", "present", "press", "pretty",
+	"print", "problem", "promise", "proud", "pull", "push", "question",
+	"quick", "quiet", "rain", "raise", "reach", "read", "ready", "reason",
+	"record", "red", "remember", "repeat", "rest", "rich", "ride", "right",
+	"ring", "river", "road", "rock", "roof", "room", "root", "rope",
+	"rough", "round", "row", "rule", "run", "safe", "sail", "salt", "sand",
+	"save", "school", "science", "sea", "season", "seat", "second", "seed",
+	"sell", "send", "sense", "seven", "shadow", "shape", "share", "sharp",
+	"sheep", "shell", "shine", "ship", "shoe", "shop", "shore", "short",
+	"show", "side", "sign", "silver", "simple", "sing", "sister", "sit",
+	"size", "sky", "sleep", "slow", "small", "smile", "snow", "soft",
+	"soil", "song", "soon", "sound", "south", "space", "speak", "special",
+	"spend", "spring", "square", "stand", "star", "start", "station",
+	"stay", "steady", "step", "stone", "store", "story", "straight",
+	"strange", "stream", "street", "strong", "study", "sugar", "summer",
+	"sun", "supper", "sure", "surprise", "sweet", "swim", "table", "tail",
+	"talk", "tall", "teach", "team", "tell", "thick", "thin", "think",
+	"thread", "through", "tiny", "tired", "today", "together", "tomorrow",
+	"tool", "top", "touch", "toward", "town", "track", "trade", "train",
+	"travel", "tree", "trip", "true", "try", "turn", "twelve", "under",
+	"until", "useful", "valley", "village", "visit", "voice", "wait",
+	"walk", "wall", "warm", "wash", "watch", "water", "wave", "weather",
+	"week", "weight", "west", "wheel", "white", "whole", "wide", "wild",
+	"wind", "window", "winter", "wise", "wish", "wonder", "wood", "word",
+	"work", "world", "write", "yard", "year", "yellow", "young",
+};
+#define NVOCAB (sizeof vocab / sizeof vocab[0])
+
+long mock_tokens(const char *s)
+{
+	long tokens = 0, run = 0;
+	for (const unsigned char *p = (const unsigned char *)s;; p++) {
+		int c = *p;
+		/* a UTF-8 continuation byte belongs to the character before it */
+		if ((c & 0xc0) == 0x80)
+			continue;
+		int word = c >= 0x80 || (c >= '0' && c <= '9') ||
+			   (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		if (word) {
+			run++;
+			continue;
+		}
+		if (run)
+			tokens += (run + 5) / 6;
+		run = 0;
+		if (!c)
+			break;
+		if (!strchr(" \t\n\r\f\v", c))
+			tokens++;
+	}
+	return tokens;
+}
+
+void mock_words(struct buf *b, struct rng *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_addc(b, ' ');
+		buf_adds(b, vocab[rng_below(r, NVOCAB)]);
+	}
+}
+
+static void sentence(struct buf *b, struct rng *r)
+{
+	size_t start = b->len;
+	mock_words(b, r, (int)rng_range(r, 6, 17));
+	if (b->p[start] >= 'a' && b->p[start] <= 'z')
+		b->p[start] -= 'a' - 'A';
+	buf_addc(b, '.');
+}
+
+char *mock_prose(uint64_t key)
+{
+	struct rng r;
+	rng_init(&r, key, "", "scg-mock", "prose");
+	struct buf b = {0};
+	buf_addf(&b, "[%08x]", (unsigned)(key >> 32));
+	int n = 1 + (int)rng_below(&r, 3);
+	for (int i = 0; i < n; i++) {
+		buf_addc(&b, ' ');
+		sentence(&b, &r);
+	}
+	return buf_steal(&b);
+}
+
+json_t *mock_object(uint64_t key)
+{
+	struct rng r;
+	rng_init(&r, key, "", "scg-mock", "object");
+	struct buf b = {0};
+	mock_words(&b, &r, (int)rng_range(&r, 6, 17));
+	json_t *o = json_object();
+	json_object_set_new(o, "tag", json_sprintf("%08x", (unsigned)(key >> 32)));
+	json_object_set_new(o, "answer", json_string(b.p));
+	buf_free(&b);
+	return o;
+}
+
+/* The schema walk: root for local $refs, key and path seed each value. */
+struct gen {
+	const json_t *root;
+	uint64_t key;
+	int depth;
+};
+
+static json_t *gen_value(struct gen *g, const json_t *s, const char *path);
+
+static void value_rng(struct gen *g, struct rng *r, const char *path)
+{
+	rng_init(r, g->key, path, "scg-mock", "value");
+}
+
+/* "#/$defs/name" or "#/definitions/name" (any JSON pointer into the root). */
+static const json_t *resolve_ref(const json_t *root, const char *ref)
+{
+	if (ref[0] != '#')
+		return NULL;
+	const json_t *v = root;
+	const char *p = ref + 1;
+	while (v && *p == '/') {
+		p++;
+		size_t n = strcspn(p, "/");
+		struct buf tok = {0};
+		for (size_t i = 0; i < n; i++) {
+			if (p[i] == '~' && i + 1 < n && (p[i + 1] == '0' || p[i + 1] == '1')) {
+				buf_addc(&tok, p[i + 1] == '0' ? '~' : '/');
+				i++;
+			} else {
+				buf_addc(&tok, p[i]);
+			}
+		}
+		if (json_is_object(v))
+			v = json_object_get(v, tok.p ? tok.p : "");
+		else if (json_is_array(v))
+			v = json_array_get(v, (size_t)strtoul(tok.p ? tok.p : "", NULL, 10));
+		else
+			v = NULL;
+		buf_free(&tok);
+		p += n;
+	}
+	return *p ? NULL : v;
+}
+
+static double num_field(const json_t *s, const char *name, double dflt)
+{
+	json_t *v = json_object_get(s, name);
+	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+static json_t *gen_string(struct gen *g, const json_t *s, const char *path)
+{
+	struct rng r;
+	value_rng(g, &r, path);
+	const char *format = json_string_value(json_object_get(s, "format"));
+	struct buf b = {0};
+	if (format && !strcmp(format, "date-time"))
+		buf_addf(&b, "20%02d-%02d-%02dT%02d:%02d:%02dZ", 20 + (int)rng_below(&r, 6),
+			 1 + (int)rng_below(&r, 12), 1 + (int)rng_below(&r, 28),
+			 (int)rng_below(&r, 24), (int)rng_below(&r, 60), (int)rng_below(&r, 60));
+	else if (format && !strcmp(format, "date"))
+		buf_addf(&b, "20%02d-%02d-%02d", 20 + (int)rng_below(&r, 6),
+			 1 + (int)rng_below(&r, 12), 1 + (int)rng_below(&r, 28));
+	else if (format && !strcmp(format, "email"))
+		buf_addf(&b, "%s.%s@example.com", vocab[rng_below(&r, NVOCAB)],
+			 vocab[rng_below(&r, NVOCAB)]);
+	else if (format && (!strcmp(format, "uri") || !strcmp(format, "url")))
+		buf_addf(&b, "https://example.com/%s/%s", vocab[rng_below(&r, NVOCAB)],
+			 vocab[rng_below(&r, NVOCAB)]);
+	else if (format && !strcmp(format, "uuid")) {
+		uint64_t a = rng_next(&r), c = rng_next(&r);
+		buf_addf(&b, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+			 (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
+			 0x8000 | ((unsigned)(c >> 48) & 0x3fff),
+			 (unsigned long long)(c & 0xffffffffffffULL));
+	} else
+		mock_words(&b, &r, (int)rng_range(&r, 6, 17));
+
+	/* lengths count characters; the vocabulary is ASCII */
+	double minl = num_field(s, "minLength", 0), maxl = num_field(s, "maxLength", -1);
+	while ((double)b.len < minl) {
+		buf_addc(&b, ' ');
+		mock_words(&b, &r, 1);
+	}
+	if (maxl >= 0 && (double)b.len > maxl) {
+		size_t n = (size_t)maxl;
+		b.len = n;
+		b.p[n] = 0;
+		while (b.len && b.p[b.len - 1] == ' ' && (double)b.len > minl)
+			b.p[--b.len] = 0;
+		while ((double)b.len < minl)
+			buf_addc(&b, 'a');
+	}
+	json_t *v = json_stringn(b.p ? b.p : "", b.len);
+	buf_free(&b);
+	return v;
+}
+
+static json_t *gen_number(struct gen *g, const json_t *s, const char *path, int integer)
+{
+	struct rng r;
+	value_rng(g, &r, path);
+	double lo = num_field(s, "minimum", -INFINITY), hi = num_field(s, "maximum", INFINITY);
+	/* draft 6+: exclusiveMinimum/Maximum are numbers */
+	double xlo = num_field(s, "exclusiveMinimum", -INFINITY);
+	double xhi = num_field(s, "exclusiveMaximum", INFINITY);
+	if (integer) {
+		if (isfinite(xlo) && floor(xlo) + 1 > lo)
+			lo = floor(xlo) + 1;
+		if (isfinite(xhi) && ceil(xhi) - 1 < hi)
+			hi = ceil(xhi) - 1;
+		lo = isfinite(lo) ? ceil(lo) : (isfinite(hi) ? floor(hi) - 100 : 0);
+		hi = isfinite(hi) ? floor(hi) : lo + 100;
+		if (hi < lo)
+			hi = lo;
+		double span = hi - lo + 1;
+		if (span > 1e15)
+			span = 1e15;
+		return json_integer((json_int_t)(lo + (double)rng_below(&r, (uint64_t)span)));
+	}
+	if (xlo > lo)
+		lo = xlo;
+	if (xhi < hi)
+		hi = xhi;
+	if (!isfinite(lo))
+		lo = isfinite(hi) ? hi - 100 : 0;
+	if (!isfinite(hi))
+		hi = lo + 100;
+	if (hi < lo)
+		hi = lo;
+	double v = round(rng_range(&r, lo, hi) * 100) / 100;
+	/* rounding must not step outside the bounds, exclusive ones included */
+	if (v <= xlo || v < lo || v >= xhi || v > hi)
+		v = lo + (hi - lo) / 2;
+	return json_real(v);
+}
+
+static json_t *gen_object(struct gen *g, const json_t *s, const char *path)
+{
+	json_t *o = json_object();
+	const char *name;
+	json_t *sub;
+	json_object_foreach((json_t *)json_object_get(s, "properties"), name, sub) {
+		char *p = xasprintf("%s.%s", path, name);
+		json_object_set_new(o, name, gen_value(g, sub, p));
+		free(p);
+	}
+	/* a required name without a schema still gets a value */
+	size_t i;
+	json_t *req;
+	json_array_foreach(json_object_get(s, "required"), i, req) {
+		name = json_string_value(req);
+		if (name && !json_object_get(o, name)) {
+			char *p = xasprintf("%s.%s", path, name);
+			json_object_set_new(o, name, gen_value(g, NULL, p));
+			free(p);
+		}
+	}
+	return o;
+}
+
+static int array_has(const json_t *a, const json_t *v)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach(a, i, x)
+		if (json_equal(x, v))
+			return 1;
+	return 0;
+}
+
+static json_t *gen_array(struct gen *g, const json_t *s, const char *path)
+{
+	struct rng r;
+	value_rng(g, &r, path);
+	json_t *items = json_object_get(s, "items");
+	json_t *prefix = json_object_get(s, "prefixItems");
+	if (json_is_array(items)) {   /* the old tuple form */
+		prefix = items;
+		items = json_object_get(s, "additionalItems");
+	}
+	double minn = num_field(s, "minItems", -1), maxn = num_field(s, "maxItems", -1);
+	long lo = minn >= 0 ? (long)minn : (maxn >= 0 && maxn < 1 ? 0 : 1);
+	long hi = maxn >= 0 ? (long)maxn : (lo > 3 ? lo : 3);
+	if (hi < lo)
+		hi = lo;
+	long n = lo + (long)rng_below(&r, (uint64_t)(hi - lo + 1));
+	long nprefix = (long)json_array_size(prefix);
+	if (nprefix && !json_is_object(items) && n > nprefix)
+		n = nprefix > lo ? nprefix : lo;
+	int unique = json_is_true(json_object_get(s, "uniqueItems"));
+	json_t *a = json_array();
+	for (long i = 0, tries = 0; (long)json_array_size(a) < n && tries < 8 * n + 8; tries++) {
+		i = (long)json_array_size(a);
+		char *p = tries > i ? xasprintf("%s[%ld]~%ld", path, i, tries)
+				    : xasprintf("%s[%ld]", path, i);
+		const json_t *sub = i < nprefix ? json_array_get(prefix, (size_t)i) : items;
+		json_t *v = gen_value(g, sub, p);
+		free(p);
+		if (unique && array_has(a, v))
+			json_decref(v);
+		else
+			json_array_append_new(a, v);
+	}
+	return a;
+}
+
+static json_t *gen_value(struct gen *g, const json_t *s, const char *path)
+{
+	struct rng r;
+	if (!json_is_object(s) || g->depth > 32) {
+		if (json_is_false(s) || g->depth > 32)
+			return json_null();
+		/* no schema (or true): any value will do; a string reads best */
+		s = NULL;
+	}
+	json_t *v;
+	if ((v = json_object_get(s, "const")))
+		return json_deep_copy(v);
+	if (json_array_size(v = json_object_get(s, "enum"))) {
+		value_rng(g, &r, path);
+		return json_deep_copy(json_array_get(v, rng_below(&r, json_array_size(v))));
+	}
+	const char *ref = json_string_value(json_object_get(s, "$ref"));
+	const json_t *branch = NULL;
+	if (ref)
+		branch = resolve_ref(g->root, ref);
+	else if (json_array_size(v = json_object_get(s, "anyOf")) ||
+		 json_array_size(v = json_object_get(s, "oneOf")) ||
+		 json_array_size(v = json_object_get(s, "allOf")))
+		branch = json_array_get(v, 0);
+	if (ref || branch) {
+		g->depth++;
+		v = gen_value(g, branch, path);
+		g->depth--;
+		return v;
+	}
+
+	json_t *type = json_object_get(s, "type");
+	const char *t = json_string_value(type);
+	if (json_is_array(type)) {   /* ["string","null"]: the first that is not null */
+		size_t i;
+		json_t *x;
+		json_array_foreach(type, i, x) {
+			t = json_string_value(x);
+			if (t && strcmp(t, "null"))
+				break;
+		}
+	}
+	if (!t)
+		t = json_object_get(s, "properties") ? "object"
+		  : json_object_get(s, "items") ? "array" : "string";
+
+	g->depth++;
+	if (!strcmp(t, "object"))
+		v = gen_object(g, s, path);
+	else if (!strcmp(t, "array"))
+		v = gen_array(g, s, path);
+	else if (!strcmp(t, "integer"))
+		v = gen_number(g, s, path, 1);
+	else if (!strcmp(t, "number"))
+		v = gen_number(g, s, path, 0);
+	else if (!strcmp(t, "boolean")) {
+		value_rng(g, &r, path);
+		v = json_boolean(rng_below(&r, 2));
+	} else if (!strcmp(t, "null"))
+		v = json_null();
+	else
+		v = gen_string(g, s, path);
+	g->depth--;
+	return v;
+}
+
+json_t *mock_value(const json_t *schema, uint64_t key)
+{
+	struct gen g = {.root = schema, .key = key};
+	return gen_value(&g, schema, "$");
+}

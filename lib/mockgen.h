@@ -1,0 +1,34 @@
+/* mockgen: the deterministic answers of scg-mock. Everything is drawn from
+ * a 64-bit key (the hash of the request body and --seed), so the same
+ * request always gets the same answer, in any order and from any process:
+ * prose from a built-in vocabulary, values valid against a JSON schema, and
+ * the mock's own token count. */
+#ifndef SCG_MOCKGEN_H
+#define SCG_MOCKGEN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* The mock's tokens: a run of letters and digits counts ceil(len/6) (at
+ * least 1), every other character that is not a space counts 1. */
+long mock_tokens(const char *s);
+
+/* "[a3f9c012] Sentence one. Sentence two." — 1 to 3 sentences; the tag is
+ * the first 8 hex digits of key. Caller frees. */
+char *mock_prose(uint64_t key);
+
+/* A value valid against schema (object, array, string, integer, number,
+ * boolean, null, enum, const, anyOf/oneOf/allOf first branch, local $ref).
+ * Each value is drawn from key and its JSON path, so editing one property
+ * leaves the others alone. A new reference. */
+json_t *mock_value(const json_t *schema, uint64_t key);
+
+/* The small object of JSON mode (no schema): {"tag":…,"answer":…}. */
+json_t *mock_object(uint64_t key);
+
+/* n words drawn from the vocabulary, separated by spaces, appended to b. */
+struct buf;
+struct rng;
+void mock_words(struct buf *b, struct rng *r, int n);
+
+#endif
