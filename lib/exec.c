@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,7 @@ static const struct exec_ops *ops;
 static CURLM *multi;
 static int epfd;
 static double curl_deadline = -1;
-static struct req *queue;             /* waiting to be sent */
+static struct req *queue, *queue_tail; /* waiting to be sent, oldest first */
 static struct req *done_q;            /* finished, done() not yet called */
 static struct limiter *limiters;
 static int inflight;
@@ -294,11 +295,35 @@ static struct req *req_new(struct job *j, int kind, int tag, void *udata)
 	return r;
 }
 
+/* New requests queue at the back; retries and re-asks go to the front,
+ * so records already started finish first. */
 static void enqueue(struct req *r, double delay)
 {
 	r->not_before = now_mono() + delay;
-	r->next = queue;
-	queue = r;
+	r->next = NULL;
+	if (r->attempt > 0 || r->reasks < exec_reasks) {
+		r->next = queue;
+		queue = r;
+		if (!queue_tail)
+			queue_tail = r;
+		return;
+	}
+	if (queue_tail)
+		queue_tail->next = r;
+	else
+		queue = r;
+	queue_tail = r;
+}
+
+/* Unlinks the request *p points at (p is &queue or &prev->next). */
+static struct req *dequeue(struct req **p)
+{
+	struct req *r = *p;
+	*p = r->next;
+	if (queue_tail == r)
+		queue_tail = p == &queue ? NULL : (struct req *)((char *)p - offsetof(struct req, next));
+	r->next = NULL;
+	return r;
 }
 
 static void finish(struct req *r)
@@ -364,6 +389,12 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 {
 	struct req *r = req_new(j, K_LLM, tag, udata);
 	r->lr = *lr;
+	/* the request's seed is the record's own: equal records still differ */
+	struct rng g;
+	char sample[32];
+	snprintf(sample, sizeof sample, "sample %d", lr->sample);
+	rng_init(&g, opts.seed, j->id, prog_name, sample);
+	r->lr.seed = (long)(rng_next(&g) >> 33);
 	r->messages = json_deep_copy(lr->messages);
 	if (lr->schema)
 		json_incref(lr->schema);
@@ -572,7 +603,7 @@ static double pump(void)
 		if (w == 0 && r->kind == K_LLM && opts.budget > 0) {
 			double est = cost_usd(r->lr.model->name, r->est_prompt, r->est_completion, NULL);
 			if (cost_total() + est > opts.budget) {
-				*p = r->next;
+				dequeue(p);
 				fail(r, "over budget: --budget %g would be passed", opts.budget);
 				continue;
 			}
@@ -587,8 +618,7 @@ static double pump(void)
 			p = &r->next;
 			continue;
 		}
-		*p = r->next;
-		r->next = NULL;
+		dequeue(p);
 		limiter_take(r->lim, r);
 		inflight++;
 		if (r->kind == K_CMD)
@@ -964,8 +994,7 @@ static void serve_cached(void)
 			p = &r->next;
 			continue;
 		}
-		*p = r->next;
-		r->next = NULL;
+		dequeue(p);
 		if (r->kind == K_LLM) {
 			take_answer(r, ans, 1);
 		} else {

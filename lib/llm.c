@@ -152,7 +152,7 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 		if (r->max_tokens > 0)
 			json_object_set_new(body, m->official || m->reasoning ? "max_completion_tokens" : "max_tokens",
 					    json_integer(r->max_tokens));
-		json_object_set_new(body, "seed", json_integer((json_int_t)(opts.seed + (uint64_t)r->sample) & 0x7fffffff));
+		json_object_set_new(body, "seed", json_integer(r->seed));
 		if (r->schema)
 			json_object_set_new(body, "response_format",
 				json_pack("{s:s, s:{s:s, s:O, s:b}}", "type", "json_schema", "json_schema",
@@ -203,7 +203,7 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 			json_object_set_new(o, "top_k", json_integer(r->top_k));
 		if (r->max_tokens > 0)
 			json_object_set_new(o, "num_predict", json_integer(r->max_tokens));
-		json_object_set_new(o, "seed", json_integer((json_int_t)(opts.seed + (uint64_t)r->sample) & 0x7fffffff));
+		json_object_set_new(o, "seed", json_integer(r->seed));
 		json_object_set_new(body, "options", o);
 		if (r->schema)
 			json_object_set_new(body, "format", json_incref(r->schema));

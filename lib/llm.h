@@ -37,6 +37,7 @@ struct llm_req {
 	int top_k;              /* 0: not sent */
 	int max_tokens;         /* 0: provider default */
 	int sample;             /* sample index; part of the cache key */
+	long seed;              /* sent as the provider's seed (set by exec) */
 };
 
 struct http_req {

@@ -240,18 +240,21 @@ char *read_file(const char *path, size_t *len)
 
 int parse_range(const char *s, double *lo, double *hi)
 {
+	/* "1..60": strtod alone would read "1." as the first number */
+	const char *dots = strstr(s, "..");
+	char *first = dots ? xstrndup(s, (size_t)(dots - s)) : xstrdup(s);
 	char *end;
 	errno = 0;
-	*lo = strtod(s, &end);
-	if (end == s || errno)
+	*lo = strtod(first, &end);
+	int bad = end == first || *end || errno;
+	free(first);
+	if (bad)
 		return -1;
-	if (*end == 0) {
+	if (!dots) {
 		*hi = *lo;
 		return 0;
 	}
-	if (strncmp(end, "..", 2) != 0)
-		return -1;
-	const char *t = end + 2;
+	const char *t = dots + 2;
 	*hi = strtod(t, &end);
 	if (end == t || *end || errno || *hi < *lo)
 		return -1;

@@ -42,6 +42,11 @@ mock_requests() {
 	if [ -f "$MOCK_LOG" ]; then wc -l <"$MOCK_LOG" | tr -d ' '; else echo 0; fi
 }
 
+# Every test runs in its own empty directory.
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
 teardown() {
 	mock_stop
 }
