@@ -1132,15 +1132,28 @@ static const char help[] =
 
 static const char *script_path;
 
+/* MS or MIN..MAX; parse_range() would read "300..800" as "300." and fail */
+static void latency_parse(const char *arg)
+{
+	const char *dots = strstr(arg, "..");
+	char *lo = dots ? xstrndup(arg, (size_t)(dots - arg)) : xstrdup(arg), *end;
+	conf.lat_lo = conf.lat_hi = strtod(lo, &end);
+	int bad = end == lo || *end;
+	if (dots) {
+		conf.lat_hi = strtod(dots + 2, &end);
+		bad |= end == dots + 2 || *end;
+	}
+	free(lo);
+	if (bad || conf.lat_lo < 0 || conf.lat_hi < conf.lat_lo)
+		usage_error("--latency: expected MS or MIN..MAX, got '%s'", arg);
+}
+
 static int option(int code, const char *arg)
 {
 	switch (code) {
 	case C_PORT: conf.port = (int)opt_long("port", arg, 0, 65535); break;
 	case C_HOST: conf.host = arg; break;
-	case C_LATENCY:
-		if (parse_range(arg, &conf.lat_lo, &conf.lat_hi) || conf.lat_lo < 0)
-			usage_error("--latency: expected MS or MIN..MAX, got '%s'", arg);
-		break;
+	case C_LATENCY: latency_parse(arg); break;
 	case C_RPM: conf.rpm = opt_long("rpm", arg, 1, 10000000); break;
 	case C_FAIL: fail_parse(arg); break;
 	case C_SCRIPT: script_path = arg; break;
