@@ -910,7 +910,8 @@ static void nap(double ms)
 	ts.tv_sec = (time_t)end;
 	ts.tv_nsec = (long)((end - floor(end)) * 1e9);
 	pthread_mutex_lock(&sleep_lock);
-	while (!stopping && pthread_cond_timedwait(&wake, &sleep_lock, &ts) != ETIMEDOUT)
+	while (!__atomic_load_n(&stopping, __ATOMIC_RELAXED) &&
+	       pthread_cond_timedwait(&wake, &sleep_lock, &ts) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&sleep_lock);
 }
@@ -1015,7 +1016,7 @@ static void respond(struct MHD_Connection *c, const char *method, const char *ur
 	}
 	if (conf.rpm && !q->out.rpm_limited && api != API_ANTHROPIC) {
 		header(rp, "x-ratelimit-limit-requests", "%ld", conf.rpm);
-		header(rp, "x-ratelimit-reset-requests", "60s");
+		header(rp, "x-ratelimit-reset-requests", "1m0s");
 	}
 }
 
@@ -1056,7 +1057,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		    (q->out.kind == K_STALL ? conf.stall_ms : 0));
 	}
 	enum MHD_Result ret = MHD_NO;
-	if (!rp.drop && !stopping) {
+	if (!rp.drop && !__atomic_load_n(&stopping, __ATOMIC_RELAXED)) {
 		size_t len = rp.body.len;
 		struct MHD_Response *resp = MHD_create_response_from_buffer(
 			len, len ? buf_steal(&rp.body) : (void *)"",
@@ -1239,7 +1240,7 @@ int main(int argc, char **argv)
 	int sig;
 	sigwait(&sigs, &sig);
 	pthread_mutex_lock(&sleep_lock);
-	stopping = 1;
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&wake);
 	pthread_mutex_unlock(&sleep_lock);
 	MHD_stop_daemon(d);
