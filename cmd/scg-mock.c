@@ -910,7 +910,8 @@ static void nap(double ms)
 	ts.tv_sec = (time_t)end;
 	ts.tv_nsec = (long)((end - floor(end)) * 1e9);
 	pthread_mutex_lock(&sleep_lock);
-	while (!stopping && pthread_cond_timedwait(&wake, &sleep_lock, &ts) != ETIMEDOUT)
+	while (!__atomic_load_n(&stopping, __ATOMIC_RELAXED) &&
+	       pthread_cond_timedwait(&wake, &sleep_lock, &ts) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&sleep_lock);
 }
@@ -1015,7 +1016,7 @@ static void respond(struct MHD_Connection *c, const char *method, const char *ur
 	}
 	if (conf.rpm && !q->out.rpm_limited && api != API_ANTHROPIC) {
 		header(rp, "x-ratelimit-limit-requests", "%ld", conf.rpm);
-		header(rp, "x-ratelimit-reset-requests", "60s");
+		header(rp, "x-ratelimit-reset-requests", "1m0s");
 	}
 }
 
@@ -1056,7 +1057,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		    (q->out.kind == K_STALL ? conf.stall_ms : 0));
 	}
 	enum MHD_Result ret = MHD_NO;
-	if (!rp.drop && !stopping) {
+	if (!rp.drop && !__atomic_load_n(&stopping, __ATOMIC_RELAXED)) {
 		size_t len = rp.body.len;
 		struct MHD_Response *resp = MHD_create_response_from_buffer(
 			len, len ? buf_steal(&rp.body) : (void *)"",
@@ -1132,15 +1133,28 @@ static const char help[] =
 
 static const char *script_path;
 
+/* MS or MIN..MAX; parse_range() would read "300..800" as "300." and fail */
+static void latency_parse(const char *arg)
+{
+	const char *dots = strstr(arg, "..");
+	char *lo = dots ? xstrndup(arg, (size_t)(dots - arg)) : xstrdup(arg), *end;
+	conf.lat_lo = conf.lat_hi = strtod(lo, &end);
+	int bad = end == lo || *end;
+	if (dots) {
+		conf.lat_hi = strtod(dots + 2, &end);
+		bad |= end == dots + 2 || *end;
+	}
+	free(lo);
+	if (bad || conf.lat_lo < 0 || conf.lat_hi < conf.lat_lo)
+		usage_error("--latency: expected MS or MIN..MAX, got '%s'", arg);
+}
+
 static int option(int code, const char *arg)
 {
 	switch (code) {
 	case C_PORT: conf.port = (int)opt_long("port", arg, 0, 65535); break;
 	case C_HOST: conf.host = arg; break;
-	case C_LATENCY:
-		if (parse_range(arg, &conf.lat_lo, &conf.lat_hi) || conf.lat_lo < 0)
-			usage_error("--latency: expected MS or MIN..MAX, got '%s'", arg);
-		break;
+	case C_LATENCY: latency_parse(arg); break;
 	case C_RPM: conf.rpm = opt_long("rpm", arg, 1, 10000000); break;
 	case C_FAIL: fail_parse(arg); break;
 	case C_SCRIPT: script_path = arg; break;
@@ -1204,8 +1218,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
-			 MHD_USE_ERROR_LOG;
+	/* no MHD_USE_ERROR_LOG: a drop (MHD_NO) is not an error here */
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
@@ -1226,7 +1240,7 @@ int main(int argc, char **argv)
 	int sig;
 	sigwait(&sigs, &sig);
 	pthread_mutex_lock(&sleep_lock);
-	stopping = 1;
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&wake);
 	pthread_mutex_unlock(&sleep_lock);
 	MHD_stop_daemon(d);

@@ -296,12 +296,27 @@ static json_t *gen_number(struct gen *g, const json_t *s, const char *path, int 
 	return json_real(v);
 }
 
+/* Past this depth a recursive schema gets only what it requires. */
+#define DEEP 12
+
+static int required(const json_t *s, const char *name)
+{
+	size_t i;
+	json_t *req;
+	json_array_foreach(json_object_get(s, "required"), i, req)
+		if (json_is_string(req) && !strcmp(json_string_value(req), name))
+			return 1;
+	return 0;
+}
+
 static json_t *gen_object(struct gen *g, const json_t *s, const char *path)
 {
 	json_t *o = json_object();
 	const char *name;
 	json_t *sub;
 	json_object_foreach((json_t *)json_object_get(s, "properties"), name, sub) {
+		if (g->depth > DEEP && !required(s, name))
+			continue;
 		char *p = xasprintf("%s.%s", path, name);
 		json_object_set_new(o, name, gen_value(g, sub, p));
 		free(p);
@@ -341,8 +356,8 @@ static json_t *gen_array(struct gen *g, const json_t *s, const char *path)
 		items = json_object_get(s, "additionalItems");
 	}
 	double minn = num_field(s, "minItems", -1), maxn = num_field(s, "maxItems", -1);
-	long lo = minn >= 0 ? (long)minn : (maxn >= 0 && maxn < 1 ? 0 : 1);
-	long hi = maxn >= 0 ? (long)maxn : (lo > 3 ? lo : 3);
+	long lo = minn >= 0 ? (long)minn : (maxn >= 0 && maxn < 1) || g->depth > DEEP ? 0 : 1;
+	long hi = g->depth > DEEP ? lo : maxn >= 0 ? (long)maxn : (lo > 3 ? lo : 3);
 	if (hi < lo)
 		hi = lo;
 	long n = lo + (long)rng_below(&r, (uint64_t)(hi - lo + 1));
