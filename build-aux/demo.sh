@@ -5,6 +5,7 @@ bin=$(cd "$1" && pwd)
 out=${DEMO_OUT:-demo-out}
 mkdir -p "$out"
 PATH=$bin:$(pwd)/pipelines:$PATH
+: >"$out/mock.port"
 "$bin/scg-mock" --port 0 --latency 20..120 >"$out/mock.port" 2>"$out/mock.err" &
 mock=$!
 trap 'kill $mock 2>/dev/null' EXIT INT TERM

@@ -53,7 +53,6 @@ struct req {
 	void *check_ctx;
 	int reasks;
 	double est_prompt, est_completion, reserved;
-	int cache_checked;
 	/* the request on the wire */
 	struct http_req h;
 	double timeout;
@@ -91,6 +90,9 @@ static double avg_completion = 150, completions;
 static double t_start, last_progress;
 static int progress_on, progress_drawn;
 static struct req *cmds;              /* running commands */
+
+static void submit(struct req *r);
+static void take_answer(struct req *r, json_t *ans, int cached);
 
 /* ---- jobs and output ------------------------------------------------ */
 
@@ -420,7 +422,7 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 		j->ended = 1;
 		return;
 	}
-	enqueue(r, 0);
+	submit(r);
 }
 
 void job_http(struct job *j, const char *url, struct curl_slist *headers, const char *body,
@@ -448,7 +450,7 @@ void job_http(struct job *j, const char *url, struct curl_slist *headers, const 
 		j->ended = 1;
 		return;
 	}
-	enqueue(r, 0);
+	submit(r);
 }
 
 void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata)
@@ -470,6 +472,30 @@ void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *u
 		return;
 	}
 	enqueue(r, 0);
+}
+
+/* Serves a call from the cache, or queues it. */
+static void submit(struct req *r)
+{
+	json_t *ans = r->kind == K_CMD ? NULL : cache_get(r->h.key_text);
+	if (!ans) {
+		enqueue(r, 0);
+		return;
+	}
+	if (r->kind == K_LLM) {
+		take_answer(r, ans, 1);
+	} else {
+		r->stats->cached++;
+		buf_reset(&r->resp);
+		json_t *b = json_object_get(ans, "body");
+		buf_add(&r->resp, json_string_value(b), json_string_length(b));
+		r->call.ok = 1;
+		r->call.status = 200;
+		r->call.body = r->resp.p;
+		r->call.body_len = r->resp.len;
+		finish(r);
+	}
+	json_decref(ans);
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -593,7 +619,7 @@ static double pump(void)
 {
 	double now = now_mono(), wait = 1e9;
 	struct req **p = &queue;
-	while (*p) {
+	while (*p && inflight < opts.jobs) {
 		struct req *r = *p;
 		double w = r->not_before > now ? r->not_before - now : 0;
 		if (w == 0)
@@ -660,9 +686,8 @@ static void reask(struct req *r, const char *why)
 	r->reasks--;
 	r->stats->reasks++;
 	r->attempt = 0;
-	r->cache_checked = 0;
 	build_llm(r);
-	enqueue(r, 0);
+	submit(r);
 }
 
 /* An answer from the wire or the cache: count it, check it, deliver it. */
@@ -979,41 +1004,6 @@ static void run_done(void)
 	}
 }
 
-/* Serves model calls from the cache before they reach the queue. */
-static void serve_cached(void)
-{
-	struct req **p = &queue;
-	while (*p) {
-		struct req *r = *p;
-		json_t *ans = NULL;
-		if (r->kind != K_CMD && !r->cache_checked) {
-			r->cache_checked = 1;
-			ans = cache_get(r->h.key_text);
-		}
-		if (!ans) {
-			p = &r->next;
-			continue;
-		}
-		dequeue(p);
-		if (r->kind == K_LLM) {
-			take_answer(r, ans, 1);
-		} else {
-			r->stats->cached++;
-			buf_reset(&r->resp);
-			json_t *b = json_object_get(ans, "body");
-			buf_add(&r->resp, json_string_value(b), json_string_length(b));
-			r->call.ok = 1;
-			r->call.status = 200;
-			r->call.body = r->resp.p;
-			r->call.body_len = r->resp.len;
-			finish(r);
-		}
-		json_decref(ans);
-		/* take_answer may have queued a re-ask: rescan from the top */
-		p = &queue;
-	}
-}
-
 static void new_record(struct input *in, char *line, size_t len, int *stop)
 {
 	struct buf err = {0};
@@ -1134,7 +1124,6 @@ int exec_run(struct input *in, const struct exec_ops *o)
 			epoll_ctl(epfd, EPOLL_CTL_DEL, stdin_ev.fd, NULL);
 			stdin_polled = 0;
 		}
-		serve_cached();
 		run_done();
 		double wait = pump();
 		run_done();

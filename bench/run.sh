@@ -1,0 +1,14 @@
+#!/bin/sh
+# make bench: every benchmark, on the programs in $1.
+set -eu
+bin=$1
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
+echo
+echo "## model client (scg-turn against scg-mock)"
+sh bench/client.sh "$bin"
+for b in bench/*/run.sh; do
+	[ -e "$b" ] || continue
+	echo
+	echo "## $(basename "$(dirname "$b")")"
+	sh "$b" "$bin"
+done
