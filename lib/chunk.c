@@ -465,6 +465,20 @@ void chunk_strategies_free(struct chunk_strategies *ss)
 	free(ss);
 }
 
+/* Configuration and record files that live beside the knowledge (such as
+ * the strategy file) are not prose. */
+static int is_config(const char *name)
+{
+	static const char *const exts[] = {".json", ".jsonl", ".yaml", ".yml"};
+	size_t n = strlen(name);
+	for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+		size_t k = strlen(exts[i]);
+		if (n > k && !strcasecmp(name + n - k, exts[i]))
+			return 1;
+	}
+	return 0;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -501,7 +515,7 @@ static int walk(const char *dir, const char *rel, char ***paths, size_t *n, stru
 		if (rc == 0 && stat(full, &st) == 0) {
 			if (S_ISDIR(st.st_mode) && !is_link) {
 				rc = walk(dir, sub, paths, n, err);
-			} else if (S_ISREG(st.st_mode)) {
+			} else if (S_ISREG(st.st_mode) && !is_config(names[i])) {
 				*paths = xrealloc(*paths, (*n + 1) * sizeof **paths);
 				(*paths)[(*n)++] = sub;
 				sub = NULL;

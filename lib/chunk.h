@@ -71,8 +71,9 @@ const char *chunk_strategies_unused(const struct chunk_strategies *s, size_t *i)
 void chunk_strategies_free(struct chunk_strategies *s);
 
 /* The files under dir, recursively, as paths relative to dir: each
- * folder's entries in byte order of their names, hidden names ('.') and
- * symbolic links to folders left out. Returns the count; *paths is a
+ * folder's entries in byte order of their names; hidden names ('.'),
+ * symbolic links to folders and .json, .jsonl, .yaml and .yml files
+ * (configuration such as a strategy file, not prose) left out. Returns the count; *paths is a
  * malloc'd array of malloc'd strings. -1 with err set when a folder
  * cannot be read. */
 long chunk_walk(const char *dir, char ***paths, struct buf *err);
