@@ -221,7 +221,7 @@ int main(int argc, char **argv)
 	out_flush();
 
 	const char *key;
-	for (size_t k = 0; (key = chunk_strategies_unused(strategies, &k));)
+	for (size_t k = 0; !opts.quiet && (key = chunk_strategies_unused(strategies, &k));)
 		warnx_("%s: '%s' names no file that was chunked", strategy_path, key);
 
 	json_decref(ids_taken);

@@ -96,7 +96,8 @@ static int read_sentences(struct words *w, const struct chunk_sep *sep,
 {
 	size_t seg = 0, off = 0;
 	while (off <= len) {
-		int rc = pcre2_match(sep->re, (PCRE2_SPTR)t, len, off, 0, sep->md, NULL);
+		int rc = pcre2_match(sep->re, (PCRE2_SPTR)t, len, off,
+				     PCRE2_NO_UTF_CHECK, sep->md, NULL);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
 		if (rc < 0) {

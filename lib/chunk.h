@@ -39,8 +39,9 @@ struct chunk_span {
 	size_t start, len;
 };
 
-/* Cuts text into spans (*spans is allocated, the caller frees it) and
- * returns their number, or -1 with err set when the separator fails. */
+/* Cuts text, which must be valid UTF-8 (see chunk_text_check), into spans
+ * (*spans is allocated, the caller frees it) and returns their number, or
+ * -1 with err set when the separator fails. */
 long chunk_split(const struct chunk_rules *r, const char *text, size_t len,
 		 struct chunk_span **spans, struct buf *err);
 

@@ -136,6 +136,8 @@ texts() {
 	[ "$(printf '%s\n' "$output" | jq -r 'select(.source.file == "shipping/times.md") | .source.text')" = \
 	  "Standard delivery takes two to four days. Express arrives the next day." ]
 	[ "$stderr" = "scg-chunk: strategy.json: 'returns/missing.md' names no file that was chunked" ]
+	run --separate-stderr scg-chunk -q --strategy strategy.json kb
+	[ -z "$stderr" ]
 }
 
 @test "a strategy file in YAML gives the same chunks as in JSON" {
