@@ -211,3 +211,12 @@ texts() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"--strategy FILE"* ]]
 }
+
+@test "the example knowledge folder chunks cleanly with its own strategy file" {
+	k=$BATS_TEST_DIRNAME/../examples/knowledge
+	run --separate-stderr scg-chunk --strategy "$k/strategy.json" "$k"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(printf '%s\n' "$output" | jq -r .source.topic | sort -u | tr '\n' ' ')" = "repairs returns shipping " ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.source.file == "returns/policy.md") | .id' | wc -l)" -gt 1 ]
+}
