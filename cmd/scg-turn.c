@@ -1,11 +1,11 @@
 /* scg-turn: appends the next message to every conversation that is not
  * done: the synthetic user's (a model playing the persona), or the
  * assistant's (an HTTP endpoint, a command, or a model). */
+#include "dyn.h"
 #include "endpoint.h"
 #include "exec.h"
 #include "opt.h"
 #include "prompt.h"
-#include "rng.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -53,17 +53,6 @@ static const char *last_role(json_t *msgs)
 			return r;
 	}
 	return NULL;
-}
-
-/* The model's parameters for this record, drawn from the ranges. */
-static void sample_params(struct job *j, struct llm_req *r)
-{
-	struct rng g;
-	rng_init(&g, opts.seed, j->id, prog_name, "params");
-	r->temperature = opts.temp_lo < 0 ? -1 : rng_range(&g, opts.temp_lo, opts.temp_hi);
-	r->top_p = opts.top_p_lo < 0 ? -1 : rng_range(&g, opts.top_p_lo, opts.top_p_hi);
-	r->top_k = opts.top_k;
-	r->max_tokens = opts.max_tokens;
 }
 
 static void append(json_t *msgs, const char *role, const char *content)
@@ -121,7 +110,10 @@ static void start_user(struct job *j, json_t *msgs)
 {
 	json_t *req = json_array();
 	struct buf err = {0}, sys = {0};
-	if (prompt_render_system("turn-user", j->rec, &sys, &err)) {
+	json_t *ctx = dyn_context(j->rec, j->id);
+	int bad = prompt_render_system("turn-user", ctx, &sys, &err);
+	json_decref(ctx);
+	if (bad) {
 		job_reject(j, "%s", err.p);
 		job_end(j);
 		goto out;
@@ -139,7 +131,7 @@ static void start_user(struct job *j, json_t *msgs)
 	if (!last_role(msgs))
 		append(req, "user", prompt_get("turn-user-first"));
 	struct llm_req r = {.model = &model, .messages = req};
-	sample_params(j, &r);
+	dyn_params(j->id, &r);
 	job_llm(j, &r, check_user, NULL, SIDE_USER, NULL);
 out:
 	json_decref(req);
@@ -163,7 +155,10 @@ static void start_assistant(struct job *j, json_t *msgs)
 	}
 	json_t *req = json_array();
 	struct buf err = {0}, sys = {0};
-	if (prompt_render_system("turn-assistant", j->rec, &sys, &err)) {
+	json_t *ctx = dyn_context(j->rec, j->id);
+	int bad = prompt_render_system("turn-assistant", ctx, &sys, &err);
+	json_decref(ctx);
+	if (bad) {
 		job_reject(j, "%s", err.p);
 		job_end(j);
 	} else {
@@ -176,7 +171,7 @@ static void start_assistant(struct job *j, json_t *msgs)
 				append(req, role, c);
 		}
 		struct llm_req r = {.model = &model, .messages = req};
-		sample_params(j, &r);
+		dyn_params(j->id, &r);
 		job_llm(j, &r, NULL, NULL, SIDE_ASSISTANT, NULL);
 	}
 	json_decref(req);
@@ -253,6 +248,8 @@ static void done(struct job *j, struct call *c)
 		return;
 	}
 	json_t *rec = json_incref(j->rec);
+	if (c->tag == SIDE_USER || !(endpoint_path || endpoint_cmd))
+		dyn_meta(rec, j->id);
 	append(json_object_get(rec, "messages"), c->tag == SIDE_USER ? "user" : "assistant", text);
 	free(text);
 	job_emit(j, rec);
@@ -281,6 +278,7 @@ int main(int argc, char **argv)
 	if (side == SIDE_USER && (endpoint_path || endpoint_cmd))
 		usage_error("--endpoint plays the assistant; it does not go with --side user");
 	prompt_init();
+	dyn_init();
 	if (endpoint_path)
 		endpoint_load(&ep, endpoint_path);
 	if (!(side == SIDE_ASSISTANT && (endpoint_path || endpoint_cmd)))
