@@ -24,12 +24,17 @@
 int exec_reasks = 2;
 
 enum { K_LLM, K_HTTP, K_CMD };
-enum { EV_STDIN = 1, EV_SOCK, EV_CMD_IN, EV_CMD_OUT };
+enum { EV_STDIN = 1, EV_SOCK, EV_CMD_IN, EV_CMD_OUT, EV_DEAD };
 
 struct ev {
 	int type, fd;
 	struct req *req;
+	struct ev *next_dead;
 };
+
+/* Events of one epoll batch may still point at a socket curl just closed:
+ * such an ev is marked dead and freed only after the batch. */
+static struct ev *dead_evs;
 
 /* A window and rate buckets per upstream (a base URL or an endpoint). */
 struct limiter {
@@ -603,8 +608,8 @@ static void start_cmd(struct req *r)
 	buf_reset(&r->resp);
 	set_nonblock(in[1]);
 	set_nonblock(out[0]);
-	r->in_ev = (struct ev){EV_CMD_IN, in[1], r};
-	r->out_ev = (struct ev){EV_CMD_OUT, out[0], r};
+	r->in_ev = (struct ev){.type = EV_CMD_IN, .fd = in[1], .req = r};
+	r->out_ev = (struct ev){.type = EV_CMD_OUT, .fd = out[0], .req = r};
 	struct epoll_event ee = {.events = EPOLLOUT, .data.ptr = &r->in_ev};
 	epoll_ctl(epfd, EPOLL_CTL_ADD, in[1], &ee);
 	ee = (struct epoll_event){.events = EPOLLIN, .data.ptr = &r->out_ev};
@@ -923,7 +928,9 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 	if (what == CURL_POLL_REMOVE) {
 		if (ev) {
 			epoll_ctl(epfd, EPOLL_CTL_DEL, s, NULL);
-			free(ev);
+			ev->type = EV_DEAD;
+			ev->next_dead = dead_evs;
+			dead_evs = ev;
 			curl_multi_assign(multi, s, NULL);
 		}
 		return 0;
@@ -1094,7 +1101,7 @@ int exec_run(struct input *in, const struct exec_ops *o)
 
 	input_set_nonblock(in);
 	int stdin_polled = 0, stdin_ready = 1, stop = 0;
-	struct ev stdin_ev = {EV_STDIN, 0, NULL};
+	struct ev stdin_ev = {.type = EV_STDIN};
 	/* room for records in flight plus the reorder buffer */
 	long cap = (long)opts.jobs * 4 + 16;
 
@@ -1160,8 +1167,9 @@ int exec_run(struct input *in, const struct exec_ops *o)
 					    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
 					    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
 				curl_multi_socket_action(multi, e->fd, flags, &running);
-			} else {
-				cmd_io(e, evs[i].events);
+			} else if (e->type == EV_CMD_IN || e->type == EV_CMD_OUT) {
+				if (e->fd >= 0)
+					cmd_io(e, evs[i].events);
 			}
 		}
 		now = now_mono();
@@ -1171,6 +1179,11 @@ int exec_run(struct input *in, const struct exec_ops *o)
 			curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		}
 		check_multi();
+		while (dead_evs) {
+			struct ev *d = dead_evs;
+			dead_evs = d->next_dead;
+			free(d);
+		}
 		for (struct req *c = cmds, *nx; c; c = nx) {
 			nx = c->next;
 			if (now >= c->deadline)

@@ -214,7 +214,7 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 	}
 	h->headers = curl_slist_append(h->headers, "Content-Type: application/json");
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
-	h->body = json_dumps(body, JSON_COMPACT);
+	h->body = json_compact(body);
 	h->key_text = xasprintf("scg-cache-1\n%s\n%s\n%d\n%s", m->provider_name, m->base_url,
 				r->sample, h->body);
 	json_decref(body);

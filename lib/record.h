@@ -51,8 +51,9 @@ void out_line(const char *s, size_t n);  /* s, then a newline */
 void out_record(json_t *rec);           /* compact, key order kept */
 void out_flush(void);
 
-/* Dumps compactly into a fresh string (caller frees). */
+/* Dumps compactly into a fresh string (caller frees), or onto b. */
 char *json_compact(const json_t *v);
+void json_dump_buf(const json_t *v, struct buf *b);
 
 /* Looks up "a.b.0.c" (object keys and array indices) in v, or NULL. */
 json_t *json_path(json_t *v, const char *path);
