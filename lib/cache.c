@@ -1,5 +1,6 @@
 /* cache: one file per answer, named by a 128-bit hash of the request. */
 #include "cache.h"
+#include "jparse.h"
 #include "opt.h"
 #include "record.h"
 #include "util.h"
@@ -61,7 +62,9 @@ json_t *cache_get(const char *key_text)
 	char *text = read_file(path, &len);
 	json_t *v = NULL;
 	if (text) {
-		v = json_loadb(text, len, 0, NULL);
+		struct buf err = {0};
+		v = jparse(text, len, &err);
+		buf_free(&err);
 		/* the key text is stored too: a hash collision is a miss */
 		const char *k = json_str(v, "key");
 		if (!json_is_object(v) || !k || strcmp(k, key_text) || !json_object_get(v, "answer")) {

@@ -373,10 +373,17 @@ static void usage_add(struct job *j, const char *model, long pt, long ct)
 {
 	if (!j->usage)
 		j->usage = json_object();
-	json_t *add = json_pack("{s:{s:i, s:I, s:I}}", model, "requests", 1,
-				"prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct);
-	add_usage(j->usage, add);
-	json_decref(add);
+	json_t *u = json_object_get(j->usage, model);
+	if (!u) {
+		u = json_object();
+		json_object_set_new_nocheck(u, "requests", json_integer(0));
+		json_object_set_new_nocheck(u, "prompt_tokens", json_integer(0));
+		json_object_set_new_nocheck(u, "completion_tokens", json_integer(0));
+		json_object_set_new(j->usage, model, u);
+	}
+	json_integer_set(json_object_get(u, "requests"), json_integer_value(json_object_get(u, "requests")) + 1);
+	json_integer_set(json_object_get(u, "prompt_tokens"), json_integer_value(json_object_get(u, "prompt_tokens")) + pt);
+	json_integer_set(json_object_get(u, "completion_tokens"), json_integer_value(json_object_get(u, "completion_tokens")) + ct);
 }
 
 static void dry_print(struct req *r)
@@ -402,7 +409,7 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 	snprintf(sample, sizeof sample, "sample %d", lr->sample);
 	rng_init(&g, opts.seed, j->id, prog_name, sample);
 	r->lr.seed = (long)(rng_next(&g) >> 33);
-	r->messages = json_deep_copy(lr->messages);
+	r->messages = json_copy(lr->messages);   /* re-asks append; messages are not changed */
 	if (lr->schema)
 		json_incref(lr->schema);
 	r->check = check;
@@ -545,13 +552,28 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+/* Finished easy handles are kept and reused: their buffers stay allocated. */
+static CURL **easy_pool;
+static int easy_pooled;
+
+static void easy_release(CURL *e)
+{
+	if (easy_pooled < opts.jobs) {
+		if (!easy_pool)
+			easy_pool = xcalloc((size_t)opts.jobs, sizeof *easy_pool);
+		easy_pool[easy_pooled++] = e;
+	} else {
+		curl_easy_cleanup(e);
+	}
+}
+
 static void start_http(struct req *r)
 {
 	buf_reset(&r->resp);
 	r->status = 0;
 	r->retry_after = -1;
 	r->should_retry = -1;
-	CURL *e = curl_easy_init();
+	CURL *e = easy_pooled ? easy_pool[--easy_pooled] : curl_easy_init();
 	if (!e)
 		die("out of memory");
 	r->easy = e;
@@ -682,11 +704,10 @@ static void retry_or_fail(struct req *r, const char *why)
 
 static void reask(struct req *r, const char *why)
 {
-	json_array_append_new(r->messages, json_pack("{s:s, s:s}", "role", "assistant",
-						     "content", r->answer_text ? r->answer_text : ""));
+	json_array_append_new(r->messages, json_msg("assistant", r->answer_text ? r->answer_text : ""));
 	char *msg = xasprintf("That answer could not be used: %s. Answer again%s.", why,
 			      r->lr.schema ? ", with only the JSON object the schema describes" : "");
-	json_array_append_new(r->messages, json_pack("{s:s, s:s}", "role", "user", "content", msg));
+	json_array_append_new(r->messages, json_msg("user", msg));
 	free(msg);
 	r->reasks--;
 	r->stats->reasks++;
@@ -758,7 +779,7 @@ static void http_done(struct req *r, CURLcode cc)
 {
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_multi_remove_handle(multi, r->easy);
-	curl_easy_cleanup(r->easy);
+	easy_release(r->easy);
 	r->easy = NULL;
 	r->lim->inflight--;
 	inflight--;
@@ -797,9 +818,11 @@ static void http_done(struct req *r, CURLcode cc)
 			return;
 		}
 		buf_free(&why);
-		json_t *ans = json_pack("{s:s, s:I, s:I, s:s}", "text", a.text,
-					"prompt_tokens", (json_int_t)a.prompt_tokens,
-					"completion_tokens", (json_int_t)a.completion_tokens, "finish", a.finish);
+		json_t *ans = json_object();
+		json_object_set_new_nocheck(ans, "text", json_string(a.text));
+		json_object_set_new_nocheck(ans, "prompt_tokens", json_integer(a.prompt_tokens));
+		json_object_set_new_nocheck(ans, "completion_tokens", json_integer(a.completion_tokens));
+		json_object_set_new_nocheck(ans, "finish", json_string(a.finish));
 		llm_answer_free(&a);
 		cache_put(r->h.key_text, ans);
 		take_answer(r, ans, 0);
@@ -1193,6 +1216,9 @@ int exec_run(struct input *in, const struct exec_ops *o)
 	out_flush();
 	progress(1);
 	summary();
+	while (easy_pooled)
+		curl_easy_cleanup(easy_pool[--easy_pooled]);
+	free(easy_pool);
 	curl_multi_cleanup(multi);
 	curl_global_cleanup();
 	close(epfd);

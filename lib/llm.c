@@ -1,5 +1,6 @@
 /* llm: request bodies and answers per provider (PROTOCOLS.md §1, §3, §4). */
 #include "llm.h"
+#include "jparse.h"
 #include "opt.h"
 #include "record.h"
 
@@ -84,8 +85,10 @@ static json_t *copy_messages(json_t *msgs, int developer)
 		json_t *c = json_object_get(m, "content");
 		if (developer && role && !strcmp(role, "system"))
 			role = "developer";
-		json_array_append_new(out, json_pack("{s:s, s:O}", "role", role ? role : "user",
-						     "content", c ? c : json_string("")));
+		if (c)
+			json_array_append_new(out, json_msg_v(role ? role : "user", c));
+		else
+			json_array_append_new(out, json_msg(role ? role : "user", ""));
 	}
 	return out;
 }
@@ -113,15 +116,14 @@ static json_t *anthropic_messages(json_t *msgs, struct buf *system)
 		json_t *last = n ? json_array_get(out, n - 1) : NULL;
 		if (!last && !strcmp(role, "assistant")) {
 			/* a neutral opening turn rather than a dropped message */
-			json_array_append_new(out, json_pack("{s:s, s:s}", "role", "user",
-							     "content", "(The conversation begins.)"));
+			json_array_append_new(out, json_msg("user", "(The conversation begins.)"));
 		} else if (last && !strcmp(json_str(last, "role"), role)) {
 			char *joined = xasprintf("%s\n\n%s", json_str(last, "content"), c);
 			json_object_set_new(last, "content", json_string(joined));
 			free(joined);
 			continue;
 		}
-		json_array_append_new(out, json_pack("{s:s, s:s}", "role", role, "content", c));
+		json_array_append_new(out, json_msg(role, c));
 	}
 	return out;
 }
@@ -215,8 +217,14 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 	h->headers = curl_slist_append(h->headers, "Content-Type: application/json");
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
 	h->body = json_compact(body);
-	h->key_text = xasprintf("scg-cache-1\n%s\n%s\n%d\n%s", m->provider_name, m->base_url,
-				r->sample, h->body);
+	struct buf key = {0};
+	buf_adds(&key, "scg-cache-1\n");
+	buf_adds(&key, m->provider_name);
+	buf_addc(&key, '\n');
+	buf_adds(&key, m->base_url);
+	buf_addf(&key, "\n%d\n", r->sample);
+	buf_adds(&key, h->body);
+	h->key_text = buf_steal(&key);
 	json_decref(body);
 }
 
@@ -240,13 +248,15 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 {
 	memset(a, 0, sizeof *a);
 	buf_reset(why);
-	json_error_t je;
-	json_t *root = json_loadb(body, len, 0, &je);
+	struct buf jerr = {0};
+	json_t *root = jparse(body, len, &jerr);
 	if (!json_is_object(root)) {
-		buf_addf(why, "the response body is not JSON (%s)", root ? "not an object" : je.text);
+		buf_addf(why, "the response body is not JSON (%s)", root ? "not an object" : jerr.p);
+		buf_free(&jerr);
 		json_decref(root);
 		return -1;
 	}
+	buf_free(&jerr);
 	const char *finish = NULL;
 	switch (m->provider) {
 	case P_OPENAI: {

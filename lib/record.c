@@ -1,6 +1,7 @@
 /* record: JSONL in and out. Input is read in large blocks and split on
  * newlines, so lines of any length work and memory is the longest line. */
 #include "record.h"
+#include "jparse.h"
 #include "opt.h"
 
 #include <errno.h>
@@ -141,12 +142,14 @@ json_t *record_parse(const char *line, size_t len, struct buf *err)
 		buf_addf(err, "invalid UTF-8 at byte %zu", bad + 1);
 		return NULL;
 	}
-	json_error_t je;
-	json_t *v = json_loadb(line, len, JSON_ALLOW_NUL, &je);
+	struct buf why = {0};
+	json_t *v = jparse(line, len, &why);
 	if (!v) {
-		buf_addf(err, "not JSON: %s (column %d)", je.text, je.column);
+		buf_addf(err, "not JSON: %s", why.p);
+		buf_free(&why);
 		return NULL;
 	}
+	buf_free(&why);
 	if (!json_is_object(v)) {
 		json_decref(v);
 		buf_adds(err, "not a JSON object");
@@ -336,9 +339,18 @@ void json_dump_buf(const json_t *v, struct buf *b)
 	case JSON_STRING:
 		dump_string(b, json_string_value(v), json_string_length(v));
 		break;
-	case JSON_INTEGER:
-		buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	case JSON_INTEGER: {
+		char tmp[24], *e = tmp + sizeof tmp, *q = e;
+		json_int_t i = json_integer_value(v);
+		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+		do
+			*--q = (char)('0' + u % 10);
+		while (u /= 10);
+		if (i < 0)
+			*--q = '-';
+		buf_add(b, q, (size_t)(e - q));
 		break;
+	}
 	case JSON_REAL:
 		dump_real(b, json_real_value(v));
 		break;
@@ -353,6 +365,22 @@ char *json_compact(const json_t *v)
 	struct buf b = {0};
 	json_dump_buf(v, &b);
 	return buf_steal(&b);
+}
+
+json_t *json_msg_v(const char *role, json_t *content)
+{
+	json_t *m = json_object();
+	json_object_set_new_nocheck(m, "role", json_string(role));
+	json_object_set_nocheck(m, "content", content);
+	return m;
+}
+
+json_t *json_msg(const char *role, const char *content)
+{
+	json_t *m = json_object();
+	json_object_set_new_nocheck(m, "role", json_string(role));
+	json_object_set_new_nocheck(m, "content", json_string(content));
+	return m;
 }
 
 json_t *json_path(json_t *v, const char *path)

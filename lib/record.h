@@ -55,6 +55,11 @@ void out_flush(void);
 char *json_compact(const json_t *v);
 void json_dump_buf(const json_t *v, struct buf *b);
 
+/* A chat message {"role": role, "content": content}; content is copied,
+ * or referenced when given as a value (json_msg_v). */
+json_t *json_msg(const char *role, const char *content);
+json_t *json_msg_v(const char *role, json_t *content);
+
 /* Looks up "a.b.0.c" (object keys and array indices) in v, or NULL. */
 json_t *json_path(json_t *v, const char *path);
 /* A string field, or NULL when absent or not a string. */

@@ -83,16 +83,18 @@ char *xstrndup(const char *s, size_t n)
 
 char *xasprintf(const char *fmt, ...)
 {
-	struct buf b = {0};
+	char small[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
-	buf_grow(&b, (size_t)n + 1);
+	if (n < (int)sizeof small)
+		return xstrndup(small, (size_t)n);
+	char *p = xmalloc((size_t)n + 1);
 	va_start(ap, fmt);
-	vsnprintf(b.p, (size_t)n + 1, fmt, ap);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	return b.p;
+	return p;
 }
 
 void buf_grow(struct buf *b, size_t extra)
@@ -117,11 +119,6 @@ void buf_add(struct buf *b, const void *data, size_t n)
 void buf_adds(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
-}
-
-void buf_addc(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
 }
 
 void buf_addf(struct buf *b, const char *fmt, ...)
