@@ -3,6 +3,7 @@
 #include "exec.h"
 #include "cache.h"
 #include "cost.h"
+#include "jparse.h"
 #include "opt.h"
 #include "rng.h"
 #include "schema.h"
@@ -799,9 +800,21 @@ static void http_done(struct req *r, CURLcode cc)
 	if (st >= 200 && st < 300) {
 		limiter_ok(r->lim);
 		if (r->kind == K_HTTP) {
-			json_t *c = json_pack("{s:s%}", "body", r->resp.p ? r->resp.p : "", r->resp.len);
-			if (c && utf8_valid(r->resp.p ? r->resp.p : "", r->resp.len, NULL))
-				cache_put(r->h.key_text, c);
+			/* an endpoint answers JSON; anything else is a garbage body */
+			struct buf jerr = {0};
+			json_t *parsed = jparse(r->resp.p ? r->resp.p : "", r->resp.len, &jerr);
+			if (!parsed) {
+				char *why = xasprintf("the endpoint's answer is not JSON (%s)", jerr.p);
+				buf_free(&jerr);
+				retry_or_fail(r, why);
+				free(why);
+				return;
+			}
+			json_decref(parsed);
+			buf_free(&jerr);
+			json_t *c = json_object();
+			json_object_set_new_nocheck(c, "body", json_stringn_nocheck(r->resp.p, r->resp.len));
+			cache_put(r->h.key_text, c);
 			json_decref(c);
 			r->call.ok = 1;
 			r->call.status = st;

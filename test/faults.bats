@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# Nothing lost under faults and crashes; the same answer on one machine or
+# many. These run whole multi-stage pipelines against scg-mock.
+
+load helper
+
+export ENDPOINT=$BATS_TEST_DIRNAME/../examples/endpoints/mock.yaml
+
+# records.jsonl: N fresh conversations with personas
+make_records() {
+	local n=$1 i
+	for i in $(seq 1 "$n"); do
+		printf '{"id":"p%04d","assistant":{"name":"Spoke","description":"a bike shop assistant"},"persona":{"name":"User %d","description":"a rider with problem number %d"},"messages":[]}\n' "$i" "$i" "$i"
+	done >records.jsonl
+}
+
+# stages IN: user turn, then the assistant under test through the endpoint
+stages() {
+	scg-turn -q -j 32 --timeout 1 --retries 10 --side user --rejects rej1.jsonl "$1" |
+		scg-turn -q -j 32 --timeout 1 --retries 10 --side assistant \
+			-e "$ENDPOINT" --rejects rej2.jsonl
+}
+export -f stages
+
+@test "fault storm: 500 records through two stages come out once each, identical to a clean run" {
+	make_records 500
+	mock_start --seed 7
+	export SCG_MOCK_PORT=$MOCK_PORT
+	SCG_CACHE=$BATS_TEST_TMPDIR/clean stages records.jsonl >clean.jsonl
+	mock_stop
+	mock_start --fail 500=0.1,503=0.05,529=0.05,429=0.1,drop=0.02,stall=0.02,garbage=0.01 --stall-ms 3000 --seed 7
+	export SCG_MOCK_PORT=$MOCK_PORT
+	SCG_CACHE=$BATS_TEST_TMPDIR/storm stages records.jsonl >storm.jsonl
+	[ "$(wc -l <clean.jsonl)" -eq 500 ]
+	# every fault kind really happened
+	for k in 500 503 529 429 drop stall garbage; do
+		[ "$(jq -r .outcome "$MOCK_LOG" | grep -cx "$k")" -gt 0 ]
+	done
+	[ ! -s rej1.jsonl ] && [ ! -s rej2.jsonl ]
+	cmp clean.jsonl storm.jsonl
+}
+
+@test "a record whose retries run out goes to the rejects with the reason; the rest come out" {
+	make_records 20
+	mock_start --fail 503=1
+	run bash -c 'scg-turn -q -j 4 --retries 1 --side user --rejects rej.jsonl records.jsonl 2>/dev/null'
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$(wc -l <rej.jsonl)" -eq 20 ]
+	[ "$(jq -r .error.reason rej.jsonl | grep -c '^gave up after 1 retries: HTTP 503')" -eq 20 ]
+	[ "$(jq -s 'map(.id) | unique | length' rej.jsonl)" -eq 20 ]
+}
+
+# cache_bodies DIR: the request bodies stored in a cache, one per line, normalised
+cache_bodies() {
+	find "$1" -name '*.json' -exec cat {} + | jq -c '.key | split("\n")[4:] | join("\n") | fromjson' | sort -u
+}
+
+@test "killed with SIGKILL early, midway and late, a rerun writes the same output and resends nothing answered" {
+	make_records 120
+	mock_start --latency 20..120
+	export SCG_MOCK_PORT=$MOCK_PORT
+	SCG_CACHE=$BATS_TEST_TMPDIR/ref stages records.jsonl >ref.jsonl
+	[ "$(wc -l <ref.jsonl)" -eq 120 ]
+	local at
+	for at in 0.3 1 2; do
+		export SCG_CACHE=$BATS_TEST_TMPDIR/crash$at
+		setsid bash -c "stages records.jsonl >part.jsonl" 3>&- &
+		local pid=$!
+		sleep "$at"
+		kill -KILL -- -"$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		# nothing half-written: every cache file is a whole answer
+		local f
+		for f in $(find "$SCG_CACHE" -name '*.json'); do jq -e .answer "$f" >/dev/null; done
+		cache_bodies "$SCG_CACHE" >answered.txt
+		: >"$MOCK_LOG"
+		stages records.jsonl >again.jsonl
+		cmp ref.jsonl again.jsonl
+		jq -c .body "$MOCK_LOG" | sort -u >resent.txt
+		[ -z "$(comm -12 answered.txt resent.txt)" ]
+	done
+}
+
+@test "a damaged cache file is a miss, reported once, and repaired" {
+	make_records 3
+	mock_start
+	scg-turn -q --side user records.jsonl >first.jsonl
+	for f in $(find "$SCG_CACHE" -name '*.json'); do printf '{"key":"trunc' >"$f"; done
+	run scg-turn --side user records.jsonl
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c 'is damaged; treated as a miss')" -eq 1 ]
+	[ "$(mock_requests)" -eq 6 ]
+	scg-turn -q --side user records.jsonl >third.jsonl
+	[ "$(mock_requests)" -eq 6 ]
+	cmp first.jsonl third.jsonl
+}
+
+@test "sharded over GNU parallel --pipe the output is byte-identical to one process" {
+	make_records 200
+	mock_start --latency 1..20
+	export SCG_MOCK_PORT=$MOCK_PORT
+	SCG_CACHE=$BATS_TEST_TMPDIR/one scg-turn -q --side user --temperature 0.3..1.0 records.jsonl >one.jsonl
+	SCG_CACHE=$BATS_TEST_TMPDIR/many parallel --will-cite --pipe -k -N 50 -j 4 \
+		scg-turn -q --side user --temperature 0.3..1.0 <records.jsonl >many.jsonl
+	cmp one.jsonl many.jsonl
+	# and over both stages
+	SCG_CACHE=$BATS_TEST_TMPDIR/one2 stages records.jsonl >one2.jsonl
+	SCG_CACHE=$BATS_TEST_TMPDIR/many2 parallel --will-cite --pipe -k -N 50 -j 4 \
+		stages - <records.jsonl >many2.jsonl
+	cmp one2.jsonl many2.jsonl
+}
