@@ -1,0 +1,503 @@
+/* minhash: shingles, signatures, banding and the two indexes scg-dedup keeps.
+ * Permutations are multiply-add-shift hashes of the 32-bit shingle hashes
+ * ((a*x + b) mod 2^64) >> 32, cheap enough to run 100 of them per shingle;
+ * band keys live in one Robin Hood hash table that grows by a quarter, so
+ * its load stays between 0.72 and 0.9 and memory follows the kept records. */
+#include "minhash.h"
+#include "textnorm.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+struct minhash {
+	struct minhash_conf conf;
+	uint64_t *a, *b;
+};
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+struct minhash *minhash_new(const struct minhash_conf *conf)
+{
+	struct minhash *mh = xcalloc(1, sizeof *mh);
+	mh->conf = *conf;
+	if (mh->conf.ngram <= 0)
+		mh->conf.ngram = 5;
+	if (mh->conf.perm <= 0)
+		mh->conf.perm = 128;
+	size_t n = (size_t)mh->conf.perm;
+	mh->a = xmalloc(n * sizeof *mh->a);
+	mh->b = xmalloc(n * sizeof *mh->b);
+	uint64_t s = conf->seed ^ 0x6d696e68617368ULL;
+	for (size_t i = 0; i < n; i++) {
+		mh->a[i] = splitmix(&s) | 1;
+		mh->b[i] = splitmix(&s);
+	}
+	return mh;
+}
+
+void minhash_free(struct minhash *mh)
+{
+	if (!mh)
+		return;
+	free(mh->a);
+	free(mh->b);
+	free(mh);
+}
+
+int minhash_perm(const struct minhash *mh)
+{
+	return mh->conf.perm;
+}
+
+static void set_reserve(struct mh_set *set, size_t n)
+{
+	if (n > set->cap) {
+		set->cap = n + n / 2 + 16;
+		set->h = xrealloc(set->h, set->cap * sizeof *set->h);
+	}
+}
+
+static void sort_u32(uint32_t *v, size_t n)
+{
+	while (n > 24) {
+		uint32_t a = v[0], b = v[n / 2], c = v[n - 1];
+		uint32_t piv = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+		size_t i = 0, j = n - 1;
+		for (;;) {
+			while (v[i] < piv)
+				i++;
+			while (v[j] > piv)
+				j--;
+			if (i >= j)
+				break;
+			uint32_t t = v[i];
+			v[i++] = v[j];
+			v[j--] = t;
+		}
+		/* recurse into the smaller part, loop on the larger */
+		if (j + 1 < n - j - 1) {
+			sort_u32(v, j + 1);
+			v += j + 1, n -= j + 1;
+		} else {
+			sort_u32(v + j + 1, n - j - 1);
+			n = j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t k = i;
+		for (; k && v[k - 1] > x; k--)
+			v[k] = v[k - 1];
+		v[k] = x;
+	}
+}
+
+static uint32_t mix_shingle(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)(h >> 32);
+}
+
+int minhash_shingles(const struct minhash *mh, const char *text, size_t n, struct mh_set *set)
+{
+	set->n = 0;
+	size_t k = 0;   /* shingles */
+	if (mh->conf.char_ngrams > 0) {
+		size_t w = (size_t)mh->conf.char_ngrams, ncp = 0;
+		for (size_t i = 0; i < n; i++)
+			ncp += ((unsigned char)text[i] & 0xc0) != 0x80;
+		if (ncp < w)
+			return 0;
+		set_reserve(set, ncp - w + 1);
+		size_t start = 0, end = 0, have = 0;   /* window of `have` code points */
+		while (end < n) {
+			end++;
+			while (end < n && ((unsigned char)text[end] & 0xc0) == 0x80)
+				end++;
+			if (++have < w)
+				continue;
+			set->h[k++] = (uint32_t)XXH3_64bits(text + start, end - start);
+			start++;
+			while (start < n && ((unsigned char)text[start] & 0xc0) == 0x80)
+				start++;
+		}
+	} else {
+		size_t w = (size_t)mh->conf.ngram, nw = 0;
+		for (size_t i = 0; i < n; i++)
+			nw += text[i] == ' ';
+		nw += n > 0;
+		if (nw < w)
+			return 0;
+		/* word hashes first (in the set's spare room past the shingles) */
+		set_reserve(set, 3 * nw + 2);
+		uint64_t *wh = (uint64_t *)(void *)(set->h + nw + (nw & 1));
+		size_t m = 0;
+		for (size_t i = 0; i < n;) {
+			const char *e = memchr(text + i, ' ', n - i);
+			size_t len = e ? (size_t)(e - text) - i : n - i;
+			wh[m++] = XXH3_64bits(text + i, len);
+			i += len + 1;
+		}
+		for (size_t i = 0; i + w <= m; i++) {
+			uint64_t h = wh[i];
+			for (size_t j = 1; j < w; j++)
+				h = (h ^ wh[i + j]) * 0x9e3779b97f4a7c15ULL + j;
+			set->h[k++] = mix_shingle(h);
+		}
+	}
+	sort_u32(set->h, k);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!u || set->h[u - 1] != set->h[i])
+			set->h[u++] = set->h[i];
+	set->n = u;
+	return 1;
+}
+
+void minhash_sig(const struct minhash *mh, const struct mh_set *set, uint32_t *sig, int nperm)
+{
+	const uint64_t *a = mh->a, *b = mh->b;
+	for (int i = 0; i < nperm; i++)
+		sig[i] = UINT32_MAX;
+	for (size_t s = 0; s < set->n; s++) {
+		uint64_t x = set->h[s];
+		for (int i = 0; i < nperm; i++) {
+			uint32_t v = (uint32_t)((a[i] * x + b[i]) >> 32);
+			sig[i] = v < sig[i] ? v : sig[i];
+		}
+	}
+}
+
+void minhash_text(const struct minhash *mh, const char *text, size_t n, uint32_t *sig)
+{
+	struct buf norm = {0};
+	struct mh_set set = {0};
+	textnorm_append(&norm, text, n, mh->conf.norm);
+	if (!minhash_shingles(mh, norm.p ? norm.p : "", norm.len, &set)) {
+		set_reserve(&set, 1);
+		set.h[0] = (uint32_t)XXH3_64bits(norm.p, norm.len);
+		set.n = 1;
+	}
+	minhash_sig(mh, &set, sig, mh->conf.perm);
+	free(set.h);
+	buf_free(&norm);
+}
+
+double minhash_estimate(const uint32_t *a, const uint32_t *b, int perm)
+{
+	int eq = 0;
+	for (int i = 0; i < perm; i++)
+		eq += a[i] == b[i];
+	return perm > 0 ? (double)eq / perm : 0;
+}
+
+size_t mh_intersect(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	size_t i = 0, j = 0, k = 0;
+	while (i < na && j < nb) {
+		uint32_t x = a[i], y = b[j];
+		k += x == y;
+		i += x <= y;
+		j += y <= x;
+	}
+	return k;
+}
+
+double mh_jaccard(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	if (!na && !nb)
+		return 1;
+	size_t k = mh_intersect(a, na, b, nb);
+	return (double)k / (double)(na + nb - k);
+}
+
+int mh_at_least(size_t inter, size_t uni, double t)
+{
+	return (double)inter >= t * (double)uni - 1e-9 * (double)uni;
+}
+
+void mh_sketch(const uint32_t *sig, int nbits, uint64_t *bits)
+{
+	memset(bits, 0, (size_t)(nbits + 63) / 64 * sizeof *bits);
+	for (int i = 0; i < nbits; i++)
+		bits[i / 64] |= (uint64_t)(sig[i] & 1) << (i % 64);
+}
+
+double mh_sketch_estimate(const uint64_t *a, const uint64_t *b, int nbits)
+{
+	int diff = 0;
+	for (int i = 0; i < (nbits + 63) / 64; i++)
+		diff += __builtin_popcountll(a[i] ^ b[i]);
+	/* equal bits: a share J + (1 - J)/2 */
+	double j = 1 - 2.0 * diff / nbits;
+	return j < 0 ? 0 : j;
+}
+
+double mh_candidate_prob(double j, int bands, int rows)
+{
+	return 1 - pow(1 - pow(j, rows), bands);
+}
+
+int mh_bands_choose(double t, int perm, int maxb, int *bands, int *rows)
+{
+	for (int r = perm; r >= 1; r--) {
+		double p = pow(t, r);
+		double need = p >= 1 ? 1 : ceil(log(0.01) / log1p(-p));
+		if (need * r > perm + r || (maxb > 0 && need > maxb + 1))
+			continue;  /* hopeless even allowing for rounding */
+		int b = need < 1 ? 1 : (int)need;
+		while (b > 1 && mh_candidate_prob(t, b - 1, r) >= 0.99)
+			b--;
+		while (mh_candidate_prob(t, b, r) < 0.99 && b * r <= perm)
+			b++;
+		if (b * r <= perm && (maxb <= 0 || b <= maxb) && mh_candidate_prob(t, b, r) >= 0.99) {
+			*bands = b, *rows = r;
+			return 0;
+		}
+	}
+	*rows = 1;
+	*bands = maxb > 0 && maxb < perm ? maxb : perm;
+	return -1;
+}
+
+/* ---- LSH index: Robin Hood hashing of (key << 32 | rec + 1) ---- */
+
+struct mh_lsh {
+	int bands, rows;
+	uint64_t *slot;
+	size_t size, used;
+	struct mh_cand *cand;
+	size_t ncand, candcap;
+	uint32_t *map;          /* rec -> candidate index + 1, open addressing */
+	size_t mapcap;
+};
+
+struct mh_lsh *mh_lsh_new(int bands, int rows)
+{
+	struct mh_lsh *l = xcalloc(1, sizeof *l);
+	l->bands = bands, l->rows = rows;
+	l->size = 4096;
+	l->slot = xcalloc(l->size, sizeof *l->slot);
+	return l;
+}
+
+void mh_lsh_free(struct mh_lsh *l)
+{
+	if (!l)
+		return;
+	free(l->slot);
+	free(l->cand);
+	free(l->map);
+	free(l);
+}
+
+void mh_lsh_keys(const struct mh_lsh *l, const uint32_t *sig, uint32_t *keys)
+{
+	for (int j = 0; j < l->bands; j++)
+		keys[j] = (uint32_t)XXH3_64bits_withSeed(sig + (size_t)j * (size_t)l->rows,
+							 (size_t)l->rows * sizeof *sig, (uint64_t)j);
+}
+
+static size_t home(const struct mh_lsh *l, uint32_t key)
+{
+	return (size_t)(((uint64_t)key * l->size) >> 32);
+}
+
+static size_t dist(const struct mh_lsh *l, size_t i, uint64_t s)
+{
+	size_t h = home(l, (uint32_t)(s >> 32));
+	return i >= h ? i - h : i + l->size - h;
+}
+
+static void put(struct mh_lsh *l, uint64_t e)
+{
+	size_t i = home(l, (uint32_t)(e >> 32)), d = 0;
+	for (;;) {
+		uint64_t s = l->slot[i];
+		if (!s) {
+			l->slot[i] = e;
+			l->used++;
+			return;
+		}
+		size_t sd = dist(l, i, s);
+		if (sd < d) {
+			l->slot[i] = e;
+			e = s;
+			d = sd;
+		}
+		i = i + 1 == l->size ? 0 : i + 1;
+		d++;
+	}
+}
+
+static void grow(struct mh_lsh *l)
+{
+	uint64_t *old = l->slot;
+	size_t oldsize = l->size;
+	l->size = oldsize + oldsize / 4;
+	if (l->size >= UINT32_MAX)
+		die("band index too large");
+	l->slot = xcalloc(l->size, sizeof *l->slot);
+	l->used = 0;
+	for (size_t i = 0; i < oldsize; i++)
+		if (old[i])
+			put(l, old[i]);
+	free(old);
+}
+
+void mh_lsh_insert(struct mh_lsh *l, const uint32_t *keys, uint32_t rec)
+{
+	if (rec == UINT32_MAX)
+		die("too many records for the band index");
+	for (int j = 0; j < l->bands; j++) {
+		if ((double)(l->used + 1) > 0.9 * (double)l->size)
+			grow(l);
+		put(l, (uint64_t)keys[j] << 32 | (rec + 1));
+	}
+}
+
+static void add_cand(struct mh_lsh *l, uint32_t rec)
+{
+	if (2 * (l->ncand + 1) > l->mapcap) {
+		l->mapcap = l->mapcap ? 2 * l->mapcap : 64;
+		free(l->map);
+		l->map = xcalloc(l->mapcap, sizeof *l->map);
+		for (size_t c = 0; c < l->ncand; c++) {
+			size_t i = (l->cand[c].rec * 0x9e3779b1u) & (l->mapcap - 1);
+			while (l->map[i])
+				i = (i + 1) & (l->mapcap - 1);
+			l->map[i] = (uint32_t)c + 1;
+		}
+	}
+	size_t i = (rec * 0x9e3779b1u) & (l->mapcap - 1);
+	for (; l->map[i]; i = (i + 1) & (l->mapcap - 1)) {
+		if (l->cand[l->map[i] - 1].rec == rec) {
+			l->cand[l->map[i] - 1].nbands++;
+			return;
+		}
+	}
+	if (l->ncand == l->candcap) {
+		l->candcap = l->candcap ? 2 * l->candcap : 32;
+		l->cand = xrealloc(l->cand, l->candcap * sizeof *l->cand);
+	}
+	l->cand[l->ncand] = (struct mh_cand){rec, 1};
+	l->map[i] = (uint32_t)++l->ncand;
+}
+
+size_t mh_lsh_query(struct mh_lsh *l, const uint32_t *keys, const struct mh_cand **out)
+{
+	for (size_t c = 0; c < l->ncand; c++) {
+		size_t i = (l->cand[c].rec * 0x9e3779b1u) & (l->mapcap - 1);
+		while (l->map[i])
+			l->map[i] = 0, i = (i + 1) & (l->mapcap - 1);
+	}
+	l->ncand = 0;
+	for (int j = 0; j < l->bands; j++)
+		__builtin_prefetch(&l->slot[home(l, keys[j])]);
+	for (int j = 0; j < l->bands; j++) {
+		size_t i = home(l, keys[j]);
+		for (size_t d = 0;; d++) {
+			uint64_t s = l->slot[i];
+			if (!s || dist(l, i, s) < d)
+				break;
+			if ((uint32_t)(s >> 32) == keys[j])
+				add_cand(l, (uint32_t)s - 1);
+			i = i + 1 == l->size ? 0 : i + 1;
+		}
+	}
+	*out = l->cand;
+	return l->ncand;
+}
+
+size_t mh_lsh_bytes(const struct mh_lsh *l)
+{
+	return l->size * sizeof *l->slot;
+}
+
+/* ---- exact index: linear probing on 128-bit hashes ---- */
+
+struct exact_slot {
+	uint64_t lo, hi;
+	uint32_t rec1;  /* rec + 1; 0: empty */
+};
+
+struct mh_exact {
+	struct exact_slot *slot;
+	size_t mask, used;
+};
+
+struct mh_exact *mh_exact_new(void)
+{
+	struct mh_exact *ex = xcalloc(1, sizeof *ex);
+	ex->mask = 1023;
+	ex->slot = xcalloc(ex->mask + 1, sizeof *ex->slot);
+	return ex;
+}
+
+void mh_exact_free(struct mh_exact *ex)
+{
+	if (!ex)
+		return;
+	free(ex->slot);
+	free(ex);
+}
+
+void mh_exact_hash(const char *text, size_t n, uint64_t h[2])
+{
+	XXH128_hash_t x = XXH3_128bits(text, n);
+	h[0] = x.low64, h[1] = x.high64;
+}
+
+int mh_exact_find(const struct mh_exact *ex, const uint64_t h[2], uint32_t *rec)
+{
+	for (size_t i = h[0] & ex->mask; ex->slot[i].rec1; i = (i + 1) & ex->mask) {
+		if (ex->slot[i].lo == h[0] && ex->slot[i].hi == h[1]) {
+			*rec = ex->slot[i].rec1 - 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void exact_put(struct mh_exact *ex, struct exact_slot s)
+{
+	size_t i = s.lo & ex->mask;
+	while (ex->slot[i].rec1)
+		i = (i + 1) & ex->mask;
+	ex->slot[i] = s;
+	ex->used++;
+}
+
+void mh_exact_add(struct mh_exact *ex, const uint64_t h[2], uint32_t rec)
+{
+	if (rec == UINT32_MAX)
+		die("too many records for the exact index");
+	if (4 * (ex->used + 1) > 3 * (ex->mask + 1)) {
+		struct exact_slot *old = ex->slot;
+		size_t n = ex->mask + 1;
+		ex->mask = 2 * n - 1;
+		ex->slot = xcalloc(2 * n, sizeof *ex->slot);
+		ex->used = 0;
+		for (size_t i = 0; i < n; i++)
+			if (old[i].rec1)
+				exact_put(ex, old[i]);
+		free(old);
+	}
+	exact_put(ex, (struct exact_slot){h[0], h[1], rec + 1});
+}
+
+size_t mh_exact_bytes(const struct mh_exact *ex)
+{
+	return (ex->mask + 1) * sizeof *ex->slot;
+}
