@@ -120,7 +120,7 @@ static void setup(void)
 	int nsig = bands * rows + (cf.no_verify ? cf.perm : 0);
 	mh = minhash_new(&(struct minhash_conf){
 		.perm = nsig, .ngram = cf.ngram, .char_ngrams = cf.char_ngrams, .seed = opts.seed});
-	lsh = mh_lsh_new(bands, rows);
+	lsh = mh_lsh_new(bands, rows, cf.no_verify);
 	sig = xmalloc((size_t)nsig * sizeof *sig);
 	keys = xmalloc((size_t)bands * sizeof *keys);
 	kept.skwords = (cf.perm + 63) / 64;
@@ -164,7 +164,8 @@ static void keep(const char *id, size_t idlen, const uint64_t h[2], int is_short
 	}
 	if (kept.shlen + set.n > kept.shcap) {
 		kept.shcap = (kept.shlen + set.n) * 2;
-		kept.sh = xrealloc(kept.sh, kept.shcap * sizeof *kept.sh);
+		kept.sh = mh_big(xrealloc(kept.sh, kept.shcap * sizeof *kept.sh),
+				 kept.shcap * sizeof *kept.sh);
 	}
 	if (!is_short)
 		memcpy(kept.sh + kept.shlen, set.h, set.n * sizeof *set.h);

@@ -1,16 +1,21 @@
 /* minhash: shingles, signatures, banding and the two indexes scg-dedup keeps.
  * Permutations are multiply-add-shift hashes of the 32-bit shingle hashes
  * ((a*x + b) mod 2^64) >> 32, cheap enough to run 100 of them per shingle;
- * band keys live in one Robin Hood hash table that grows by a quarter, so
- * its load stays between 0.72 and 0.9 and memory follows the kept records. */
+ * band keys live in one Robin Hood hash table, which doubles or, to save
+ * memory, grows by a quarter (load then between 0.72 and 0.9). */
 #include "minhash.h"
 #include "textnorm.h"
 #include "util.h"
 
 #include <math.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL
 #include <xxhash.h>
+
+#define LANES 8
+typedef uint64_t u64v __attribute__((vector_size(LANES * 8)));
 
 struct minhash {
 	struct minhash_conf conf;
@@ -33,9 +38,12 @@ struct minhash *minhash_new(const struct minhash_conf *conf)
 		mh->conf.ngram = 5;
 	if (mh->conf.perm <= 0)
 		mh->conf.perm = 128;
-	size_t n = (size_t)mh->conf.perm;
-	mh->a = xmalloc(n * sizeof *mh->a);
-	mh->b = xmalloc(n * sizeof *mh->b);
+	/* padded to whole vectors; the spare lanes are computed and dropped */
+	size_t n = ((size_t)mh->conf.perm + LANES - 1) / LANES * LANES;
+	mh->a = aligned_alloc(64, n * sizeof *mh->a);
+	mh->b = aligned_alloc(64, n * sizeof *mh->b);
+	if (!mh->a || !mh->b)
+		die("out of memory");
 	uint64_t s = conf->seed ^ 0x6d696e68617368ULL;
 	for (size_t i = 0; i < n; i++) {
 		mh->a[i] = splitmix(&s) | 1;
@@ -66,38 +74,23 @@ static void set_reserve(struct mh_set *set, size_t n)
 	}
 }
 
-static void sort_u32(uint32_t *v, size_t n)
+/* LSD radix sort, 4 passes of 8 bits; tmp holds n values. */
+static void sort_u32(uint32_t *v, uint32_t *tmp, size_t n)
 {
-	while (n > 24) {
-		uint32_t a = v[0], b = v[n / 2], c = v[n - 1];
-		uint32_t piv = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
-		size_t i = 0, j = n - 1;
-		for (;;) {
-			while (v[i] < piv)
-				i++;
-			while (v[j] > piv)
-				j--;
-			if (i >= j)
-				break;
-			uint32_t t = v[i];
-			v[i++] = v[j];
-			v[j--] = t;
+	size_t cnt[4][256] = {{0}};
+	for (size_t i = 0; i < n; i++)
+		for (int p = 0; p < 4; p++)
+			cnt[p][(v[i] >> (8 * p)) & 0xff]++;
+	for (int p = 0; p < 4; p++) {
+		size_t sum = 0;
+		for (int d = 0; d < 256; d++) {
+			size_t c = cnt[p][d];
+			cnt[p][d] = sum;
+			sum += c;
 		}
-		/* recurse into the smaller part, loop on the larger */
-		if (j + 1 < n - j - 1) {
-			sort_u32(v, j + 1);
-			v += j + 1, n -= j + 1;
-		} else {
-			sort_u32(v + j + 1, n - j - 1);
-			n = j + 1;
-		}
-	}
-	for (size_t i = 1; i < n; i++) {
-		uint32_t x = v[i];
-		size_t k = i;
-		for (; k && v[k - 1] > x; k--)
-			v[k] = v[k - 1];
-		v[k] = x;
+		uint32_t *src = p & 1 ? tmp : v, *dst = p & 1 ? v : tmp;
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[p][(src[i] >> (8 * p)) & 0xff]++] = src[i];
 	}
 }
 
@@ -140,7 +133,7 @@ int minhash_shingles(const struct minhash *mh, const char *text, size_t n, struc
 		if (nw < w)
 			return 0;
 		/* word hashes first (in the set's spare room past the shingles) */
-		set_reserve(set, 3 * nw + 2);
+		set_reserve(set, 3 * nw + 2);   /* shingles, then word hashes */
 		uint64_t *wh = (uint64_t *)(void *)(set->h + nw + (nw & 1));
 		size_t m = 0;
 		for (size_t i = 0; i < n;) {
@@ -156,7 +149,8 @@ int minhash_shingles(const struct minhash *mh, const char *text, size_t n, struc
 			set->h[k++] = mix_shingle(h);
 		}
 	}
-	sort_u32(set->h, k);
+	set_reserve(set, 2 * k);
+	sort_u32(set->h, set->h + k, k);
 	size_t u = 0;
 	for (size_t i = 0; i < k; i++)
 		if (!u || set->h[u - 1] != set->h[i])
@@ -165,17 +159,57 @@ int minhash_shingles(const struct minhash *mh, const char *text, size_t n, struc
 	return 1;
 }
 
+/* The hot loop: one vector of permutations against every shingle. Written
+ * with vector types so that it compiles to SIMD on any target, and cloned
+ * for AVX2 and AVX-512 where the compiler can. */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+static void sig_block(const uint64_t *a, const uint64_t *b, const uint32_t *h, size_t n,
+		      uint64_t *out)
+{
+	/* a*x mod 2^64 for x < 2^32 is lo(a)*x + (hi(a)*x << 32): two 32x32
+	 * multiplies, which every SIMD unit has */
+	u64v va, vb, lo32 = {0}, m[4];
+	memcpy(&va, a, sizeof va);
+	memcpy(&vb, b, sizeof vb);
+	for (int k = 0; k < LANES; k++)
+		lo32[k] = UINT32_MAX;
+	for (int j = 0; j < 4; j++)
+		m[j] = lo32;
+	u64v alo = va & lo32, ahi = va >> 32;
+	/* four running minima, so that the compares do not wait on each other */
+	size_t s = 0;
+	for (; s + 4 <= n; s += 4) {
+		for (int j = 0; j < 4; j++) {
+			u64v x = (u64v){0} + h[s + j];
+			u64v v = (alo * x + ((ahi * x) << 32) + vb) >> 32;
+			u64v lt = (u64v)(v < m[j]);
+			m[j] = (v & lt) | (m[j] & ~lt);
+		}
+	}
+	for (; s < n; s++) {
+		u64v x = (u64v){0} + h[s];
+		u64v v = (alo * x + ((ahi * x) << 32) + vb) >> 32;
+		u64v lt = (u64v)(v < m[0]);
+		m[0] = (v & lt) | (m[0] & ~lt);
+	}
+	for (int j = 1; j < 4; j++) {
+		u64v lt = (u64v)(m[j] < m[0]);
+		m[0] = (m[j] & lt) | (m[0] & ~lt);
+	}
+	memcpy(out, &m[0], sizeof m[0]);
+}
+
 void minhash_sig(const struct minhash *mh, const struct mh_set *set, uint32_t *sig, int nperm)
 {
-	const uint64_t *a = mh->a, *b = mh->b;
-	for (int i = 0; i < nperm; i++)
-		sig[i] = UINT32_MAX;
-	for (size_t s = 0; s < set->n; s++) {
-		uint64_t x = set->h[s];
-		for (int i = 0; i < nperm; i++) {
-			uint32_t v = (uint32_t)((a[i] * x + b[i]) >> 32);
-			sig[i] = v < sig[i] ? v : sig[i];
-		}
+	uint64_t m[LANES];
+	for (int i = 0; i < nperm; i += LANES) {
+		sig_block(mh->a + i, mh->b + i, set->h, set->n, m);
+		for (int k = 0; k < LANES && i + k < nperm; k++)
+			sig[i + k] = (uint32_t)m[k];
 	}
 }
 
@@ -271,10 +305,23 @@ int mh_bands_choose(double t, int perm, int maxb, int *bands, int *rows)
 	return -1;
 }
 
+void *mh_big(void *p, size_t n)
+{
+	/* large tables and arrays: ask for huge pages, which saves most of the
+	 * page faults of touching them (a hint; failure costs nothing) */
+	if (p && n >= (4u << 20)) {
+		uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+		uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+		if (e > a)
+			madvise((void *)a, e - a, MADV_HUGEPAGE);
+	}
+	return p;
+}
+
 /* ---- LSH index: Robin Hood hashing of (key << 32 | rec + 1) ---- */
 
 struct mh_lsh {
-	int bands, rows;
+	int bands, rows, compact;
 	uint64_t *slot;
 	size_t size, used;
 	struct mh_cand *cand;
@@ -283,10 +330,10 @@ struct mh_lsh {
 	size_t mapcap;
 };
 
-struct mh_lsh *mh_lsh_new(int bands, int rows)
+struct mh_lsh *mh_lsh_new(int bands, int rows, int compact)
 {
 	struct mh_lsh *l = xcalloc(1, sizeof *l);
-	l->bands = bands, l->rows = rows;
+	l->bands = bands, l->rows = rows, l->compact = compact;
 	l->size = 4096;
 	l->slot = xcalloc(l->size, sizeof *l->slot);
 	return l;
@@ -345,10 +392,10 @@ static void grow(struct mh_lsh *l)
 {
 	uint64_t *old = l->slot;
 	size_t oldsize = l->size;
-	l->size = oldsize + oldsize / 4;
+	l->size = l->compact ? oldsize + oldsize / 4 : 2 * oldsize;
 	if (l->size >= UINT32_MAX)
 		die("band index too large");
-	l->slot = xcalloc(l->size, sizeof *l->slot);
+	l->slot = mh_big(xcalloc(l->size, sizeof *l->slot), l->size * sizeof *l->slot);
 	l->used = 0;
 	for (size_t i = 0; i < oldsize; i++)
 		if (old[i])
@@ -360,9 +407,11 @@ void mh_lsh_insert(struct mh_lsh *l, const uint32_t *keys, uint32_t rec)
 {
 	if (rec == UINT32_MAX)
 		die("too many records for the band index");
+	if ((double)(l->used + (size_t)l->bands) > (l->compact ? 0.9 : 0.75) * (double)l->size)
+		grow(l);
+	for (int j = 0; j < l->bands; j++)
+		__builtin_prefetch(&l->slot[home(l, keys[j])], 1);
 	for (int j = 0; j < l->bands; j++) {
-		if ((double)(l->used + 1) > 0.9 * (double)l->size)
-			grow(l);
 		put(l, (uint64_t)keys[j] << 32 | (rec + 1));
 	}
 }
@@ -487,7 +536,7 @@ void mh_exact_add(struct mh_exact *ex, const uint64_t h[2], uint32_t rec)
 		struct exact_slot *old = ex->slot;
 		size_t n = ex->mask + 1;
 		ex->mask = 2 * n - 1;
-		ex->slot = xcalloc(2 * n, sizeof *ex->slot);
+		ex->slot = mh_big(xcalloc(2 * n, sizeof *ex->slot), 2 * n * sizeof *ex->slot);
 		ex->used = 0;
 		for (size_t i = 0; i < n; i++)
 			if (old[i].rec1)

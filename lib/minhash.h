@@ -68,7 +68,9 @@ struct mh_cand {
 	uint32_t rec;
 	uint32_t nbands;
 };
-struct mh_lsh *mh_lsh_new(int bands, int rows);
+/* compact: the table grows by a quarter (load 0.72-0.9, at most 11 bytes
+ * a band key) instead of doubling (load 0.375-0.75, fewer probes). */
+struct mh_lsh *mh_lsh_new(int bands, int rows, int compact);
 void mh_lsh_free(struct mh_lsh *lsh);
 void mh_lsh_keys(const struct mh_lsh *lsh, const uint32_t *sig, uint32_t *keys);
 /* The candidates, in the order found; valid until the next call. */
@@ -85,5 +87,8 @@ void mh_exact_hash(const char *text, size_t n, uint64_t h[2]);
 int mh_exact_find(const struct mh_exact *ex, const uint64_t h[2], uint32_t *rec);
 void mh_exact_add(struct mh_exact *ex, const uint64_t h[2], uint32_t rec);
 size_t mh_exact_bytes(const struct mh_exact *ex);
+
+/* Hints that a large block (from malloc) be backed by huge pages; returns p. */
+void *mh_big(void *p, size_t n);
 
 #endif

@@ -32,45 +32,65 @@ static int classify(uint32_t *cp, unsigned flags)
 	return KEEP;
 }
 
-static void put_cp(struct buf *out, uint32_t c)
+static char *put_cp(char *o, uint32_t c)
 {
-	char u[4];
-	size_t n;
 	if (c < 0x800) {
-		u[0] = (char)(0xc0 | c >> 6), u[1] = (char)(0x80 | (c & 0x3f)), n = 2;
+		*o++ = (char)(0xc0 | c >> 6);
 	} else if (c < 0x10000) {
-		u[0] = (char)(0xe0 | c >> 12), u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (c & 0x3f)), n = 3;
+		*o++ = (char)(0xe0 | c >> 12);
+		*o++ = (char)(0x80 | ((c >> 6) & 0x3f));
 	} else {
-		u[0] = (char)(0xf0 | c >> 18), u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((c >> 6) & 0x3f)), u[3] = (char)(0x80 | (c & 0x3f));
-		n = 4;
+		*o++ = (char)(0xf0 | c >> 18);
+		*o++ = (char)(0x80 | ((c >> 12) & 0x3f));
+		*o++ = (char)(0x80 | ((c >> 6) & 0x3f));
 	}
-	buf_add(out, u, n);
+	*o++ = (char)(0x80 | (c & 0x3f));
+	return o;
 }
 
+/* ASCII: the folded character, 0 to drop it, ' ' for white space. */
+static unsigned char ascii[2][128];
+
+static void ascii_init(void)
+{
+	for (int k = 0; k < 2; k++) {
+		for (int c = 0; c < 128; c++) {
+			unsigned char v = (unsigned char)c;
+			if (c <= ' ' || c == 0x7f)
+				v = ' ';
+			else if (c >= 'A' && c <= 'Z')
+				v = (unsigned char)(c + 'a' - 'A');
+			else if (!k && !(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9'))
+				v = 0;
+			ascii[k][c] = v;
+		}
+	}
+}
+
+/* Folding never lengthens a character, so the output fits in n + 1 bytes
+ * and is written straight into out. */
 void textnorm_append(struct buf *out, const char *str, size_t n, unsigned flags)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	buf_grow(out, n + 2);
+	char *o = out->p + out->len, *first = out->p;
 	int space = out->len > 0;   /* a separator is owed before the next character */
-	buf_grow(out, n + 1);
+	if (!ascii[0]['a'])
+		ascii_init();
+	const unsigned char *tab = ascii[(flags & TEXTNORM_KEEP_PUNCT) != 0];
 	for (size_t i = 0; i < n;) {
 		unsigned c = s[i];
 		if (c < 0x80) {
 			i++;
-			if (c <= ' ' || c == 0x7f) {
+			unsigned char v = tab[c];
+			if (v == ' ') {
 				space = 1;
-				continue;
+			} else if (v) {
+				if (space && o > first)
+					*o++ = ' ';
+				space = 0;
+				*o++ = (char)v;
 			}
-			if (c >= 'A' && c <= 'Z')
-				c += 'a' - 'A';
-			else if (!(flags & TEXTNORM_KEEP_PUNCT) && !(c >= 'a' && c <= 'z') &&
-				 !(c >= '0' && c <= '9'))
-				continue;
-			if (space && out->len)
-				buf_addc(out, ' ');
-			space = 0;
-			buf_addc(out, (char)c);
 			continue;
 		}
 		size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
@@ -87,9 +107,11 @@ void textnorm_append(struct buf *out, const char *str, size_t n, unsigned flags)
 		}
 		if (what == DROP)
 			continue;
-		if (space && out->len)
-			buf_addc(out, ' ');
+		if (space && o > first)
+			*o++ = ' ';
 		space = 0;
-		put_cp(out, cp);
+		o = put_cp(o, cp);
 	}
+	out->len = (size_t)(o - out->p);
+	out->p[out->len] = 0;
 }
