@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,7 @@ static struct {
 	uint32_t n, cap;
 	struct buf ids;             /* dup_of values, as JSON */
 	uint32_t *id_end;
-	uint32_t *sh;               /* default mode: the sorted shingle hashes */
+	uint32_t *sh;               /* default mode: the shingle hashes */
 	uint64_t *sh_end, shlen, shcap;
 	uint64_t *sketch;           /* --no-verify: 1-bit MinHash sketches */
 	int skwords;
@@ -191,7 +192,7 @@ static long nearest(double *jbest)
 		} else {
 			uint64_t from = r ? kept.sh_end[r - 1] : 0;
 			size_t n = (size_t)(kept.sh_end[r] - from);
-			size_t inter = mh_intersect(set.h, set.n, kept.sh + from, n);
+			size_t inter = mh_intersect(&set, kept.sh + from, n);
 			if (!mh_at_least(inter, set.n + n - inter, cf.threshold))
 				continue;
 			j = (double)inter / (double)(set.n + n - inter);
@@ -292,6 +293,9 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int first = opt_parse(&prog, argc, argv);
+	/* a fixed threshold keeps the big arrays mmapped, so that growing them
+	 * is a remap, not a copy */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	if (cf.dups_path && !(dups = fopen(cf.dups_path, "w")))
 		die("%s: %s", cf.dups_path, strerror(errno));
 

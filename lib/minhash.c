@@ -61,6 +61,13 @@ void minhash_free(struct minhash *mh)
 	free(mh);
 }
 
+void mh_set_free(struct mh_set *set)
+{
+	free(set->h);
+	free(set->tab);
+	memset(set, 0, sizeof *set);
+}
+
 int minhash_perm(const struct minhash *mh)
 {
 	return mh->conf.perm;
@@ -74,24 +81,77 @@ static void set_reserve(struct mh_set *set, size_t n)
 	}
 }
 
-/* LSD radix sort, 4 passes of 8 bits; tmp holds n values. */
-static void sort_u32(uint32_t *v, uint32_t *tmp, size_t n)
+/* Drops repeats from h[0..k), keeping first occurrences in order, and
+ * leaves the set's table holding its members. Entries are stamp << 32 |
+ * value, so the table never needs clearing. */
+static size_t dedupe(struct mh_set *set, size_t k)
 {
-	size_t cnt[4][256] = {{0}};
-	for (size_t i = 0; i < n; i++)
-		for (int p = 0; p < 4; p++)
-			cnt[p][(v[i] >> (8 * p)) & 0xff]++;
-	for (int p = 0; p < 4; p++) {
-		size_t sum = 0;
-		for (int d = 0; d < 256; d++) {
-			size_t c = cnt[p][d];
-			cnt[p][d] = sum;
-			sum += c;
-		}
-		uint32_t *src = p & 1 ? tmp : v, *dst = p & 1 ? v : tmp;
-		for (size_t i = 0; i < n; i++)
-			dst[cnt[p][(src[i] >> (8 * p)) & 0xff]++] = src[i];
+	size_t want = 64;
+	while (want < 2 * k)
+		want *= 2;
+	if (want > set->tabcap || ++set->stamp == 0) {
+		free(set->tab);
+		set->tabcap = want > set->tabcap ? want : set->tabcap;
+		set->tab = xcalloc(set->tabcap, sizeof *set->tab);
+		set->stamp = 1;
 	}
+	set->shift = 64;
+	for (size_t c = set->tabcap; c > 1; c /= 2)
+		set->shift--;
+	size_t u = 0, mask = set->tabcap - 1;
+	uint64_t tag = (uint64_t)set->stamp << 32;
+	for (size_t i = 0; i < k; i++) {
+		uint32_t x = set->h[i];
+		size_t j = (size_t)((x * 0x9e3779b97f4a7c15ULL) >> set->shift);
+		for (;; j = (j + 1) & mask) {
+			uint64_t e = set->tab[j];
+			if (e == (tag | x))
+				break;
+			if ((e >> 32) != set->stamp) {
+				set->tab[j] = tag | x;
+				set->h[u++] = x;
+				break;
+			}
+		}
+	}
+	return u;
+}
+
+size_t mh_intersect(const struct mh_set *set, const uint32_t *b, size_t nb)
+{
+	size_t k = 0, mask = set->tabcap - 1;
+	uint64_t tag = (uint64_t)set->stamp << 32;
+	for (size_t i = 0; i < nb; i++) {
+		size_t j = (size_t)((b[i] * 0x9e3779b97f4a7c15ULL) >> set->shift);
+		for (;; j = (j + 1) & mask) {
+			uint64_t e = set->tab[j];
+			if (e == (tag | b[i])) {
+				k++;
+				break;
+			}
+			if ((e >> 32) != set->stamp)
+				break;
+		}
+	}
+	return k;
+}
+
+/* Words are short: two overlapping 8-byte loads and a multiply do. */
+static uint64_t word_hash(const char *p, size_t n)
+{
+	if (n > 16)
+		return XXH3_64bits(p, n);
+	uint64_t lo = 0, hi = 0;
+	if (n >= 8) {
+		memcpy(&lo, p, 8);
+		memcpy(&hi, p + n - 8, 8);
+	} else {
+		memcpy(&lo, p, n);
+	}
+	uint64_t h = (lo ^ 0x243f6a8885a308d3ULL) * 0x9e3779b97f4a7c15ULL;
+	h ^= (hi + n) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= h >> 32;
+	return h * 0x165667b19e3779f9ULL;
 }
 
 static uint32_t mix_shingle(uint64_t h)
@@ -139,7 +199,7 @@ int minhash_shingles(const struct minhash *mh, const char *text, size_t n, struc
 		for (size_t i = 0; i < n;) {
 			const char *e = memchr(text + i, ' ', n - i);
 			size_t len = e ? (size_t)(e - text) - i : n - i;
-			wh[m++] = XXH3_64bits(text + i, len);
+			wh[m++] = word_hash(text + i, len);
 			i += len + 1;
 		}
 		for (size_t i = 0; i + w <= m; i++) {
@@ -149,13 +209,7 @@ int minhash_shingles(const struct minhash *mh, const char *text, size_t n, struc
 			set->h[k++] = mix_shingle(h);
 		}
 	}
-	set_reserve(set, 2 * k);
-	sort_u32(set->h, set->h + k, k);
-	size_t u = 0;
-	for (size_t i = 0; i < k; i++)
-		if (!u || set->h[u - 1] != set->h[i])
-			set->h[u++] = set->h[i];
-	set->n = u;
+	set->n = dedupe(set, k);
 	return 1;
 }
 
@@ -221,10 +275,10 @@ void minhash_text(const struct minhash *mh, const char *text, size_t n, uint32_t
 	if (!minhash_shingles(mh, norm.p ? norm.p : "", norm.len, &set)) {
 		set_reserve(&set, 1);
 		set.h[0] = (uint32_t)XXH3_64bits(norm.p, norm.len);
-		set.n = 1;
+		set.n = dedupe(&set, 1);
 	}
 	minhash_sig(mh, &set, sig, mh->conf.perm);
-	free(set.h);
+	mh_set_free(&set);
 	buf_free(&norm);
 }
 
@@ -236,24 +290,12 @@ double minhash_estimate(const uint32_t *a, const uint32_t *b, int perm)
 	return perm > 0 ? (double)eq / perm : 0;
 }
 
-size_t mh_intersect(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+double mh_jaccard(const struct mh_set *a, const struct mh_set *b)
 {
-	size_t i = 0, j = 0, k = 0;
-	while (i < na && j < nb) {
-		uint32_t x = a[i], y = b[j];
-		k += x == y;
-		i += x <= y;
-		j += y <= x;
-	}
-	return k;
-}
-
-double mh_jaccard(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
-{
-	if (!na && !nb)
+	if (!a->n && !b->n)
 		return 1;
-	size_t k = mh_intersect(a, na, b, nb);
-	return (double)k / (double)(na + nb - k);
+	size_t k = mh_intersect(a, b->h, b->n);
+	return (double)k / (double)(a->n + b->n - k);
 }
 
 int mh_at_least(size_t inter, size_t uni, double t)
@@ -310,10 +352,11 @@ void *mh_big(void *p, size_t n)
 	/* large tables and arrays: ask for huge pages, which saves most of the
 	 * page faults of touching them (a hint; failure costs nothing) */
 	if (p && n >= (4u << 20)) {
-		uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-		uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-		if (e > a)
-			madvise((void *)a, e - a, MADV_HUGEPAGE);
+		/* whole pages, the allocator's header included: advising part of
+		 * a mapping splits it, and a split mapping cannot be remapped */
+		uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
+		uintptr_t e = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
 	}
 	return p;
 }

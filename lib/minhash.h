@@ -1,5 +1,5 @@
 /* minhash: near-duplicate detection for texts. Shingling (word n-grams or
- * character n-grams of the normalised text) into sorted 32-bit hashes, the
+ * character n-grams of the normalised text) into sets of 32-bit hashes, the
  * exact Jaccard of two such sets, MinHash signatures with multiply-shift
  * permutations, 1-bit sketches, LSH banding (the choice of bands x rows and
  * an index of band keys) and an index of 128-bit exact hashes.
@@ -21,11 +21,17 @@ struct minhash_conf {
 	uint64_t seed;
 };
 
-/* A set of shingle hashes, sorted, without repeats. */
+/* A set of shingle hashes without repeats, in order of first occurrence,
+ * with a hash table of its members for intersections. */
 struct mh_set {
 	uint32_t *h;
 	size_t n, cap;
+	uint64_t *tab;
+	size_t tabcap;
+	uint32_t stamp;
+	int shift;
 };
+void mh_set_free(struct mh_set *set);
 
 struct minhash;
 
@@ -44,10 +50,11 @@ void minhash_text(const struct minhash *mh, const char *text, size_t n, uint32_t
 /* The share of equal values: an estimate of the Jaccard similarity. */
 double minhash_estimate(const uint32_t *a, const uint32_t *b, int perm);
 
-/* Exact Jaccard of two sorted sets; the size of their intersection; and
- * whether inter/uni >= t, without rounding trouble at the edge. */
-double mh_jaccard(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
-size_t mh_intersect(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
+/* Exact Jaccard of two shingle sets; how many of b[0..nb) (distinct
+ * hashes, e.g. a set stored earlier) are in set; and whether inter/uni >= t,
+ * without rounding trouble at the edge. */
+double mh_jaccard(const struct mh_set *a, const struct mh_set *b);
+size_t mh_intersect(const struct mh_set *set, const uint32_t *b, size_t nb);
 int mh_at_least(size_t inter, size_t uni, double t);
 
 /* 1-bit sketches: bit i is the low bit of sig[i]; nbits = perm. */
