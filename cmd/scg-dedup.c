@@ -277,7 +277,7 @@ static void summary(void)
 	size_t idx = mh_exact_bytes(exact) + (lsh ? mh_lsh_bytes(lsh) : 0);
 	if (cf.no_verify)
 		idx += (size_t)kept.n * (size_t)kept.skwords * sizeof *kept.sketch;
-	size_t sh = kept.shlen * sizeof *kept.sh + kept.n * sizeof *kept.sh_end;
+	size_t sh = kept.sh_end ? kept.shlen * sizeof *kept.sh + kept.n * sizeof *kept.sh_end : 0;
 	size_t ids = kept.ids.len + kept.n * sizeof *kept.id_end;
 	warnx_("memory: index %zu bytes (%.1f a kept record), shingles %zu (%.1f), ids %zu (%.1f)",
 	       idx, (double)idx / kept.n, sh, (double)sh / kept.n, ids, (double)ids / kept.n);
