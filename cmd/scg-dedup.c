@@ -269,9 +269,14 @@ static void summary(void)
 {
 	if (opts.quiet)
 		return;
+	struct buf extra = {0};
+	if (records_rejected)
+		buf_addf(&extra, ", %ld bad", records_rejected);
+	if (count.missing)
+		buf_addf(&extra, ", %ld without the key kept", count.missing);
 	warnx_("%ld in, %ld kept, %ld dropped (%ld exact, %ld near)%s", count.in, count.kept,
-	       count.exact + count.near, count.exact, count.near,
-	       records_rejected ? ", some lines bad (see above)" : "");
+	       count.exact + count.near, count.exact, count.near, extra.p ? extra.p : "");
+	buf_free(&extra);
 	if (!cf.verbose || !kept.n)
 		return;
 	size_t idx = mh_exact_bytes(exact) + (lsh ? mh_lsh_bytes(lsh) : 0);
