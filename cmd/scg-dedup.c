@@ -1,0 +1,368 @@
+/* scg-dedup: drops exact and near-duplicate records from a JSONL stream.
+ * Each record is decided as it arrives (the first of a cluster wins) and a
+ * kept line is written byte for byte. Near duplicates: MinHash LSH finds the
+ * candidates, the exact Jaccard of the stored shingle sets decides (or, with
+ * --no-verify, a 1-bit MinHash sketch). See scg-dedup(1). */
+#include "jscan.h"
+#include "minhash.h"
+#include "opt.h"
+#include "record.h"
+#include "textnorm.h"
+#include "util.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOVERIFY_BANDS 4   /* keeps the --no-verify index near 60 bytes a record */
+
+enum { C_KEY = OPT_PROG, C_EXACT, C_NGRAM, C_CHARNG, C_PERM, C_THRESH, C_NOVERIFY,
+       C_KEEPPUNCT, C_MISSING, C_DUPS, C_VERBOSE };
+
+static const struct option longopts[] = {
+	{"key", required_argument, 0, C_KEY},
+	{"exact", no_argument, 0, C_EXACT},
+	{"ngram", required_argument, 0, C_NGRAM},
+	{"char-ngrams", required_argument, 0, C_CHARNG},
+	{"perm", required_argument, 0, C_PERM},
+	{"threshold", required_argument, 0, C_THRESH},
+	{"no-verify", no_argument, 0, C_NOVERIFY},
+	{"keep-punct", no_argument, 0, C_KEEPPUNCT},
+	{"missing", required_argument, 0, C_MISSING},
+	{"dups", required_argument, 0, C_DUPS},
+	{"verbose", no_argument, 0, C_VERBOSE},
+	{0, 0, 0, 0},
+};
+
+static const char help[] =
+	"      --key PATH[,PATH...]  fields whose text is compared (default messages.*.content)\n"
+	"      --exact            drop exact duplicates (of the normalised text) only\n"
+	"      --threshold J      near duplicate at Jaccard >= J, 0 < J <= 1 (default 0.8)\n"
+	"      --ngram N          words per shingle (default 5)\n"
+	"      --char-ngrams N    shingles of N characters instead of words\n"
+	"      --perm N           MinHash permutations, up to 512 (default 128)\n"
+	"      --no-verify        decide on a MinHash estimate; about 60 bytes a kept record\n"
+	"      --keep-punct       compare punctuation too\n"
+	"      --missing error|keep  a record without the key is an error (default) or kept\n"
+	"      --dups FILE        write each dropped record there with dup_of and jaccard\n"
+	"  -v, --verbose          print the LSH bands x rows and the memory used\n";
+
+static struct {
+	const char *key;
+	int exact, ngram, char_ngrams, perm, no_verify, keep_punct, missing_keep, verbose;
+	double threshold;
+	const char *dups_path;
+} cf = {.key = "messages.*.content", .ngram = 5, .perm = 128, .threshold = 0.8};
+
+static int handle(int c, const char *arg)
+{
+	switch (c) {
+	case C_KEY:
+		if (!*arg || strstr(arg, ",,") || *arg == ',' || arg[strlen(arg) - 1] == ',')
+			usage_error("--key: expected PATH[,PATH...], got '%s'", arg);
+		cf.key = arg;
+		break;
+	case C_EXACT: cf.exact = 1; break;
+	case C_NGRAM: cf.ngram = (int)opt_long("ngram", arg, 1, 64); break;
+	case C_CHARNG: cf.char_ngrams = (int)opt_long("char-ngrams", arg, 1, 64); break;
+	case C_PERM: cf.perm = (int)opt_long("perm", arg, 1, 512); break;
+	case C_THRESH:
+		cf.threshold = opt_double("threshold", arg, 0, 1);
+		if (cf.threshold <= 0)
+			usage_error("--threshold: expected a number in (0, 1], got '%s'", arg);
+		break;
+	case C_NOVERIFY: cf.no_verify = 1; break;
+	case C_KEEPPUNCT: cf.keep_punct = 1; break;
+	case C_MISSING:
+		if (strcmp(arg, "error") && strcmp(arg, "keep"))
+			usage_error("--missing: expected error or keep, got '%s'", arg);
+		cf.missing_keep = !strcmp(arg, "keep");
+		break;
+	case C_DUPS: cf.dups_path = arg; break;
+	case 'v':
+	case C_VERBOSE: cf.verbose = 1; break;
+	default: return 1;
+	}
+	return 0;
+}
+
+/* What is kept per kept record, indexed by its number among the kept. */
+static struct {
+	uint32_t n, cap;
+	struct buf ids;             /* dup_of values, as JSON */
+	uint32_t *id_end;
+	uint32_t *sh;               /* default mode: the shingle hashes */
+	uint64_t *sh_end, shlen, shcap;
+	uint64_t *sketch;           /* --no-verify: 1-bit MinHash sketches */
+	int skwords;
+} kept;
+
+static struct minhash *mh;
+static struct mh_lsh *lsh;
+static struct mh_exact *exact;
+static struct mh_set set;
+static uint32_t *sig, *keys;
+static uint64_t *sketch;
+static int bands, rows;
+
+static void setup(void)
+{
+	exact = mh_exact_new();
+	if (cf.exact)
+		return;
+	int fit = mh_bands_choose(cf.threshold, cf.perm, cf.no_verify ? NOVERIFY_BANDS : 0,
+				  &bands, &rows);
+	if (fit && !opts.quiet)
+		warnx_("with %d permutations a pair at J = %g is a candidate with probability "
+		       "%.3f only; raise --perm or --threshold", cf.perm, cf.threshold,
+		       mh_candidate_prob(cf.threshold, bands, rows));
+	int nsig = bands * rows + (cf.no_verify ? cf.perm : 0);
+	mh = minhash_new(&(struct minhash_conf){
+		.perm = nsig, .ngram = cf.ngram, .char_ngrams = cf.char_ngrams, .seed = opts.seed});
+	lsh = mh_lsh_new(bands, rows, cf.no_verify);
+	sig = xmalloc((size_t)nsig * sizeof *sig);
+	keys = xmalloc((size_t)bands * sizeof *keys);
+	kept.skwords = (cf.perm + 63) / 64;
+	sketch = xmalloc((size_t)kept.skwords * sizeof *sketch);
+	if (cf.verbose)
+		warnx_("LSH %d bands x %d rows (%d of %d permutations): a pair is a candidate "
+		       "with probability %.4f at J = %g, %.4f at %g", bands, rows,
+		       bands * rows, cf.perm, mh_candidate_prob(cf.threshold, bands, rows),
+		       cf.threshold, mh_candidate_prob(cf.threshold * 0.75, bands, rows),
+		       cf.threshold * 0.75);
+}
+
+/* Remembers a kept record: its id, and what a later record is compared with. */
+static void keep(const char *id, size_t idlen, const uint64_t h[2], int is_short)
+{
+	uint32_t rec = kept.n++;
+	if (rec == kept.cap) {
+		kept.cap = kept.cap ? 2 * kept.cap : 1024;
+		kept.id_end = xrealloc(kept.id_end, kept.cap * sizeof *kept.id_end);
+		if (!cf.exact && !cf.no_verify)
+			kept.sh_end = xrealloc(kept.sh_end, kept.cap * sizeof *kept.sh_end);
+		if (cf.no_verify)
+			kept.sketch = xrealloc(kept.sketch, kept.cap * (size_t)kept.skwords *
+					       sizeof *kept.sketch);
+	}
+	buf_add(&kept.ids, id, idlen);
+	if (kept.ids.len > UINT32_MAX)
+		die("the ids of the kept records pass 4 GiB");
+	kept.id_end[rec] = (uint32_t)kept.ids.len;
+	if (cf.exact || is_short || !cf.no_verify)
+		mh_exact_add(exact, h, rec);
+	if (cf.exact)
+		return;
+	if (!is_short)
+		mh_lsh_insert(lsh, keys, rec);
+	if (cf.no_verify) {
+		uint64_t *sk = kept.sketch + (size_t)rec * (size_t)kept.skwords;
+		for (int w = 0; w < kept.skwords; w++)
+			sk[w] = is_short ? 0 : sketch[w];
+		return;
+	}
+	if (kept.shlen + set.n > kept.shcap) {
+		kept.shcap = (kept.shlen + set.n) * 2;
+		kept.sh = mh_big(xrealloc(kept.sh, kept.shcap * sizeof *kept.sh),
+				 kept.shcap * sizeof *kept.sh);
+	}
+	if (!is_short)
+		memcpy(kept.sh + kept.shlen, set.h, set.n * sizeof *set.h);
+	kept.shlen += is_short ? 0 : set.n;
+	kept.sh_end[rec] = kept.shlen;
+}
+
+/* The best near duplicate among the kept records, or -1. */
+static long nearest(double *jbest)
+{
+	const struct mh_cand *cand;
+	size_t nc = mh_lsh_query(lsh, keys, &cand);
+	long best = -1;
+	*jbest = 0;
+	for (size_t c = 0; c < nc; c++) {
+		uint32_t r = cand[c].rec;
+		double j;
+		if (cf.no_verify) {
+			j = mh_sketch_estimate(sketch, kept.sketch + (size_t)r * (size_t)kept.skwords,
+					       cf.perm);
+			if (j < cf.threshold)
+				continue;
+		} else {
+			uint64_t from = r ? kept.sh_end[r - 1] : 0;
+			size_t n = (size_t)(kept.sh_end[r] - from);
+			size_t inter = mh_intersect(&set, kept.sh + from, n);
+			if (!mh_at_least(inter, set.n + n - inter, cf.threshold))
+				continue;
+			j = (double)inter / (double)(set.n + n - inter);
+		}
+		if (j > *jbest || (j == *jbest && r < (uint32_t)best))
+			*jbest = j, best = r;
+	}
+	return best;
+}
+
+static struct {
+	long in, kept, exact, near, missing;
+} count;
+static FILE *dups;
+
+static void write_dup(const char *line, size_t len, uint32_t of, double j)
+{
+	if (!dups)
+		return;
+	size_t close = len;
+	while (close && line[close - 1] != '}')
+		close--;
+	size_t open = 0;
+	while (line[open] != '{')
+		open++;
+	const char *p = line + open + 1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	uint32_t from = of ? kept.id_end[of - 1] : 0;
+	fwrite(line, 1, close - 1, dups);
+	fprintf(dups, "%s\"dup_of\":%.*s,\"jaccard\":%.4g}\n", p == line + close - 1 ? "" : ",",
+		(int)(kept.id_end[of] - from), kept.ids.p + from, j);
+}
+
+/* Decides one record whose normalised text is in norm. */
+static void decide(const char *line, size_t len, const struct buf *norm,
+		   const char *id, size_t idlen)
+{
+	const char *text = norm->p ? norm->p : "";
+	uint64_t h[2];
+	uint32_t of;
+	mh_exact_hash(text, norm->len, h);
+	/* --no-verify keeps exact hashes of short records only */
+	if (!cf.no_verify && mh_exact_find(exact, h, &of)) {
+		count.exact++;
+		write_dup(line, len, of, 1);
+		return;
+	}
+	int is_short = !cf.exact && !minhash_shingles(mh, text, norm->len, &set);
+	if (cf.no_verify && is_short && mh_exact_find(exact, h, &of)) {
+		count.exact++;
+		write_dup(line, len, of, 1);
+		return;
+	}
+	if (!cf.exact && !is_short) {
+		minhash_sig(mh, &set, sig, minhash_perm(mh));
+		mh_lsh_keys(lsh, sig, keys);
+		if (cf.no_verify)
+			mh_sketch(sig + bands * rows, cf.perm, sketch);
+		double j;
+		long best = nearest(&j);
+		if (best >= 0) {
+			count.near++;
+			write_dup(line, len, (uint32_t)best, j);
+			return;
+		}
+	}
+	keep(id, idlen, h, is_short);
+	count.kept++;
+	out_line(line, len);
+}
+
+static void summary(void)
+{
+	if (opts.quiet)
+		return;
+	struct buf extra = {0};
+	if (records_rejected)
+		buf_addf(&extra, ", %ld bad", records_rejected);
+	if (count.missing)
+		buf_addf(&extra, ", %ld without the key kept", count.missing);
+	warnx_("%ld in, %ld kept, %ld dropped (%ld exact, %ld near)%s", count.in, count.kept,
+	       count.exact + count.near, count.exact, count.near, extra.p ? extra.p : "");
+	buf_free(&extra);
+	if (!cf.verbose || !kept.n)
+		return;
+	size_t idx = mh_exact_bytes(exact) + (lsh ? mh_lsh_bytes(lsh) : 0);
+	if (cf.no_verify)
+		idx += (size_t)kept.n * (size_t)kept.skwords * sizeof *kept.sketch;
+	size_t sh = kept.sh_end ? kept.shlen * sizeof *kept.sh + kept.n * sizeof *kept.sh_end : 0;
+	size_t ids = kept.ids.len + kept.n * sizeof *kept.id_end;
+	warnx_("memory: index %zu bytes (%.1f a kept record), shingles %zu (%.1f), ids %zu (%.1f)",
+	       idx, (double)idx / kept.n, sh, (double)sh / kept.n, ids, (double)ids / kept.n);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct opt_prog prog = {
+		.name = "scg-dedup",
+		.synopsis = "[options] [file ...]",
+		.summary = "Drop exact and near-duplicate records; kept lines pass unchanged.",
+		.help = help, .common = OPT_BASIC, .longopts = longopts, .shortopts = "v",
+		.handle = handle,
+	};
+	int first = opt_parse(&prog, argc, argv);
+	/* a fixed threshold keeps the big arrays mmapped, so that growing them
+	 * is a remap, not a copy */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	if (cf.dups_path && !(dups = fopen(cf.dups_path, "w")))
+		die("%s: %s", cf.dups_path, strerror(errno));
+
+	char *keylist = xstrdup(cf.key);
+	const char *paths[64];
+	int npaths = 0;
+	for (char *s = strtok(keylist, ","); s && npaths < 63; s = strtok(NULL, ","))
+		paths[npaths++] = s;
+	paths[npaths] = "id";
+	struct jscan *js = jscan_new(npaths + 1, paths);
+	setup();
+
+	struct input *in = input_new(argc - first, argv + first);
+	struct buf err = {0}, norm = {0}, lineno = {0};
+	char *line;
+	size_t len, bad;
+	int stop = 0;
+	while (!stop && input_line(in, &line, &len) > 0) {
+		count.in++;
+		if (!utf8_valid(line, len, &bad)) {
+			buf_reset(&err);
+			buf_addf(&err, "invalid UTF-8 at byte %zu", bad + 1);
+			stop = record_bad(in, line, len, err.p);
+			continue;
+		}
+		if (jscan_line(js, line, len, &err)) {
+			stop = record_bad(in, line, len, err.p);
+			continue;
+		}
+		buf_reset(&norm);
+		int missing = -1;
+		for (int i = 0; i < npaths; i++) {
+			size_t n;
+			const char *t = jscan_text(js, i, &n);
+			if (!jscan_found(js, i) && missing < 0)
+				missing = i;
+			textnorm_append(&norm, t, n, cf.keep_punct ? TEXTNORM_KEEP_PUNCT : 0);
+		}
+		if (missing >= 0) {
+			if (cf.missing_keep) {
+				count.missing++;
+				count.kept++;
+				out_line(line, len);
+				continue;
+			}
+			buf_reset(&err);
+			buf_addf(&err, "no field '%s' (--key)", paths[missing]);
+			stop = record_bad(in, line, len, err.p);
+			continue;
+		}
+		size_t idlen;
+		const char *id = jscan_raw(js, npaths, &idlen);
+		if (!id) {
+			buf_reset(&lineno);
+			buf_addf(&lineno, "%ld", in->lineno);
+			id = lineno.p, idlen = lineno.len;
+		}
+		decide(line, len, &norm, id, idlen);
+	}
+	out_flush();
+	if (dups && fclose(dups))
+		die("%s: %s", cf.dups_path, strerror(errno));
+	summary();
+	return records_rejected ? 1 : 0;
+}

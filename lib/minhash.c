@@ -1,0 +1,595 @@
+/* minhash: shingles, signatures, banding and the two indexes scg-dedup keeps.
+ * Permutations are multiply-add-shift hashes of the 32-bit shingle hashes
+ * ((a*x + b) mod 2^64) >> 32, cheap enough to run 100 of them per shingle;
+ * band keys live in one Robin Hood hash table, which doubles or, to save
+ * memory, grows by a quarter (load then between 0.72 and 0.9). */
+#include "minhash.h"
+#include "textnorm.h"
+#include "util.h"
+
+#include <math.h>
+#include <sys/mman.h>
+#include <stdlib.h>
+#include <string.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#define LANES 8
+typedef uint64_t u64v __attribute__((vector_size(LANES * 8)));
+
+struct minhash {
+	struct minhash_conf conf;
+	uint64_t *a, *b;
+};
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+struct minhash *minhash_new(const struct minhash_conf *conf)
+{
+	struct minhash *mh = xcalloc(1, sizeof *mh);
+	mh->conf = *conf;
+	if (mh->conf.ngram <= 0)
+		mh->conf.ngram = 5;
+	if (mh->conf.perm <= 0)
+		mh->conf.perm = 128;
+	/* padded to whole vectors; the spare lanes are computed and dropped */
+	size_t n = ((size_t)mh->conf.perm + LANES - 1) / LANES * LANES;
+	mh->a = aligned_alloc(64, n * sizeof *mh->a);
+	mh->b = aligned_alloc(64, n * sizeof *mh->b);
+	if (!mh->a || !mh->b)
+		die("out of memory");
+	uint64_t s = conf->seed ^ 0x6d696e68617368ULL;
+	for (size_t i = 0; i < n; i++) {
+		mh->a[i] = splitmix(&s) | 1;
+		mh->b[i] = splitmix(&s);
+	}
+	return mh;
+}
+
+void minhash_free(struct minhash *mh)
+{
+	if (!mh)
+		return;
+	free(mh->a);
+	free(mh->b);
+	free(mh);
+}
+
+void mh_set_free(struct mh_set *set)
+{
+	free(set->h);
+	free(set->tab);
+	memset(set, 0, sizeof *set);
+}
+
+int minhash_perm(const struct minhash *mh)
+{
+	return mh->conf.perm;
+}
+
+static void set_reserve(struct mh_set *set, size_t n)
+{
+	if (n > set->cap) {
+		set->cap = n + n / 2 + 16;
+		set->h = xrealloc(set->h, set->cap * sizeof *set->h);
+	}
+}
+
+/* Drops repeats from h[0..k), keeping first occurrences in order, and
+ * leaves the set's table holding its members. Entries are stamp << 32 |
+ * value, so the table never needs clearing. */
+static size_t dedupe(struct mh_set *set, size_t k)
+{
+	size_t want = 64;
+	while (want < 2 * k)
+		want *= 2;
+	if (want > set->tabcap || ++set->stamp == 0) {
+		free(set->tab);
+		set->tabcap = want > set->tabcap ? want : set->tabcap;
+		set->tab = xcalloc(set->tabcap, sizeof *set->tab);
+		set->stamp = 1;
+	}
+	set->shift = 64;
+	for (size_t c = set->tabcap; c > 1; c /= 2)
+		set->shift--;
+	size_t u = 0, mask = set->tabcap - 1;
+	uint64_t tag = (uint64_t)set->stamp << 32;
+	for (size_t i = 0; i < k; i++) {
+		uint32_t x = set->h[i];
+		size_t j = (size_t)((x * 0x9e3779b97f4a7c15ULL) >> set->shift);
+		for (;; j = (j + 1) & mask) {
+			uint64_t e = set->tab[j];
+			if (e == (tag | x))
+				break;
+			if ((e >> 32) != set->stamp) {
+				set->tab[j] = tag | x;
+				set->h[u++] = x;
+				break;
+			}
+		}
+	}
+	return u;
+}
+
+size_t mh_intersect(const struct mh_set *set, const uint32_t *b, size_t nb)
+{
+	size_t k = 0, mask = set->tabcap - 1;
+	uint64_t tag = (uint64_t)set->stamp << 32;
+	for (size_t i = 0; i < nb; i++) {
+		size_t j = (size_t)((b[i] * 0x9e3779b97f4a7c15ULL) >> set->shift);
+		for (;; j = (j + 1) & mask) {
+			uint64_t e = set->tab[j];
+			if (e == (tag | b[i])) {
+				k++;
+				break;
+			}
+			if ((e >> 32) != set->stamp)
+				break;
+		}
+	}
+	return k;
+}
+
+/* Words are short: two overlapping 8-byte loads and a multiply do. */
+static uint64_t word_hash(const char *p, size_t n)
+{
+	if (n > 16)
+		return XXH3_64bits(p, n);
+	uint64_t lo = 0, hi = 0;
+	if (n >= 8) {
+		memcpy(&lo, p, 8);
+		memcpy(&hi, p + n - 8, 8);
+	} else {
+		memcpy(&lo, p, n);
+	}
+	uint64_t h = (lo ^ 0x243f6a8885a308d3ULL) * 0x9e3779b97f4a7c15ULL;
+	h ^= (hi + n) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= h >> 32;
+	return h * 0x165667b19e3779f9ULL;
+}
+
+static uint32_t mix_shingle(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)(h >> 32);
+}
+
+int minhash_shingles(const struct minhash *mh, const char *text, size_t n, struct mh_set *set)
+{
+	set->n = 0;
+	size_t k = 0;   /* shingles */
+	if (mh->conf.char_ngrams > 0) {
+		size_t w = (size_t)mh->conf.char_ngrams, ncp = 0;
+		for (size_t i = 0; i < n; i++)
+			ncp += ((unsigned char)text[i] & 0xc0) != 0x80;
+		if (ncp < w)
+			return 0;
+		set_reserve(set, ncp - w + 1);
+		size_t start = 0, end = 0, have = 0;   /* window of `have` code points */
+		while (end < n) {
+			end++;
+			while (end < n && ((unsigned char)text[end] & 0xc0) == 0x80)
+				end++;
+			if (++have < w)
+				continue;
+			set->h[k++] = (uint32_t)XXH3_64bits(text + start, end - start);
+			start++;
+			while (start < n && ((unsigned char)text[start] & 0xc0) == 0x80)
+				start++;
+		}
+	} else {
+		size_t w = (size_t)mh->conf.ngram, nw = 0;
+		for (size_t i = 0; i < n; i++)
+			nw += text[i] == ' ';
+		nw += n > 0;
+		if (nw < w)
+			return 0;
+		/* word hashes first (in the set's spare room past the shingles) */
+		set_reserve(set, 3 * nw + 2);   /* shingles, then word hashes */
+		uint64_t *wh = (uint64_t *)(void *)(set->h + nw + (nw & 1));
+		size_t m = 0;
+		for (size_t i = 0; i < n;) {
+			const char *e = memchr(text + i, ' ', n - i);
+			size_t len = e ? (size_t)(e - text) - i : n - i;
+			wh[m++] = word_hash(text + i, len);
+			i += len + 1;
+		}
+		for (size_t i = 0; i + w <= m; i++) {
+			uint64_t h = wh[i];
+			for (size_t j = 1; j < w; j++)
+				h = (h ^ wh[i + j]) * 0x9e3779b97f4a7c15ULL + j;
+			set->h[k++] = mix_shingle(h);
+		}
+	}
+	set->n = dedupe(set, k);
+	return 1;
+}
+
+/* The hot loop: one vector of permutations against every shingle. Written
+ * with vector types so that it compiles to SIMD on any target, and cloned
+ * for AVX2 and AVX-512 where the compiler can. */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+static void sig_block(const uint64_t *a, const uint64_t *b, const uint32_t *h, size_t n,
+		      uint64_t *out)
+{
+	/* a*x mod 2^64 for x < 2^32 is lo(a)*x + (hi(a)*x << 32): two 32x32
+	 * multiplies, which every SIMD unit has */
+	u64v va, vb, lo32 = {0}, m[4];
+	memcpy(&va, a, sizeof va);
+	memcpy(&vb, b, sizeof vb);
+	for (int k = 0; k < LANES; k++)
+		lo32[k] = UINT32_MAX;
+	for (int j = 0; j < 4; j++)
+		m[j] = lo32;
+	u64v alo = va & lo32, ahi = va >> 32;
+	/* four running minima, so that the compares do not wait on each other */
+	size_t s = 0;
+	for (; s + 4 <= n; s += 4) {
+		for (int j = 0; j < 4; j++) {
+			u64v x = (u64v){0} + h[s + j];
+			u64v v = (alo * x + ((ahi * x) << 32) + vb) >> 32;
+			u64v lt = (u64v)(v < m[j]);
+			m[j] = (v & lt) | (m[j] & ~lt);
+		}
+	}
+	for (; s < n; s++) {
+		u64v x = (u64v){0} + h[s];
+		u64v v = (alo * x + ((ahi * x) << 32) + vb) >> 32;
+		u64v lt = (u64v)(v < m[0]);
+		m[0] = (v & lt) | (m[0] & ~lt);
+	}
+	for (int j = 1; j < 4; j++) {
+		u64v lt = (u64v)(m[j] < m[0]);
+		m[0] = (m[j] & lt) | (m[0] & ~lt);
+	}
+	memcpy(out, &m[0], sizeof m[0]);
+}
+
+void minhash_sig(const struct minhash *mh, const struct mh_set *set, uint32_t *sig, int nperm)
+{
+	uint64_t m[LANES];
+	for (int i = 0; i < nperm; i += LANES) {
+		sig_block(mh->a + i, mh->b + i, set->h, set->n, m);
+		for (int k = 0; k < LANES && i + k < nperm; k++)
+			sig[i + k] = (uint32_t)m[k];
+	}
+}
+
+void minhash_text(const struct minhash *mh, const char *text, size_t n, uint32_t *sig)
+{
+	struct buf norm = {0};
+	struct mh_set set = {0};
+	textnorm_append(&norm, text, n, mh->conf.norm);
+	if (!minhash_shingles(mh, norm.p ? norm.p : "", norm.len, &set)) {
+		set_reserve(&set, 1);
+		set.h[0] = (uint32_t)XXH3_64bits(norm.p, norm.len);
+		set.n = dedupe(&set, 1);
+	}
+	minhash_sig(mh, &set, sig, mh->conf.perm);
+	mh_set_free(&set);
+	buf_free(&norm);
+}
+
+double minhash_estimate(const uint32_t *a, const uint32_t *b, int perm)
+{
+	int eq = 0;
+	for (int i = 0; i < perm; i++)
+		eq += a[i] == b[i];
+	return perm > 0 ? (double)eq / perm : 0;
+}
+
+double mh_jaccard(const struct mh_set *a, const struct mh_set *b)
+{
+	if (!a->n && !b->n)
+		return 1;
+	size_t k = mh_intersect(a, b->h, b->n);
+	return (double)k / (double)(a->n + b->n - k);
+}
+
+int mh_at_least(size_t inter, size_t uni, double t)
+{
+	return (double)inter >= t * (double)uni - 1e-9 * (double)uni;
+}
+
+void mh_sketch(const uint32_t *sig, int nbits, uint64_t *bits)
+{
+	memset(bits, 0, (size_t)(nbits + 63) / 64 * sizeof *bits);
+	for (int i = 0; i < nbits; i++)
+		bits[i / 64] |= (uint64_t)(sig[i] & 1) << (i % 64);
+}
+
+double mh_sketch_estimate(const uint64_t *a, const uint64_t *b, int nbits)
+{
+	int diff = 0;
+	for (int i = 0; i < (nbits + 63) / 64; i++)
+		diff += __builtin_popcountll(a[i] ^ b[i]);
+	/* equal bits: a share J + (1 - J)/2 */
+	double j = 1 - 2.0 * diff / nbits;
+	return j < 0 ? 0 : j;
+}
+
+double mh_candidate_prob(double j, int bands, int rows)
+{
+	return 1 - pow(1 - pow(j, rows), bands);
+}
+
+int mh_bands_choose(double t, int perm, int maxb, int *bands, int *rows)
+{
+	for (int r = perm; r >= 1; r--) {
+		double p = pow(t, r);
+		double need = p >= 1 ? 1 : ceil(log(0.01) / log1p(-p));
+		if (need * r > perm + r || (maxb > 0 && need > maxb + 1))
+			continue;  /* hopeless even allowing for rounding */
+		int b = need < 1 ? 1 : (int)need;
+		while (b > 1 && mh_candidate_prob(t, b - 1, r) >= 0.99)
+			b--;
+		while (mh_candidate_prob(t, b, r) < 0.99 && b * r <= perm)
+			b++;
+		if (b * r <= perm && (maxb <= 0 || b <= maxb) && mh_candidate_prob(t, b, r) >= 0.99) {
+			*bands = b, *rows = r;
+			return 0;
+		}
+	}
+	*rows = 1;
+	*bands = maxb > 0 && maxb < perm ? maxb : perm;
+	return -1;
+}
+
+void *mh_big(void *p, size_t n)
+{
+	/* large tables and arrays: ask for huge pages, which saves most of the
+	 * page faults of touching them (a hint; failure costs nothing) */
+	if (p && n >= (4u << 20)) {
+		/* whole pages, the allocator's header included: advising part of
+		 * a mapping splits it, and a split mapping cannot be remapped */
+		uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
+		uintptr_t e = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+	}
+	return p;
+}
+
+/* ---- LSH index: Robin Hood hashing of (key << 32 | rec + 1) ---- */
+
+struct mh_lsh {
+	int bands, rows, compact;
+	uint64_t *slot;
+	size_t size, used;
+	struct mh_cand *cand;
+	size_t ncand, candcap;
+	uint32_t *map;          /* rec -> candidate index + 1, open addressing */
+	size_t mapcap;
+};
+
+struct mh_lsh *mh_lsh_new(int bands, int rows, int compact)
+{
+	struct mh_lsh *l = xcalloc(1, sizeof *l);
+	l->bands = bands, l->rows = rows, l->compact = compact;
+	l->size = 4096;
+	l->slot = xcalloc(l->size, sizeof *l->slot);
+	return l;
+}
+
+void mh_lsh_free(struct mh_lsh *l)
+{
+	if (!l)
+		return;
+	free(l->slot);
+	free(l->cand);
+	free(l->map);
+	free(l);
+}
+
+void mh_lsh_keys(const struct mh_lsh *l, const uint32_t *sig, uint32_t *keys)
+{
+	for (int j = 0; j < l->bands; j++)
+		keys[j] = (uint32_t)XXH3_64bits_withSeed(sig + (size_t)j * (size_t)l->rows,
+							 (size_t)l->rows * sizeof *sig, (uint64_t)j);
+}
+
+static size_t home(const struct mh_lsh *l, uint32_t key)
+{
+	return (size_t)(((uint64_t)key * l->size) >> 32);
+}
+
+static size_t dist(const struct mh_lsh *l, size_t i, uint64_t s)
+{
+	size_t h = home(l, (uint32_t)(s >> 32));
+	return i >= h ? i - h : i + l->size - h;
+}
+
+static void put(struct mh_lsh *l, uint64_t e)
+{
+	size_t i = home(l, (uint32_t)(e >> 32)), d = 0;
+	for (;;) {
+		uint64_t s = l->slot[i];
+		if (!s) {
+			l->slot[i] = e;
+			l->used++;
+			return;
+		}
+		size_t sd = dist(l, i, s);
+		if (sd < d) {
+			l->slot[i] = e;
+			e = s;
+			d = sd;
+		}
+		i = i + 1 == l->size ? 0 : i + 1;
+		d++;
+	}
+}
+
+static void grow(struct mh_lsh *l)
+{
+	uint64_t *old = l->slot;
+	size_t oldsize = l->size;
+	l->size = l->compact ? oldsize + oldsize / 4 : 2 * oldsize;
+	if (l->size >= UINT32_MAX)
+		die("band index too large");
+	l->slot = mh_big(xcalloc(l->size, sizeof *l->slot), l->size * sizeof *l->slot);
+	l->used = 0;
+	for (size_t i = 0; i < oldsize; i++)
+		if (old[i])
+			put(l, old[i]);
+	free(old);
+}
+
+void mh_lsh_insert(struct mh_lsh *l, const uint32_t *keys, uint32_t rec)
+{
+	if (rec == UINT32_MAX)
+		die("too many records for the band index");
+	if ((double)(l->used + (size_t)l->bands) > (l->compact ? 0.9 : 0.75) * (double)l->size)
+		grow(l);
+	for (int j = 0; j < l->bands; j++)
+		__builtin_prefetch(&l->slot[home(l, keys[j])], 1);
+	for (int j = 0; j < l->bands; j++) {
+		put(l, (uint64_t)keys[j] << 32 | (rec + 1));
+	}
+}
+
+static void add_cand(struct mh_lsh *l, uint32_t rec)
+{
+	if (2 * (l->ncand + 1) > l->mapcap) {
+		l->mapcap = l->mapcap ? 2 * l->mapcap : 64;
+		free(l->map);
+		l->map = xcalloc(l->mapcap, sizeof *l->map);
+		for (size_t c = 0; c < l->ncand; c++) {
+			size_t i = (l->cand[c].rec * 0x9e3779b1u) & (l->mapcap - 1);
+			while (l->map[i])
+				i = (i + 1) & (l->mapcap - 1);
+			l->map[i] = (uint32_t)c + 1;
+		}
+	}
+	size_t i = (rec * 0x9e3779b1u) & (l->mapcap - 1);
+	for (; l->map[i]; i = (i + 1) & (l->mapcap - 1)) {
+		if (l->cand[l->map[i] - 1].rec == rec) {
+			l->cand[l->map[i] - 1].nbands++;
+			return;
+		}
+	}
+	if (l->ncand == l->candcap) {
+		l->candcap = l->candcap ? 2 * l->candcap : 32;
+		l->cand = xrealloc(l->cand, l->candcap * sizeof *l->cand);
+	}
+	l->cand[l->ncand] = (struct mh_cand){rec, 1};
+	l->map[i] = (uint32_t)++l->ncand;
+}
+
+size_t mh_lsh_query(struct mh_lsh *l, const uint32_t *keys, const struct mh_cand **out)
+{
+	for (size_t c = 0; c < l->ncand; c++) {
+		size_t i = (l->cand[c].rec * 0x9e3779b1u) & (l->mapcap - 1);
+		while (l->map[i])
+			l->map[i] = 0, i = (i + 1) & (l->mapcap - 1);
+	}
+	l->ncand = 0;
+	for (int j = 0; j < l->bands; j++)
+		__builtin_prefetch(&l->slot[home(l, keys[j])]);
+	for (int j = 0; j < l->bands; j++) {
+		size_t i = home(l, keys[j]);
+		for (size_t d = 0;; d++) {
+			uint64_t s = l->slot[i];
+			if (!s || dist(l, i, s) < d)
+				break;
+			if ((uint32_t)(s >> 32) == keys[j])
+				add_cand(l, (uint32_t)s - 1);
+			i = i + 1 == l->size ? 0 : i + 1;
+		}
+	}
+	*out = l->cand;
+	return l->ncand;
+}
+
+size_t mh_lsh_bytes(const struct mh_lsh *l)
+{
+	return l->size * sizeof *l->slot;
+}
+
+/* ---- exact index: linear probing on 128-bit hashes ---- */
+
+struct exact_slot {
+	uint64_t lo, hi;
+	uint32_t rec1;  /* rec + 1; 0: empty */
+};
+
+struct mh_exact {
+	struct exact_slot *slot;
+	size_t mask, used;
+};
+
+struct mh_exact *mh_exact_new(void)
+{
+	struct mh_exact *ex = xcalloc(1, sizeof *ex);
+	ex->mask = 1023;
+	ex->slot = xcalloc(ex->mask + 1, sizeof *ex->slot);
+	return ex;
+}
+
+void mh_exact_free(struct mh_exact *ex)
+{
+	if (!ex)
+		return;
+	free(ex->slot);
+	free(ex);
+}
+
+void mh_exact_hash(const char *text, size_t n, uint64_t h[2])
+{
+	XXH128_hash_t x = XXH3_128bits(text, n);
+	h[0] = x.low64, h[1] = x.high64;
+}
+
+int mh_exact_find(const struct mh_exact *ex, const uint64_t h[2], uint32_t *rec)
+{
+	for (size_t i = h[0] & ex->mask; ex->slot[i].rec1; i = (i + 1) & ex->mask) {
+		if (ex->slot[i].lo == h[0] && ex->slot[i].hi == h[1]) {
+			*rec = ex->slot[i].rec1 - 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void exact_put(struct mh_exact *ex, struct exact_slot s)
+{
+	size_t i = s.lo & ex->mask;
+	while (ex->slot[i].rec1)
+		i = (i + 1) & ex->mask;
+	ex->slot[i] = s;
+	ex->used++;
+}
+
+void mh_exact_add(struct mh_exact *ex, const uint64_t h[2], uint32_t rec)
+{
+	if (rec == UINT32_MAX)
+		die("too many records for the exact index");
+	if (4 * (ex->used + 1) > 3 * (ex->mask + 1)) {
+		struct exact_slot *old = ex->slot;
+		size_t n = ex->mask + 1;
+		ex->mask = 2 * n - 1;
+		ex->slot = mh_big(xcalloc(2 * n, sizeof *ex->slot), 2 * n * sizeof *ex->slot);
+		ex->used = 0;
+		for (size_t i = 0; i < n; i++)
+			if (old[i].rec1)
+				exact_put(ex, old[i]);
+		free(old);
+	}
+	exact_put(ex, (struct exact_slot){h[0], h[1], rec + 1});
+}
+
+size_t mh_exact_bytes(const struct mh_exact *ex)
+{
+	return (ex->mask + 1) * sizeof *ex->slot;
+}

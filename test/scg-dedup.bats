@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# scg-dedup: exact and near-duplicate removal. The fixtures hold pairs of
+# known Jaccard similarity over word 5-grams (see each test).
+
+load helper
+
+D=$BATS_TEST_DIRNAME/fixtures/dedup
+
+@test "a near duplicate at exactly the threshold is dropped, one just below is kept" {
+	# a/b: 8 of 10 shingles shared (J = 0.8); c/d: 7 of 9 (J = 0.778)
+	run scg-dedup -q --dups "$BATS_TEST_TMPDIR/dups" "$D/edge.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "a c d " ]
+	[ "$(jq -c '[.id, .dup_of, .jaccard]' "$BATS_TEST_TMPDIR/dups")" = '["b","a",0.8]' ]
+}
+
+@test "--threshold moves the edge: 0.77 drops the pair at J = 0.778" {
+	run scg-dedup -q --threshold 0.77 "$D/edge.jsonl"
+	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "a c " ]
+	run scg-dedup -q --threshold 0.81 "$D/edge.jsonl"
+	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "a b c d " ]
+}
+
+@test "near duplicates are dropped with the exact Jaccard; case, spacing and punctuation do not count" {
+	# last: one word changed at the end, upper case (J = 35/37); mid: one
+	# word changed in the middle (J = 31/41 = 0.756, kept at 0.8); again: the
+	# same words as base with other spacing and punctuation (exact)
+	run scg-dedup --dups "$BATS_TEST_TMPDIR/dups" "$D/near.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .id <<<"${lines[*]:0:3}" | tr '\n' ' ')" = "base mid other " ]
+	[ "$(jq -c '[.id, .dup_of, .jaccard]' "$BATS_TEST_TMPDIR/dups" | tr '\n' ' ')" = '["last","base",0.9459] ["again","base",1] ' ]
+	[[ "$output" == *"scg-dedup: 5 in, 3 kept, 2 dropped (1 exact, 1 near)"* ]]
+	run scg-dedup -q --threshold 0.75 "$D/near.jsonl"
+	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "base other " ]
+}
+
+@test "kept lines are passed through byte for byte" {
+	printf '%s\n' '{ "id" : "x1",  "messages":[{"content":"caf\u00e9 \"quoted\" text here and more words"}], "n": 1.50e0 }' \
+		'{"id":"x2","messages":[{"content":"Café \"quoted\" text here and more words"}]}' \
+		'{"z":true,"id":"x3","messages":[{"content":"something else entirely, with five words"}],"a":null}' >"$BATS_TEST_TMPDIR/in"
+	run scg-dedup -q "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "$(sed -n 1p "$BATS_TEST_TMPDIR/in")" ]
+	[ "${lines[1]}" = "$(sed -n 3p "$BATS_TEST_TMPDIR/in")" ]
+}
+
+@test "--dups holds every dropped record and kept + dropped = input" {
+	for i in $(seq 1 40); do
+		printf '{"id":"r%d","messages":[{"role":"user","content":"topic %d word alpha beta gamma delta epsilon zeta eta theta"}]}\n' "$i" $((i % 7))
+	done >"$BATS_TEST_TMPDIR/in"
+	run scg-dedup -q --exact --dups "$BATS_TEST_TMPDIR/dups" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 7 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/dups")" -eq 33 ]
+	# the dropped records, less the two added fields, are the input lines
+	cat <(printf '%s\n' "${lines[@]}") <(jq -c 'del(.dup_of, .jaccard)' "$BATS_TEST_TMPDIR/dups") |
+		sort >"$BATS_TEST_TMPDIR/all"
+	sort "$BATS_TEST_TMPDIR/in" | cmp - "$BATS_TEST_TMPDIR/all"
+	[ "$(jq -r 'select(.id == "r8") | .dup_of' "$BATS_TEST_TMPDIR/dups")" = r1 ]
+}
+
+@test "the same input gives the same output, byte for byte, from a file or stdin" {
+	cat "$D/near.jsonl" "$D/edge.jsonl" "$D/near.jsonl" >"$BATS_TEST_TMPDIR/in"
+	scg-dedup -q --dups "$BATS_TEST_TMPDIR/d1" "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/o1"
+	scg-dedup -q --dups "$BATS_TEST_TMPDIR/d2" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/o2"
+	cmp "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o2"
+	cmp "$BATS_TEST_TMPDIR/d1" "$BATS_TEST_TMPDIR/d2"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/o1")" -eq 6 ]
+}
+
+@test "--key compares the named fields; a record without them is an error naming its line" {
+	printf '%s\n' '{"id":1,"persona":{"description":"A retired sailor who loves maps and tides"},"messages":[{"content":"x"}]}' \
+		'{"id":2,"persona":{"description":"a retired sailor, who loves maps and tides!"},"messages":[{"content":"y"}]}' \
+		'{"id":3,"persona":{"name":"no description"}}' >"$BATS_TEST_TMPDIR/in"
+	run scg-dedup -q --key persona.description "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"scg-dedup: $BATS_TEST_TMPDIR/in:3: no field 'persona.description' (--key)"* ]]
+	run scg-dedup -q --key persona.description --missing=keep --dups "$BATS_TEST_TMPDIR/dups" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "1 3 " ]
+	[ "$(jq -c '[.id, .dup_of]' "$BATS_TEST_TMPDIR/dups")" = '[2,1]' ]
+	# by default the messages are compared, and they differ
+	run scg-dedup -q "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "several --key paths are joined; a record without an id is named by its line number" {
+	printf '%s\n' '{"a":"one two three","b":{"c":"four five six"}}' \
+		'{"a":"one two","b":{"c":"three four five six"}}' \
+		'{"a":"one two three four","b":{"c":"five six seven"}}' >"$BATS_TEST_TMPDIR/in"
+	run scg-dedup -q --key a,b.c --dups "$BATS_TEST_TMPDIR/dups" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(jq -c .dup_of "$BATS_TEST_TMPDIR/dups")" = 1 ]
+}
+
+@test "records shorter than one shingle are compared exactly" {
+	printf '%s\n' '{"id":"s1","messages":[{"content":"Hello there!"}]}' \
+		'{"id":"s2","messages":[{"content":"hello   THERE"}]}' \
+		'{"id":"s3","messages":[{"content":"hello where"}]}' >"$BATS_TEST_TMPDIR/in"
+	for mode in "" --no-verify; do
+		run scg-dedup -q $mode "$BATS_TEST_TMPDIR/in"
+		[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "s1 s3 " ]
+	done
+}
+
+@test "--keep-punct makes punctuation count; --exact drops exact duplicates only" {
+	printf '%s\n' '{"messages":[{"content":"one two three four five six"}]}' \
+		'{"messages":[{"content":"One, two; three four five six."}]}' \
+		'{"messages":[{"content":"one two three four five seven"}]}' >"$BATS_TEST_TMPDIR/in"
+	run scg-dedup -q --exact "$BATS_TEST_TMPDIR/in"
+	[ "${#lines[@]}" -eq 2 ]
+	run scg-dedup -q --exact --keep-punct "$BATS_TEST_TMPDIR/in"
+	[ "${#lines[@]}" -eq 3 ]
+	run scg-dedup -q --threshold 0.3 "$BATS_TEST_TMPDIR/in"
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "--char-ngrams finds near duplicates in text without spaces" {
+	printf '%s\n' '{"id":"z1","messages":[{"content":"今天天气很好我们去公园散步然后去吃饭吧"}]}' \
+		'{"id":"z2","messages":[{"content":"今天天气很好我们去公园散步然后去吃面吧"}]}' >"$BATS_TEST_TMPDIR/in"
+	run scg-dedup -q "$BATS_TEST_TMPDIR/in"
+	[ "${#lines[@]}" -eq 2 ]
+	run scg-dedup -q --char-ngrams 3 --threshold 0.7 --dups "$BATS_TEST_TMPDIR/dups" "$BATS_TEST_TMPDIR/in"
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -r .dup_of "$BATS_TEST_TMPDIR/dups")" = z1 ]
+}
+
+@test "--no-verify drops a close near duplicate on the MinHash estimate" {
+	# the estimate errs by about 0.05: keep J = 0.756 well below the threshold
+	run scg-dedup -q --no-verify --threshold 0.85 --dups "$BATS_TEST_TMPDIR/dups" "$D/near.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "base mid other " ]
+	[ "$(jq -r '.id + " " + .dup_of' "$BATS_TEST_TMPDIR/dups" | tr '\n' ' ')" = "last base again base " ]
+	jq -e '.jaccard >= 0.85 and .jaccard <= 1' "$BATS_TEST_TMPDIR/dups"
+}
+
+@test "-v tells the LSH bands x rows chosen for the threshold" {
+	run scg-dedup -v "$D/edge.jsonl"
+	[[ "$output" == *"LSH 16 bands x 6 rows (96 of 128 permutations)"* ]]
+	run scg-dedup -v --threshold 0.5 --perm 256 "$D/edge.jsonl"
+	[[ "$output" == *"bands x"* ]]
+	[[ "$output" == *"index"*"a kept record"* ]]
+}
+
+@test "bad input lines are named: not JSON, not an object, invalid UTF-8" {
+	printf '%s\n' '{"id":1,"messages":[{"content":"fine"}]}' '{"id":2,"messages":[' >"$BATS_TEST_TMPDIR/in"
+	run scg-dedup -q "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"in:2: not JSON: unexpected end of line (column 21)"* ]]
+	run scg-dedup -q <<<'[1,2]'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"scg-dedup: stdin:1: not a JSON object"* ]]
+	printf '{"id":1,"messages":[{"content":"caf\xe9"}]}\n' >"$BATS_TEST_TMPDIR/bad"
+	run scg-dedup -q "$BATS_TEST_TMPDIR/bad"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bad:1: invalid UTF-8 at byte 36"* ]]
+}
+
+@test "with --on-error=skip bad lines go to the rejects and the rest is deduplicated" {
+	printf '%s\n' '{"id":1,"messages":[{"content":"a b c d e f"}]}' 'nonsense' \
+		'{"id":2,"messages":[{"content":"A b c d e f"}]}' '{"id":3,"messages":[{"content":"x y"}]}' >"$BATS_TEST_TMPDIR/in"
+	run scg-dedup --on-error=skip --rejects "$BATS_TEST_TMPDIR/rej" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.error.line' "$BATS_TEST_TMPDIR/rej")" = 2 ]
+	[[ "$output" == *"4 in, 2 kept, 1 dropped (1 exact, 0 near), 1 bad"* ]]
+}
+
+@test "a 10 MB line is read whole: passed through when valid, named when broken" {
+	head -c 10000000 /dev/zero | tr '\0' 'w' >"$BATS_TEST_TMPDIR/big"
+	{
+		printf '{"id":"big","messages":[{"content":"'; cat "$BATS_TEST_TMPDIR/big"; printf '"}]}\n'
+		printf '{"id":"broken","messages":[{"content":"'; cat "$BATS_TEST_TMPDIR/big"; printf '\n'
+	} >"$BATS_TEST_TMPDIR/in"
+	scg-dedup -q "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" && false
+	head -n 1 "$BATS_TEST_TMPDIR/in" | cmp - "$BATS_TEST_TMPDIR/out"
+	grep -q "in:2: not JSON: unterminated string (column 10000040)" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "bad options exit 2 with one line and the usage hint" {
+	for opt in "--threshold 0" "--threshold 1.5" "--perm 513" "--ngram 0" "--missing maybe" "--key a,,b"; do
+		run scg-dedup $opt </dev/null
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"Try 'scg-dedup --help'"* ]]
+	done
+	run scg-dedup --threshold 1 --perm 512 </dev/null
+	[ "$status" -eq 0 ]
+}
