@@ -14,12 +14,12 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define LANES 8
-typedef uint64_t u64v __attribute__((vector_size(LANES * 8)));
+#define LANES 16
+typedef uint32_t u32v __attribute__((vector_size(LANES * 4)));
 
 struct minhash {
 	struct minhash_conf conf;
-	uint64_t *a, *b;
+	uint32_t *a, *b;
 };
 
 static uint64_t splitmix(uint64_t *s)
@@ -46,8 +46,8 @@ struct minhash *minhash_new(const struct minhash_conf *conf)
 		die("out of memory");
 	uint64_t s = conf->seed ^ 0x6d696e68617368ULL;
 	for (size_t i = 0; i < n; i++) {
-		mh->a[i] = splitmix(&s) | 1;
-		mh->b[i] = splitmix(&s);
+		mh->a[i] = (uint32_t)splitmix(&s) | 1;
+		mh->b[i] = (uint32_t)splitmix(&s);
 	}
 	return mh;
 }
@@ -202,10 +202,15 @@ int minhash_shingles(const struct minhash *mh, const char *text, size_t n, struc
 			wh[m++] = word_hash(text + i, len);
 			i += len + 1;
 		}
-		for (size_t i = 0; i + w <= m; i++) {
-			uint64_t h = wh[i];
-			for (size_t j = 1; j < w; j++)
-				h = (h ^ wh[i + j]) * 0x9e3779b97f4a7c15ULL + j;
+		/* a rolling polynomial of the word hashes: word order counts
+		 * (a symmetric combination made "a b c d e" equal "b a c d e") */
+		const uint64_t K = 0x9e3779b97f4a7c15ULL;
+		uint64_t h = 0, kw = 1;
+		for (size_t j = 0; j < w; j++)
+			h = h * K + wh[j], kw *= K;
+		set->h[k++] = mix_shingle(h);
+		for (size_t i = w; i < m; i++) {
+			h = h * K - wh[i - w] * kw + wh[i];
 			set->h[k++] = mix_shingle(h);
 		}
 	}
@@ -213,57 +218,48 @@ int minhash_shingles(const struct minhash *mh, const char *text, size_t n, struc
 	return 1;
 }
 
-/* The hot loop: one vector of permutations against every shingle. Written
+/* The hot loop: one vector of permutations against every shingle. The
+ * shingle hashes are already uniformly mixed, so a*x + b mod 2^32 (a odd) is
+ * enough of a permutation: on random sets its MinHash agreement has the
+ * binomial mean and spread, and the LSH S-curve is the textbook one. Written
  * with vector types so that it compiles to SIMD on any target, and cloned
  * for AVX2 and AVX-512 where the compiler can. */
+/* m = min(m, v) lane by lane (a macro: a function returning a vector
+ * would change the ABI between the clones) */
+#define VMIN(m, v) do { u32v v_ = (v), lt_ = (u32v)(v_ < (m)); \
+		(m) = (v_ & lt_) | ((m) & ~lt_); } while (0)
+
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 #endif
-static void sig_block(const uint64_t *a, const uint64_t *b, const uint32_t *h, size_t n,
-		      uint64_t *out)
+static void sig_block(const uint32_t *a, const uint32_t *b, const uint32_t *h, size_t n,
+		      uint32_t *out)
 {
-	/* a*x mod 2^64 for x < 2^32 is lo(a)*x + (hi(a)*x << 32): two 32x32
-	 * multiplies, which every SIMD unit has */
-	u64v va, vb, lo32 = {0}, m[4];
+	u32v va, vb, m0, m1;
 	memcpy(&va, a, sizeof va);
 	memcpy(&vb, b, sizeof vb);
 	for (int k = 0; k < LANES; k++)
-		lo32[k] = UINT32_MAX;
-	for (int j = 0; j < 4; j++)
-		m[j] = lo32;
-	u64v alo = va & lo32, ahi = va >> 32;
-	/* four running minima, so that the compares do not wait on each other */
+		m0[k] = m1[k] = UINT32_MAX;
+	/* two running minima, so that the compares do not wait on each other */
 	size_t s = 0;
-	for (; s + 4 <= n; s += 4) {
-		for (int j = 0; j < 4; j++) {
-			u64v x = (u64v){0} + h[s + j];
-			u64v v = (alo * x + ((ahi * x) << 32) + vb) >> 32;
-			u64v lt = (u64v)(v < m[j]);
-			m[j] = (v & lt) | (m[j] & ~lt);
-		}
+	for (; s + 2 <= n; s += 2) {
+		VMIN(m0, va * h[s] + vb);
+		VMIN(m1, va * h[s + 1] + vb);
 	}
-	for (; s < n; s++) {
-		u64v x = (u64v){0} + h[s];
-		u64v v = (alo * x + ((ahi * x) << 32) + vb) >> 32;
-		u64v lt = (u64v)(v < m[0]);
-		m[0] = (v & lt) | (m[0] & ~lt);
-	}
-	for (int j = 1; j < 4; j++) {
-		u64v lt = (u64v)(m[j] < m[0]);
-		m[0] = (m[j] & lt) | (m[0] & ~lt);
-	}
-	memcpy(out, &m[0], sizeof m[0]);
+	if (s < n)
+		VMIN(m0, va * h[s] + vb);
+	VMIN(m0, m1);
+	memcpy(out, &m0, sizeof m0);
 }
 
 void minhash_sig(const struct minhash *mh, const struct mh_set *set, uint32_t *sig, int nperm)
 {
-	uint64_t m[LANES];
+	uint32_t m[LANES];
 	for (int i = 0; i < nperm; i += LANES) {
 		sig_block(mh->a + i, mh->b + i, set->h, set->n, m);
-		for (int k = 0; k < LANES && i + k < nperm; k++)
-			sig[i + k] = (uint32_t)m[k];
+		memcpy(sig + i, m, (size_t)(nperm - i < LANES ? nperm - i : LANES) * sizeof *m);
 	}
 }
 
@@ -306,8 +302,14 @@ int mh_at_least(size_t inter, size_t uni, double t)
 void mh_sketch(const uint32_t *sig, int nbits, uint64_t *bits)
 {
 	memset(bits, 0, (size_t)(nbits + 63) / 64 * sizeof *bits);
-	for (int i = 0; i < nbits; i++)
-		bits[i / 64] |= (uint64_t)(sig[i] & 1) << (i % 64);
+	/* a bit of a hash of the value, not of the value: the low bits of
+	 * a*x + b follow the low bits of x alone */
+	for (int i = 0; i < nbits; i++) {
+		uint32_t v = sig[i] ^ (uint32_t)i * 0x9e3779b9u;
+		v = (v ^ v >> 16) * 0x85ebca6bu;
+		v = (v ^ v >> 13) * 0xc2b2ae35u;
+		bits[i / 64] |= (uint64_t)((v ^ v >> 16) & 1) << (i % 64);
+	}
 }
 
 double mh_sketch_estimate(const uint64_t *a, const uint64_t *b, int nbits)

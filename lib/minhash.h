@@ -57,7 +57,7 @@ double mh_jaccard(const struct mh_set *a, const struct mh_set *b);
 size_t mh_intersect(const struct mh_set *set, const uint32_t *b, size_t nb);
 int mh_at_least(size_t inter, size_t uni, double t);
 
-/* 1-bit sketches: bit i is the low bit of sig[i]; nbits = perm. */
+/* 1-bit sketches: bit i is a bit of a hash of sig[i]; nbits = perm. */
 void mh_sketch(const uint32_t *sig, int nbits, uint64_t *bits);
 double mh_sketch_estimate(const uint64_t *a, const uint64_t *b, int nbits);
 
