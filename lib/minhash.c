@@ -433,13 +433,13 @@ static void put(struct mh_lsh *l, uint64_t e)
 	}
 }
 
-static void grow(struct mh_lsh *l)
+static void resize(struct mh_lsh *l, size_t size)
 {
 	uint64_t *old = l->slot;
 	size_t oldsize = l->size;
-	l->size = l->compact ? oldsize + oldsize / 4 : 2 * oldsize;
-	if (l->size >= UINT32_MAX)
+	if (size >= UINT32_MAX)
 		die("band index too large");
+	l->size = size;
 	l->slot = mh_big(xcalloc(l->size, sizeof *l->slot), l->size * sizeof *l->slot);
 	l->used = 0;
 	for (size_t i = 0; i < oldsize; i++)
@@ -448,12 +448,24 @@ static void grow(struct mh_lsh *l)
 	free(old);
 }
 
+static double max_load(const struct mh_lsh *l)
+{
+	return l->compact ? 0.9 : 0.8;
+}
+
+void mh_lsh_reserve(struct mh_lsh *l, size_t nrec)
+{
+	double want = (double)nrec * l->bands / (max_load(l) - 0.05) + 1;
+	if (want > (double)l->size)
+		resize(l, want < UINT32_MAX ? (size_t)want : UINT32_MAX);
+}
+
 void mh_lsh_insert(struct mh_lsh *l, const uint32_t *keys, uint32_t rec)
 {
 	if (rec == UINT32_MAX)
 		die("too many records for the band index");
-	if ((double)(l->used + (size_t)l->bands) > (l->compact ? 0.9 : 0.75) * (double)l->size)
-		grow(l);
+	if ((double)(l->used + (size_t)l->bands) > max_load(l) * (double)l->size)
+		resize(l, l->compact ? l->size + l->size / 4 : 2 * l->size);
 	for (int j = 0; j < l->bands; j++)
 		__builtin_prefetch(&l->slot[home(l, keys[j])], 1);
 	for (int j = 0; j < l->bands; j++) {
@@ -573,21 +585,39 @@ static void exact_put(struct mh_exact *ex, struct exact_slot s)
 	ex->used++;
 }
 
+static void exact_resize(struct mh_exact *ex, size_t n)
+{
+	struct exact_slot *old = ex->slot;
+	size_t oldn = ex->mask + 1;
+	ex->mask = n - 1;
+	ex->slot = mh_big(xcalloc(n, sizeof *ex->slot), n * sizeof *ex->slot);
+	ex->used = 0;
+	for (size_t i = 0; i < oldn; i++)
+		if (old[i].rec1)
+			exact_put(ex, old[i]);
+	free(old);
+}
+
+void mh_exact_reserve(struct mh_exact *ex, size_t nrec)
+{
+	size_t n = ex->mask + 1;
+	while (3 * n < 4 * nrec)
+		n *= 2;
+	if (n > ex->mask + 1)
+		exact_resize(ex, n);
+}
+
+void mh_exact_prefetch(const struct mh_exact *ex, const uint64_t h[2])
+{
+	__builtin_prefetch(&ex->slot[h[0] & ex->mask]);
+}
+
 void mh_exact_add(struct mh_exact *ex, const uint64_t h[2], uint32_t rec)
 {
 	if (rec == UINT32_MAX)
 		die("too many records for the exact index");
-	if (4 * (ex->used + 1) > 3 * (ex->mask + 1)) {
-		struct exact_slot *old = ex->slot;
-		size_t n = ex->mask + 1;
-		ex->mask = 2 * n - 1;
-		ex->slot = mh_big(xcalloc(2 * n, sizeof *ex->slot), 2 * n * sizeof *ex->slot);
-		ex->used = 0;
-		for (size_t i = 0; i < n; i++)
-			if (old[i].rec1)
-				exact_put(ex, old[i]);
-		free(old);
-	}
+	if (4 * (ex->used + 1) > 3 * (ex->mask + 1))
+		exact_resize(ex, 2 * (ex->mask + 1));
 	exact_put(ex, (struct exact_slot){h[0], h[1], rec + 1});
 }
 

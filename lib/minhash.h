@@ -76,13 +76,15 @@ struct mh_cand {
 	uint32_t nbands;
 };
 /* compact: the table grows by a quarter (load 0.72-0.9, at most 11 bytes
- * a band key) instead of doubling (load 0.375-0.75, fewer probes). */
+ * a band key) instead of doubling (load 0.4-0.8, fewer probes). */
 struct mh_lsh *mh_lsh_new(int bands, int rows, int compact);
 void mh_lsh_free(struct mh_lsh *lsh);
 void mh_lsh_keys(const struct mh_lsh *lsh, const uint32_t *sig, uint32_t *keys);
 /* The candidates, in the order found; valid until the next call. */
 size_t mh_lsh_query(struct mh_lsh *lsh, const uint32_t *keys, const struct mh_cand **out);
 void mh_lsh_insert(struct mh_lsh *lsh, const uint32_t *keys, uint32_t rec);
+/* Makes room for nrec records at once (one allocation, no regrowing). */
+void mh_lsh_reserve(struct mh_lsh *lsh, size_t nrec);
 size_t mh_lsh_bytes(const struct mh_lsh *lsh);
 
 /* An index of 128-bit hashes of whole texts. */
@@ -93,6 +95,9 @@ void mh_exact_hash(const char *text, size_t n, uint64_t h[2]);
 /* 1 and *rec when present, else 0. */
 int mh_exact_find(const struct mh_exact *ex, const uint64_t h[2], uint32_t *rec);
 void mh_exact_add(struct mh_exact *ex, const uint64_t h[2], uint32_t rec);
+void mh_exact_reserve(struct mh_exact *ex, size_t nrec);
+/* Starts loading the slot of h, for a find a little later. */
+void mh_exact_prefetch(const struct mh_exact *ex, const uint64_t h[2]);
 size_t mh_exact_bytes(const struct mh_exact *ex);
 
 /* Hints that a large block (from malloc) be backed by huge pages; returns p. */
