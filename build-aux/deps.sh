@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages scg needs that are missing. Nothing else is
 # downloaded.
-pkgs="make gcc pkg-config libcurl4-openssl-dev libjansson-dev libyaml-dev libxxhash-dev
+pkgs="make gcc clang libclang-rt-14-dev pkg-config libcurl4-openssl-dev libjansson-dev libyaml-dev libxxhash-dev
 libmicrohttpd-dev libpcre2-dev bats jq parallel mandoc time"
 missing=
 for p in $pkgs; do
