@@ -32,6 +32,7 @@ alternates() {
 	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" --cut-at Legacy -k 1 -o out
 	[ "$status" -eq 0 ]
 	[ "$(wc -l <out/paragraphs.jsonl)" -eq 9 ]
+	[ "$(jq -r .id out/paragraphs.jsonl | head -n 1)" = "profile.txt#0" ]
 	! grep -q statue out/paragraphs.jsonl
 	! grep -q statue out/scenes.jsonl
 	[ "$(jq -r .source.text out/scenes.jsonl | sort -u | wc -l)" -eq 9 ]
