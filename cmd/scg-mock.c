@@ -429,6 +429,12 @@ static void answer_make(struct answer *a, const struct req *q, const struct ask 
 {
 	memset(a, 0, sizeof *a);
 	a->prompt_tokens = prompt_tokens(messages, system);
+	if (ask->schema) {
+		/* the schema is part of the prompt, as with the real services */
+		char *s = dump(ask->schema);
+		a->prompt_tokens += mock_tokens(s);
+		free(s);
+	}
 	a->cut = q->out.kind == K_INVALID;
 	int structured = ask->schema || ask->json_mode;
 	json_t *v = ask->schema ? mock_value(ask->schema, q->key)
