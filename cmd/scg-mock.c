@@ -24,11 +24,11 @@
 
 enum kind {
 	K_OK, K_429, K_QUOTA, K_500, K_502, K_503, K_529, K_NORETRY, K_DROP,
-	K_STALL, K_GARBAGE, K_INVALID, K_400, NKINDS
+	K_STALL, K_GARBAGE, K_INVALID, K_400, K_403, NKINDS
 };
 static const char *const kind_names[NKINDS] = {
 	"ok", "429", "quota", "500", "502", "503", "529", "noretry", "drop",
-	"stall", "garbage", "invalid", "400",
+	"stall", "garbage", "invalid", "400", "403",
 };
 
 struct outcome {
@@ -363,6 +363,11 @@ static int fault(struct reply *rp, enum api api, const struct outcome *o, const 
 				"This model's maximum context length is 8192 tokens. However, your "
 				"messages resulted in 8227 tokens. Please reduce the length of the "
 				"messages.");
+		return 1;
+	case K_403:
+		reply_error(rp, api, 403, "invalid_request_error", "permission_error",
+			    "unsupported_country_region_territory", NULL,
+			    "Country, region, or territory not supported");
 		return 1;
 	case K_DROP:
 		rp->drop = 1;
