@@ -110,3 +110,24 @@ cache_bodies() {
 		stages - <records.jsonl >many2.jsonl
 	cmp one2.jsonl many2.jsonl
 }
+
+@test "--rpm spaces requests out: 8 requests at 120 a minute take at least 3 seconds" {
+	make_records 8
+	mock_start
+	local t0=$SECONDS
+	scg-turn -q -j 8 --rpm 120 --side user records.jsonl >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 8 ]
+	# two may start at once, then one every half second: a lower bound only
+	[ $((SECONDS - t0)) -ge 3 ]
+}
+
+@test "a retry-after given in whole seconds is waited out before the retry" {
+	make_records 6
+	printf '429 retry-after=2\n' >script
+	mock_start --script script --latency 1
+	local t0=$SECONDS
+	scg-turn -q -j 1 --side user records.jsonl >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 6 ]
+	[ $((SECONDS - t0)) -ge 2 ]
+	[ "$(mock_requests)" -eq 7 ]
+}
