@@ -54,7 +54,7 @@ check-asan:
 	SCG_BIN=$(CURDIR)/build/asan/bin SCG_SANITIZED=1 bats test
 
 lint-man:
-	mandoc -Tlint -W warning $(MAN1) $(MAN7)
+	@out=$$(mandoc -Tlint -W warning $(MAN1) $(MAN7)); [ -z "$$out" ] || { echo "$$out"; exit 1; }
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
