@@ -449,7 +449,10 @@ int main(int argc, char **argv)
 	if (axes_path) {
 		axes_load(&axes, axes_path);
 		static const struct exec_ops ops = {start_axes, done_axes};
-		return exec_run(input_new(argc - i, argv + i), &ops);
+		struct input *in = input_new(argc - i, argv + i);
+		int rc = exec_run(in, &ops);
+		input_free(in);
+		return rc;
 	}
 	if (from_path) {
 		int rc = from_file();
@@ -478,7 +481,9 @@ int main(int argc, char **argv)
 	feed_fd = fds[1];
 	feed_next();
 	static const struct exec_ops ops = {start_llm, done_llm};
-	int rc = exec_run(input_new(0, NULL), &ops);
+	struct input *in = input_new(0, NULL);
+	int rc = exec_run(in, &ops);
+	input_free(in);
 	if (yaml_out)
 		write_yaml();
 	return rc;
