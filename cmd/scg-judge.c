@@ -2,6 +2,7 @@
  * assistant's, whether it ends here: a judge model weighs the user's need,
  * frustration, dead ends and closing signals; --max-turns ends it at a
  * limit without a call, and --min-turns withholds the choice before a turn. */
+#include "conv.h"
 #include "dyn.h"
 #include "exec.h"
 #include "opt.h"
@@ -29,46 +30,11 @@ static int handle(int c, const char *arg)
 	return 1;
 }
 
-/* The role of the last message that is not a system message, or "". */
-static const char *last_role(json_t *msgs)
-{
-	for (size_t i = json_array_size(msgs); i > 0; i--) {
-		const char *r = json_str(json_array_get(msgs, i - 1), "role");
-		if (r && strcmp(r, "system"))
-			return r;
-	}
-	return "";
-}
-
-static long user_turns(json_t *msgs)
-{
-	long n = 0;
-	size_t i;
-	json_t *m;
-	json_array_foreach(msgs, i, m)
-		n += json_str(m, "role") && !strcmp(json_str(m, "role"), "user");
-	return n;
-}
-
 static void set_stop(json_t *rec, const char *reason, const char *by, long turn, const char *rationale)
 {
 	json_object_set_new(rec, "done", json_true());
 	json_object_set_new(rec, "stop", json_pack("{s:s, s:s, s:I, s:s}", "reason", reason, "by", by,
 						   "turn", (json_int_t)turn, "rationale", rationale));
-}
-
-static char *transcript(json_t *msgs)
-{
-	struct buf b = {0};
-	size_t i;
-	json_t *m;
-	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role"), *c = json_str(m, "content");
-		if (!role || !c || !strcmp(role, "system"))
-			continue;
-		buf_addf(&b, "%s%s: %s", b.len ? "\n\n" : "", !strcmp(role, "user") ? "User" : "Assistant", c);
-	}
-	return buf_steal(&b);
 }
 
 /* is_complete and reason must agree; asked again once, then is_complete rules. */
@@ -89,13 +55,13 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 static void start(struct job *j)
 {
 	json_t *msgs = json_object_get(j->rec, "messages");
-	if (json_is_true(json_object_get(j->rec, "done")) || !json_is_array(msgs) ||
-	    strcmp(last_role(msgs), "assistant")) {
+	const char *last = conv_last_role(msgs);
+	if (json_is_true(json_object_get(j->rec, "done")) || !last || strcmp(last, "assistant")) {
 		job_emit(j, json_incref(j->rec));
 		job_end(j);
 		return;
 	}
-	long turn = user_turns(msgs);
+	long turn = conv_user_turns(msgs);
 	if (max_turns && turn >= max_turns) {
 		char *why = xasprintf("reached the limit of %ld user turns", max_turns);
 		set_stop(j->rec, "max_turns", "limit", turn, why);
@@ -109,7 +75,7 @@ static void start(struct job *j)
 		return;
 	}
 	json_t *ctx = dyn_context(j->rec, j->id);
-	char *t = transcript(msgs);
+	char *t = conv_transcript(msgs);
 	json_object_set_new(ctx, "transcript", json_string(t));
 	free(t);
 	json_t *req = json_array();
@@ -140,7 +106,7 @@ static void done(struct job *j, struct call *c)
 	const char *reason = json_str(c->json, "reason");
 	if (json_is_true(json_object_get(c->json, "is_complete")))
 		set_stop(rec, strcmp(reason, "continue") ? reason : "unspecified", "judge",
-			 user_turns(json_object_get(rec, "messages")), json_str(c->json, "rationale"));
+			 conv_user_turns(json_object_get(rec, "messages")), json_str(c->json, "rationale"));
 	else
 		json_object_set_new(rec, "done", json_false());
 	job_emit(j, rec);
