@@ -17,7 +17,7 @@ port=$(head -n 1 "$out/mock.port")
 export SCG_PROVIDER=openai SCG_BASE_URL=http://127.0.0.1:$port/v1 SCG_MODEL=mock-1
 export SCG_MOCK_PORT=$port SCG_CACHE=$out/cache
 pipelines/simulate -a examples/assistant.yaml -e examples/endpoints/mock.yaml \
-	-n 6 -k 2 -t 4 --rejects "$out/rejects.jsonl" >"$out/conversations.jsonl"
+	-n 6 -k 2 -t 3 --min-turns 2 --rejects "$out/rejects.jsonl" >"$out/conversations.jsonl"
 jq -rs '
 	"demo: \(length) conversations, \(map(.stop.turn) | add) user turns " +
 	"(\(map(.messages | length) | add) messages)",
