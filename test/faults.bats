@@ -22,21 +22,29 @@ stages() {
 }
 export -f stages
 
-@test "fault storm: 500 records through two stages come out once each, identical to a clean run" {
-	make_records 500
+# the whole simulate flow for one round: personas, user, assistant, judge
+storm_run() {
+	scg-personas -q --retries 10 --timeout 1 -a "$BATS_TEST_DIRNAME/../examples/assistant.yaml" -n 500 --batch 25 |
+		scg-turn -q -j 32 --timeout 1 --retries 10 --side user --rejects rej1.jsonl |
+		scg-turn -q -j 32 --timeout 1 --retries 10 --side assistant -e "$ENDPOINT" --rejects rej2.jsonl |
+		scg-judge -q -j 32 --timeout 1 --retries 10 --rejects rej3.jsonl
+}
+
+@test "fault storm: personas -> turns -> judge over 500 records, each out once, identical to a clean run" {
 	mock_start --seed 7
 	export SCG_MOCK_PORT=$MOCK_PORT
-	SCG_CACHE=$BATS_TEST_TMPDIR/clean stages records.jsonl >clean.jsonl
+	SCG_CACHE=$BATS_TEST_TMPDIR/clean storm_run >clean.jsonl
 	mock_stop
 	mock_start --fail 500=0.1,503=0.05,529=0.05,429=0.1,drop=0.02,stall=0.02,garbage=0.01 --stall-ms 3000 --seed 7
 	export SCG_MOCK_PORT=$MOCK_PORT
-	SCG_CACHE=$BATS_TEST_TMPDIR/storm stages records.jsonl >storm.jsonl
+	SCG_CACHE=$BATS_TEST_TMPDIR/storm storm_run >storm.jsonl
 	[ "$(wc -l <clean.jsonl)" -eq 500 ]
+	[ "$(jq -r .id clean.jsonl | sort -u | wc -l)" -eq 500 ]
 	# every fault kind really happened
 	for k in 500 503 529 429 drop stall garbage; do
 		[ "$(jq -r .outcome "$MOCK_LOG" | grep -cx "$k")" -gt 0 ]
 	done
-	[ ! -s rej1.jsonl ] && [ ! -s rej2.jsonl ]
+	[ ! -s rej1.jsonl ] && [ ! -s rej2.jsonl ] && [ ! -s rej3.jsonl ]
 	cmp clean.jsonl storm.jsonl
 }
 
@@ -130,4 +138,27 @@ cache_bodies() {
 	[ "$(wc -l <out.jsonl)" -eq 6 ]
 	[ $((SECONDS - t0)) -ge 2 ]
 	[ "$(mock_requests)" -eq 7 ]
+}
+
+@test "a schema-invalid structured answer is asked for again with the error, then used" {
+	printf '%s\n' '{"id":"j1","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello, how can I help?"}]}' >in.jsonl
+	printf 'invalid\nok\n' >script
+	mock_start --script script
+	run bash -c 'scg-judge -q in.jsonl 2>/dev/null'
+	[ "$status" -eq 0 ]
+	[ "$(mock_requests)" -eq 2 ]
+	# the second request carries the broken answer and the reason it was refused
+	[ "$(sed -n 2p "$MOCK_LOG" | jq -r '.body.messages[-2].role')" = assistant ]
+	[[ "$(sed -n 2p "$MOCK_LOG" | jq -r '.body.messages[-1].content')" == *"not valid JSON"* ]]
+	echo "$output" | jq -e '.done | type == "boolean"'
+}
+
+@test "a structured answer that stays invalid sends the record to the rejects" {
+	printf '%s\n' '{"id":"j1","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}' >in.jsonl
+	mock_start --fail invalid=1
+	run bash -c 'scg-judge -q --rejects rej.jsonl in.jsonl 2>/dev/null'
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ "$(jq -r .error.reason rej.jsonl)" == "unusable answer after 3 tries"* ]]
+	[ "$(mock_requests)" -eq 3 ]
 }
