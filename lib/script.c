@@ -1,7 +1,9 @@
 /* script: a script answer into chat messages (see script.h). */
 #include "script.h"
 #include "record.h"
+#include "tmpl.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define GAP '\x01'   /* where a stage direction was, until the spaces are tidied */
@@ -235,4 +237,130 @@ json_t *script_map(json_t *answer, json_t *assistant_names, json_t *msgs, int ma
 	else
 		buf_adds(why, "no answer of the assistant follows the user's message");
 	return NULL;
+}
+
+/* The first of the context's paths that holds a string that is not blank. */
+static const char *first_name(json_t *ctx, const char *const *paths)
+{
+	for (; *paths; paths++) {
+		const char *s = json_string_value(json_path(ctx, *paths));
+		if (s && s[strspn(s, " \t\r\n")])
+			return s;
+	}
+	return NULL;
+}
+
+void script_cast(json_t *ctx, struct script_cast *c)
+{
+	static const char *const assistant[] = {
+		"character.name", "assistant.name", "template.participants.assistant", NULL};
+	static const char *const user[] = {
+		"persona.name", "scene.participant", "template.participants.user", NULL};
+	const char *a = first_name(ctx, assistant);
+	c->assistant = json_pack("[s]", a ? a : "Assistant");
+	json_t *aliases = json_path(ctx, "character.aliases");
+	if (a && json_string_value(json_path(ctx, "character.name")) == a) {
+		if (json_is_string(aliases))
+			json_array_append(c->assistant, aliases);
+		size_t i;
+		json_t *v;
+		json_array_foreach(aliases, i, v)
+			if (json_is_string(v) && json_string_length(v))
+				json_array_append(c->assistant, v);
+	}
+	const char *u = first_name(ctx, user);
+	if (!u || script_is(c->assistant, u))
+		u = script_is(c->assistant, "User") ? "Visitor" : "User";
+	c->user = xstrdup(u);
+}
+
+void script_cast_free(struct script_cast *c)
+{
+	json_decref(c->assistant);
+	free(c->user);
+}
+
+void script_transcript(json_t *msgs, const struct script_cast *c, struct buf *out)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(msgs, i, m) {
+		const char *role = json_str(m, "role"), *text = json_str(m, "content");
+		if (!role || !text || !strcmp(role, "system"))
+			continue;
+		buf_addf(out, "%s: %s\n", !strcmp(role, "assistant")
+			 ? json_string_value(json_array_get(c->assistant, 0)) : c->user, text);
+	}
+}
+
+static void set_text(json_t *obj, const char *key, struct buf *b)
+{
+	json_object_set_new(obj, key, json_string(b->p ? b->p : ""));
+	buf_reset(b);
+}
+
+/* "- name: value" lines of an object's fields (a string stays as it is). */
+static void field_lines(json_t *v, const char *skip, struct buf *out)
+{
+	const char *k;
+	json_t *x;
+	if (json_is_string(v))
+		buf_addf(out, "%s\n", json_string_value(v));
+	json_object_foreach(v, k, x) {
+		if (skip && !strcmp(k, skip))
+			continue;
+		buf_addf(out, "- %s: ", k);
+		tmpl_value(x, out);
+		buf_addc(out, '\n');
+	}
+}
+
+int script_prompt_vars(json_t *ctx, const struct script_cast *cast, json_t *msgs, int exchanges,
+		       const char *guard, struct buf *err)
+{
+	json_t *v = json_object();
+	struct buf b = {0};
+	const char *name = json_string_value(json_array_get(cast->assistant, 0));
+	const char *last = script_last_role(msgs);
+	json_object_set_new(ctx, "script", v);
+	json_object_set_new(v, "assistant", json_string(name));
+	json_object_set_new(v, "user", json_string(cast->user));
+	for (size_t i = 1; i < json_array_size(cast->assistant); i++)
+		buf_addf(&b, "%s%s", i > 1 ? ", " : "", json_string_value(json_array_get(cast->assistant, i)));
+	set_text(v, "aliases", &b);
+	int users = script_user_turns(msgs);
+	json_object_set_new(v, "exchanges", json_integer(exchanges > users ? exchanges : users));
+	json_object_set_new(v, "next", json_string(last && !strcmp(last, "user") ? name : cast->user));
+	field_lines(json_path(ctx, "persona.axes"), NULL, &b);
+	set_text(v, "profile", &b);
+	field_lines(json_object_get(ctx, "scene"), "kind", &b);
+	set_text(v, "scene", &b);
+	script_transcript(msgs, cast, &b);
+	set_text(v, "transcript", &b);
+	/* a seed is its own source: said once, in the transcript */
+	const char *src = json_string_value(json_path(ctx, "source.text"));
+	const char *first = json_str(json_array_get(msgs, 0), "content");
+	if (src && !(first && !strcmp(src, first)))
+		buf_adds(&b, src);
+	set_text(v, "source", &b);
+	const char *kind = json_string_value(json_path(ctx, "scene.kind"));
+	int bad = 0;
+	if (kind && !strcmp(kind, "adversarial"))
+		bad = tmpl_render(guard, ctx, &b, err);
+	set_text(v, "guard", &b);
+	buf_free(&b);
+	return bad;
+}
+
+json_t *script_schema(const struct script_cast *cast, int min_turns, int max_turns)
+{
+	json_t *names = json_deep_copy(cast->assistant);
+	json_array_append_new(names, json_string(cast->user));
+	return json_pack("{s:s, s:{s:{s:s, s:i, s:i, s:{s:s, s:{s:{s:s, s:o}, s:{s:s}}, s:[s,s], s:b}}},"
+			 " s:[s], s:b}",
+		"type", "object", "properties", "turns", "type", "array", "minItems", min_turns,
+		"maxItems", max_turns, "items", "type", "object", "properties",
+		"speaker", "type", "string", "enum", names, "text", "type", "string",
+		"required", "speaker", "text", "additionalProperties", 0,
+		"required", "turns", "additionalProperties", 0);
 }
