@@ -94,3 +94,9 @@ clean:
 
 .PHONY: all check check-asan lint-man install deps demo bench fuzz clean
 .SECONDARY:
+
+# test/script-map drives lib/script.c from fixture answers (test/scg-turn-script.bats)
+all: $(BUILD)/test/script-map
+$(BUILD)/test/%: test/%.c $(BUILD)/libscg.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libscg.a $(LDFLAGS) $(LDLIBS)
