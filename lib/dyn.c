@@ -172,8 +172,17 @@ json_t *dyn_context(json_t *rec, const char *id)
 {
 	json_t *ctx = json_copy(rec);
 	json_t *inj = drawn_injections(id);
-	if (inj)
+	if (inj) {
+		/* also as lines, for the built-in prompts, which cannot know the names */
+		struct buf lines = {0};
+		const char *name;
+		json_t *v;
+		json_object_foreach(inj, name, v)
+			buf_addf(&lines, "- %s: %s\n", name, json_string_value(v));
+		json_object_set_new(ctx, "injections", json_string(lines.p));
+		buf_free(&lines);
 		json_object_set_new(ctx, "inject", inj);
+	}
 	if (templates)
 		json_object_set(ctx, "template", draw(templates, id, "template"));
 	if (examples)
