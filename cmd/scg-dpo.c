@@ -309,5 +309,7 @@ int main(int argc, char **argv)
 	model_init(&model, NULL, NULL, NULL);
 	struct input *in = input_new(argc - i, argv + i);
 	static const struct exec_ops ops = {start, done};
-	return exec_run(in, &ops);
+	int rc = exec_run(in, &ops);
+	input_free(in);
+	return rc;
 }

@@ -317,5 +317,7 @@ int main(int argc, char **argv)
 	exec_reasks = 2;   /* a text too long or a count that does not match */
 	struct input *in = input_new(argc - i, argv + i);
 	static const struct exec_ops ops = {start, done};
-	return exec_run(in, &ops);
+	int rc = exec_run(in, &ops);
+	input_free(in);
+	return rc;
 }

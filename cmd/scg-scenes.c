@@ -274,5 +274,7 @@ int main(int argc, char **argv)
 	model_init(&model, NULL, NULL, NULL);
 	schema = make_schema();
 	static const struct exec_ops ops = {start, done};
-	return exec_run(in, &ops);
+	int rc = exec_run(in, &ops);
+	input_free(in);
+	return rc;
 }
