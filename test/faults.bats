@@ -162,3 +162,49 @@ cache_bodies() {
 	[[ "$(jq -r .error.reason rej.jsonl)" == "unusable answer after 3 tries"* ]]
 	[ "$(mock_requests)" -eq 3 ]
 }
+
+@test "SIGINT and SIGTERM write the records already answered, print the summary and exit 128+signal" {
+	make_records 40
+	mock_start --latency 200..4000
+	local sig want
+	for sig in INT TERM; do
+		want=$([ $sig = INT ] && echo 130 || echo 143)
+		export SCG_CACHE=$BATS_TEST_TMPDIR/cache-$sig
+		scg-turn -j 8 --side user records.jsonl >out.jsonl 2>err.txt &
+		local pid=$!
+		# wait until some answers are in
+		local i
+		for i in $(seq 1 100); do
+			[ "$(find "$SCG_CACHE" -name '*.json' 2>/dev/null | wc -l)" -ge 2 ] && break
+			sleep 0.1
+		done
+		kill -"$sig" "$pid"
+		local rc=0
+		wait "$pid" || rc=$?
+		[ "$rc" -eq "$want" ]
+		# every answered record was written, and nothing else
+		[ "$(wc -l <out.jsonl)" -eq "$(find "$SCG_CACHE" -name '*.json' | wc -l)" ]
+		[ "$(wc -l <out.jsonl)" -ge 2 ] && [ "$(wc -l <out.jsonl)" -lt 40 ]
+		grep -q "interrupted by" err.txt
+		grep -q "records in, $(wc -l <out.jsonl) out" err.txt
+		# written in input order
+		[ "$(jq -r .id out.jsonl | tr '\n' ' ')" = "$(jq -r .id out.jsonl | sort | tr '\n' ' ')" ]
+	done
+}
+
+@test "a cache that cannot be written is one clear warning and the run goes on without it" {
+	make_records 20
+	mock_start
+	# a file where the cache directory should be: every write fails
+	: >not-a-dir
+	run bash -c 'SCG_CACHE=$PWD/not-a-dir scg-turn -j 4 --side user records.jsonl 2>err.txt >out.jsonl'
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out.jsonl)" -eq 20 ]
+	[ "$(grep -c 'going on without caching' err.txt)" -eq 1 ]
+	# a file-size limit of 0, as on a full disk: the same
+	run bash -c '(ulimit -f 0; exec scg-turn -j 4 --no-cache --side user records.jsonl) | cat >/dev/null'
+	[ "$status" -eq 0 ]
+	run bash -c '(ulimit -f 0; exec scg-turn -j 4 --side user records.jsonl 2>&1 >/dev/null) | cat'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"going on without caching"* ]]
+}
