@@ -54,7 +54,7 @@ check-asan:
 	SCG_BIN=$(CURDIR)/build/asan/bin SCG_SANITIZED=1 bats test
 
 lint-man:
-	mandoc -Tlint -W warning $(MAN1) $(MAN7)
+	@out=$$(mandoc -Tlint -W warning $(MAN1) $(MAN7)); [ -z "$$out" ] || { echo "$$out"; exit 1; }
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
@@ -66,6 +66,22 @@ install: all
 deps:
 	sh build-aux/deps.sh
 
+# libFuzzer targets (clang): each runs FUZZ_SECONDS on a corpus seeded
+# from fuzz/seeds/NAME; what it finds is kept in build/fuzz/corpus-NAME.
+FUZZ_SECONDS ?= 60
+FUZZ_BIN = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+build/fuzz/%: fuzz/%.c $(LIB_SRC) lib/*.h $(BUILD)/prompts.c
+	@mkdir -p $(@D)
+	clang -std=c11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(BUILD)/prompts.c $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for t in $(FUZZ_BIN); do n=$$(basename $$t); mkdir -p build/fuzz/corpus-$$n; \
+	echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/$$n- \
+		build/fuzz/corpus-$$n fuzz/seeds/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; done
+
 demo: deps
 	$(MAKE) all
 	sh build-aux/demo.sh $(BUILD)/bin
@@ -76,5 +92,11 @@ bench: all
 clean:
 	rm -rf $(BUILD) build
 
-.PHONY: all check check-asan lint-man install deps demo bench clean
+.PHONY: all check check-asan lint-man install deps demo bench fuzz clean
 .SECONDARY:
+
+# test/script-map drives lib/script.c from fixture answers (test/scg-turn-script.bats)
+all: $(BUILD)/test/script-map
+$(BUILD)/test/%: test/%.c $(BUILD)/libscg.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libscg.a $(LDFLAGS) $(LDLIBS)

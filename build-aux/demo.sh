@@ -1,5 +1,7 @@
 #!/bin/sh
-# make demo: a short simulation, offline, against scg-mock on a free port.
+# make demo: pipelines/simulate, offline, against scg-mock on a free port:
+# scg-mock plays the models (personas, user, judge) and the assistant
+# endpoint. Prints how many conversations, turns and stop reasons.
 set -eu
 bin=$(cd "$1" && pwd)
 out=${DEMO_OUT:-demo-out}
@@ -14,17 +16,15 @@ while [ ! -s "$out/mock.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); 
 port=$(head -n 1 "$out/mock.port")
 export SCG_PROVIDER=openai SCG_BASE_URL=http://127.0.0.1:$port/v1 SCG_MODEL=mock-1
 export SCG_MOCK_PORT=$port SCG_CACHE=$out/cache
-if [ -x "$bin/scg-personas" ] && [ -x pipelines/simulate ]; then
-	pipelines/simulate -a examples/assistant.yaml -e examples/endpoints/mock.yaml \
-		-n 4 -k 2 -t 4 >"$out/conversations.jsonl"
-else
-	cp examples/personas.jsonl "$out/round0.jsonl"
-	for t in 1 2 3; do
-		scg-turn -q --side user <"$out/round$((t - 1)).jsonl" |
-			scg-turn -q --side assistant -e examples/endpoints/mock.yaml >"$out/round$t.jsonl"
-	done
-	cp "$out/round3.jsonl" "$out/conversations.jsonl"
-fi
-n=$(wc -l <"$out/conversations.jsonl")
-echo "demo: $n conversations written to $out/conversations.jsonl"
-echo "demo: look at one with: head -n 1 $out/conversations.jsonl | jq ."
+pipelines/simulate -a examples/assistant.yaml -e examples/endpoints/mock.yaml \
+	-n 6 -k 2 -t 3 --min-turns 2 --rejects "$out/rejects.jsonl" >"$out/conversations.jsonl"
+jq -rs '
+	"demo: \(length) conversations, \(map(.stop.turn) | add) user turns " +
+	"(\(map(.messages | length) | add) messages)",
+	"demo: stop reasons: " + (group_by(.stop.reason) |
+		map("\(.[0].stop.reason) \(length)") | join(", ")),
+	"demo: ended by the judge \(map(select(.stop.by == "judge")) | length), " +
+	"by the turn limit \(map(select(.stop.by == "limit")) | length)"
+' "$out/conversations.jsonl"
+echo "demo: written to $out/conversations.jsonl; look at one with:"
+echo "  head -n 1 $out/conversations.jsonl | jq ."

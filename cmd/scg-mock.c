@@ -24,11 +24,11 @@
 
 enum kind {
 	K_OK, K_429, K_QUOTA, K_500, K_502, K_503, K_529, K_NORETRY, K_DROP,
-	K_STALL, K_GARBAGE, K_INVALID, K_400, NKINDS
+	K_STALL, K_GARBAGE, K_INVALID, K_400, K_403, NKINDS
 };
 static const char *const kind_names[NKINDS] = {
 	"ok", "429", "quota", "500", "502", "503", "529", "noretry", "drop",
-	"stall", "garbage", "invalid", "400",
+	"stall", "garbage", "invalid", "400", "403",
 };
 
 struct outcome {
@@ -364,6 +364,11 @@ static int fault(struct reply *rp, enum api api, const struct outcome *o, const 
 				"messages resulted in 8227 tokens. Please reduce the length of the "
 				"messages.");
 		return 1;
+	case K_403:
+		reply_error(rp, api, 403, "invalid_request_error", "permission_error",
+			    "unsupported_country_region_territory", NULL,
+			    "Country, region, or territory not supported");
+		return 1;
 	case K_DROP:
 		rp->drop = 1;
 		return 1;
@@ -429,6 +434,12 @@ static void answer_make(struct answer *a, const struct req *q, const struct ask 
 {
 	memset(a, 0, sizeof *a);
 	a->prompt_tokens = prompt_tokens(messages, system);
+	if (ask->schema) {
+		/* the schema is part of the prompt, as with the real services */
+		char *s = dump(ask->schema);
+		a->prompt_tokens += mock_tokens(s);
+		free(s);
+	}
 	a->cut = q->out.kind == K_INVALID;
 	int structured = ask->schema || ask->json_mode;
 	json_t *v = ask->schema ? mock_value(ask->schema, q->key)

@@ -1,19 +1,23 @@
 /* scg-turn: appends the next message to every conversation that is not
  * done: the synthetic user's (a model playing the persona), or the
- * assistant's (an HTTP endpoint, a command, or a model). */
+ * assistant's (an HTTP endpoint, a command, or a model); or, with --script
+ * N, the whole rest of the conversation in one structured call. */
 #include "dyn.h"
 #include "endpoint.h"
 #include "exec.h"
 #include "opt.h"
 #include "prompt.h"
+#include "script.h"
 
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
-enum side { SIDE_AUTO, SIDE_USER, SIDE_ASSISTANT };
+enum side { SIDE_AUTO, SIDE_USER, SIDE_ASSISTANT, SIDE_SCRIPT };
+enum { OPT_SCRIPT = OPT_PROG };
 
 static enum side side = SIDE_AUTO;
+static int script_exchanges;    /* --script N */
 static const char *endpoint_path, *endpoint_cmd;
 static struct endpoint ep;
 static struct model model;
@@ -22,6 +26,7 @@ static const struct option longopts[] = {
 	{"side", required_argument, 0, 's'},
 	{"endpoint", required_argument, 0, 'e'},
 	{"endpoint-cmd", required_argument, 0, 'c'},
+	{"script", required_argument, 0, OPT_SCRIPT},
 	{0, 0, 0, 0},
 };
 
@@ -40,19 +45,9 @@ static int handle(int c, const char *arg)
 		return 0;
 	case 'e': endpoint_path = arg; return 0;
 	case 'c': endpoint_cmd = arg; return 0;
+	case OPT_SCRIPT: script_exchanges = (int)opt_long("--script", arg, 1, 1000); return 0;
 	}
 	return 1;
-}
-
-/* The role of the last message that is not a system message, or NULL. */
-static const char *last_role(json_t *msgs)
-{
-	for (size_t i = json_array_size(msgs); i > 0; i--) {
-		const char *r = json_str(json_array_get(msgs, i - 1), "role");
-		if (r && strcmp(r, "system"))
-			return r;
-	}
-	return NULL;
 }
 
 static void append(json_t *msgs, const char *role, const char *content)
@@ -128,7 +123,7 @@ static void start_user(struct job *j, json_t *msgs)
 			continue;
 		append(req, !strcmp(role, "user") ? "assistant" : "user", c);
 	}
-	if (!last_role(msgs))
+	if (!script_last_role(msgs))
 		append(req, "user", prompt_get("turn-user-first"));
 	struct llm_req r = {.model = &model, .messages = req};
 	dyn_params(j->id, &r);
@@ -179,6 +174,108 @@ static void start_assistant(struct job *j, json_t *msgs)
 	buf_free(&sys);
 }
 
+/* ---- --script N: the rest of the conversation in one structured call ---- */
+
+/* The most user messages the conversation may hold: N, or what it has. */
+static int script_max_user(json_t *msgs)
+{
+	int users = script_user_turns(msgs);
+	return users > script_exchanges ? users : script_exchanges;
+}
+
+static json_t *script_context(struct job *j, struct script_cast *cast)
+{
+	json_t *ctx = dyn_context(j->rec, j->id);
+	script_cast(ctx, cast);
+	return ctx;
+}
+
+/* The messages an answer adds, or NULL with why (naming the speakers). */
+static json_t *script_messages(struct job *j, json_t *answer, struct buf *why)
+{
+	struct script_cast cast;
+	json_t *ctx = script_context(j, &cast);
+	json_t *msgs = json_object_get(j->rec, "messages");
+	json_t *got = script_map(answer, cast.assistant, msgs, script_max_user(msgs), why);
+	if (!got) {
+		char *names = json_dumps(cast.assistant, JSON_COMPACT);
+		buf_addf(why, " (the assistant is %s, the user \"%s\")", names, cast.user);
+		free(names);
+	}
+	script_cast_free(&cast);
+	json_decref(ctx);
+	return got;
+}
+
+static int check_script(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx)
+{
+	(void)text;
+	(void)ctx;
+	json_t *got = script_messages(j, answer, why);
+	int ok = got != NULL;
+	json_decref(got);
+	return ok ? 0 : -1;
+}
+
+static void finish_script(struct job *j, json_t *rec, const char *reason, const char *by)
+{
+	const char *kind = json_string_value(json_path(rec, "scene.kind"));
+	json_object_set_new(rec, "done", json_true());
+	json_object_set_new(rec, "stop", json_pack("{s:s, s:s, s:i}", "reason", reason, "by", by,
+		"turn", script_user_turns(json_object_get(rec, "messages"))));
+	json_object_set_new(rec, "kind", json_string(kind && !strcmp(kind, "adversarial")
+						     ? "protective" : "dialogue"));
+	job_emit(j, rec);
+	job_end(j);
+}
+
+static void start_script(struct job *j, json_t *msgs)
+{
+	const char *last = script_last_role(msgs);
+	if (last && !strcmp(last, "assistant") && script_user_turns(msgs) >= script_exchanges) {
+		finish_script(j, json_incref(j->rec), "max_turns", "limit");
+		return;
+	}
+	struct script_cast cast;
+	json_t *ctx = script_context(j, &cast);
+	json_t *req = json_array();
+	struct buf err = {0};
+	if (script_prompt_vars(ctx, &cast, msgs, script_exchanges, prompt_get("turn-script-protective"), &err) ||
+	    prompt_messages("turn-script", ctx, req, &err)) {
+		job_reject(j, "%s", err.p);
+		job_end(j);
+	} else {
+		/* one exchange at least; room for a repeated seed and a last word */
+		int left = script_max_user(msgs) - script_user_turns(msgs);
+		json_t *schema = script_schema(&cast, last && !strcmp(last, "user") ? 1 : 2, 2 * left + 2);
+		struct llm_req r = {.model = &model, .messages = req, .schema = schema, .schema_name = "script"};
+		dyn_params(j->id, &r);
+		job_llm(j, &r, check_script, NULL, SIDE_SCRIPT, NULL);
+		json_decref(schema);
+	}
+	json_decref(req);
+	json_decref(ctx);
+	script_cast_free(&cast);
+	buf_free(&err);
+}
+
+static void done_script(struct job *j, struct call *c)
+{
+	struct buf why = {0};
+	json_t *got = c->ok ? script_messages(j, c->json, &why) : NULL;
+	if (!got) {
+		job_reject(j, "%s", c->ok ? why.p : c->error);
+		job_end(j);
+	} else {
+		json_t *rec = json_incref(j->rec);
+		json_array_extend(json_object_get(rec, "messages"), got);
+		dyn_meta(rec, j->id);
+		finish_script(j, rec, "script", "script");
+	}
+	json_decref(got);
+	buf_free(&why);
+}
+
 static void start(struct job *j)
 {
 	if (json_is_true(json_object_get(j->rec, "done"))) {
@@ -196,7 +293,11 @@ static void start(struct job *j)
 		msgs = json_array();
 		json_object_set_new(j->rec, "messages", msgs);
 	}
-	const char *last = last_role(msgs);
+	if (script_exchanges) {
+		start_script(j, msgs);
+		return;
+	}
+	const char *last = script_last_role(msgs);
 	enum side s = side;
 	if (s == SIDE_AUTO)
 		s = last && !strcmp(last, "user") ? SIDE_ASSISTANT : SIDE_USER;
@@ -213,6 +314,10 @@ static void start(struct job *j)
 
 static void done(struct job *j, struct call *c)
 {
+	if (c->tag == SIDE_SCRIPT) {
+		done_script(j, c);
+		return;
+	}
 	if (!c->ok) {
 		job_reject(j, "%s", c->error);
 		job_end(j);
@@ -260,13 +365,16 @@ int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
 		.name = "scg-turn",
-		.synopsis = "[--side user|assistant|auto] [-e endpoint.yaml | --endpoint-cmd CMD] [options] [file ...]",
+		.synopsis = "[--side user|assistant|auto] [-e endpoint.yaml | --endpoint-cmd CMD] [options] [file ...]\n"
+			    "       scg-turn --script N [options] [file ...]",
 		.summary = "Append the next message to every conversation that is not done.",
 		.help =
 			"      --side SIDE        user, assistant or auto (default: whoever speaks next)\n"
 			"  -e, --endpoint FILE    the assistant under test: an endpoint file (YAML or JSON)\n"
 			"      --endpoint-cmd CMD the assistant under test: a command that reads the record\n"
-			"                         on stdin and writes the reply on stdout\n",
+			"                         on stdin and writes the reply on stdout\n"
+			"      --script N         write the rest of each conversation, up to N exchanges,\n"
+			"                         in one structured call, and mark it done\n",
 		.common = OPT_BASIC | OPT_MODEL,
 		.longopts = longopts,
 		.shortopts = "e:",
@@ -275,6 +383,8 @@ int main(int argc, char **argv)
 	int i = opt_parse(&prog, argc, argv);
 	if (endpoint_path && endpoint_cmd)
 		usage_error("--endpoint and --endpoint-cmd exclude each other");
+	if (script_exchanges && (side != SIDE_AUTO || endpoint_path || endpoint_cmd))
+		usage_error("--script writes both sides; it does not go with --side or an endpoint");
 	if (side == SIDE_USER && (endpoint_path || endpoint_cmd))
 		usage_error("--endpoint plays the assistant; it does not go with --side user");
 	prompt_init();
@@ -283,8 +393,12 @@ int main(int argc, char **argv)
 		endpoint_load(&ep, endpoint_path);
 	if (!(side == SIDE_ASSISTANT && (endpoint_path || endpoint_cmd)))
 		model_init(&model, NULL, NULL, NULL);
-	exec_reasks = 1;   /* an empty or garbled message is asked for once more */
+	/* an empty or garbled message is asked for once more; a script that
+	 * maps to nothing usable three times */
+	exec_reasks = script_exchanges ? 3 : 1;
 	struct input *in = input_new(argc - i, argv + i);
 	static const struct exec_ops ops = {start, done};
-	return exec_run(in, &ops);
+	int rc = exec_run(in, &ops);
+	input_free(in);
+	return rc;
 }

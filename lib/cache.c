@@ -14,7 +14,7 @@
 #include <xxhash.h>
 
 static char *dir;
-static int warned_damage, warned_write;
+static int warned_damage;
 
 static void mkdirs(const char *path)
 {
@@ -97,23 +97,27 @@ void cache_put(const char *key_text, json_t *answer)
 	char *s = json_compact(v);
 	json_decref(v);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ok = fd >= 0;
+	int err = fd < 0 ? errno : 0;
 	size_t n = strlen(s), off = 0;
-	while (ok && off < n) {
+	while (!err && off < n) {
 		ssize_t w = write(fd, s + off, n - off);
 		if (w < 0 && errno == EINTR)
 			continue;
-		ok = w > 0;
-		off += ok ? (size_t)w : 0;
+		if (w <= 0)
+			err = w < 0 ? errno : EIO;
+		else
+			off += (size_t)w;
 	}
-	if (fd >= 0 && close(fd))
-		ok = 0;
-	if (ok && rename(tmp, path))
-		ok = 0;
-	if (!ok) {
-		if (!warned_write++)
-			warnx_("cache: cannot write %s: %s", path, strerror(errno));
+	if (fd >= 0 && close(fd) && !err)
+		err = errno;
+	if (!err && rename(tmp, path))
+		err = errno;
+	if (err) {
+		/* a full disk must not stop the run: go on without the cache */
+		warnx_("cache: cannot write %s: %s; going on without caching", path, strerror(err));
 		unlink(tmp);
+		free(dir);
+		dir = NULL;
 	}
 	free(s);
 	free(tmp);

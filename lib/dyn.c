@@ -1,6 +1,7 @@
 /* dyn: per-record draws for prompts, keyed by seed and record id. */
 #include "dyn.h"
 #include "conf.h"
+#include "conv.h"
 #include "opt.h"
 #include "record.h"
 #include "rng.h"
@@ -109,18 +110,6 @@ static void load_templates(const char *path)
 	buf_free(&err);
 }
 
-static void render_conversation(struct buf *b, json_t *msgs)
-{
-	size_t i;
-	json_t *m;
-	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role"), *c = json_str(m, "content");
-		if (!role || !c || !strcmp(role, "system"))
-			continue;
-		buf_addf(b, "%s: %s\n", !strcmp(role, "user") ? "User" : "Assistant", c);
-	}
-}
-
 static void load_examples(const char *path)
 {
 	struct buf err = {0}, b = {0};
@@ -134,8 +123,10 @@ static void load_examples(const char *path)
 		if (!json_is_array(msgs))
 			die("--examples: %s: example %zu has no messages", path, i + 1);
 		buf_addf(&b, "Example %zu:\n", i + 1);
-		render_conversation(&b, msgs);
-		buf_addc(&b, '\n');
+		char *t = conv_transcript(msgs);
+		buf_adds(&b, t);
+		free(t);
+		buf_adds(&b, "\n\n");
 	}
 	examples = buf_steal(&b);
 	json_decref(list);
@@ -181,8 +172,17 @@ json_t *dyn_context(json_t *rec, const char *id)
 {
 	json_t *ctx = json_copy(rec);
 	json_t *inj = drawn_injections(id);
-	if (inj)
+	if (inj) {
+		/* also as lines, for the built-in prompts, which cannot know the names */
+		struct buf lines = {0};
+		const char *name;
+		json_t *v;
+		json_object_foreach(inj, name, v)
+			buf_addf(&lines, "- %s: %s\n", name, json_string_value(v));
+		json_object_set_new(ctx, "injections", json_string(lines.p));
+		buf_free(&lines);
 		json_object_set_new(ctx, "inject", inj);
+	}
 	if (templates)
 		json_object_set(ctx, "template", draw(templates, id, "template"));
 	if (examples)

@@ -13,8 +13,10 @@
 
 /* Loads the files named by the options; exits 2 naming a bad file. */
 void dyn_init(void);
-/* The context prompts render against: the record's fields plus "inject",
- * "template" ({name, text, ...}) and "examples" where given. New reference. */
+/* The context prompts render against: the record's fields plus "inject"
+ * (NAME -> value), "injections" (the same as "- NAME: value" lines, which
+ * the built-in prompts use), "template" ({name, text, ...}) and "examples"
+ * where given. New reference. */
 json_t *dyn_context(json_t *rec, const char *id);
 /* Sets temperature, top_p, top_k and max_tokens of r for this record. */
 void dyn_params(const char *id, struct llm_req *r);

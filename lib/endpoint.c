@@ -17,6 +17,18 @@ void endpoint_load(struct endpoint *e, const char *path)
 	if (conf_expand_env(v, path, &err))
 		die("%s", err.p);
 	e->path = xstrdup(path);
+	static const char *const known[] = {"url", "body", "headers", "response_path", "timeout",
+					    "retries", "system", "messages_key", NULL};
+	const char *key;
+	json_t *val;
+	json_object_foreach(v, key, val) {
+		int ok = 0;
+		for (int i = 0; known[i]; i++)
+			ok |= !strcmp(key, known[i]);
+		if (!ok)
+			die("%s: unknown key '%s' (known: url, body, headers, response_path, timeout, "
+			    "retries, system, messages_key)", path, key);
+	}
 	const char *url = json_str(v, "url");
 	if (!url || !*url)
 		die("%s: missing field url", path);
@@ -49,6 +61,12 @@ void endpoint_load(struct endpoint *e, const char *path)
 	e->response_path = json_incref(rp);
 	const char *sys = json_str(v, "system");
 	e->system = sys ? xstrdup(sys) : NULL;
+	json_t *sysv = json_object_get(v, "system");
+	if (sysv && !json_is_string(sysv))
+		die("%s: system must be a string", path);
+	json_t *mkv = json_object_get(v, "messages_key");
+	if (mkv && (!json_is_string(mkv) || !*json_string_value(mkv)))
+		die("%s: messages_key must be a non-empty string", path);
 	const char *mk = json_str(v, "messages_key");
 	e->messages_key = xstrdup(mk ? mk : "messages");
 	json_t *t = json_object_get(v, "timeout");

@@ -96,6 +96,50 @@ static double avg_completion = 150, completions;
 static double t_start, last_progress;
 static int progress_on, progress_drawn;
 static struct req *cmds;              /* running commands */
+static volatile sig_atomic_t got_signal;
+static sigset_t wait_mask;            /* the mask while waiting: signals let in */
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* SIGINT and SIGTERM are blocked except inside epoll_pwait, so one that
+ * comes at any moment wakes the loop instead of being lost before a wait. */
+static void signals_init(void)
+{
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGTERM);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* a full disk or file-size limit fails a write instead of killing us */
+	signal(SIGXFSZ, SIG_IGN);
+}
+
+static void write_job(struct job *j);
+
+/* Interrupted: write what has been answered (in input order, skipping the
+ * records still waiting), then the summary. Answers are already cached. */
+static long write_answered(void)
+{
+	long unfinished = 0;
+	for (struct job *j = jobs_head, *n; j; j = n) {
+		n = j->next;
+		if (j->ended && !j->pending)
+			write_job(j);
+		else
+			unfinished++;
+	}
+	return unfinished;
+}
 
 static void submit(struct req *r);
 static void take_answer(struct req *r, json_t *ans, int cached);
@@ -1134,6 +1178,7 @@ int exec_run(struct input *in, const struct exec_ops *o)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		die("epoll: %s", strerror(errno));
+	signals_init();
 
 	input_set_nonblock(in);
 	int stdin_polled = 0, stdin_ready = 1, stop = 0;
@@ -1142,6 +1187,8 @@ int exec_run(struct input *in, const struct exec_ops *o)
 	long cap = (long)opts.jobs * 4 + 16;
 
 	for (;;) {
+		if (got_signal)
+			break;
 		/* input */
 		while (!stop && !in->done && stdin_ready && njobs < cap) {
 			char *line;
@@ -1190,7 +1237,7 @@ int exec_run(struct input *in, const struct exec_ops *o)
 		int ms = t <= 0 ? 0 : t > 1000 ? 1000000 : (int)ceil(t * 1000);
 		out_flush();
 		struct epoll_event evs[64];
-		int n = epoll_wait(epfd, evs, 64, ms);
+		int n = epoll_pwait(epfd, evs, 64, ms, &wait_mask);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
 		int running;
@@ -1225,6 +1272,16 @@ int exec_run(struct input *in, const struct exec_ops *o)
 			if (now >= c->deadline)
 				cmd_finished(c, 1);
 		}
+	}
+	if (got_signal) {
+		long left = write_answered();
+		out_flush();
+		progress(1);
+		if (!opts.quiet)
+			warnx_("interrupted by %s: %ld records in flight not written; a rerun answers "
+			       "from the cache what was answered", strsignal(got_signal), left);
+		summary();
+		exit(128 + got_signal);
 	}
 	out_flush();
 	progress(1);

@@ -90,25 +90,36 @@ static const char *const vocab[] = {
 
 long mock_tokens(const char *s)
 {
-	long tokens = 0, run = 0;
+	/* close to a BPE vocabulary such as o200k on English: a common word
+	 * of up to 8 letters is one token, longer ones split, numbers go in
+	 * groups of three digits, and a run of punctuation ("}," or '":"')
+	 * takes a token for every two characters */
+	long tokens = 0, letters = 0, digits = 0, punct = 0;
 	for (const unsigned char *p = (const unsigned char *)s;; p++) {
 		int c = *p;
 		/* a UTF-8 continuation byte belongs to the character before it */
 		if ((c & 0xc0) == 0x80)
 			continue;
-		int word = c >= 0x80 || (c >= '0' && c <= '9') ||
-			   (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-		if (word) {
-			run++;
-			continue;
+		int letter = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		int digit = c >= '0' && c <= '9';
+		int space = c && strchr(" \t\n\r\f\v", c);
+		if (!letter && letters) {
+			tokens += (letters + 7) / 8;
+			letters = 0;
 		}
-		if (run)
-			tokens += (run + 5) / 6;
-		run = 0;
+		if (!digit && digits) {
+			tokens += (digits + 2) / 3;
+			digits = 0;
+		}
+		if ((letter || digit || space || !c) && punct) {
+			tokens += (punct + 1) / 2;
+			punct = 0;
+		}
 		if (!c)
 			break;
-		if (!strchr(" \t\n\r\f\v", c))
-			tokens++;
+		letters += letter;
+		digits += digit;
+		punct += !letter && !digit && !space;
 	}
 	return tokens;
 }

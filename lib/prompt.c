@@ -43,9 +43,15 @@ void prompt_init(void)
 	for (int i = 0; i < opts.nprompts; i++) {
 		if (!builtin(opts.prompts[i].name))
 			die("--prompt: no prompt named '%s'", opts.prompts[i].name);
-		override_text[i] = read_file(opts.prompts[i].value, NULL);
+		size_t len;
+		override_text[i] = read_file(opts.prompts[i].value, &len);
 		if (!override_text[i])
 			die("--prompt: %s: %s", opts.prompts[i].value, strerror(errno));
+		if (memchr(override_text[i], 0, len) || !utf8_valid(override_text[i], len, NULL))
+			die("--prompt: %s: not UTF-8 text", opts.prompts[i].value);
+		struct buf err = {0};
+		if (tmpl_check(override_text[i], &err))
+			die("--prompt: %s: %s", opts.prompts[i].value, err.p);
 	}
 }
 

@@ -142,6 +142,10 @@ json_t *record_parse(const char *line, size_t len, struct buf *err)
 		buf_addf(err, "invalid UTF-8 at byte %zu", bad + 1);
 		return NULL;
 	}
+	if (len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+		buf_adds(err, "starts with a byte-order mark; records are UTF-8 without one");
+		return NULL;
+	}
 	struct buf why = {0};
 	json_t *v = jparse(line, len, &why);
 	if (!v) {

@@ -115,3 +115,12 @@ int tmpl_render(const char *tmpl, json_t *ctx, struct buf *out, struct buf *err)
 	buf_reset(err);
 	return render(tmpl, strlen(tmpl), ctx, out, err, 0);
 }
+
+int tmpl_check(const char *tmpl, struct buf *err)
+{
+	json_t *empty = json_object();
+	buf_reset(err);
+	int rc = render(tmpl, strlen(tmpl), empty, NULL, err, 0);
+	json_decref(empty);
+	return rc;
+}

@@ -13,6 +13,10 @@
  * with the reason in err ("missing value {{persona.goal}}"). */
 int tmpl_render(const char *tmpl, json_t *ctx, struct buf *out, struct buf *err);
 
+/* Checks a template's syntax (closed tags and sections) without a
+ * context: 0, or -1 with the reason in err. */
+int tmpl_check(const char *tmpl, struct buf *err);
+
 /* The text form of a value: strings as they are, other values as JSON. */
 void tmpl_value(json_t *v, struct buf *out);
 

@@ -22,21 +22,29 @@ stages() {
 }
 export -f stages
 
-@test "fault storm: 500 records through two stages come out once each, identical to a clean run" {
-	make_records 500
+# the whole simulate flow for one round: personas, user, assistant, judge
+storm_run() {
+	scg-personas -q --retries 10 --timeout 1 -a "$BATS_TEST_DIRNAME/../examples/assistant.yaml" -n 500 --batch 25 |
+		scg-turn -q -j 32 --timeout 1 --retries 10 --side user --rejects rej1.jsonl |
+		scg-turn -q -j 32 --timeout 1 --retries 10 --side assistant -e "$ENDPOINT" --rejects rej2.jsonl |
+		scg-judge -q -j 32 --timeout 1 --retries 10 --rejects rej3.jsonl
+}
+
+@test "fault storm: personas -> turns -> judge over 500 records, each out once, identical to a clean run" {
 	mock_start --seed 7
 	export SCG_MOCK_PORT=$MOCK_PORT
-	SCG_CACHE=$BATS_TEST_TMPDIR/clean stages records.jsonl >clean.jsonl
+	SCG_CACHE=$BATS_TEST_TMPDIR/clean storm_run >clean.jsonl
 	mock_stop
 	mock_start --fail 500=0.1,503=0.05,529=0.05,429=0.1,drop=0.02,stall=0.02,garbage=0.01 --stall-ms 3000 --seed 7
 	export SCG_MOCK_PORT=$MOCK_PORT
-	SCG_CACHE=$BATS_TEST_TMPDIR/storm stages records.jsonl >storm.jsonl
+	SCG_CACHE=$BATS_TEST_TMPDIR/storm storm_run >storm.jsonl
 	[ "$(wc -l <clean.jsonl)" -eq 500 ]
+	[ "$(jq -r .id clean.jsonl | sort -u | wc -l)" -eq 500 ]
 	# every fault kind really happened
 	for k in 500 503 529 429 drop stall garbage; do
 		[ "$(jq -r .outcome "$MOCK_LOG" | grep -cx "$k")" -gt 0 ]
 	done
-	[ ! -s rej1.jsonl ] && [ ! -s rej2.jsonl ]
+	[ ! -s rej1.jsonl ] && [ ! -s rej2.jsonl ] && [ ! -s rej3.jsonl ]
 	cmp clean.jsonl storm.jsonl
 }
 
@@ -109,4 +117,94 @@ cache_bodies() {
 	SCG_CACHE=$BATS_TEST_TMPDIR/many2 parallel --will-cite --pipe -k -N 50 -j 4 \
 		stages - <records.jsonl >many2.jsonl
 	cmp one2.jsonl many2.jsonl
+}
+
+@test "--rpm spaces requests out: 8 requests at 120 a minute take at least 3 seconds" {
+	make_records 8
+	mock_start
+	local t0=$SECONDS
+	scg-turn -q -j 8 --rpm 120 --side user records.jsonl >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 8 ]
+	# two may start at once, then one every half second: a lower bound only
+	[ $((SECONDS - t0)) -ge 3 ]
+}
+
+@test "a retry-after given in whole seconds is waited out before the retry" {
+	make_records 6
+	printf '429 retry-after=2\n' >script
+	mock_start --script script --latency 1
+	local t0=$SECONDS
+	scg-turn -q -j 1 --side user records.jsonl >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 6 ]
+	[ $((SECONDS - t0)) -ge 2 ]
+	[ "$(mock_requests)" -eq 7 ]
+}
+
+@test "a schema-invalid structured answer is asked for again with the error, then used" {
+	printf '%s\n' '{"id":"j1","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello, how can I help?"}]}' >in.jsonl
+	printf 'invalid\nok\n' >script
+	mock_start --script script
+	run bash -c 'scg-judge -q in.jsonl 2>/dev/null'
+	[ "$status" -eq 0 ]
+	[ "$(mock_requests)" -eq 2 ]
+	# the second request carries the broken answer and the reason it was refused
+	[ "$(sed -n 2p "$MOCK_LOG" | jq -r '.body.messages[-2].role')" = assistant ]
+	[[ "$(sed -n 2p "$MOCK_LOG" | jq -r '.body.messages[-1].content')" == *"not valid JSON"* ]]
+	echo "$output" | jq -e '.done | type == "boolean"'
+}
+
+@test "a structured answer that stays invalid sends the record to the rejects" {
+	printf '%s\n' '{"id":"j1","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}' >in.jsonl
+	mock_start --fail invalid=1
+	run bash -c 'scg-judge -q --rejects rej.jsonl in.jsonl 2>/dev/null'
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ "$(jq -r .error.reason rej.jsonl)" == "unusable answer after 3 tries"* ]]
+	[ "$(mock_requests)" -eq 3 ]
+}
+
+@test "SIGINT and SIGTERM write the records already answered, print the summary and exit 128+signal" {
+	make_records 40
+	mock_start --latency 200..4000
+	local sig want
+	for sig in INT TERM; do
+		want=$([ $sig = INT ] && echo 130 || echo 143)
+		export SCG_CACHE=$BATS_TEST_TMPDIR/cache-$sig
+		scg-turn -j 8 --side user records.jsonl >out.jsonl 2>err.txt &
+		local pid=$!
+		# wait until some answers are in
+		local i
+		for i in $(seq 1 100); do
+			[ "$(find "$SCG_CACHE" -name '*.json' 2>/dev/null | wc -l)" -ge 2 ] && break
+			sleep 0.1
+		done
+		kill -"$sig" "$pid"
+		local rc=0
+		wait "$pid" || rc=$?
+		[ "$rc" -eq "$want" ]
+		# every answered record was written, and nothing else
+		[ "$(wc -l <out.jsonl)" -eq "$(find "$SCG_CACHE" -name '*.json' | wc -l)" ]
+		[ "$(wc -l <out.jsonl)" -ge 2 ] && [ "$(wc -l <out.jsonl)" -lt 40 ]
+		grep -q "interrupted by" err.txt
+		grep -q "records in, $(wc -l <out.jsonl) out" err.txt
+		# written in input order
+		[ "$(jq -r .id out.jsonl | tr '\n' ' ')" = "$(jq -r .id out.jsonl | sort | tr '\n' ' ')" ]
+	done
+}
+
+@test "a cache that cannot be written is one clear warning and the run goes on without it" {
+	make_records 20
+	mock_start
+	# a file where the cache directory should be: every write fails
+	: >not-a-dir
+	run bash -c 'SCG_CACHE=$PWD/not-a-dir scg-turn -j 4 --side user records.jsonl 2>err.txt >out.jsonl'
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out.jsonl)" -eq 20 ]
+	[ "$(grep -c 'going on without caching' err.txt)" -eq 1 ]
+	# a file-size limit of 0, as on a full disk: the same
+	run bash -c '(ulimit -f 0; exec scg-turn -j 4 --no-cache --side user records.jsonl) | cat >/dev/null'
+	[ "$status" -eq 0 ]
+	run bash -c '(ulimit -f 0; exec scg-turn -j 4 --side user records.jsonl 2>&1 >/dev/null) | cat'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"going on without caching"* ]]
 }

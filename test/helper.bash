@@ -30,6 +30,10 @@ mock_start() {
 }
 
 mock_stop() {
+	if [ -n "${MOCK_PID:-}" ] && ! kill -0 "$MOCK_PID" 2>/dev/null; then
+		echo "scg-mock died during the test; its stderr:" >&2
+		cat "$BATS_TEST_TMPDIR/mock.err" >&2
+	fi
 	if [ -n "${MOCK_PID:-}" ]; then
 		kill "$MOCK_PID" 2>/dev/null || true
 		wait "$MOCK_PID" 2>/dev/null || true

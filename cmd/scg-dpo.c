@@ -1,0 +1,315 @@
+/* scg-dpo: preference pairs in TRL's conversational format. From each
+ * record's messages it takes the prompt (up to the last user turn) and
+ * writes prompt, chosen and rejected (one assistant message each). The two
+ * answers come from two independent requests, or chosen is the
+ * conversation's own last assistant turn; a pair whose answers are the same
+ * or nearly so is asked again, then rejected, never written. */
+#include "derive.h"
+#include "dyn.h"
+#include "exec.h"
+#include "opt.h"
+#include "prompt.h"
+#include "similar.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+enum { CHOSEN, REJECTED };
+
+static int from_last, no_system;
+static long tries = 3;
+static const char *side_prompt[2] = {"dpo-chosen", "dpo-rejected"};
+static struct model model;
+
+struct pair {
+	json_t *prompt;         /* the output's prompt */
+	char *answer[2];
+	int asked;              /* rejected answers asked for */
+};
+
+enum { O_PAIR = OPT_PROG, O_TRIES, O_NO_SYSTEM };
+
+static const struct option longopts[] = {
+	{"pair", required_argument, 0, O_PAIR},
+	{"tries", required_argument, 0, O_TRIES},
+	{"no-system", no_argument, 0, O_NO_SYSTEM},
+	{0, 0, 0, 0},
+};
+
+static int handle(int c, const char *arg)
+{
+	switch (c) {
+	case O_PAIR:
+		if (!strcmp(arg, "in-character"))
+			from_last = 0;
+		else if (!strcmp(arg, "from-last"))
+			from_last = 1;
+		else
+			usage_error("--pair: expected in-character or from-last, got '%s'", arg);
+		return 0;
+	case O_TRIES: tries = opt_long("--tries", arg, 1, 20); return 0;
+	case O_NO_SYSTEM: no_system = 1; return 0;
+	}
+	return 1;
+}
+
+/* --prompt chosen=FILE, rejected=FILE and system=FILE name this program's prompts. */
+static void short_prompt_names(void)
+{
+	for (int i = 0; i < opts.nprompts; i++) {
+		const char *n = opts.prompts[i].name, *full = NULL;
+		if (!strcmp(n, "chosen"))
+			full = side_prompt[CHOSEN];
+		else if (!strcmp(n, "rejected"))
+			full = side_prompt[REJECTED];
+		else if (!strcmp(n, "system"))
+			full = "dpo-system";
+		if (full)
+			opts.prompts[i].name = xstrdup(full);
+	}
+}
+
+static const char *role_of(json_t *m)
+{
+	const char *r = json_str(m, "role");
+	return r ? r : "";
+}
+
+/* The answer trimmed, without a speaker label the model may put in front. */
+static char *clean(struct job *j, const char *text)
+{
+	const char *p = text;
+	while (isspace((unsigned char)*p))
+		p++;
+	json_t *names = json_pack("[s]", "assistant");
+	json_t *ch = json_object_get(j->rec, "character");
+	if (json_str(ch, "name"))
+		json_array_append(names, json_object_get(ch, "name"));
+	if (json_is_array(json_object_get(ch, "aliases")))
+		json_array_extend(names, json_object_get(ch, "aliases"));
+	size_t i;
+	json_t *name;
+	json_array_foreach(names, i, name) {
+		const char *s = json_string_value(name);
+		size_t n = s ? strlen(s) : 0;
+		if (n && !strncasecmp(p, s, n) && p[n] == ':') {
+			p += n + 1;
+			break;
+		}
+	}
+	json_decref(names);
+	while (isspace((unsigned char)*p))
+		p++;
+	size_t n = strlen(p);
+	while (n && isspace((unsigned char)p[n - 1]))
+		n--;
+	return xstrndup(p, n);
+}
+
+static int check_answer(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx)
+{
+	(void)answer;
+	(void)ctx;
+	char *t = clean(j, text);
+	if (!*t)
+		buf_adds(why, "the answer was empty; write the reply");
+	free(t);
+	return why->len ? -1 : 0;
+}
+
+/* The messages to answer: up to the last user turn (from-last: before the
+ * last assistant turn, which is the chosen answer). NULL with why. */
+static json_t *take_prompt(struct job *j, struct pair *p, const char **why)
+{
+	json_t *msgs = json_object_get(j->rec, "messages");
+	if (!json_is_array(msgs)) {
+		*why = "no messages to take the prompt from";
+		return NULL;
+	}
+	size_t n = json_array_size(msgs), i;
+	json_t *m;
+	json_array_foreach(msgs, i, m)
+		if (!json_str(m, "role") || !json_str(m, "content")) {
+			*why = "a message without a role or content";
+			return NULL;
+		}
+	size_t last = n;
+	while (last > 0 && !strcmp(role_of(json_array_get(msgs, last - 1)), "system"))
+		last--;
+	int ends_assistant = last > 0 && !strcmp(role_of(json_array_get(msgs, last - 1)), "assistant");
+	if (from_last && !ends_assistant) {
+		*why = "--pair from-last: the conversation does not end with an assistant turn";
+		return NULL;
+	}
+	if (ends_assistant) {
+		last--;
+		if (from_last) {
+			p->answer[CHOSEN] = clean(j, json_str(json_array_get(msgs, last), "content"));
+			if (!*p->answer[CHOSEN]) {
+				*why = "the last assistant turn is empty";
+				return NULL;
+			}
+		}
+	}
+	size_t cut = last;
+	while (last > 0 && !strcmp(role_of(json_array_get(msgs, last - 1)), "system"))
+		last--;
+	if (!last || strcmp(role_of(json_array_get(msgs, last - 1)), "user")) {
+		*why = "no user turn to answer";
+		return NULL;
+	}
+	json_t *prompt = json_array();
+	for (i = 0; i < cut; i++)
+		json_array_append(prompt, json_array_get(msgs, i));
+	return prompt;
+}
+
+/* Sends one side's request; -1 (the record rejected) when its prompt fails. */
+static int ask(struct job *j, struct pair *p, int side)
+{
+	json_t *ctx = dyn_context(j->rec, j->id);
+	size_t i;
+	json_t *m, *question = NULL;
+	json_array_foreach(p->prompt, i, m)
+		if (!strcmp(role_of(m), "user"))
+			question = json_object_get(m, "content");
+	json_object_set(ctx, "question", question);
+	struct buf sys = {0}, err = {0};
+	int bad = prompt_render_system(side_prompt[side], ctx, &sys, &err);
+	if (bad) {
+		job_reject(j, "%s", err.p);
+	} else {
+		/* the model sees the conversation, not the prompt's system text */
+		json_t *req = json_pack("[{s:s, s:s}]", "role", "system", "content", sys.p);
+		json_array_foreach(p->prompt, i, m)
+			if (strcmp(role_of(m), "system"))
+				json_array_append(req, m);
+		struct llm_req r = {.model = &model, .messages = req};
+		dyn_params(j->id, &r);
+		r.sample = side == CHOSEN ? 0 : ++p->asked;
+		job_llm(j, &r, check_answer, NULL, side, NULL);
+		json_decref(req);
+	}
+	buf_free(&sys);
+	buf_free(&err);
+	json_decref(ctx);
+	return bad ? -1 : 0;
+}
+
+/* A system message saying who speaks, where the prompt has none. */
+static int add_system(struct job *j, json_t *prompt, struct buf *err)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(prompt, i, m)
+		if (!strcmp(role_of(m), "system"))
+			return 0;
+	if (no_system || !json_str(json_object_get(j->rec, "character"), "name"))
+		return 0;
+	struct buf sys = {0};
+	json_t *ctx = dyn_context(j->rec, j->id);
+	int bad = prompt_render_system("dpo-system", ctx, &sys, err);
+	if (!bad && sys.len)
+		json_array_insert_new(prompt, 0, json_pack("{s:s, s:s}", "role", "system", "content", sys.p));
+	json_decref(ctx);
+	buf_free(&sys);
+	return bad ? -1 : 0;
+}
+
+static void pair_free(struct pair *p)
+{
+	json_decref(p->prompt);
+	free(p->answer[CHOSEN]);
+	free(p->answer[REJECTED]);
+	free(p);
+}
+
+static void finish(struct job *j)
+{
+	pair_free(j->data);
+	j->data = NULL;
+	job_end(j);
+}
+
+static void start(struct job *j)
+{
+	struct pair *p = xcalloc(1, sizeof *p);
+	j->data = p;
+	const char *why = NULL;
+	struct buf err = {0};
+	p->prompt = take_prompt(j, p, &why);
+	if (!p->prompt || add_system(j, p->prompt, &err)) {
+		job_reject(j, "%s", why ? why : err.p);
+		finish(j);
+	} else if ((!from_last && ask(j, p, CHOSEN)) || ask(j, p, REJECTED) || opts.dry_run) {
+		finish(j);   /* rejected, or a dry run: no answers come */
+	}
+	buf_free(&err);
+}
+
+static json_t *one_answer(const char *text)
+{
+	return json_pack("[{s:s, s:s}]", "role", "assistant", "content", text);
+}
+
+static void done(struct job *j, struct call *c)
+{
+	struct pair *p = j->data;
+	if (!c->ok) {
+		job_reject(j, "the %s answer failed: %s", c->tag == CHOSEN ? "chosen" : "rejected", c->error);
+		finish(j);
+		return;
+	}
+	free(p->answer[c->tag]);
+	p->answer[c->tag] = clean(j, c->text);
+	if (!p->answer[CHOSEN] || !p->answer[REJECTED])
+		return;   /* the other side is still on its way */
+	if (similar_near(p->answer[CHOSEN], p->answer[REJECTED])) {
+		if (p->asked < tries) {
+			ask(j, p, REJECTED);
+			return;
+		}
+		job_reject(j, "chosen and rejected answers are the same or nearly so, after %d tries", p->asked);
+		finish(j);
+		return;
+	}
+	json_t *with = json_pack("{s:O, s:o, s:o}", "prompt", p->prompt,
+		"chosen", one_answer(p->answer[CHOSEN]), "rejected", one_answer(p->answer[REJECTED]));
+	json_t *out = derive_record(j->rec, with, "messages");
+	dyn_meta(out, j->id);
+	job_emit(j, out);
+	finish(j);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct opt_prog prog = {
+		.name = "scg-dpo",
+		.synopsis = "[--pair in-character|from-last] [--prompt chosen=FILE] [--prompt rejected=FILE] [options] [file ...]",
+		.summary = "Write preference pairs (prompt, chosen, rejected) in TRL's conversational format.",
+		.help =
+			"      --pair STYLE       in-character (default): both answers generated, chosen in\n"
+			"                         character, rejected with knowledge the character cannot have;\n"
+			"                         from-last: chosen is the last assistant turn, rejected a\n"
+			"                         generated answer that breaks character\n"
+			"      --tries N          rejected answers asked for before a pair whose answers are\n"
+			"                         (nearly) the same is rejected (default 3)\n"
+			"      --no-system        do not put a system message naming the character first\n",
+		.common = OPT_BASIC | OPT_MODEL,
+		.longopts = longopts,
+		.handle = handle,
+	};
+	int i = opt_parse(&prog, argc, argv);
+	if (from_last)
+		side_prompt[REJECTED] = "dpo-break";
+	short_prompt_names();
+	prompt_init();
+	dyn_init();
+	model_init(&model, NULL, NULL, NULL);
+	struct input *in = input_new(argc - i, argv + i);
+	static const struct exec_ops ops = {start, done};
+	int rc = exec_run(in, &ops);
+	input_free(in);
+	return rc;
+}

@@ -1,0 +1,147 @@
+/* scg-judge: decides, for each conversation whose last message is the
+ * assistant's, whether it ends here: a judge model weighs the user's need,
+ * frustration, dead ends and closing signals; --max-turns ends it at a
+ * limit without a call, and --min-turns withholds the choice before a turn. */
+#include "conv.h"
+#include "dyn.h"
+#include "exec.h"
+#include "opt.h"
+#include "prompt.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static long max_turns, min_turns;
+static struct model model;
+static json_t *schema;
+
+static const struct option longopts[] = {
+	{"max-turns", required_argument, 0, 'T'},
+	{"min-turns", required_argument, 0, 'M'},
+	{0, 0, 0, 0},
+};
+
+static int handle(int c, const char *arg)
+{
+	switch (c) {
+	case 'T': max_turns = opt_long("--max-turns", arg, 1, 100000); return 0;
+	case 'M': min_turns = opt_long("--min-turns", arg, 0, 100000); return 0;
+	}
+	return 1;
+}
+
+static void set_stop(json_t *rec, const char *reason, const char *by, long turn, const char *rationale)
+{
+	json_object_set_new(rec, "done", json_true());
+	json_object_set_new(rec, "stop", json_pack("{s:s, s:s, s:I, s:s}", "reason", reason, "by", by,
+						   "turn", (json_int_t)turn, "rationale", rationale));
+}
+
+/* is_complete and reason must agree; asked again once, then is_complete rules. */
+static int check(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx)
+{
+	(void)text;
+	(void)ctx;
+	int complete = json_is_true(json_object_get(answer, "is_complete"));
+	int cont = !strcmp(json_str(answer, "reason"), "continue");
+	if (complete != cont || j->data)
+		return 0;
+	j->data = (void *)(intptr_t)1;
+	buf_adds(why, complete ? "is_complete is true but the reason is continue"
+			       : "is_complete is false but the reason is not continue");
+	return -1;
+}
+
+static void start(struct job *j)
+{
+	json_t *msgs = json_object_get(j->rec, "messages");
+	const char *last = conv_last_role(msgs);
+	if (json_is_true(json_object_get(j->rec, "done")) || !last || strcmp(last, "assistant")) {
+		job_emit(j, json_incref(j->rec));
+		job_end(j);
+		return;
+	}
+	long turn = conv_user_turns(msgs);
+	if (max_turns && turn >= max_turns) {
+		char *why = xasprintf("reached the limit of %ld user turns", max_turns);
+		set_stop(j->rec, "max_turns", "limit", turn, why);
+		free(why);
+	}
+	if ((max_turns && turn >= max_turns) || turn < min_turns) {
+		if (turn < min_turns)
+			json_object_set_new(j->rec, "done", json_false());
+		job_emit(j, json_incref(j->rec));
+		job_end(j);
+		return;
+	}
+	json_t *ctx = dyn_context(j->rec, j->id);
+	char *t = conv_transcript(msgs);
+	json_object_set_new(ctx, "transcript", json_string(t));
+	free(t);
+	json_t *req = json_array();
+	struct buf err = {0};
+	if (prompt_messages("judge", ctx, req, &err)) {
+		job_reject(j, "%s", err.p);
+		job_end(j);
+	} else {
+		struct llm_req r = {.model = &model, .messages = req, .schema = schema, .schema_name = "verdict"};
+		dyn_params(j->id, &r);
+		if (opts.temp_lo < 0)
+			r.temperature = 0;   /* a judge is deterministic (dropped for reasoning models) */
+		job_llm(j, &r, check, NULL, 0, NULL);
+	}
+	json_decref(req);
+	json_decref(ctx);
+	buf_free(&err);
+}
+
+static void done(struct job *j, struct call *c)
+{
+	if (!c->ok) {
+		job_reject(j, "%s", c->error);
+		job_end(j);
+		return;
+	}
+	json_t *rec = json_incref(j->rec);
+	const char *reason = json_str(c->json, "reason");
+	if (json_is_true(json_object_get(c->json, "is_complete")))
+		set_stop(rec, strcmp(reason, "continue") ? reason : "unspecified", "judge",
+			 conv_user_turns(json_object_get(rec, "messages")), json_str(c->json, "rationale"));
+	else
+		json_object_set_new(rec, "done", json_false());
+	job_emit(j, rec);
+	job_end(j);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct opt_prog prog = {
+		.name = "scg-judge",
+		.synopsis = "[--max-turns T] [--min-turns M] [options] [file ...]",
+		.summary = "Decide for each conversation whether it ends after the assistant's last message.",
+		.help =
+			"      --max-turns T      end a conversation that has T user turns (reason max_turns),\n"
+			"                         without asking the judge\n"
+			"      --min-turns M      do not ask the judge before the user's M-th turn\n",
+		.common = OPT_BASIC | OPT_MODEL,
+		.longopts = longopts,
+		.shortopts = "",
+		.handle = handle,
+	};
+	int i = opt_parse(&prog, argc, argv);
+	if (max_turns && min_turns > max_turns)
+		usage_error("--min-turns %ld is above --max-turns %ld", min_turns, max_turns);
+	prompt_init();
+	dyn_init();
+	model_init(&model, NULL, NULL, NULL);
+	schema = json_pack("{s:s, s:{s:{s:s}, s:{s:s, s:[sssss]}, s:{s:s}}, s:[sss], s:b}", "type", "object",
+			   "properties", "is_complete", "type", "boolean", "reason", "type", "string", "enum",
+			   "goal_achieved", "frustrated", "dead_end", "closed", "continue", "rationale", "type",
+			   "string", "required", "is_complete", "reason", "rationale", "additionalProperties", 0);
+	exec_reasks = 2;
+	struct input *in = input_new(argc - i, argv + i);
+	static const struct exec_ops ops = {start, done};
+	int rc = exec_run(in, &ops);
+	input_free(in);
+	return rc;
+}

@@ -1,0 +1,490 @@
+/* scg-personas: the synthetic users of a test. From an assistant card it
+ * asks a model for personas one request after another, each request told
+ * to fill a gap that the earlier personas (their one-line summaries) leave;
+ * --from writes the personas of a file as records; --axes is a filter that
+ * gives each input record a profile drawn from named axes, without a model. */
+#include "axes.h"
+#include "conf.h"
+#include "dyn.h"
+#include "exec.h"
+#include "opt.h"
+#include "prompt.h"
+#include "rng.h"
+#include "simil.h"
+#include "yamlout.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SHINGLE_WORDS 3   /* descriptions are short: 3-word shingles */
+#define DUP_REASKS 2      /* a near duplicate is asked for again this often */
+
+static const char *card_path, *previous_path, *from_path, *axes_path, *guidance;
+static long count = -1;
+static int batch = 1, conversations = 1, yaml_out, cross;
+static double similar = 0.6;
+static struct model model;
+static struct axes axes;
+
+static json_t *assistant;    /* {name, description} */
+static json_t *earlier;      /* personas so far: --previous, then the new ones */
+static struct simil_sig *sigs;
+static long first_new;       /* number of the first new persona */
+static long next_request;    /* number of the next request's first persona */
+static int feed_fd = -1;     /* our end of the pipe exec reads requests from */
+static json_t *users;        /* --format yaml: the personas to write at the end */
+
+static const char *const fields[] = {"name", "description", "personality", "scenario", "summary"};
+#define NFIELDS (sizeof fields / sizeof *fields)
+
+enum { O_PREVIOUS = OPT_PROG, O_GUIDANCE, O_BATCH, O_SIMILAR, O_FORMAT, O_FROM, O_AXES, O_CROSS };
+
+static const struct option longopts[] = {
+	{"assistant", required_argument, 0, 'a'},
+	{"count", required_argument, 0, 'n'},
+	{"conversations", required_argument, 0, 'k'},
+	{"previous", required_argument, 0, O_PREVIOUS},
+	{"guidance", required_argument, 0, O_GUIDANCE},
+	{"batch", required_argument, 0, O_BATCH},
+	{"similar", required_argument, 0, O_SIMILAR},
+	{"format", required_argument, 0, O_FORMAT},
+	{"from", required_argument, 0, O_FROM},
+	{"axes", required_argument, 0, O_AXES},
+	{"cross", no_argument, 0, O_CROSS},
+	{0, 0, 0, 0},
+};
+
+static int handle(int c, const char *arg)
+{
+	switch (c) {
+	case 'a': card_path = arg; return 0;
+	case 'n': count = opt_long("-n", arg, 0, 1000000); return 0;
+	case 'k': conversations = (int)opt_long("--conversations", arg, 1, 10000); return 0;
+	case O_PREVIOUS: previous_path = arg; return 0;
+	case O_GUIDANCE: guidance = arg; return 0;
+	case O_BATCH: batch = (int)opt_long("--batch", arg, 1, 100); return 0;
+	case O_SIMILAR: similar = opt_double("--similar", arg, 0, 1); return 0;
+	case O_FROM: from_path = arg; return 0;
+	case O_AXES: axes_path = arg; return 0;
+	case O_CROSS: cross = 1; return 0;
+	case O_FORMAT:
+		if (strcmp(arg, "jsonl") && strcmp(arg, "yaml"))
+			usage_error("--format: expected jsonl or yaml, got '%s'", arg);
+		yaml_out = !strcmp(arg, "yaml");
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- personas from files ------------------------------------------------ */
+
+static void remember(json_t *persona)
+{
+	size_t n = json_array_size(earlier);
+	sigs = xrealloc(sigs, sizeof *sigs * (n + 1));
+	simil_sign(json_str(persona, "description") ? json_str(persona, "description") : "", SHINGLE_WORDS,
+		   &sigs[n]);
+	json_array_append(earlier, persona);
+}
+
+static int seen(json_t *list, json_t *p)
+{
+	size_t i;
+	json_t *q;
+	json_array_foreach(list, i, q)
+		if (json_equal(json_object_get(q, "persona"), p))
+			return 1;
+	return 0;
+}
+
+/* The personas of a users: file, a list of cards, or records with a persona
+ * field, as [{id?, assistant?, persona}], each persona once. */
+static json_t *load_personas(const char *path)
+{
+	struct buf err = {0};
+	json_t *items = conf_load_records(path, &err);
+	if (!items)
+		die("%s", err.p);
+	json_t *out = json_array();
+	size_t i, j;
+	json_t *it, *u;
+	json_array_foreach(items, i, it) {
+		json_t *list = json_object_get(it, "users");
+		json_t *one = json_pack("[O]", it);
+		if (json_is_array(list)) {
+			json_decref(one);
+			one = json_incref(list);
+		}
+		json_array_foreach(one, j, u) {
+			json_t *p = json_object_get(u, "persona");
+			json_t *rec = json_object();
+			if (json_is_object(p)) {
+				json_object_set(rec, "id", json_object_get(u, "id"));
+				json_object_set(rec, "assistant", json_object_get(u, "assistant"));
+			} else if (json_is_string(json_object_get(u, "name"))) {
+				p = u;
+			} else {
+				die("%s: item %zu: not a persona (expected users:, a card with a name, or a record with persona)",
+				    path, i + j + 1);
+			}
+			json_object_set(rec, "persona", p);
+			if (!seen(out, p))
+				json_array_append(out, rec);
+			json_decref(rec);
+		}
+		json_decref(one);
+	}
+	json_decref(items);
+	return out;
+}
+
+static json_t *load_card(const char *path)
+{
+	json_t *card = conf_load_or_die(path);
+	const char *name = json_str(card, "name"), *desc = json_str(card, "description");
+	if (!name || !desc)
+		die("%s: an assistant card needs the strings name and description", path);
+	json_t *a = json_pack("{s:s, s:s}", "name", name, "description", desc);
+	json_decref(card);
+	return a;
+}
+
+/* Writes K records of one persona (ids ID or ID.c1…ID.cK), or keeps it for
+ * the YAML file. With a job the records are its output, else stdout. */
+static void write_persona(struct job *j, const char *id, json_t *asst, json_t *persona)
+{
+	if (yaml_out) {
+		json_array_append(users, persona);
+		return;
+	}
+	for (int c = 1; c <= conversations; c++) {
+		char *cid = conversations > 1 ? xasprintf("%s.c%d", id, c) : xstrdup(id);
+		json_t *rec = json_pack("{s:s, s:O, s:O, s:[]}", "id", cid, "assistant", asst ? asst : json_null(),
+					"persona", persona, "messages");
+		if (!asst)
+			json_object_del(rec, "assistant");
+		if (j) {
+			dyn_meta(rec, j->id);
+			job_emit(j, rec);
+		} else {
+			out_record(rec);
+			json_decref(rec);
+		}
+		free(cid);
+	}
+}
+
+static int from_file(void)
+{
+	json_t *list = load_personas(from_path);
+	size_t i;
+	json_t *it;
+	json_array_foreach(list, i, it) {
+		if (count >= 0 && (long)i >= count)
+			break;
+		json_t *asst = assistant ? assistant : json_object_get(it, "assistant");
+		char *id = json_str(it, "id") ? xstrdup(json_str(it, "id")) : xasprintf("p%04zu", i + 1);
+		write_persona(NULL, id, json_is_object(asst) ? asst : NULL, json_object_get(it, "persona"));
+		free(id);
+	}
+	json_decref(list);
+	return 0;
+}
+
+/* ---- the model: one request after another ---------------------------- */
+
+/* Queues the next request as an input line, or ends the input. exec reads
+ * it only once the previous request has its answer, so every request knows
+ * every persona made before it. */
+static void feed_next(void)
+{
+	if (feed_fd < 0)
+		return;
+	if (next_request >= first_new + count) {
+		close(feed_fd);
+		feed_fd = -1;
+		return;
+	}
+	char line[64];
+	int n = snprintf(line, sizeof line, "{\"id\":\"p%04ld\"}\n", next_request);
+	if (write(feed_fd, line, (size_t)n) != n)
+		die("request pipe: %s", strerror(errno));
+	next_request += batch;
+}
+
+static const char *summary_of(json_t *p)
+{
+	const char *s = json_str(p, "summary");
+	return s && *s ? s : json_str(p, "description") ? json_str(p, "description") : json_str(p, "name");
+}
+
+static json_t *schema_for(int n)
+{
+	json_t *props = json_object();
+	for (size_t i = 0; i < NFIELDS; i++)
+		json_object_set_new(props, fields[i], json_pack("{s:s}", "type", "string"));
+	json_t *req = json_array();
+	for (size_t i = 0; i < NFIELDS; i++)
+		json_array_append_new(req, json_string(fields[i]));
+	json_t *item = json_pack("{s:s, s:o, s:o, s:b}", "type", "object", "properties", props,
+				 "required", req, "additionalProperties", 0);
+	return json_pack("{s:s, s:{s:{s:s, s:o, s:i, s:i}}, s:[s], s:b}", "type", "object", "properties",
+			 "personas", "type", "array", "items", item, "minItems", n, "maxItems", n,
+			 "required", "personas", "additionalProperties", 0);
+}
+
+/* The prompt's variables: the one-line summaries of earlier personas, and
+ * (for a prompt that asks for them) their whole cards. */
+static void add_previous(json_t *ctx)
+{
+	if (!json_array_size(earlier))
+		return;
+	struct buf lines = {0}, cards = {0};
+	int want_cards = strstr(prompt_get("personas"), "previous_cards") != NULL;
+	size_t i;
+	json_t *p;
+	json_array_foreach(earlier, i, p) {
+		buf_addf(&lines, "%s- %s", i ? "\n" : "", summary_of(p));
+		for (size_t f = 0; want_cards && f < NFIELDS; f++)
+			buf_addf(&cards, "%s%s: %s", f ? "\n  " : i ? "\n- " : "- ", fields[f],
+				 json_str(p, fields[f]) ? json_str(p, fields[f]) : "");
+	}
+	json_object_set_new(ctx, "previous", json_string(lines.p));
+	if (want_cards)
+		json_object_set_new(ctx, "previous_cards", json_string(cards.p));
+	buf_free(&lines);
+	buf_free(&cards);
+}
+
+static int blank(const char *s)
+{
+	while (s && isspace((unsigned char)*s))
+		s++;
+	return !s || !*s;
+}
+
+/* Every field said, and no description a near duplicate of an earlier one
+ * (asked again DUP_REASKS times, then kept with a warning). */
+static int check(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx)
+{
+	(void)text;
+	(void)ctx;
+	json_t *list = json_object_get(answer, "personas");
+	size_t n = json_array_size(list), have = json_array_size(earlier);
+	struct simil_sig *mine = xmalloc(sizeof *mine * (n ? n : 1));
+	for (size_t i = 0; i < n && !why->len; i++) {
+		json_t *p = json_array_get(list, i);
+		for (size_t f = 0; f < NFIELDS; f++)
+			if (blank(json_str(p, fields[f])))
+				buf_addf(why, "persona %zu has an empty %s", i + 1, fields[f]);
+		if (why->len)
+			break;
+		simil_sign(json_str(p, "description"), SHINGLE_WORDS, &mine[i]);
+		double best = -1;
+		json_t *near = NULL;
+		for (size_t k = 0; k < have + i; k++) {
+			double s = simil_estimate(&mine[i], k < have ? &sigs[k] : &mine[k - have]);
+			if (s > best) {
+				best = s;
+				near = k < have ? json_array_get(earlier, k) : json_array_get(list, k - have);
+			}
+		}
+		if (best < similar)
+			continue;
+		if ((intptr_t)j->data >= DUP_REASKS) {
+			warnx_("%s: kept '%s' though it is close to '%s' (similarity %.2f)", j->id,
+			       json_str(p, "name"), json_str(near, "name"), best);
+			continue;
+		}
+		j->data = (void *)((intptr_t)j->data + 1);
+		buf_addf(why, "%s is too much like an earlier persona (\"%s\", similarity %.2f); "
+			 "write a different kind of person", json_str(p, "name"), summary_of(near), best);
+	}
+	free(mine);
+	return why->len ? -1 : 0;
+}
+
+static void start_llm(struct job *j)
+{
+	long first = strtol(j->id + 1, NULL, 10);
+	long n = first_new + count - first < batch ? first_new + count - first : batch;
+	json_t *ctx = dyn_context(j->rec, j->id);
+	json_object_set(ctx, "assistant", assistant);
+	if (guidance)
+		json_object_set_new(ctx, "guidance", json_string(guidance));
+	add_previous(ctx);
+	json_object_set_new(ctx, "count", json_integer(n));
+	json_object_set_new(ctx, "several", json_boolean(n > 1));
+	json_t *msgs = json_array();
+	struct buf err = {0};
+	if (prompt_messages("personas", ctx, msgs, &err)) {
+		job_reject(j, "%s", err.p);
+		job_end(j);
+		feed_next();
+	} else {
+		json_t *schema = schema_for((int)n);
+		struct llm_req r = {.model = &model, .messages = msgs, .schema = schema, .schema_name = "personas"};
+		dyn_params(j->id, &r);
+		job_llm(j, &r, check, NULL, 0, NULL);
+		json_decref(schema);
+		if (opts.dry_run)
+			feed_next();   /* no answer will come: show every request */
+	}
+	json_decref(msgs);
+	json_decref(ctx);
+	buf_free(&err);
+}
+
+static void done_llm(struct job *j, struct call *c)
+{
+	if (!c->ok) {
+		job_reject(j, "%s", c->error);
+	} else {
+		long first = strtol(j->id + 1, NULL, 10);
+		size_t i;
+		json_t *p;
+		json_array_foreach(json_object_get(c->json, "personas"), i, p) {
+			json_t *persona = json_object();
+			for (size_t f = 0; f < NFIELDS; f++)
+				json_object_set(persona, fields[f], json_object_get(p, fields[f]));
+			char id[32];
+			snprintf(id, sizeof id, "p%04ld", first + (long)i);
+			write_persona(j, id, assistant, persona);
+			remember(persona);
+			json_decref(persona);
+		}
+	}
+	job_end(j);
+	feed_next();
+}
+
+/* ---- axes: a filter ------------------------------------------------------ */
+
+static void start_axes(struct job *j)
+{
+	if (assistant && !json_object_get(j->rec, "assistant"))
+		json_object_set(j->rec, "assistant", assistant);
+	if (!cross) {
+		struct rng g;
+		rng_init(&g, opts.seed, j->id, prog_name, "axes");
+		axes_apply(&axes, (int)rng_below(&g, (uint64_t)axes.ncombos), j->rec);
+		job_emit(j, json_incref(j->rec));
+	}
+	for (int i = 0; cross && i < axes.ncombos; i++) {
+		json_t *rec = json_deep_copy(j->rec);
+		char *id = xasprintf("%s%sx%d", j->id, *j->id ? "." : "", i + 1);
+		json_object_set_new(rec, "id", json_string(id));
+		free(id);
+		axes_apply(&axes, i, rec);
+		job_emit(j, rec);
+	}
+	job_end(j);
+}
+
+static void done_axes(struct job *j, struct call *c)
+{
+	(void)j;
+	(void)c;
+}
+
+static int write_yaml(void)
+{
+	json_t *doc = json_pack("{s:O}", "users", users);
+	struct buf b = {0};
+	if (yamlout_write(doc, &b))
+		die("cannot write the personas as YAML");
+	out_line(b.p, b.len && b.p[b.len - 1] == '\n' ? b.len - 1 : b.len);
+	out_flush();
+	buf_free(&b);
+	json_decref(doc);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct opt_prog prog = {
+		.name = "scg-personas",
+		.synopsis = "-a assistant.yaml [-n N] [--previous FILE] [options]\n"
+			    "       scg-personas --from FILE [-a assistant.yaml] [options]\n"
+			    "       scg-personas --axes FILE [--cross] [options] [file ...]",
+		.summary = "Make diverse synthetic-user personas: with a model, from a file, or on axes.",
+		.help =
+			"  -a, --assistant FILE   the assistant card (YAML or JSON: name, description)\n"
+			"  -n, --count N          how many personas (default 10; with --from: at most N)\n"
+			"      --previous FILE    personas made before (users: YAML or JSONL records);\n"
+			"                         new ones must differ from them\n"
+			"      --guidance TEXT    what kind of personas to make\n"
+			"      --batch K          personas per request (default 1)\n"
+			"      --similar X        ask again for a description whose estimated similarity\n"
+			"                         to an earlier one is X or more (default 0.6)\n"
+			"  -k, --conversations K  K records per persona, ids ID.c1…ID.cK (default 1)\n"
+			"      --format FMT       jsonl (default) or yaml (a users: file)\n"
+			"      --from FILE        write the personas of FILE as records; no model\n"
+			"      --axes FILE        filter: give each input record a profile drawn from the\n"
+			"                         axes in FILE; no model\n"
+			"      --cross            with --axes: one record per allowed combination\n",
+		.common = OPT_BASIC | OPT_MODEL,
+		.longopts = longopts,
+		.shortopts = "a:n:k:",
+		.handle = handle,
+	};
+	int i = opt_parse(&prog, argc, argv);
+	if (!!from_path + !!axes_path > 1)
+		usage_error("--from and --axes exclude each other");
+	if (cross && !axes_path)
+		usage_error("--cross goes with --axes");
+	if (i < argc && !axes_path)
+		usage_error("only --axes reads records; personas are made from -a, not from input");
+	if (!axes_path && !from_path && !card_path)
+		usage_error("an assistant card is needed: -a FILE");
+	prompt_init();
+	dyn_init();
+	if (card_path)
+		assistant = load_card(card_path);
+	users = json_array();
+
+	if (axes_path) {
+		axes_load(&axes, axes_path);
+		static const struct exec_ops ops = {start_axes, done_axes};
+		struct input *in = input_new(argc - i, argv + i);
+		int rc = exec_run(in, &ops);
+		input_free(in);
+		return rc;
+	}
+	if (from_path) {
+		int rc = from_file();
+		return yaml_out ? write_yaml() : rc;
+	}
+
+	earlier = json_array();
+	if (previous_path) {
+		json_t *prev = load_personas(previous_path);
+		size_t k;
+		json_t *it;
+		json_array_foreach(prev, k, it)
+			remember(json_object_get(it, "persona"));
+		json_decref(prev);
+	}
+	if (count < 0)
+		count = 10;
+	first_new = next_request = (long)json_array_size(earlier) + 1;
+	model_init(&model, NULL, NULL, NULL);
+	exec_reasks = DUP_REASKS + 1;
+	/* the requests arrive on stdin, one at a time, from feed_next() */
+	int fds[2];
+	if (pipe(fds) || dup2(fds[0], 0) < 0)
+		die("pipe: %s", strerror(errno));
+	close(fds[0]);
+	feed_fd = fds[1];
+	feed_next();
+	static const struct exec_ops ops = {start_llm, done_llm};
+	struct input *in = input_new(0, NULL);
+	int rc = exec_run(in, &ops);
+	input_free(in);
+	if (yaml_out)
+		write_yaml();
+	return rc;
+}

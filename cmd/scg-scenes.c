@@ -1,0 +1,280 @@
+/* scg-scenes: turns source records (knowledge chunks, profile paragraphs)
+ * into conversation set-ups, k of them per record from one structured
+ * call; or, with --kind opening, seed messages into conversations that
+ * open with them, without a model call. */
+#include "conf.h"
+#include "derive.h"
+#include "dyn.h"
+#include "exec.h"
+#include "opt.h"
+#include "prompt.h"
+
+#include <ctype.h>
+#include <string.h>
+
+struct field {
+	const char *name, *about;
+};
+
+static const struct kind {
+	const char *name;       /* --kind */
+	const char *label;      /* scene.kind */
+	char suffix;            /* id suffix: p0007.s2 */
+	const char *list;       /* the answer's array */
+	struct field fields[6];
+} kinds[] = {
+	{"topic", "topic", 't', "topics", {
+		{"goal", "what the user wants to know or do"},
+		{"user", "who the user is: situation, expertise, mood"},
+		{"flow", "how the conversation should go"}}},
+	{"scene", "scene", 's', "scenes", {
+		{"location", "where the scene takes place"},
+		{"situation", "what is going on when the conversation starts"},
+		{"interaction", "the kind of interaction: interview, lesson, argument, chance meeting..."},
+		{"participant", "the other person: name, who they are, their relation to the character"}}},
+	{"adversarial", "adversarial", 'a', "scenes", {
+		{"location", "where the scene takes place"},
+		{"situation", "what is going on when the conversation starts"},
+		{"interaction", "the kind of interaction"},
+		{"participant", "the other person: name, who they are, their relation to the character"},
+		{"trap", "the false premise or out-of-time knowledge the participant tries to make the character accept"}}},
+	{"questions", "question", 'q', "questions", {
+		{"topic", "the subject, in a few words"},
+		{"question", "the question, as the person would put it to the character"},
+		{"why_unknown", "why the character cannot know the answer"}}},
+	{"opening", "opening", 0, NULL, {{0}}},
+};
+
+static const struct kind *kind = &kinds[0];
+static long k = 3;
+static const char *card_path, *field = "text";
+static json_t *card, *schema;
+static struct model model;
+
+static const struct option longopts[] = {
+	{"kind", required_argument, 0, 'K'},
+	{"character", required_argument, 0, 'c'},
+	{"field", required_argument, 0, 'f'},
+	{0, 0, 0, 0},
+};
+
+static int handle(int c, const char *arg)
+{
+	switch (c) {
+	case 'K':
+		for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+			if (!strcmp(arg, kinds[i].name)) {
+				kind = &kinds[i];
+				return 0;
+			}
+		usage_error("--kind: expected topic, scene, adversarial, questions or opening, got '%s'", arg);
+	case 'k': k = opt_long("-k", arg, 1, 100); return 0;
+	case 'c': card_path = arg; return 0;
+	case 'f': field = arg; return 0;
+	}
+	return 1;
+}
+
+/* The character card: a mapping with a name; aliases a list of names. */
+static json_t *load_card(const char *path)
+{
+	json_t *c = conf_load_or_die(path);
+	const char *name = json_str(c, "name");
+	if (!json_is_object(c) || !name || !*name)
+		die("%s: a character card needs a name", path);
+	json_t *al = json_object_get(c, "aliases");
+	if (json_is_string(al)) {
+		json_object_set_new(c, "aliases", json_pack("[O]", al));
+	} else if (al && !json_is_null(al)) {
+		size_t i;
+		json_t *a;
+		if (!json_is_array(al))
+			die("%s: aliases: expected a list of names", path);
+		json_array_foreach(al, i, a)
+			if (!json_is_string(a))
+				die("%s: aliases: entry %zu is not a name", path, i + 1);
+	}
+	return c;
+}
+
+/* {"<list>": [k items of the kind's fields, all strings]} */
+static json_t *make_schema(void)
+{
+	json_t *props = json_object(), *req = json_array();
+	for (const struct field *f = kind->fields; f->name; f++) {
+		json_object_set_new(props, f->name, json_pack("{s:s, s:s}", "type", "string", "description", f->about));
+		json_array_append_new(req, json_string(f->name));
+	}
+	char *about = xasprintf("exactly %ld, each different from the others", k);
+	json_t *s = json_pack("{s:s, s:{s:{s:s, s:s, s:I, s:{s:s, s:o, s:o, s:b}}}, s:[s], s:b}",
+		"type", "object", "properties", kind->list, "type", "array", "description", about,
+		"minItems", (json_int_t)k, "items", "type", "object", "properties", props,
+		"required", req, "additionalProperties", 0, "required", kind->list,
+		"additionalProperties", 0);
+	free(about);
+	return s;
+}
+
+static int needs_character(void)
+{
+	return kind->suffix != 't';
+}
+
+static void start(struct job *j)
+{
+	if (card)
+		json_object_set(j->rec, "character", card);
+	const char *why = NULL;
+	if (!json_is_string(json_path(j->rec, "source.text")))
+		why = "no source.text to ground the set-ups in";
+	else if (needs_character() && !json_is_string(json_path(j->rec, "character.name")))
+		why = "no character.name (give --character FILE)";
+	if (why) {
+		job_reject(j, "%s", why);
+		job_end(j);
+		return;
+	}
+	json_t *ctx = dyn_context(j->rec, j->id);
+	json_object_set_new(ctx, "k", json_integer(k));
+	json_t *msgs = json_array();
+	struct buf err = {0};
+	char *name = xasprintf("scenes-%s", kind->name);
+	if (prompt_messages(name, ctx, msgs, &err)) {
+		job_reject(j, "%s", err.p);
+		job_end(j);
+	} else {
+		struct llm_req r = {.model = &model, .messages = msgs, .schema = schema, .schema_name = kind->list};
+		dyn_params(j->id, &r);
+		job_llm(j, &r, NULL, NULL, 0, NULL);
+	}
+	free(name);
+	buf_free(&err);
+	json_decref(msgs);
+	json_decref(ctx);
+}
+
+static void done(struct job *j, struct call *c)
+{
+	if (!c->ok) {
+		job_reject(j, "%s", c->error);
+		job_end(j);
+		return;
+	}
+	/* the schema asks for at least k; more are cut */
+	json_t *items = json_object_get(c->json, kind->list);
+	char *base = *j->id ? xstrdup(j->id) : xasprintf("r%ld", j->seq + 1);
+	for (long i = 0; i < k; i++) {
+		json_t *scene = json_pack("{s:s}", "kind", kind->label);
+		json_object_update(scene, json_array_get(items, (size_t)i));
+		json_t *with = json_pack("{s:o, s:o}", "id",
+			json_sprintf("%s.%c%ld", base, kind->suffix, i + 1), "scene", scene);
+		if (kind->suffix == 'q')
+			json_object_set_new(with, "messages", json_pack("[{s:s, s:O}]", "role", "user",
+				"content", json_object_get(scene, "question")));
+		json_t *out = derive_record(j->rec, with, NULL);
+		dyn_meta(out, j->id);
+		job_emit(j, out);
+	}
+	free(base);
+	job_end(j);
+}
+
+/* --kind opening: one seed message a line, or a JSON record a line. */
+static json_t *opening(json_t *rec, const char *seed, const char *id)
+{
+	json_t *src = json_object_get(rec, "source");
+	src = json_is_object(src) ? json_copy(src) : json_object();
+	json_object_set_new(src, "text", json_string(seed));
+	json_t *with = json_pack("{s:s, s:o, s:{s:s}, s:[{s:s, s:s}]}", "id", id, "source", src,
+				 "scene", "kind", "opening", "messages", "role", "user", "content", seed);
+	if (card)
+		json_object_set(with, "character", card);
+	return derive_record(rec, with, NULL);
+}
+
+static int run_opening(struct input *in)
+{
+	char *line;
+	size_t len;
+	const char *file = NULL;
+	long base = 0, last = 0;
+	while (input_line(in, &line, &len) == 1) {
+		if (in->name != file) {
+			base += last;   /* line numbers run on over several files */
+			file = in->name;
+		}
+		last = in->lineno;
+		while (len && isspace((unsigned char)line[len - 1]))
+			line[--len] = 0;
+		char *p = line;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			continue;
+		struct buf err = {0};
+		json_t *rec = NULL;
+		const char *seed = p;
+		if (*p == '{') {
+			rec = record_parse(line, len, &err);
+			json_t *t = rec ? json_path(rec, field) : NULL;
+			seed = json_string_value(t);
+			if (rec && (!seed || !*seed))
+				buf_addf(&err, "no text at %s (see --field)", field);
+		} else if (!utf8_valid(line, len, NULL)) {
+			buf_adds(&err, "invalid UTF-8");
+		}
+		if (err.len) {
+			json_decref(rec);
+			int stop = record_bad(in, line, len, err.p);
+			buf_free(&err);
+			if (stop)
+				break;
+			continue;
+		}
+		buf_free(&err);
+		const char *rid = rec ? json_str(rec, "id") : NULL;
+		char *id = rid ? xstrdup(rid) : xasprintf("s%04ld", base + in->lineno);
+		json_t *empty = rec ? NULL : json_object();
+		json_t *out = opening(rec ? rec : empty, seed, id);
+		out_record(out);
+		json_decref(out);
+		json_decref(rec);
+		json_decref(empty);
+		free(id);
+	}
+	out_flush();
+	input_free(in);
+	return records_rejected ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct opt_prog prog = {
+		.name = "scg-scenes",
+		.synopsis = "[--kind topic|scene|adversarial|questions|opening] [-k N] [--character FILE] [options] [file ...]",
+		.summary = "Turn source records into conversation set-ups, or seed messages into openings.",
+		.help =
+			"      --kind KIND        topic (default), scene, adversarial, questions, or opening\n"
+			"  -k N                   set-ups per input record (default 3)\n"
+			"      --character FILE   character card (YAML or JSON: name, aliases, era, description)\n"
+			"      --field PATH       opening: where JSON input records hold the seed (default text)\n",
+		.common = OPT_BASIC | OPT_MODEL,
+		.longopts = longopts,
+		.shortopts = "k:",
+		.handle = handle,
+	};
+	int i = opt_parse(&prog, argc, argv);
+	if (card_path)
+		card = load_card(card_path);
+	struct input *in = input_new(argc - i, argv + i);
+	if (!kind->list)
+		return run_opening(in);
+	prompt_init();
+	dyn_init();
+	model_init(&model, NULL, NULL, NULL);
+	schema = make_schema();
+	static const struct exec_ops ops = {start, done};
+	int rc = exec_run(in, &ops);
+	input_free(in);
+	return rc;
+}

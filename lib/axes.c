@@ -1,0 +1,238 @@
+/* axes: loading an axes file and writing a drawn profile into a record. */
+#include "axes.h"
+#include "conf.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *trimmed(const char *s, size_t n)
+{
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	while (n && (*s == ' ' || *s == '\n' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	return xstrndup(s, n);
+}
+
+/* A folder of NAME.txt files, relative to the axes file. */
+static json_t *load_folder(const char *file, const char *axis, const char *dir)
+{
+	char *path;
+	const char *slash = strrchr(file, '/');
+	if (dir[0] == '/' || !slash)
+		path = xstrdup(dir);
+	else
+		path = xasprintf("%.*s/%s", (int)(slash - file), file, dir);
+	DIR *d = opendir(path);
+	if (!d)
+		die("%s: axes.%s: %s: %s", file, axis, path, strerror(errno));
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".txt"))
+			continue;
+		names = xrealloc(names, sizeof *names * (n + 1));
+		names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, cmp_str);
+	json_t *vals = json_object();
+	for (size_t i = 0; i < n; i++) {
+		char *fp = xasprintf("%s/%s", path, names[i]);
+		size_t len;
+		char *text = read_file(fp, &len);
+		if (!text)
+			die("%s: axes.%s: %s: %s", file, axis, fp, strerror(errno));
+		if (!utf8_valid(text, len, NULL))
+			die("%s: axes.%s: %s: not UTF-8 text", file, axis, fp);
+		names[i][strlen(names[i]) - 4] = 0;
+		char *t = trimmed(text, len);
+		json_object_set_new(vals, names[i], json_string(t));
+		free(t);
+		free(text);
+		free(fp);
+		free(names[i]);
+	}
+	free(names);
+	if (!json_object_size(vals))
+		die("%s: axes.%s: %s: no NAME.txt files", file, axis, path);
+	free(path);
+	return vals;
+}
+
+static int value_index(const struct axes *ax, int a, const char *name)
+{
+	int i = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(ax->values[a], k, v) {
+		if (!strcmp(k, name))
+			return i;
+		i++;
+	}
+	return -1;
+}
+
+static void add_combo(struct axes *ax, const int *row)
+{
+	for (int c = 0; c < ax->ncombos; c++)
+		if (!memcmp(ax->combos + (size_t)c * ax->naxes, row, sizeof *row * ax->naxes))
+			return;
+	ax->combos = xrealloc(ax->combos, sizeof *row * ax->naxes * (ax->ncombos + 1));
+	memcpy(ax->combos + (size_t)ax->ncombos * ax->naxes, row, sizeof *row * ax->naxes);
+	ax->ncombos++;
+}
+
+/* Adds every combination that row allows (-1: any value of that axis). */
+static void expand(struct axes *ax, int *row, int a)
+{
+	if (a == ax->naxes) {
+		add_combo(ax, row);
+		return;
+	}
+	if (row[a] >= 0) {
+		expand(ax, row, a + 1);
+		return;
+	}
+	for (size_t i = 0; i < json_object_size(ax->values[a]); i++) {
+		row[a] = (int)i;
+		expand(ax, row, a + 1);
+	}
+	row[a] = -1;
+}
+
+static void load_allowed(struct axes *ax, json_t *allowed)
+{
+	const char *f = ax->path;
+	if (!json_is_array(allowed))
+		die("%s: allowed: expected a list of combinations", f);
+	int *row = xmalloc(sizeof *row * ax->naxes);
+	size_t i;
+	json_t *e;
+	json_array_foreach(allowed, i, e) {
+		for (int a = 0; a < ax->naxes; a++)
+			row[a] = -1;
+		if (json_is_array(e)) {
+			if (json_array_size(e) != (size_t)ax->naxes)
+				die("%s: allowed[%zu]: %zu values for %d axes", f, i, json_array_size(e), ax->naxes);
+			for (int a = 0; a < ax->naxes; a++) {
+				const char *v = json_string_value(json_array_get(e, (size_t)a));
+				if (!v || (row[a] = value_index(ax, a, v)) < 0)
+					die("%s: allowed[%zu]: '%s' is not a value of axis %s", f, i, v ? v : "(not a string)",
+					    ax->names[a]);
+			}
+		} else if (json_is_object(e)) {
+			const char *k;
+			json_t *v;
+			json_object_foreach(e, k, v) {
+				int a = 0;
+				while (a < ax->naxes && strcmp(ax->names[a], k))
+					a++;
+				if (a == ax->naxes)
+					die("%s: allowed[%zu]: no axis named %s", f, i, k);
+				if (!json_is_string(v) || (row[a] = value_index(ax, a, json_string_value(v))) < 0)
+					die("%s: allowed[%zu]: '%s' is not a value of axis %s", f, i,
+					    json_is_string(v) ? json_string_value(v) : "(not a string)", k);
+			}
+		} else {
+			die("%s: allowed[%zu]: expected a mapping {axis: value} or a list of values", f, i);
+		}
+		expand(ax, row, 0);
+	}
+	free(row);
+}
+
+void axes_load(struct axes *ax, const char *path)
+{
+	memset(ax, 0, sizeof *ax);
+	ax->path = path;
+	json_t *doc = conf_load_or_die(path);
+	json_t *axes = json_object_get(doc, "axes");
+	if (!json_is_object(axes) || !json_object_size(axes))
+		die("%s: axes: expected a mapping of axis names to values", path);
+	ax->naxes = (int)json_object_size(axes);
+	ax->names = xcalloc((size_t)ax->naxes, sizeof *ax->names);
+	ax->values = xcalloc((size_t)ax->naxes, sizeof *ax->values);
+	int a = 0;
+	const char *name;
+	json_t *v;
+	json_object_foreach(axes, name, v) {
+		ax->names[a] = xstrdup(name);
+		if (json_is_string(v)) {
+			ax->values[a] = load_folder(path, name, json_string_value(v));
+		} else if (json_is_object(v) && json_object_size(v)) {
+			const char *k;
+			json_t *t;
+			json_object_foreach(v, k, t)
+				if (!json_is_string(t))
+					die("%s: axes.%s.%s: expected the value's text", path, name, k);
+			ax->values[a] = json_incref(v);
+		} else {
+			die("%s: axes.%s: expected a mapping VALUE: text, or a folder", path, name);
+		}
+		a++;
+	}
+	json_t *allowed = json_object_get(doc, "allowed");
+	if (allowed && !json_is_null(allowed)) {
+		load_allowed(ax, allowed);
+	} else {
+		int *row = xmalloc(sizeof *row * ax->naxes);
+		for (a = 0; a < ax->naxes; a++)
+			row[a] = -1;
+		expand(ax, row, 0);
+		free(row);
+	}
+	if (!ax->ncombos)
+		die("%s: allowed: no combination is allowed", path);
+	json_decref(doc);
+}
+
+/* The name and text of value i of axis a. */
+static const char *value_at(const struct axes *ax, int a, int i, json_t **text)
+{
+	const char *k;
+	json_t *t;
+	json_object_foreach(ax->values[a], k, t)
+		if (i-- == 0) {
+			*text = t;
+			return k;
+		}
+	return NULL;
+}
+
+void axes_apply(const struct axes *ax, int combo, json_t *rec)
+{
+	json_t *persona = json_object_get(rec, "persona");
+	if (!json_is_object(persona)) {
+		persona = json_object();
+		json_object_set_new(rec, "persona", persona);
+	}
+	struct buf name = {0}, desc = {0};
+	json_t *axes = json_object();
+	for (int a = 0; a < ax->naxes; a++) {
+		json_t *text = NULL;
+		const char *v = value_at(ax, a, ax->combos[(size_t)combo * ax->naxes + a], &text);
+		json_object_set_new(axes, ax->names[a], json_string(v));
+		buf_addf(&name, "%s%s", a ? "/" : "", v);
+		buf_addf(&desc, "%s%s", a && desc.len ? " " : "", json_string_value(text));
+	}
+	if (!json_object_get(persona, "name"))
+		json_object_set_new(persona, "name", json_string(name.p));
+	json_object_set_new(persona, "axes", axes);
+	if (!json_object_get(persona, "description"))
+		json_object_set_new(persona, "description", json_string(desc.p));
+	buf_free(&name);
+	buf_free(&desc);
+}

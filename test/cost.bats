@@ -1,0 +1,58 @@
+#!/usr/bin/env bats
+# Counting tokens and money before and after spending (DESIGN §4).
+
+load helper
+
+@test "--dry-run estimates prompt tokens within 15% of what the mock then counts" {
+	mock_start
+	local ex=$BATS_TEST_DIRNAME/../examples
+	scg-turn -q --dry-run <"$ex/personas.jsonl" >dry.jsonl
+	[ "$(mock_requests)" -eq 0 ]
+	scg-turn -q <"$ex/personas.jsonl" >out.jsonl
+	local est real
+	est=$(jq -s 'map(.est_prompt_tokens) | add' dry.jsonl)
+	real=$(jq -s '[.[].meta.usage["mock-1"].prompt_tokens] | add' out.jsonl)
+	echo "turn: estimated $est, counted $real"
+	[ $((est * 100)) -ge $((real * 85)) ] && [ $((est * 100)) -le $((real * 115)) ]
+	scg-chunk "$ex/knowledge" >chunks.jsonl
+	scg-scenes -q --kind topic -k 2 --dry-run <chunks.jsonl >dry2.jsonl
+	scg-scenes -q --kind topic -k 2 <chunks.jsonl >out2.jsonl
+	est=$(jq -s 'map(.est_prompt_tokens) | add' dry2.jsonl)
+	real=$(jq -s '[.[].meta.usage["mock-1"].prompt_tokens // empty] | add' out2.jsonl)
+	echo "scenes: estimated $est, counted $real"
+	[ $((est * 100)) -ge $((real * 85)) ] && [ $((est * 100)) -le $((real * 115)) ]
+}
+
+@test "--dry-run prints per model the requests, estimated tokens and estimated cost" {
+	run scg-turn --dry-run --model gpt-4o <"$BATS_TEST_DIRNAME/../examples/personas.jsonl"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"gpt-4o: 5 requests (dry run)"* ]]
+	[[ "$output" == *"estimated"* ]]
+	[[ "$output" =~ \$0\.[0-9]{4}\ estimated ]]
+}
+
+@test "usage per record in meta.usage and totals with cost on stderr" {
+	mock_start
+	scg-turn <"$BATS_TEST_DIRNAME/../examples/personas.jsonl" >out.jsonl 2>err.txt
+	[ "$(jq -s 'map(.meta.usage["mock-1"].requests) | add' out.jsonl)" -eq 5 ]
+	local pt; pt=$(jq -s 'map(.meta.usage["mock-1"].prompt_tokens) | add' out.jsonl)
+	grep -q "mock-1: 5 requests, 0 cache hits, 0 retries, 0 re-asks, 0 failed, $pt prompt" err.txt
+	grep -Eq '\$0\.[0-9]{4}$' err.txt
+}
+
+@test "--budget stops starting requests; the records not started are rejected as over budget" {
+	mock_start
+	for i in $(seq 1 40); do echo "{\"id\":\"r$i\",\"messages\":[{\"role\":\"user\",\"content\":\"question $i about returns and refunds\"}]}"; done >in.jsonl
+	# mock-1 costs $1 per million prompt tokens, $2 per million completion tokens
+	run bash -c 'scg-turn -q -j 1 --budget 0.0005 --rejects rej.jsonl in.jsonl 2>/dev/null >out.jsonl'
+	[ "$status" -eq 1 ]
+	local done rejected
+	done=$(wc -l <out.jsonl)
+	rejected=$(wc -l <rej.jsonl)
+	[ "$done" -gt 0 ] && [ "$rejected" -gt 0 ]
+	[ $((done + rejected)) -eq 40 ]
+	[ "$(jq -r .error.reason rej.jsonl | grep -c 'over budget')" -eq "$rejected" ]
+	[ "$(mock_requests)" -eq "$done" ]
+	# what was spent stays under the budget
+	jq -s '[.[].meta.usage["mock-1"] | .prompt_tokens * 1 + .completion_tokens * 2] | add / 1e6 <= 0.0005' out.jsonl | grep -qx true
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# pipelines/knowledge on the shipped examples against scg-mock.
+
+load helper
+
+EX=$BATS_TEST_DIRNAME/../examples
+
+@test "knowledge: every chunk gives -n conversations grounded in it, labelled with what was drawn" {
+	mock_start
+	run bash -c "knowledge -k '$EX/knowledge' -s '$EX/knowledge/strategy.json' -n 2 -t 3 \
+		--inject-dir '$EX/dynamic/inject' --templates '$EX/dynamic/templates.yaml' \
+		--examples '$EX/dynamic/examples.jsonl' --temperature 0.6..1.0 -o kb 2>err.txt"
+	[ "$status" -eq 0 ]
+	local chunks; chunks=$(wc -l <kb.d/chunks.jsonl)
+	[ "$chunks" -gt 3 ]
+	[ "$(wc -l <kb.jsonl)" -eq $((chunks * 2 - $(wc -l <kb.d/duplicates.jsonl))) ]
+	# grounded: each conversation keeps its chunk
+	[ "$(jq -s 'map(select(.source.text | length > 0)) | length' kb.jsonl)" -eq "$(wc -l <kb.jsonl)" ]
+	# labelled: the drawn tone, template and temperature are in meta; usage too
+	jq -e '.meta.injections.tone and .meta.template and .meta.params.temperature and .meta.usage' kb.jsonl >/dev/null
+	[ "$(jq -r .meta.template kb.jsonl | sort -u | wc -l)" -ge 2 ]
+	# whole conversations: user first, roles alternate, done
+	jq -e '.done == true and .messages[0].role == "user" and
+		([.messages[].role] | . as $r | all(range(1; length); $r[.] != $r[. - 1]))' kb.jsonl >/dev/null
+	# the drawn tone reached the request that wrote the conversation
+	local tone; tone=$(head -n 1 kb.jsonl | jq -r .meta.injections.tone)
+	grep -qF "$tone" "$MOCK_LOG"
+}
+
+@test "knowledge writes the same conversations as JSONL, a JSON array and CSV that parses back" {
+	mock_start
+	knowledge -k "$EX/knowledge" -n 1 -t 2 --inject-dir "$EX/dynamic/inject" -o kb 2>/dev/null
+	local rows; rows=$(wc -l <kb.jsonl)
+	[ "$rows" -gt 3 ]
+	[ "$(jq length kb.json)" -eq "$rows" ]
+	[ "$(head -n 1 kb.csv)" = '"id","topic","file","labels","turns","transcript"' ]
+	python3 - "$rows" <<'PY'
+import csv, sys
+rows = list(csv.reader(open("kb.csv", newline="")))
+assert len(rows) == int(sys.argv[1]) + 1, len(rows)
+assert all(len(r) == 6 for r in rows), [len(r) for r in rows]
+assert all("tone=" in r[3] for r in rows[1:])
+assert all(r[5].startswith("User: ") for r in rows[1:])
+PY
+}
+
+@test "knowledge --dry-run gives the requests and the cost estimate and calls nothing" {
+	mock_start
+	run bash -c "knowledge -k '$EX/knowledge' -n 2 -t 3 --dry-run -o kb 2>&1"
+	[ "$status" -eq 0 ]
+	[ "$(mock_requests)" -eq 0 ]
+	[[ "$output" == *"mock-1: "*" requests (dry run)"* ]]
+	[[ "$output" == *"estimated"* ]]
+	local chunks; chunks=$(wc -l <kb.d/chunks.jsonl)
+	[ "$(wc -l <kb.d/requests-topics.jsonl)" -eq "$chunks" ]
+	[ "$(wc -l <kb.d/requests-conversations.jsonl)" -eq $((chunks * 2)) ]
+}
+
+@test "knowledge: a missing folder or a bad option is a usage error" {
+	run knowledge -k nowhere
+	[ "$status" -eq 2 ]
+	run knowledge -k "$EX/knowledge" --bogus
+	[ "$status" -eq 2 ]
+	run knowledge -k "$EX/knowledge" --inject-dir nowhere
+	[ "$status" -eq 2 ]
+}

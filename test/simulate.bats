@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# pipelines/simulate against scg-mock, which plays the models and the
+# assistant endpoint.
+
+load helper
+
+EX=$BATS_TEST_DIRNAME/../examples
+sim() { simulate "$@" 2>>stderr.txt; }
+
+setup_mock() {
+	mock_start "$@"
+	export SCG_MOCK_PORT=$MOCK_PORT
+}
+
+# alternating VALUE: every conversation is user-first and alternates
+alternating() {
+	jq -e -s 'all(.[]; [.messages[].role] as $r | ($r | length) > 0 and ($r | length) % 2 == 0 and
+		all(range(0; $r | length); $r[.] == (if . % 2 == 0 then "user" else "assistant" end)))' "$1" >/dev/null
+}
+
+@test "personas x k conversations, each user-first, alternating, ended by the judge or the limit with the reason" {
+	setup_mock
+	sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 3 -k 2 -t 3 >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 6 ]
+	[ "$(jq -r .id out.jsonl | sort | tr '\n' ' ')" = "p0001.c1 p0001.c2 p0002.c1 p0002.c2 p0003.c1 p0003.c2 " ]
+	alternating out.jsonl
+	[ "$(jq -s 'map(select(.done != true)) | length' out.jsonl)" -eq 0 ]
+	[ "$(jq -s 'map(select(.stop.turn != (.messages | length / 2))) | length' out.jsonl)" -eq 0 ]
+	[ "$(jq -s 'map(select(.stop.by == "judge" and .stop.reason != "max_turns" or
+		.stop.by == "limit" and .stop.reason == "max_turns" and .stop.turn == 3)) | length' out.jsonl)" -eq 6 ]
+	[ "$(jq -s 'map(select(.meta.usage["mock-1"].requests > 0)) | length' out.jsonl)" -eq 6 ]
+	# the assistant's messages came from the endpoint (the mock's prose answers)
+	[ "$(jq -r '.messages[1].content' out.jsonl | grep -c '^\[[0-9a-f]\{8\}\] ')" -eq 6 ]
+	grep -q '"model":"mock-assistant"' "$MOCK_LOG"
+}
+
+@test "-t 1 ends every conversation at the limit, by limit, and the judge is never asked" {
+	setup_mock
+	sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 2 -t 1 >out.jsonl
+	[ "$(jq -c '[.stop.reason, .stop.by, .stop.turn]' out.jsonl | sort -u)" = '["max_turns","limit",1]' ]
+	[ "$(jq -s 'map(select(.messages | length == 2)) | length' out.jsonl)" -eq 2 ]
+	! grep -q '"verdict"' "$MOCK_LOG"
+}
+
+@test "personas are linked to their conversations, and the original files load unchanged" {
+	setup_mock
+	scg-personas -q --from "$EX/personas.yaml" -a "$EX/assistant2.yaml" >personas.jsonl
+	sim -p "$EX/personas.yaml" -a "$EX/assistant2.yaml" -e "$EX/endpoints/mock.yaml" -k 2 -t 2 >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 8 ]
+	# every conversation carries the persona of the record its id names
+	jq -c '{id, persona}' personas.jsonl | sort >want
+	jq -c '{id: (.id | sub("\\.c[0-9]+$"; "")), persona}' out.jsonl | sort -u >got
+	diff want got
+	[ "$(jq -r .assistant.name out.jsonl | sort -u)" = Ledger ]
+	# the user simulator was told who it is
+	grep -q 'night-shift nurse' "$MOCK_LOG"
+}
+
+@test "the user simulator and the judge use their own models" {
+	setup_mock
+	sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 1 -t 2 --min-turns 1 \
+		--user-model user-m --judge-model judge-m >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 1 ]
+	[ "$(jq -r 'select(.body.response_format.json_schema.name == "verdict") | .body.model' "$MOCK_LOG" | sort -u)" = judge-m ]
+	[ "$(jq -r 'select(.body.response_format.json_schema.name == "personas") | .body.model' "$MOCK_LOG")" = user-m ]
+	[ "$(jq -r 'select(.body.response_format == null and .body.model != "mock-assistant") | .body.model' "$MOCK_LOG" | sort -u)" = user-m ]
+	SCG_JUDGE_MODEL=env-judge sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 1 -t 2 --seed 1 >/dev/null
+	grep -q '"model":"env-judge"' "$MOCK_LOG"
+}
+
+@test "a missing \${VAR} in the endpoint file is an error that names it, exit 2" {
+	setup_mock
+	unset SCG_MOCK_PORT
+	run simulate -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 1 -t 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *SCG_MOCK_PORT* ]]
+}
+
+@test "the endpoint's 5xx is retried" {
+	# requests in order: the user's turn, the endpoint (500), the endpoint again
+	printf 'ok\n500\nok\n' >script
+	setup_mock --script script
+	sim -p "$EX/personas.yaml" -n 1 -a "$EX/assistant2.yaml" -e "$EX/endpoints/mock.yaml" -t 1 >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 1 ]
+	[ "$(jq -r .outcome "$MOCK_LOG" | tr '\n' ' ')" = "ok 500 ok " ]
+	[ "$(jq -r '.messages[1].role' out.jsonl)" = assistant ]
+}
+
+@test "a dead endpoint sends the record to the rejects, exit 1" {
+	setup_mock
+	printf 'url: http://127.0.0.1:1/v1/chat/completions\nbody: {model: x}\nresponse_path: [choices, 0, message, content]\nretries: 1\ntimeout: 5\n' >dead.yaml
+	run simulate -p "$EX/personas.yaml" -n 2 -a "$EX/assistant2.yaml" -e dead.yaml -t 2 --rejects rej.jsonl
+	[ "$status" -eq 1 ]
+	[ -z "$output" ] || [ "$(echo "$output" | grep -c '^{')" -eq 0 ]
+	[ "$(jq -r .id rej.jsonl | sort | tr '\n' ' ')" = "p0001 p0002 " ]
+	[ "$(jq -r .error.program rej.jsonl | sort -u)" = scg-turn ]
+}
+
+@test "a conversation is written as soon as it ends, while others still run" {
+	# two conversations, one turn each: four requests, the two user turns
+	# (p0001's first) then the two endpoint calls; the third stalls
+	printf 'ok\nok\nstall\nok\n' >script
+	setup_mock --script script --stall-ms 60000
+	printf 'url: http://127.0.0.1:${SCG_MOCK_PORT}/v1/chat/completions\nbody: {model: a}\nresponse_path: [choices, 0, message, content]\nretries: 0\ntimeout: 20\n' >slow.yaml
+	mkfifo out.fifo
+	simulate -p "$EX/personas.yaml" -n 2 -a "$EX/assistant2.yaml" -e slow.yaml -t 1 --rejects rej.jsonl >out.fifo 2>err.txt 3>&- &
+	local pid=$!
+	exec 5<out.fifo
+	local line
+	read -r line <&5
+	# the finished one is out while the other still waits on its stalled
+	# call (held back behind it, it would come out only once that failed)
+	kill -0 "$pid"
+	[ ! -s rej.jsonl ]
+	[ "$(echo "$line" | jq -r .stop.reason)" = max_turns ]
+	mock_stop
+	exec 5<&-
+	wait "$pid" || true
+}
+
+@test "usage errors exit 2 with the hint" {
+	run simulate -a "$EX/assistant.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"-e FILE"*"Try 'simulate --help'"* ]]
+	run simulate -a "$EX/assistant.yaml" -e x.yaml -t 0
+	[ "$status" -eq 2 ]
+	run simulate --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--judge-model"* ]]
+}
