@@ -282,10 +282,13 @@ static double input_size(int n, char **paths)
 }
 
 /* Sizes the indexes once for the records the input will likely hold, from
- * its size and the first lines: no regrowing, no pages touched twice. */
+ * its size and the first lines: no regrowing, no pages touched twice.
+ * The default mode only; it trades the bytes of the drops' share of the
+ * tables for the time of regrowing them. */
 static void presize(double total, double seen)
 {
-	if (total <= seen || seen <= 0)
+	/* --no-verify grows its compact table with the kept records only */
+	if (cf.no_verify || total <= seen || seen <= 0)
 		return;
 	size_t est = (size_t)(total / seen * (double)count.in * 1.02) + 1024;
 	mh_exact_reserve(exact, est);
