@@ -188,3 +188,31 @@ D=$BATS_TEST_DIRNAME/fixtures/dedup
 	run scg-dedup --threshold 1 --perm 512 </dev/null
 	[ "$status" -eq 0 ]
 }
+
+@test "the vector and the scalar normalisation agree: case, spacing and punctuation at every alignment" {
+	# 80 spellings of one text, each shifted by one more leading space so
+	# that every byte meets every position of a 64-byte block; with --exact
+	# all but the first are duplicates of it, and a text with one letter
+	# changed is not
+	awk 'BEGIN {
+		t = "the quick brown fox jumps over the lazy dog while seven wizards quietly box jackdaws near a pond of liquid amber"
+		for (k = 0; k < 80; k++) {
+			s = sprintf("%" k "s", "") t
+			if (k % 2) s = toupper(s)
+			if (k % 3 == 0) gsub(/ /, "  ", s)
+			if (k % 5 == 0) gsub(/o/, "o,", s)
+			if (k % 7 == 0) gsub(/ w/, "\\t-- W", s)
+			if (k % 4 == 1) s = s "?!"
+			printf "{\"id\":\"v%d\",\"messages\":[{\"content\":\"%s\"}]}\n", k, s
+		}
+		gsub(/amber/, "ambar", t)
+		printf "{\"id\":\"other\",\"messages\":[{\"content\":\"%s\"}]}\n", t
+	}' >"$BATS_TEST_TMPDIR/in"
+	for simd in 0 1; do
+		run env SCG_NO_SIMD=$simd scg-dedup -q --exact --dups "$BATS_TEST_TMPDIR/dups" "$BATS_TEST_TMPDIR/in"
+		[ "$status" -eq 0 ]
+		[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "v0 other " ]
+		[ "$(jq -r .dup_of "$BATS_TEST_TMPDIR/dups" | sort -u)" = v0 ]
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/dups")" -eq 79 ]
+	done
+}
