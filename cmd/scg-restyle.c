@@ -23,7 +23,7 @@ static const struct {
 	{"thread", 280},
 };
 
-static const char *roles_arg = "user,assistant";
+static const char *roles_arg = "all";
 static const char *style_arg = "thread";
 static const char *style_text, *style_label;
 static long max_chars = -1;     /* -1: the style's own; 0: none */
@@ -90,6 +90,8 @@ static int chosen(const char *role)
 
 static void roles_init(void)
 {
+	if (!strcmp(roles_arg, "all"))
+		roles_arg = "user,assistant,system";
 	for (const char *p = roles_arg; *p; p += strcspn(p, ","), p += *p == ',') {
 		size_t n = strcspn(p, ",");
 		if (!((n == 4 && !strncmp(p, "user", 4)) || (n == 9 && !strncmp(p, "assistant", 9)) ||
@@ -300,7 +302,7 @@ int main(int argc, char **argv)
 			"      --style STYLE      thread (built in), a file that describes the style, or\n"
 			"                         the description itself (default: thread)\n"
 			"      --roles LIST       whose messages to rewrite: user, assistant, system,\n"
-			"                         comma-separated (default: user,assistant)\n"
+			"                         comma-separated, or all (default: all)\n"
 			"      --max-chars N      longest rewritten message; longer ones are asked for\n"
 			"                         again (default: 280 for thread, else none; 0: none)\n"
 			"      --per-message      one call per message instead of one per conversation\n",

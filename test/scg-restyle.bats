@@ -19,9 +19,12 @@ prompt() { sed -n "${1}p" "$MOCK_LOG" | jq -r '.body.messages[1].content'; }
 	[ "$(jq -c 'keys_unsorted' out.jsonl | head -n 1)" = '["id","persona","messages","done","stop","kind","meta","original_messages"]' ]
 	[ "$(jq -c '.zz' out.jsonl | tail -n 1)" = '{"custom":[1,2]}' ]
 	[ "$(jq -c '.meta | [.seed, .restyle]' out.jsonl | head -n 1)" = '[7,{"style":"thread","max_chars":280}]' ]
-	# the user and assistant messages are new, the system message is not
-	jq -e -s '[.[] | [.messages, .original_messages] | transpose[] | select(.[0].role != "system") | select(.[0].content == .[1].content)] | length == 0' out.jsonl >/dev/null
-	[ "$(jq -r '.messages[0].content' out.jsonl | sed -n 2p)" = "You are a helpful assistant." ]
+	# by default every message is new, the system prompt too
+	jq -e -s '[.[] | [.messages, .original_messages] | transpose[] | select(.[0].content == .[1].content)] | length == 0' out.jsonl >/dev/null
+	# --roles user,assistant leaves the system prompt as it was
+	restyle --roles user,assistant "$CONVS" >out2.jsonl
+	jq -e -s '[.[] | [.messages, .original_messages] | transpose[] | select(.[0].role != "system") | select(.[0].content == .[1].content)] | length == 0' out2.jsonl >/dev/null
+	[ "$(jq -r '.messages[0].content' out2.jsonl | sed -n 2p)" = "You are a helpful assistant." ]
 }
 
 @test "one call per conversation by default, one per message with --per-message" {
@@ -32,7 +35,7 @@ prompt() { sed -n "${1}p" "$MOCK_LOG" | jq -r '.body.messages[1].content'; }
 	[ "$(head -n 1 "$MOCK_LOG" | jq -c '.body.response_format.json_schema.schema.properties.messages | [.minItems, .maxItems]')" = '[4,4]' ]
 	[[ "$(prompt 1)" == *"Rewrite messages 1, 2, 3 and 4."* ]]
 	restyle --per-message "$CONVS" >out.jsonl
-	[ "$(mock_requests)" -eq $((3 + 8)) ]
+	[ "$(mock_requests)" -eq $((3 + 9)) ]
 	[[ "$(prompt 5)" == *"Rewrite message 2."* ]]
 	[ "$(jq -c '.original_messages' out.jsonl)" = "$(jq -c '.messages' "$CONVS")" ]
 }
@@ -85,7 +88,7 @@ prompt() { sed -n "${1}p" "$MOCK_LOG" | jq -r '.body.messages[1].content'; }
 @test "a record without messages is rejected; one with none of the roles passes unchanged" {
 	mock_start
 	printf '%s\n' '{"id":"a"}' '{"id":"b","messages":[{"role":"system","content":"x"}]}' >in.jsonl
-	run scg-restyle -q --rejects rej.jsonl in.jsonl
+	run scg-restyle -q --roles user,assistant --rejects rej.jsonl in.jsonl
 	[ "$status" -eq 1 ]
 	[ "$(jq -r .error.reason rej.jsonl)" = "no messages to restyle" ]
 	[ "$(echo "$output" | grep -v '^scg-restyle:')" = '{"id":"b","messages":[{"role":"system","content":"x"}]}' ]
