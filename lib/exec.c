@@ -86,7 +86,7 @@ static CURLM *multi;
 static int epfd;
 static double curl_deadline = -1;
 static struct req *queue, *queue_tail; /* waiting to be sent, oldest first */
-static struct req *done_q;            /* finished, done() not yet called */
+static struct req *done_q, *done_tail; /* finished, done() not yet called, in order */
 static struct limiter *limiters;
 static int inflight;
 static struct job *jobs_head, *jobs_tail;
@@ -380,8 +380,12 @@ static struct req *dequeue(struct req **p)
 
 static void finish(struct req *r)
 {
-	r->next = done_q;
-	done_q = r;
+	r->next = NULL;
+	if (done_tail)
+		done_tail->next = r;
+	else
+		done_q = r;
+	done_tail = r;
 }
 
 static void fail(struct req *r, const char *fmt, ...)
@@ -686,6 +690,8 @@ static void start_cmd(struct req *r)
 	cmds = r;
 }
 
+static int over_budget;   /* a request was refused: start no new one */
+
 /* Starts what the limits allow; returns the seconds until the next may. */
 static double pump(void)
 {
@@ -698,17 +704,19 @@ static double pump(void)
 			w = limiter_wait(r->lim, r, now);
 		if (w == 0 && inflight >= opts.jobs)
 			w = 1e9;
-		if (w == 0 && r->kind == K_LLM && opts.budget > 0) {
+		/* A request already paid for (a retry) goes on; once one new
+		 * request would pass the budget, no new one starts, even when
+		 * answers settle below what was reserved for them. */
+		if (w == 0 && r->kind == K_LLM && opts.budget > 0 && !r->reserved) {
 			double est = cost_usd(r->lr.model->name, r->est_prompt, r->est_completion, NULL);
-			if (cost_total() + est > opts.budget) {
+			if (over_budget || cost_total() + est > opts.budget) {
+				over_budget = 1;
 				dequeue(p);
 				fail(r, "over budget: --budget %g would be passed", opts.budget);
 				continue;
 			}
-			if (!r->reserved) {
-				r->reserved = est;   /* settled when the answer comes */
-				r->stats->cost += est;
-			}
+			r->reserved = est;   /* settled when the answer comes */
+			r->stats->cost += est;
 		}
 		if (w > 0) {
 			if (w < wait)
@@ -1082,6 +1090,8 @@ static void run_done(void)
 	while (done_q) {
 		struct req *r = done_q;
 		done_q = r->next;
+		if (!done_q)
+			done_tail = NULL;
 		struct job *j = r->job;
 		j->pending--;
 		if (!j->ended)

@@ -53,6 +53,14 @@ load helper
 	[ $((done + rejected)) -eq 40 ]
 	[ "$(jq -r .error.reason rej.jsonl | grep -c 'over budget')" -eq "$rejected" ]
 	[ "$(mock_requests)" -eq "$done" ]
+	# once one request is refused no later one starts: the first records
+	# come out, the rest are rejected, in input order
+	[ "$(jq -r .id out.jsonl rej.jsonl | tr '\n' ' ')" = "$(seq -f 'r%g' 1 40 | tr '\n' ' ')" ]
 	# what was spent stays under the budget
 	jq -s '[.[].meta.usage["mock-1"] | .prompt_tokens * 1 + .completion_tokens * 2] | add / 1e6 <= 0.0005' out.jsonl | grep -qx true
+	# the same with requests in flight together
+	run bash -c 'scg-turn -q --no-cache -j 4 --budget 0.0005 --rejects rej4.jsonl in.jsonl 2>/dev/null >out4.jsonl'
+	[ "$status" -eq 1 ]
+	[ -s out4.jsonl ] && [ -s rej4.jsonl ]
+	[ "$(jq -r .id out4.jsonl rej4.jsonl | tr '\n' ' ')" = "$(seq -f 'r%g' 1 40 | tr '\n' ' ')" ]
 }
