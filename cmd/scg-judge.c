@@ -103,6 +103,7 @@ static void done(struct job *j, struct call *c)
 		return;
 	}
 	json_t *rec = json_incref(j->rec);
+	dyn_meta(rec, j->id);
 	const char *reason = json_str(c->json, "reason");
 	if (json_is_true(json_object_get(c->json, "is_complete")))
 		set_stop(rec, strcmp(reason, "continue") ? reason : "unspecified", "judge",

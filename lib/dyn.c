@@ -203,8 +203,23 @@ void dyn_params(const char *id, struct llm_req *r)
 	double p = rng_range(&g, opts.top_p_lo, opts.top_p_hi);
 	r->temperature = opts.temp_lo < 0 ? -1 : round3(t);
 	r->top_p = opts.top_p_lo < 0 ? -1 : round3(p);
-	r->top_k = opts.top_k;
+	/* drawn after the others, so adding --top-k leaves their draws alone */
+	double k = floor(rng_range(&g, opts.top_k_lo, opts.top_k_hi + 1));
+	r->top_k = k > opts.top_k_hi ? opts.top_k_hi : (int)k;
 	r->max_tokens = opts.max_tokens;
+}
+
+/* Adds the members of add to the object at key of meta (a later stage's
+ * draw of the same name replaces the earlier one; other names stay). */
+static void merge_into(json_t *meta, const char *key, json_t *add)
+{
+	json_t *have = json_object_get(meta, key);
+	if (json_is_object(have)) {
+		json_object_update(have, add);
+		json_decref(add);
+	} else {
+		json_object_set_new(meta, key, add);
+	}
 }
 
 void dyn_meta(json_t *rec, const char *id)
@@ -216,6 +231,8 @@ void dyn_meta(json_t *rec, const char *id)
 		json_object_set_new(params, "temperature", json_real(r.temperature));
 	if (opts.top_p_lo >= 0 && opts.top_p_lo != opts.top_p_hi)
 		json_object_set_new(params, "top_p", json_real(r.top_p));
+	if (opts.top_k_lo != opts.top_k_hi)
+		json_object_set_new(params, "top_k", json_integer(r.top_k));
 	json_t *inj = drawn_injections(id);
 	json_t *tmpl = templates ? draw(templates, id, "template") : NULL;
 	if (!json_object_size(params) && !inj && !tmpl) {
@@ -228,11 +245,11 @@ void dyn_meta(json_t *rec, const char *id)
 		json_object_set_new(rec, "meta", meta);
 	}
 	if (json_object_size(params))
-		json_object_set_new(meta, "params", params);
+		merge_into(meta, "params", params);
 	else
 		json_decref(params);
 	if (inj)
-		json_object_set_new(meta, "injections", inj);
+		merge_into(meta, "injections", inj);
 	if (tmpl)
 		json_object_set(meta, "template", json_object_get(tmpl, "name"));
 }

@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,7 +220,14 @@ static int common(int c, const char *arg)
 	case C_MAXTOK: opts.max_tokens = (int)opt_long("max-tokens", arg, 1, 10000000); break;
 	case C_TEMP: range_opt("temperature", arg, 2, &opts.temp_lo, &opts.temp_hi); break;
 	case C_TOPP: range_opt("top-p", arg, 1, &opts.top_p_lo, &opts.top_p_hi); break;
-	case C_TOPK: opts.top_k = (int)opt_long("top-k", arg, 1, 100000); break;
+	case C_TOPK: {
+		double lo, hi;
+		if (parse_range(arg, &lo, &hi) || lo < 1 || hi > 100000 || lo != floor(lo) || hi != floor(hi))
+			usage_error("--top-k: expected a whole number or LO..HI within 1..100000, got '%s'", arg);
+		opts.top_k_lo = (int)lo;
+		opts.top_k_hi = (int)hi;
+		break;
+	}
 	case C_PROMPT: add_kv(&opts.prompts, &opts.nprompts, "prompt", arg); break;
 	case C_PRINTPROMPT:
 		if (!opt_print_prompt_hook || opt_print_prompt_hook(arg))

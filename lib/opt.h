@@ -42,7 +42,7 @@ struct scg_opts {
 	int max_tokens;           /* 0 = provider default */
 	double temp_lo, temp_hi;  /* temperature range; temp_lo < 0: unset */
 	double top_p_lo, top_p_hi;
-	int top_k;
+	int top_k_lo, top_k_hi;   /* top_k range; 0: unset */
 	/* prompts and dynamic prompting */
 	struct kv *prompts; int nprompts;     /* --prompt NAME=FILE */
 	struct kv *injects; int ninjects;     /* --inject NAME=FILE|DIR */

@@ -36,6 +36,37 @@ setup() {
 	[ "$(jq -s 'map(.body.temperature) | unique | length' "$MOCK_LOG")" -gt 10 ]
 }
 
+@test "--top-p and --top-k ranges are drawn per record, sent and recorded" {
+	mock_start
+	scg-turn -q --side user --provider anthropic --inject tone=tones.txt --top-p 0.5..0.9 --top-k 10..40 --prompt turn-user=user.txt in.jsonl >out.jsonl
+	jq -e '.meta.params.top_p >= 0.5 and .meta.params.top_p <= 0.9' out.jsonl >/dev/null
+	jq -e '.meta.params.top_k >= 10 and .meta.params.top_k <= 40 and (.meta.params.top_k | floor) == .meta.params.top_k' out.jsonl >/dev/null
+	[ "$(jq -r .meta.params.top_k out.jsonl | sort -u | wc -l)" -gt 10 ]
+	# what each record carries is what was sent for it (one request a record)
+	[ "$(jq -c '[.meta.params.top_p, .meta.params.top_k]' out.jsonl | sort)" = \
+	  "$(jq -c '[.body.top_p, .body.top_k]' "$MOCK_LOG" | sort)" ]
+	run scg-turn --top-k 2.5
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--top-k"* ]]
+}
+
+@test "a later stage adds its draws to meta: earlier injections and params stay" {
+	mock_start
+	printf 'novice\nexpert\n' >levels.txt
+	scg-turn -q --side user --inject tone=tones.txt --top-p 0.1..0.5 --prompt turn-user=user.txt in.jsonl |
+		jq -c '.messages += [{"role":"assistant","content":"Anything else?"}]' |
+		scg-judge -q --inject level=levels.txt --temperature 0.1..0.9 >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 30 ]
+	jq -e '.meta.injections.tone and .meta.injections.level' out.jsonl >/dev/null
+	jq -e '.meta.params.top_p >= 0.1 and .meta.params.top_p <= 0.5' out.jsonl >/dev/null
+	# the judge records the temperature it drew, and sent it
+	jq -e '.meta.params.temperature >= 0.1 and .meta.params.temperature <= 0.9' out.jsonl >/dev/null
+	# (the stages run together: the judge's requests are those with its schema;
+	# a re-asked verdict is sent again)
+	[ "$(jq -r .meta.params.temperature out.jsonl | sort -u)" = \
+	  "$(jq -r 'select(.body.response_format) | .body.temperature' "$MOCK_LOG" | sort -u)" ]
+}
+
 @test "a folder of value files serves as one injection list" {
 	mkdir tones
 	printf 'curt\nwarm\n' >tones/a.txt
