@@ -27,20 +27,44 @@ EX=$BATS_TEST_DIRNAME/../examples
 	grep -qF "$tone" "$MOCK_LOG"
 }
 
+@test "knowledge: file names with spaces reach the stages whole" {
+	mock_start
+	mkdir "my files"
+	cp -R "$EX/knowledge" "$EX/dynamic" "my files/"
+	run bash -c "knowledge -k 'my files/knowledge' -s 'my files/knowledge/strategy.json' -n 1 -t 2 \
+		--templates 'my files/dynamic/templates.yaml' --examples 'my files/dynamic/examples.jsonl' \
+		--inject 'tone=my files/dynamic/inject/tone.txt' --inject-dir 'my files/dynamic/inject' \
+		-o 'my out/kb' 2>err.txt"
+	[ "$status" -eq 0 ]
+	local chunks; chunks=$(wc -l <"my out/kb.d/chunks.jsonl")
+	[ "$chunks" -gt 3 ]
+	[ "$(wc -l <"my out/kb.jsonl")" -eq $((chunks - $(wc -l <"my out/kb.d/duplicates.jsonl"))) ]
+	[ -s "my out/kb.json" ] && [ -s "my out/kb.csv" ]
+	jq -e '.done == true and .meta.template and .meta.injections.tone and .meta.injections.expertise' \
+		"my out/kb.jsonl" >/dev/null
+	# the hand-written example went into the prompt that wrote the conversations
+	grep -qF 'my order came with a bent wheel' "$MOCK_LOG"
+}
+
 @test "knowledge writes the same conversations as JSONL, a JSON array and CSV that parses back" {
 	mock_start
 	knowledge -k "$EX/knowledge" -n 1 -t 2 --inject-dir "$EX/dynamic/inject" -o kb 2>/dev/null
 	local rows; rows=$(wc -l <kb.jsonl)
 	[ "$rows" -gt 3 ]
 	[ "$(jq length kb.json)" -eq "$rows" ]
-	[ "$(head -n 1 kb.csv)" = '"id","topic","file","labels","turns","transcript"' ]
+	[ "$(head -n 1 kb.csv)" = '"id","topic","file","labels","turns","transcript"'$'\r' ]
 	python3 - "$rows" <<'PY'
 import csv, sys
+data = open("kb.csv", newline="").read()
+# RFC 4180: every row ends in CRLF; the newlines inside a transcript stay LF
+assert data.endswith("\r\n")
 rows = list(csv.reader(open("kb.csv", newline="")))
 assert len(rows) == int(sys.argv[1]) + 1, len(rows)
+assert data.count("\r\n") == len(rows), (data.count("\r\n"), len(rows))
 assert all(len(r) == 6 for r in rows), [len(r) for r in rows]
 assert all("tone=" in r[3] for r in rows[1:])
-assert all(r[5].startswith("User: ") for r in rows[1:])
+assert all(r[5].startswith("User: ") and "\nAssistant: " in r[5] for r in rows[1:])
+assert all("\r" not in r[5] for r in rows[1:])
 PY
 }
 
@@ -49,8 +73,9 @@ PY
 	run bash -c "knowledge -k '$EX/knowledge' -n 2 -t 3 --dry-run -o kb 2>&1"
 	[ "$status" -eq 0 ]
 	[ "$(mock_requests)" -eq 0 ]
-	[[ "$output" == *"mock-1: "*" requests (dry run)"* ]]
-	[[ "$output" == *"estimated"* ]]
+	# one estimate per stage: the topic set-ups, then the conversations
+	[ "$(grep -c 'requests (dry run).*estimated' <<<"$output")" -eq 2 ]
+	[[ "$output" == *"scg-scenes: mock-1: "*" requests (dry run)"*"scg-turn: mock-1: "*" requests (dry run)"* ]]
 	local chunks; chunks=$(wc -l <kb.d/chunks.jsonl)
 	[ "$(wc -l <kb.d/requests-topics.jsonl)" -eq "$chunks" ]
 	[ "$(wc -l <kb.d/requests-conversations.jsonl)" -eq $((chunks * 2)) ]
@@ -63,4 +88,7 @@ PY
 	[ "$status" -eq 2 ]
 	run knowledge -k "$EX/knowledge" --inject-dir nowhere
 	[ "$status" -eq 2 ]
+	run knowledge -k "$EX/knowledge" --templates
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "knowledge: --templates needs a value" ]]
 }
