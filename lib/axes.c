@@ -225,14 +225,38 @@ void axes_apply(const struct axes *ax, int combo, json_t *rec)
 		json_t *text = NULL;
 		const char *v = value_at(ax, a, ax->combos[(size_t)combo * ax->naxes + a], &text);
 		json_object_set_new(axes, ax->names[a], json_string(v));
-		buf_addf(&name, "%s%s", a ? "/" : "", v);
 		buf_addf(&desc, "%s%s", a && desc.len ? " " : "", json_string_value(text));
 	}
-	if (!json_object_get(persona, "name"))
+	if (!json_object_get(persona, "name")) {
+		axes_label(axes, &name);
 		json_object_set_new(persona, "name", json_string(name.p));
+	}
 	json_object_set_new(persona, "axes", axes);
 	if (!json_object_get(persona, "description"))
 		json_object_set_new(persona, "description", json_string(desc.p));
 	buf_free(&name);
 	buf_free(&desc);
+}
+
+void axes_label(json_t *axes, struct buf *out)
+{
+	const char *k;
+	json_t *v;
+	int first = 1;
+	buf_adds(out, "");
+	json_object_foreach(axes, k, v) {
+		buf_addf(out, "%s%s", first ? "" : "/", json_is_string(v) ? json_string_value(v) : "");
+		first = 0;
+	}
+}
+
+int axes_is_label(json_t *axes, const char *name)
+{
+	if (!json_is_object(axes) || !json_object_size(axes) || !name)
+		return 0;
+	struct buf label = {0};
+	axes_label(axes, &label);
+	int same = !strcmp(label.p, name);
+	buf_free(&label);
+	return same;
 }

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "util.h"
+
 struct axes {
 	const char *path;
 	int naxes;
@@ -23,5 +25,10 @@ void axes_load(struct axes *ax, const char *path);
  * axes ({AXIS: VALUE}) and description (the texts joined). Fields of an
  * existing persona are kept; axes is always set. */
 void axes_apply(const struct axes *ax, int combo, json_t *rec);
+/* The name axes_apply gives a persona that has none: the values of a
+ * persona.axes object joined with "/" ("grievance/sarcastic"), added to out. */
+void axes_label(json_t *axes, struct buf *out);
+/* Is name only that label of axes, not the name of a person? */
+int axes_is_label(json_t *axes, const char *name);
 
 #endif

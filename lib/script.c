@@ -1,5 +1,6 @@
 /* script: a script answer into chat messages (see script.h). */
 #include "script.h"
+#include "axes.h"
 #include "record.h"
 #include "tmpl.h"
 
@@ -269,6 +270,10 @@ void script_cast(json_t *ctx, struct script_cast *c)
 				json_array_append(c->assistant, v);
 	}
 	const char *u = first_name(ctx, user);
+	/* a profile drawn on axes is named by its values; that is no person's name */
+	if (u && u == json_string_value(json_path(ctx, "persona.name"))
+	    && axes_is_label(json_path(ctx, "persona.axes"), u))
+		u = first_name(ctx, user + 1);
 	if (!u || script_is(c->assistant, u))
 		u = script_is(c->assistant, "User") ? "Visitor" : "User";
 	c->user = xstrdup(u);

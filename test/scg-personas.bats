@@ -184,8 +184,12 @@ seeds() {
 	! cmp -s a.jsonl c.jsonl
 	[ "$(wc -l <a.jsonl)" -eq 40 ]
 	[ "$(jq -r .id a.jsonl | tr '\n' ' ')" = "$(jq -r .id in.jsonl | tr '\n' ' ')" ]
-	# only allowed pairs: altruism is never sarcastic, grievance only sarcastic or blunt
-	[ "$(jq -r 'select(.persona.name == "altruism/sarcastic" or .persona.name == "grievance/amiable" or .persona.name == "grievance/anxious") | .id' a.jsonl c.jsonl | wc -l)" -eq 0 ]
+	# only allowed pairs: every drawn pair is one that --cross writes
+	echo '{"id":"r"}' | scg-personas -q --axes "$EX/seed/axes.yaml" --cross |
+		jq -r '.persona.axes | .motivation + "/" + .disposition' | sort -u >allowed.txt
+	[ "$(wc -l <allowed.txt)" -eq 12 ]
+	jq -r '.persona.axes | .motivation + "/" + .disposition' a.jsonl c.jsonl | sort -u >drawn.txt
+	[ -z "$(comm -23 drawn.txt allowed.txt)" ] || { comm -23 drawn.txt allowed.txt; return 1; }
 	[ "$(jq -r .persona.name a.jsonl c.jsonl | sort -u | wc -l)" -gt 5 ]
 	local r; r=$(head -n 1 a.jsonl)
 	[ "$(echo "$r" | jq -c '.persona | keys_unsorted')" = '["name","axes","description"]' ]

@@ -96,6 +96,22 @@ shape() {
 	[ "$(speakers 'returned within 30 days')" = '["Ava","User"]' ]
 }
 
+@test "a persona named only by its axes label speaks as User; a real name or a scene's participant is kept" {
+	mock_start
+	local seed='"messages":[{"role":"user","content":"is any of this real"}]'
+	{
+		echo "{\"id\":\"a\",\"persona\":{\"name\":\"grievance/sarcastic\",\"axes\":{\"motivation\":\"grievance\",\"disposition\":\"sarcastic\"}},$seed}"
+		echo "{\"id\":\"b\",\"persona\":{\"name\":\"Kim\",\"axes\":{\"motivation\":\"grievance\",\"disposition\":\"sarcastic\"}},$seed}"
+		echo "{\"id\":\"c\",\"persona\":{\"name\":\"distrust/blunt\",\"axes\":{\"motivation\":\"distrust\",\"disposition\":\"blunt\"}},\"scene\":{\"participant\":\"Tom\"},$seed}"
+		echo "{\"id\":\"d\",\"assistant\":{\"name\":\"User\"},\"persona\":{\"name\":\"distrust/blunt\",\"axes\":{\"motivation\":\"distrust\",\"disposition\":\"blunt\"}},$seed}"
+	} >in.jsonl
+	run turn --script 2 -j 1 in.jsonl
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.body.response_format.json_schema.schema.properties.turns.items.properties.speaker.enum' "$MOCK_LOG" | sort -u | tr '\n' ' ')" = '["Assistant","Kim"] ["Assistant","Tom"] ["Assistant","User"] ["User","Visitor"] ' ]
+	[ "$(jq -r '.body.messages[1].content' "$MOCK_LOG" | grep -c -e 'grievance/sarcastic' -e 'distrust/blunt')" -eq 0 ]
+	[ "$(echo "$output" | jq -r .persona.name | tr '\n' ' ')" = "grievance/sarcastic Kim distrust/blunt distrust/blunt " ]
+}
+
 @test "the prompt carries the profile, the scene, the grounding text and the conversation so far" {
 	mock_start
 	turn --script 3 "$SCRIPTS/records.jsonl" >/dev/null

@@ -6,6 +6,7 @@ load helper
 
 SEEDS=$BATS_TEST_DIRNAME/../examples/seed/seeds.txt
 AXES=$BATS_TEST_DIRNAME/../examples/seed/axes.yaml
+CARD=$BATS_TEST_DIRNAME/../examples/seed/assistant.yaml
 
 # stand-ins for scg-scenes --kind opening and scg-personas --axes that
 # write the records those stages document, and log their arguments
@@ -51,6 +52,30 @@ check() {
 	jq -e '[.messages[] | select(.role == "user")] | length <= 3' out.jsonl >/dev/null
 }
 
+@test "-a names the assistant from its card; the writer of a seed speaks as User, never as an axes label" {
+	command -v scg-scenes >/dev/null && command -v scg-personas >/dev/null ||
+		skip "scg-scenes and scg-personas are not built yet"
+	mock_start
+	run bash -c "seed-messages -q -s '$SEEDS' -x '$AXES' -a '$CARD' -t 2 --style none >out.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out.jsonl)" -eq "$(grep -c . "$SEEDS")" ]
+	[ "$(jq -r .assistant.name out.jsonl | sort -u)" = Mira ]
+	# the profile keeps its label as the persona's name ...
+	jq -e '.persona.name == (.persona.axes | [.[]] | join("/"))' out.jsonl >/dev/null
+	# ... but every script is between the card's assistant and User
+	local scripts; scripts=$(jq -c 'select(.body.response_format.json_schema.name == "script")' "$MOCK_LOG")
+	[ "$(echo "$scripts" | wc -l)" -ge "$(grep -c . "$SEEDS")" ]
+	[ "$(echo "$scripts" | jq -c '.body.response_format.json_schema.schema.properties.turns.items.properties.speaker.enum' | sort -u)" = '["Mira","User"]' ]
+	local prompts; prompts=$(echo "$scripts" | jq -r '.body.messages[1].content')
+	[ "$(echo "$prompts" | grep -c 'Write the rest of a conversation between Mira and User\.')" -eq "$(echo "$scripts" | wc -l)" ]
+	[[ "$prompts" == *"The help assistant of Brightline"* ]]
+	[[ "$prompts" != *"between Assistant"* ]]
+	local label
+	for label in $(jq -r .persona.name out.jsonl | sort -u); do
+		[[ "$prompts" != *"$label"* ]] || { echo "label $label in a script prompt"; return 1; }
+	done
+}
+
 @test "the stages are chained as documented: opening, axes profile, script, restyle" {
 	stub_stages
 	mock_start
@@ -85,9 +110,13 @@ check() {
 	[[ "$output" == *"Try 'seed-messages --help'"* ]]
 	run seed-messages --bogus
 	[ "$status" -eq 2 ]
+	run seed-messages -s "$SEEDS" -x "$AXES" -a nowhere.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"nowhere.yaml: cannot read the assistant card"* ]]
 	run seed-messages -s
 	[ "$status" -eq 2 ]
 	run seed-messages --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == usage:* ]]
+	[[ "$output" == *"-a, --assistant FILE"* ]]
 }
