@@ -64,8 +64,11 @@ alternating() {
 	[ "$(jq -r 'select(.body.response_format.json_schema.name == "verdict") | .body.model' "$MOCK_LOG" | sort -u)" = judge-m ]
 	[ "$(jq -r 'select(.body.response_format.json_schema.name == "personas") | .body.model' "$MOCK_LOG")" = user-m ]
 	[ "$(jq -r 'select(.body.response_format == null and .body.model != "mock-assistant") | .body.model' "$MOCK_LOG" | sort -u)" = user-m ]
-	SCG_JUDGE_MODEL=env-judge sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 1 -t 2 --seed 1 >/dev/null
-	grep -q '"model":"env-judge"' "$MOCK_LOG"
+	: >"$MOCK_LOG"
+	SCG_USER_MODEL=env-user SCG_JUDGE_MODEL=env-judge sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 1 -t 2 --seed 1 >/dev/null
+	[ "$(jq -r 'select(.body.response_format.json_schema.name == "verdict") | .body.model' "$MOCK_LOG" | sort -u)" = env-judge ]
+	[ "$(jq -r 'select(.body.response_format.json_schema.name == "personas") | .body.model' "$MOCK_LOG")" = env-user ]
+	[ "$(jq -r 'select(.body.response_format == null and .body.model != "mock-assistant") | .body.model' "$MOCK_LOG" | sort -u)" = env-user ]
 }
 
 @test "a missing \${VAR} in the endpoint file is an error that names it, exit 2" {
