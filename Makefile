@@ -67,7 +67,8 @@ deps:
 	sh build-aux/deps.sh
 
 # libFuzzer targets (clang): each runs FUZZ_SECONDS on a corpus seeded
-# from fuzz/seeds/NAME; what it finds is kept in build/fuzz/corpus-NAME.
+# from fuzz/seeds/NAME and the tests' inputs (test/bad, test/fixtures,
+# examples); what it finds is kept in build/fuzz/corpus-NAME.
 FUZZ_SECONDS ?= 60
 FUZZ_BIN = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -76,11 +77,15 @@ build/fuzz/%: fuzz/%.c $(LIB_SRC) lib/*.h $(BUILD)/prompts.c
 	@mkdir -p $(@D)
 	clang -std=c11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(BUILD)/prompts.c $(LDLIBS)
 
+# A crash stops the run with the target's exit status; its input is kept
+# as build/fuzz/NAME-crash-*, and the whole log in build/fuzz/NAME.log.
 fuzz: $(FUZZ_BIN)
 	@for t in $(FUZZ_BIN); do n=$$(basename $$t); mkdir -p build/fuzz/corpus-$$n; \
 	echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 	$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/$$n- \
-		build/fuzz/corpus-$$n fuzz/seeds/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; done
+		build/fuzz/corpus-$$n fuzz/seeds/$$n test/bad test/fixtures examples >build/fuzz/$$n.log 2>&1; rc=$$?; \
+	grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' build/fuzz/$$n.log; \
+	if [ $$rc -ne 0 ]; then echo "fuzz: $$n failed (exit $$rc), see build/fuzz/$$n.log" >&2; exit $$rc; fi; done
 
 demo: deps
 	$(MAKE) all
