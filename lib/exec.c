@@ -1209,15 +1209,19 @@ int exec_run(struct input *in, const struct exec_ops *o)
 				continue;
 			}
 			if (rc == -1) {
+				/* wait for the input's descriptor, which changes when one
+				 * named pipe ends and the next input begins (a closed
+				 * descriptor has left the epoll set by itself) */
 				stdin_ready = 0;
-				if (!stdin_polled) {
-					struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &stdin_ev};
-					stdin_ev.fd = input_fd(in);
-					if (epoll_ctl(epfd, EPOLL_CTL_ADD, stdin_ev.fd, &ee) == 0)
-						stdin_polled = 1;
-					else
-						stdin_ready = 1;   /* a regular file: always ready */
-				}
+				int fd = input_fd(in);
+				if (stdin_polled && stdin_ev.fd != fd)
+					epoll_ctl(epfd, EPOLL_CTL_DEL, stdin_ev.fd, NULL);
+				stdin_ev.fd = fd;
+				struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &stdin_ev};
+				if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ee) == 0 || errno == EEXIST)
+					stdin_polled = 1;
+				else
+					stdin_ready = 1;   /* a regular file: always ready */
 			}
 		}
 		if (stdin_polled && (in->done || stop)) {

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 long records_rejected;
@@ -51,10 +52,13 @@ static int open_next(struct input *in)
 		return 0;
 	}
 	in->lineno = 0;
-	if (in->nonblock && in->fd == 0) {
-		int fl = fcntl(0, F_GETFL);
+	/* stdin, and a named pipe or <(process substitution) as much, is read
+	 * inside the event loop; a regular file is always ready */
+	struct stat st;
+	if (in->nonblock && (in->fd == 0 || (!fstat(in->fd, &st) && !S_ISREG(st.st_mode)))) {
+		int fl = fcntl(in->fd, F_GETFL);
 		if (fl >= 0)
-			fcntl(0, F_SETFL, fl | O_NONBLOCK);
+			fcntl(in->fd, F_SETFL, fl | O_NONBLOCK);
 	}
 	return 1;
 }
