@@ -661,6 +661,8 @@ static void start_cmd(struct req *r)
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
+		/* its own process group, so that a timeout kills what it started too */
+		setpgid(0, 0);
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		close(in[0]);
@@ -672,6 +674,7 @@ static void start_cmd(struct req *r)
 		execl("/bin/sh", "sh", "-c", r->cmd, (char *)NULL);
 		_exit(127);
 	}
+	setpgid(pid, pid);
 	close(in[0]);
 	close(out[1]);
 	r->pid = pid;
@@ -947,7 +950,7 @@ static void cmd_finished(struct req *r, int timed_out)
 {
 	int status = 0;
 	if (timed_out)
-		kill(r->pid, SIGKILL);
+		kill(-r->pid, SIGKILL);
 	waitpid(r->pid, &status, 0);
 	cmd_close(r);
 	if (timed_out) {
@@ -1288,6 +1291,8 @@ int exec_run(struct input *in, const struct exec_ops *o)
 		}
 	}
 	if (got_signal) {
+		for (struct req *c = cmds; c; c = c->next)
+			kill(-c->pid, SIGTERM);   /* commands still running end with us */
 		long left = write_answered();
 		out_flush();
 		progress(1);
