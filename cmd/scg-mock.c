@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -1172,8 +1173,11 @@ static int option(int code, const char *arg)
 	case C_RETRY_MS: conf.retry_ms = opt_double("retry-after-ms", arg, 0, 1e9); break;
 	case C_STALL_MS: conf.stall_ms = opt_double("stall-ms", arg, 0, 1e9); break;
 	case C_LOG:
+		/* emptied at start, then appended to: a log emptied while the
+		 * server runs (: >log) starts again at its beginning */
 		if (!(conf.log = fopen(arg, "w")))
 			die("%s: %s", arg, strerror(errno));
+		fcntl(fileno(conf.log), F_SETFL, fcntl(fileno(conf.log), F_GETFL) | O_APPEND);
 		break;
 	case C_KEY: conf.key = arg; break;
 	case C_MODELS:

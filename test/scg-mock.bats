@@ -440,3 +440,16 @@ valid() {
 	[ "$status" -eq 2 ]
 	[[ $output == *"script:2: unknown outcome 'teapot'"* ]]
 }
+
+@test "--log emptied while the server runs starts again at its first line" {
+	mock_start
+	for i in 1 2; do
+		curl -s "$MOCK_URL/v1/chat/completions" -H 'content-type: application/json' \
+			-d '{"model":"mock-1","messages":[{"role":"user","content":"hi"}]}' >/dev/null
+	done
+	: >"$MOCK_LOG"
+	curl -s "$MOCK_URL/v1/chat/completions" -H 'content-type: application/json' \
+		-d '{"model":"mock-1","messages":[{"role":"user","content":"again"}]}' >/dev/null
+	[ "$(jq -c '[.n, .body.messages[0].content]' "$MOCK_LOG")" = '[3,"again"]' ]
+	[ "$(head -c 1 "$MOCK_LOG")" = "{" ]
+}
