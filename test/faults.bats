@@ -14,11 +14,12 @@ make_records() {
 	done >records.jsonl
 }
 
-# stages IN: user turn, then the assistant under test through the endpoint
+# stages IN: user turn, the assistant under test through the endpoint, judge
 stages() {
 	scg-turn -q -j 32 --timeout 1 --retries 10 --side user --rejects rej1.jsonl "$1" |
 		scg-turn -q -j 32 --timeout 1 --retries 10 --side assistant \
-			-e "$ENDPOINT" --rejects rej2.jsonl
+			-e "$ENDPOINT" --rejects rej2.jsonl |
+		scg-judge -q -j 32 --timeout 1 --retries 10 --rejects rej3.jsonl
 }
 export -f stages
 
@@ -64,28 +65,49 @@ cache_bodies() {
 	find "$1" -name '*.json' -exec cat {} + | jq -c '.key | split("\n")[4:] | join("\n") | fromjson' | sort -u
 }
 
+# whole_answers DIR: every cache file in DIR is one whole answer (one jq for
+# them all: a jq per file costs more than the pipeline under test)
+whole_answers() {
+	local files answers
+	files=$(find "$1" -name '*.json' | wc -l)
+	answers=$(find "$1" -name '*.json' -exec jq -n '[inputs | select(.answer != null)] | length' {} + |
+		awk '{ n += $1 } END { print n + 0 }')
+	[ "$files" -eq "$answers" ]
+}
+
+now_ms() { date +%s%3N; }
+
 @test "killed with SIGKILL early, midway and late, a rerun writes the same output and resends nothing answered" {
 	make_records 120
-	mock_start --latency 20..120
+	# answers slow enough that the three stages take about three seconds
+	mock_start --latency 200..400
 	export SCG_MOCK_PORT=$MOCK_PORT
+	local t0; t0=$(now_ms)
 	SCG_CACHE=$BATS_TEST_TMPDIR/ref stages records.jsonl >ref.jsonl
+	local took=$(($(now_ms) - t0))
 	[ "$(wc -l <ref.jsonl)" -eq 120 ]
-	local at
-	for at in 0.3 1 2; do
-		export SCG_CACHE=$BATS_TEST_TMPDIR/crash$at
+	# kill at a tenth, four tenths and seven tenths of the clean run
+	local tenths
+	for tenths in 1 4 7; do
+		export SCG_CACHE=$BATS_TEST_TMPDIR/crash$tenths
 		setsid bash -c "stages records.jsonl >part.jsonl" 3>&- &
 		local pid=$!
-		sleep "$at"
+		local at=$((took * tenths / 10))
+		sleep "$((at / 1000)).$(printf %03d $((at % 1000)))"
 		kill -KILL -- -"$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
-		# nothing half-written: every cache file is a whole answer
-		local f
-		for f in $(find "$SCG_CACHE" -name '*.json'); do jq -e .answer "$f" >/dev/null; done
+		# the kill came mid-run: the output is short of the whole
+		[ "$(wc -l <part.jsonl)" -lt 120 ]
+		whole_answers "$SCG_CACHE"
 		cache_bodies "$SCG_CACHE" >answered.txt
-		: >"$MOCK_LOG"
+		# midway and late, some answers were in before the kill
+		[ "$tenths" -eq 1 ] || [ -s answered.txt ]
+		local before; before=$(mock_requests)
 		stages records.jsonl >again.jsonl
 		cmp ref.jsonl again.jsonl
-		jq -c .body "$MOCK_LOG" | sort -u >resent.txt
+		# the rerun asked for what was missing, and for nothing already answered
+		[ "$(mock_requests)" -gt "$before" ]
+		tail -n +$((before + 1)) "$MOCK_LOG" | jq -c .body | sort -u >resent.txt
 		[ -z "$(comm -12 answered.txt resent.txt)" ]
 	done
 }
@@ -112,10 +134,11 @@ cache_bodies() {
 	SCG_CACHE=$BATS_TEST_TMPDIR/many parallel --will-cite --pipe -k -N 50 -j 4 \
 		scg-turn -q --side user --temperature 0.3..1.0 <records.jsonl >many.jsonl
 	cmp one.jsonl many.jsonl
-	# and over both stages
+	# and over all stages, the judge's verdict included
 	SCG_CACHE=$BATS_TEST_TMPDIR/one2 stages records.jsonl >one2.jsonl
 	SCG_CACHE=$BATS_TEST_TMPDIR/many2 parallel --will-cite --pipe -k -N 50 -j 4 \
 		stages - <records.jsonl >many2.jsonl
+	[ "$(jq -s 'map(select(.done | type == "boolean")) | length' one2.jsonl)" -eq 200 ]
 	cmp one2.jsonl many2.jsonl
 }
 

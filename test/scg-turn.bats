@@ -176,12 +176,16 @@ turn() { scg-turn -q "$@" 2>>stderr.txt; }
 	[ "$(echo "$output" | jq -r .id | tr '\n' ' ')" = "$(jq -r .id in.jsonl | tr '\n' ' ')" ]
 }
 
-@test "--unordered writes every record once" {
-	mock_start --latency 1..30
-	for i in $(seq 1 100); do echo "{\"id\":\"r$i\",\"messages\":[{\"role\":\"user\",\"content\":\"q$i\"}]}"; done >in.jsonl
+@test "--unordered writes every record once, as it finishes" {
+	# 16 at a time with answers taking 1 to 100 ms: finishing in input order
+	# by luck is out of the question
+	mock_start --latency 1..100
+	for i in $(seq -w 1 48); do echo "{\"id\":\"r$i\",\"messages\":[{\"role\":\"user\",\"content\":\"q$i\"}]}"; done >in.jsonl
 	run turn -j 16 --unordered in.jsonl
 	[ "$status" -eq 0 ]
-	[ "$(echo "$output" | jq -r .id | sort | tr '\n' ' ')" = "$(jq -r .id in.jsonl | sort | tr '\n' ' ')" ]
+	# r01..r48 sort into input order: the same ids, each once, in another order
+	[ "$(echo "$output" | jq -r .id | sort | tr '\n' ' ')" = "$(jq -r .id in.jsonl | tr '\n' ' ')" ]
+	[ "$(echo "$output" | jq -r .id | tr '\n' ' ')" != "$(jq -r .id in.jsonl | tr '\n' ' ')" ]
 }
 
 @test "a second identical run sends zero requests and writes the same bytes" {
@@ -239,7 +243,8 @@ turn() { scg-turn -q "$@" 2>>stderr.txt; }
 @test "a closed stdout (| head -1) ends the program quietly" {
 	mock_start
 	for i in $(seq 1 300); do echo "{\"id\":\"r$i\",\"messages\":[{\"role\":\"user\",\"content\":\"q$i\"}]}"; done >in.jsonl
-	run bash -c 'scg-turn -q in.jsonl 2>err.txt | head -n 1'
+	# pipefail: the status is scg-turn's, not head's
+	run bash -c 'set -o pipefail; scg-turn -q in.jsonl 2>err.txt | head -n 1'
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r .id)" = r1 ]
 	[ ! -s err.txt ]
