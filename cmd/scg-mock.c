@@ -25,17 +25,21 @@
 
 enum kind {
 	K_OK, K_429, K_QUOTA, K_500, K_502, K_503, K_529, K_NORETRY, K_DROP,
-	K_STALL, K_GARBAGE, K_INVALID, K_400, K_403, NKINDS
+	K_STALL, K_GARBAGE, K_INVALID, K_400, K_403, K_408, K_409, K_TOOLARGE, NKINDS
 };
 static const char *const kind_names[NKINDS] = {
 	"ok", "429", "quota", "500", "502", "503", "529", "noretry", "drop",
-	"stall", "garbage", "invalid", "400", "403",
+	"stall", "garbage", "invalid", "400", "403", "408", "409", "toolarge",
 };
 
+/* A script line's retry hints are sent as given; a 429 without any gets
+ * retry-after and retry-after-ms from --retry-after-ms. */
 struct outcome {
 	enum kind kind;
-	double retry_ms;    /* < 0: --retry-after-ms */
-	double retry_s;     /* > 0: send only retry-after with this value */
+	double retry_ms;    /* >= 0: retry-after-ms */
+	double retry_s;     /* > 0: retry-after in seconds */
+	double retry_date;  /* > 0: retry-after as an HTTP date this many seconds ahead */
+	int should_retry;   /* >= 0: x-should-retry false or true */
 	int rpm_limited;    /* the 429 comes from --rpm */
 };
 
@@ -98,7 +102,7 @@ static void fail_parse(const char *arg)
 		usage_error("--fail: the rates add up to %g, more than 1", sum);
 }
 
-/* --script FILE: one outcome a line, "429 retry-after=3" */
+/* --script FILE: one outcome a line, "429 retry-after=3", "400 should-retry=true" */
 static void script_load(const char *path)
 {
 	char *text = read_file(path, NULL);
@@ -114,20 +118,27 @@ static void script_load(const char *path)
 		char *save, *tok = strtok_r(line, " \t\r", &save);
 		if (!tok)
 			continue;
-		struct outcome o = {.kind = kind_parse(tok, strlen(tok)), .retry_ms = -1};
+		struct outcome o = {.kind = kind_parse(tok, strlen(tok)), .retry_ms = -1,
+				    .should_retry = -1};
 		if (o.kind == NKINDS)
 			die("%s:%ld: unknown outcome '%s'", path, lineno, tok);
 		while ((tok = strtok_r(NULL, " \t\r", &save))) {
-			char *end;
+			char *end = tok + strlen(tok);
 			if (!strncmp(tok, "retry-after-ms=", 15))
 				o.retry_ms = strtod(tok + 15, &end);
 			else if (!strncmp(tok, "retry-after=", 12))
 				o.retry_s = strtod(tok + 12, &end);
+			else if (!strncmp(tok, "retry-after-date=", 17))
+				o.retry_date = strtod(tok + 17, &end);
+			else if (!strcmp(tok, "should-retry=true") || !strcmp(tok, "should-retry=false"))
+				o.should_retry = tok[13] == 't';
 			else
 				die("%s:%ld: unknown setting '%s'", path, lineno, tok);
-			if (*end || o.retry_ms < -1 || o.retry_s < 0)
+			if (*end || o.retry_ms < -1 || o.retry_s < 0 || o.retry_date < 0)
 				die("%s:%ld: bad number in '%s'", path, lineno, tok);
 		}
+		if (o.retry_s > 0 && o.retry_date > 0)
+			die("%s:%ld: retry-after and retry-after-date exclude each other", path, lineno);
 		conf.script = xrealloc(conf.script, sizeof *conf.script * (size_t)(conf.nscript + 1));
 		conf.script[conf.nscript++] = o;
 	}
@@ -140,7 +151,7 @@ static struct outcome decide(long n, long seq, double *rpm_wait)
 {
 	if (seq <= conf.nscript)
 		return conf.script[seq - 1];
-	struct outcome o = {.kind = K_OK, .retry_ms = -1};
+	struct outcome o = {.kind = K_OK, .retry_ms = -1, .should_retry = -1};
 	if (conf.rpm) {
 		double now = now_mono(), oldest = rpm_times[rpm_next];
 		if (oldest > 0 && now - oldest < 60) {
@@ -274,27 +285,46 @@ static void rfc3339(char *out, size_t size, double t)
 	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Sends the retry-after a script line gives, in seconds or as an HTTP
+ * date; returns the seconds, 0 when it gives none. */
+static double given_retry_after(struct reply *rp, const struct outcome *o)
+{
+	if (o->retry_s > 0) {
+		header(rp, "retry-after", "%g", o->retry_s);
+		return o->retry_s;
+	}
+	if (o->retry_date > 0) {
+		time_t at = (time_t)ceil(now_real() + o->retry_date);
+		struct tm tm;
+		char date[64];
+		gmtime_r(&at, &tm);
+		strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		header(rp, "retry-after", "%s", date);
+		return o->retry_date;
+	}
+	return 0;
+}
+
 static void rate_limited(struct reply *rp, enum api api, const struct outcome *o,
 			 const char *model)
 {
-	double ms = o->retry_ms >= 0 ? o->retry_ms : conf.retry_ms;
-	if (o->retry_s > 0)
-		ms = o->retry_s * 1000;
+	double after = given_retry_after(rp, o);
+	double ms = o->retry_ms >= 0 ? o->retry_ms : after > 0 ? after * 1000 : conf.retry_ms;
 	long limit = conf.rpm ? conf.rpm : 60;
 	char dur[64], reset[64];
 	go_duration(dur, sizeof dur, ms);
 	rfc3339(reset, sizeof reset, now_real() + ms / 1000);
-	if (o->retry_s > 0)
-		header(rp, "retry-after", "%g", o->retry_s);
-	else
+	if (after <= 0)
 		header(rp, "retry-after", "%.0f", ceil(ms / 1000));
+	/* Anthropic sends no retry-after-ms of its own */
+	int scripted_ms = o->retry_ms >= 0 && !o->rpm_limited;
+	if (scripted_ms || (after <= 0 && api != API_ANTHROPIC))
+		header(rp, "retry-after-ms", "%.0f", ms);
 	if (api == API_ANTHROPIC) {
 		header(rp, "anthropic-ratelimit-requests-limit", "%ld", limit);
 		header(rp, "anthropic-ratelimit-requests-remaining", "0");
 		header(rp, "anthropic-ratelimit-requests-reset", "%s", reset);
 	} else {
-		if (o->retry_s <= 0)
-			header(rp, "retry-after-ms", "%.0f", ms);
 		header(rp, "x-ratelimit-limit-requests", "%ld", limit);
 		header(rp, "x-ratelimit-remaining-requests", "0");
 		header(rp, "x-ratelimit-reset-requests", "%s", dur);
@@ -315,9 +345,33 @@ static const char html_502[] =
 /* The faults that replace the answer; 0 when the request goes on. */
 static int fault(struct reply *rp, enum api api, const struct outcome *o, const char *model)
 {
+	if (o->should_retry >= 0)
+		header(rp, "x-should-retry", "%s", o->should_retry ? "true" : "false");
+	else if (o->kind == K_NORETRY)
+		header(rp, "x-should-retry", "false");
+	if (o->kind != K_429) {
+		given_retry_after(rp, o);
+		if (o->retry_ms >= 0)
+			header(rp, "retry-after-ms", "%.0f", o->retry_ms);
+	}
 	switch (o->kind) {
 	case K_429:
 		rate_limited(rp, api, o, model);
+		return 1;
+	case K_TOOLARGE:
+		if (api == API_ANTHROPIC) {
+			reply_error(rp, api, 413, NULL, "request_too_large", NULL, NULL,
+				    "Request exceeds the maximum allowed number of bytes.");
+			return 1;
+		}
+		{
+			char *msg = xasprintf("Request too large for %s in organization org-mock on "
+					      "tokens per min (TPM): Limit 30000, Requested 31538. The "
+					      "input or output tokens must be reduced in order to run "
+					      "successfully.", model);
+			reply_error(rp, api, 429, "tokens", NULL, "rate_limit_exceeded", NULL, msg);
+			free(msg);
+		}
 		return 1;
 	case K_QUOTA:
 		if (api == API_ANTHROPIC) {
@@ -334,8 +388,6 @@ static int fault(struct reply *rp, enum api api, const struct outcome *o, const 
 			    "details.");
 		return 1;
 	case K_NORETRY:
-		header(rp, "x-should-retry", "false");
-		/* fall through */
 	case K_500:
 		reply_error(rp, api, 500, "server_error", "api_error", NULL, NULL,
 			    "The server had an error while processing your request. Sorry about that!");
@@ -369,6 +421,14 @@ static int fault(struct reply *rp, enum api api, const struct outcome *o, const 
 		reply_error(rp, api, 403, "invalid_request_error", "permission_error",
 			    "unsupported_country_region_territory", NULL,
 			    "Country, region, or territory not supported");
+		return 1;
+	case K_408:
+		reply_error(rp, api, 408, "timeout_error", "timeout_error", NULL, NULL,
+			    "Request timed out.");
+		return 1;
+	case K_409:
+		reply_error(rp, api, 409, "conflict_error", "conflict_error", NULL, NULL,
+			    "Conflict: another request holds this resource; try again.");
 		return 1;
 	case K_DROP:
 		rp->drop = 1;
@@ -1132,10 +1192,12 @@ static const char help[] =
 	"      --host ADDR        address to listen on (default 127.0.0.1)\n"
 	"      --latency MS|MIN..MAX  delay of every answer, fixed or drawn per request\n"
 	"      --rpm N            answer 429 to more than N requests a minute\n"
-	"      --fail KIND=RATE,...  inject faults: 429 quota 500 502 503 529 noretry\n"
-	"                         drop stall garbage invalid 400, each with a rate in 0..1\n"
+	"      --fail KIND=RATE,...  inject faults: 429 quota toolarge 500 502 503 529\n"
+	"                         noretry drop stall garbage invalid 400 403 408 409,\n"
+	"                         each with a rate in 0..1\n"
 	"      --script FILE      one outcome a line (ok or a KIND, optionally\n"
-	"                         retry-after=S or retry-after-ms=MS), in arrival order\n"
+	"                         retry-after=S, retry-after-date=S, retry-after-ms=MS,\n"
+	"                         should-retry=true|false), in arrival order\n"
 	"      --retry-after-ms MS  the wait a 429 asks for (default 100)\n"
 	"      --stall-ms MS      how long a stall lasts (default 30000)\n"
 	"      --log FILE         log every request as a JSON line (secrets redacted)\n"

@@ -5,8 +5,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Combinations are kept in memory: a few axes of many values, or many
+ * axes, would otherwise fill it. */
+enum { MAX_COMBOS = 1000000 };
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -85,14 +90,45 @@ static int value_index(const struct axes *ax, int a, const char *name)
 	return -1;
 }
 
+/* While loading: a hash set of the combinations (index + 1, 0 free), so
+ * that one allowed twice is kept once. */
+static int *slots;
+static size_t nslots, combos_cap;
+
+static size_t slot_of(const struct axes *ax, const int *row)
+{
+	uint64_t h = 1469598103934665603u;
+	for (int a = 0; a < ax->naxes; a++) {
+		h ^= (uint32_t)row[a];
+		h *= 1099511628211u;
+	}
+	size_t i = (size_t)(h ^ h >> 29) & (nslots - 1);
+	while (slots[i] && memcmp(ax->combos + (size_t)(slots[i] - 1) * ax->naxes, row,
+				  sizeof *row * ax->naxes))
+		i = (i + 1) & (nslots - 1);
+	return i;
+}
+
 static void add_combo(struct axes *ax, const int *row)
 {
-	for (int c = 0; c < ax->ncombos; c++)
-		if (!memcmp(ax->combos + (size_t)c * ax->naxes, row, sizeof *row * ax->naxes))
-			return;
-	ax->combos = xrealloc(ax->combos, sizeof *row * ax->naxes * (ax->ncombos + 1));
+	if ((size_t)ax->ncombos * 2 >= nslots) {
+		free(slots);
+		nslots = nslots ? nslots * 2 : 64;
+		slots = xcalloc(nslots, sizeof *slots);
+		for (int c = 0; c < ax->ncombos; c++)
+			slots[slot_of(ax, ax->combos + (size_t)c * ax->naxes)] = c + 1;
+	}
+	size_t i = slot_of(ax, row);
+	if (slots[i])
+		return;
+	if (ax->ncombos == MAX_COMBOS)
+		die("%s: more than %d combinations of values are allowed", ax->path, MAX_COMBOS);
+	if ((size_t)ax->ncombos == combos_cap) {
+		combos_cap = combos_cap ? combos_cap * 2 : 64;
+		ax->combos = xrealloc(ax->combos, sizeof *row * ax->naxes * combos_cap);
+	}
 	memcpy(ax->combos + (size_t)ax->ncombos * ax->naxes, row, sizeof *row * ax->naxes);
-	ax->ncombos++;
+	slots[i] = ++ax->ncombos;
 }
 
 /* Adds every combination that row allows (-1: any value of that axis). */
@@ -170,9 +206,13 @@ void axes_load(struct axes *ax, const char *path)
 	json_t *v;
 	json_object_foreach(axes, name, v) {
 		ax->names[a] = xstrdup(name);
-		if (json_is_string(v)) {
+		if ((json_is_object(v) && !json_object_size(v)) ||
+		    (json_is_string(v) && !*json_string_value(v))) {
+			/* an empty folder name would be the axes file's own folder */
+			die("%s: axes.%s: no values", path, name);
+		} else if (json_is_string(v)) {
 			ax->values[a] = load_folder(path, name, json_string_value(v));
-		} else if (json_is_object(v) && json_object_size(v)) {
+		} else if (json_is_object(v)) {
 			const char *k;
 			json_t *t;
 			json_object_foreach(v, k, t)
@@ -196,6 +236,9 @@ void axes_load(struct axes *ax, const char *path)
 	}
 	if (!ax->ncombos)
 		die("%s: allowed: no combination is allowed", path);
+	free(slots);
+	slots = NULL;
+	nslots = combos_cap = 0;
 	json_decref(doc);
 }
 

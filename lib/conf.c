@@ -33,12 +33,25 @@ static json_t *scalar(yaml_node_t *n)
 	return json_stringn(s, len);
 }
 
-static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth, const char *name, struct buf *err)
+enum {
+	MAX_DEPTH = 64,           /* collections in collections */
+	MAX_ALIASED = 100000,     /* values that aliases add to those written out */
+};
+
+/* budget: the values still allowed; aliases can repeat a collection
+ * exponentially often ("a billion laughs"). */
+static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth, long *budget,
+		       const char *name, struct buf *err)
 {
 	if (!n)
 		return json_null();
-	if (depth > 64) {
+	if (depth > MAX_DEPTH) {
 		buf_addf(err, "%s:%lu: nested too deeply", name, (unsigned long)n->start_mark.line + 1);
+		return NULL;
+	}
+	if (--*budget < 0) {
+		buf_addf(err, "%s:%lu: aliases repeat too much: more than %d values beyond those written",
+			 name, (unsigned long)n->start_mark.line + 1, MAX_ALIASED);
 		return NULL;
 	}
 	switch (n->type) {
@@ -47,7 +60,7 @@ static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth, const ch
 	case YAML_SEQUENCE_NODE: {
 		json_t *a = json_array();
 		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-			json_t *v = convert(doc, yaml_document_get_node(doc, *it), depth + 1, name, err);
+			json_t *v = convert(doc, yaml_document_get_node(doc, *it), depth + 1, budget, name, err);
 			if (!v) {
 				json_decref(a);
 				return NULL;
@@ -66,7 +79,7 @@ static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth, const ch
 				json_decref(o);
 				return NULL;
 			}
-			json_t *v = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, name, err);
+			json_t *v = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, budget, name, err);
 			if (!v) {
 				json_decref(o);
 				return NULL;
@@ -80,24 +93,65 @@ static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth, const ch
 	}
 }
 
+static void yaml_problem(const yaml_parser_t *p, const char *name, struct buf *err)
+{
+	buf_addf(err, "%s:%lu: %s", name, (unsigned long)(p->problem_mark.line + 1),
+		 p->problem ? p->problem : "not valid YAML");
+	if (p->context)
+		buf_addf(err, " (%s)", p->context);
+}
+
+/* libyaml takes time quadratic in the depth of nested flow collections
+ * ([[[[…), minutes for a few megabytes: a pass over the first document's
+ * events refuses deep nesting before the document is built. */
+static int check_depth(const char *name, const char *text, size_t len, struct buf *err)
+{
+	yaml_parser_t p;
+	if (!yaml_parser_initialize(&p))
+		die("out of memory");
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	int depth = 0, rc = 0;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&p, &ev)) {
+			yaml_problem(&p, name, err);
+			rc = -1;
+			break;
+		}
+		/* depth: the collections around this event, as convert counts */
+		yaml_event_type_t t = ev.type;
+		if ((t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) &&
+		    depth++ > MAX_DEPTH) {
+			buf_addf(err, "%s:%lu: nested too deeply", name, (unsigned long)ev.start_mark.line + 1);
+			rc = -1;
+		}
+		if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
+			depth--;
+		yaml_event_delete(&ev);
+		if (rc || t == YAML_DOCUMENT_END_EVENT || t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
 static json_t *parse_yaml(const char *name, const char *text, size_t len, struct buf *err)
 {
 	yaml_parser_t p;
 	yaml_document_t doc;
+	if (check_depth(name, text, len, err))
+		return NULL;
 	if (!yaml_parser_initialize(&p))
 		die("out of memory");
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&p, &doc)) {
-		buf_addf(err, "%s:%lu: %s", name,
-			 (unsigned long)(p.problem_mark.line + 1),
-			 p.problem ? p.problem : "not valid YAML");
-		if (p.context)
-			buf_addf(err, " (%s)", p.context);
+		yaml_problem(&p, name, err);
 		yaml_parser_delete(&p);
 		return NULL;
 	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	json_t *v = root ? convert(&doc, root, 0, name, err) : json_null();
+	long budget = (long)(doc.nodes.top - doc.nodes.start) + MAX_ALIASED;
+	json_t *v = root ? convert(&doc, root, 0, &budget, name, err) : json_null();
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&p);
 	return v;

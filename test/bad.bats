@@ -12,6 +12,11 @@ load helper
 	local tmp=$BATS_TEST_TMPDIR
 	head -c 100000 /dev/zero | tr '\0' '[' >"$tmp/rec-deep.jsonl"
 	{ printf '{"id":"a","text":"'; head -c 12000000 /dev/zero | tr '\0' 'x'; echo; } >"$tmp/rec-huge-unterminated.jsonl"
+	# 100000 flow sequences in a card, 10000 flow mappings in an axes file
+	{ printf 'name: Deep\ndescription: '; head -c 100000 /dev/zero | tr '\0' '['
+	  head -c 100000 /dev/zero | tr '\0' ']'; echo; } >"$tmp/card-deep.yaml"
+	{ printf 'axes:\n  mood: '; for _ in $(seq 10000); do printf '{a: '; done
+	  printf 'x'; head -c 10000 /dev/zero | tr '\0' '}'; echo; } >"$tmp/axes-deep.yaml"
 	local n=0 failed=0 file want text cmd F out rc
 	while IFS=$'\t' read -r file want text cmd; do
 		case $file in '#'* | '') continue ;; esac

@@ -28,6 +28,14 @@ an_rejects() {
 }
 HI='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'
 AHI='{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}'
+# oa_permanent_429 JQ: the OpenAI route answers a 429 with no retry hint
+# (waiting does not cure it) and JQ holds for the body.
+oa_permanent_429() {
+	oa "$HI"
+	[ "$code" = 429 ]
+	jq -e "$1" <<<"$out"
+	[ -z "$(hdr retry-after)" ] && [ -z "$(hdr retry-after-ms)" ]
+}
 
 @test "--port 0 prints the bound port first and /health answers ok" {
 	mock_start
@@ -349,12 +357,9 @@ valid() {
 }
 
 @test "every fault kind has its status, shape and headers" {
-	printf 'quota\n502\n529\nnoretry\n400\ngarbage\ninvalid\n' >"$BATS_TEST_TMPDIR/script"
+	printf 'quota\n502\n529\nnoretry\n400\ngarbage\ninvalid\n408\n409\ntoolarge\ntoolarge\n' >"$BATS_TEST_TMPDIR/script"
 	mock_start --script "$BATS_TEST_TMPDIR/script"
-	oa "$HI"
-	[ "$code" = 429 ]
-	jq -e '.error.code == "insufficient_quota"' <<<"$out"
-	[ -z "$(hdr retry-after)" ]
+	oa_permanent_429 '.error.code == "insufficient_quota"'
 	oa "$HI"
 	[ "$code" = 502 ]
 	[ "$(hdr content-type)" = text/html ]
@@ -377,6 +382,38 @@ valid() {
 	jq -e '.choices[0].finish_reason == "length"' <<<"$out"
 	run jq -e '.choices[0].message.content | fromjson' <<<"$out"
 	[ "$status" -ne 0 ]
+	for want in 408 409; do
+		oa "$HI"
+		[ "$code" = "$want" ]
+	done
+	oa_permanent_429 '.error.code == "rate_limit_exceeded" and (.error.message | startswith("Request too large"))'
+	# Anthropic's too large is a 413
+	an "$AHI"
+	[ "$code" = 413 ]
+	jq -e '.error.type == "request_too_large"' <<<"$out"
+}
+
+@test "script settings send retry-after, an HTTP-date retry-after, retry-after-ms and x-should-retry as given" {
+	printf '400 should-retry=true\n503 retry-after=7 retry-after-ms=250\n429 retry-after-date=30\n429 retry-after=2 retry-after-ms=2500\nnoretry should-retry=true\n' >"$BATS_TEST_TMPDIR/script"
+	mock_start --script "$BATS_TEST_TMPDIR/script"
+	oa "$HI"
+	[ "$code" = 400 ]
+	[ "$(hdr x-should-retry)" = true ]
+	oa "$HI"
+	[ "$code" = 503 ]
+	[ "$(hdr retry-after)" = 7 ]
+	[ "$(hdr retry-after-ms)" = 250 ]
+	oa "$HI"
+	[ "$code" = 429 ]
+	[ -z "$(hdr retry-after-ms)" ]
+	local at; at=$(date -u -d "$(hdr retry-after)" +%s)
+	[ "$((at - $(date +%s)))" -ge 20 ]
+	oa "$HI"
+	[ "$(hdr retry-after)" = 2 ]
+	[ "$(hdr retry-after-ms)" = 2500 ]
+	oa "$HI"
+	[ "$code" = 500 ]
+	[ "$(hdr x-should-retry)" = true ]
 }
 
 @test "drop closes the connection without a response" {
