@@ -79,12 +79,21 @@ static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth, long *bu
 				json_decref(o);
 				return NULL;
 			}
+			const char *key = (const char *)k->data.scalar.value;
+			size_t klen = k->data.scalar.length;
+			if (json_object_getn(o, key, klen)) {
+				/* YAML keys are unique; a second one would silently win */
+				buf_addf(err, "%s:%lu: the key '%.*s' appears twice in one mapping", name,
+					 (unsigned long)k->start_mark.line + 1, (int)(klen > 60 ? 60 : klen), key);
+				json_decref(o);
+				return NULL;
+			}
 			json_t *v = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, budget, name, err);
 			if (!v) {
 				json_decref(o);
 				return NULL;
 			}
-			json_object_setn_new(o, (const char *)k->data.scalar.value, k->data.scalar.length, v);
+			json_object_setn_new(o, key, klen, v);
 		}
 		return o;
 	}
@@ -177,7 +186,7 @@ json_t *conf_parse(const char *name, const char *text, size_t len, struct buf *e
 		i++;
 	if (i < len && (text[i] == '{' || text[i] == '[')) {
 		json_error_t je;
-		json_t *v = json_loadb(text, len, 0, &je);
+		json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 		if (!v)
 			buf_addf(err, "%s:%d: %s", name, je.line, je.text);
 		return v;
