@@ -25,6 +25,11 @@ EX=$BATS_TEST_DIRNAME/../examples
 	# the drawn tone reached the request that wrote the conversation
 	local tone; tone=$(head -n 1 kb.jsonl | jq -r .meta.injections.tone)
 	grep -qF "$tone" "$MOCK_LOG"
+	# quiet stages by default; -v lets each print its tokens and cost
+	! grep -q '^scg-turn: mock-1: ' err.txt
+	knowledge -v -k "$EX/knowledge" -n 1 -t 2 -o kv 2>errv.txt
+	grep -q '^scg-scenes: mock-1: .* prompt + .* completion tokens' errv.txt
+	grep -q '^scg-turn: mock-1: .* prompt + .* completion tokens' errv.txt
 }
 
 @test "knowledge: file names with spaces reach the stages whole" {
