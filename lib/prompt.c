@@ -102,9 +102,37 @@ int prompt_render_system(const char *name, json_t *ctx, struct buf *out, struct 
 	return rc;
 }
 
+/* Says once per prompt when a dynamic-prompting option gives it values it
+ * never mentions: they are drawn and recorded in meta, but not sent. */
+static void warn_unused(const char *name, const char *t)
+{
+	static char warned[32][48];
+	static int nwarned;
+	const struct { int given; const char *opt, *word, *how; } dyn[] = {
+		{opts.ninjects > 0, "--inject", "inject", "{{inject.NAME}} or {{injections}}"},
+		{opts.templates_path != NULL, "--templates", "template", "{{template.text}}"},
+		{opts.examples_path != NULL, "--examples", "examples", "{{examples}}"},
+	};
+	for (size_t i = 0; i < sizeof dyn / sizeof dyn[0]; i++) {
+		if (!dyn[i].given || strstr(t, dyn[i].word))
+			continue;
+		char key[48];
+		snprintf(key, sizeof key, "%s %s", dyn[i].opt, name);
+		int seen = 0;
+		for (int k = 0; k < nwarned && !seen; k++)
+			seen = !strcmp(warned[k], key);
+		if (seen || nwarned == 32)
+			continue;
+		memcpy(warned[nwarned++], key, sizeof key);
+		warnx_("%s: the prompt %s does not use it (%s): its values are recorded in meta "
+		       "but not sent", dyn[i].opt, name, dyn[i].how);
+	}
+}
+
 int prompt_messages(const char *name, json_t *ctx, json_t *msgs, struct buf *err)
 {
 	const char *t = prompt_get(name);
+	warn_unused(name, t);
 	size_t syslen;
 	const char *user = split(t, &syslen);
 	struct buf a = {0}, b = {0};

@@ -126,3 +126,14 @@ YAML
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"no prompt named 'nosuch'"* ]]
 }
+
+@test "an option the prompt in use never mentions is one warning per prompt, not a silent no-op" {
+	mock_start
+	printf 'novice\nexpert\n' >levels.txt
+	jq -c '.messages = [{"role":"user","content":"hi"},{"role":"assistant","content":"Hello!"}]' in.jsonl |
+		scg-judge -q --inject level=levels.txt >/dev/null 2>err.txt
+	[ "$(grep -c 'scg-judge: --inject: the prompt judge does not use it' err.txt)" -eq 1 ]
+	# a prompt that uses the injections says nothing
+	scg-turn -q --side user --inject tone=tones.txt --prompt turn-user=user.txt in.jsonl >/dev/null 2>err2.txt
+	! grep -q 'does not use it' err2.txt
+}
