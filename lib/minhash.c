@@ -117,9 +117,11 @@ static size_t dedupe(struct mh_set *set, size_t k)
 	return u;
 }
 
-size_t mh_intersect(const struct mh_set *set, const uint32_t *b, size_t nb)
+size_t mh_intersect_need(const struct mh_set *set, const uint32_t *b, size_t nb, size_t need)
 {
-	size_t k = 0, mask = set->tabcap - 1;
+	if (need > nb || need > set->n)
+		return 0;
+	size_t k = 0, miss = 0, maxmiss = nb - need, mask = set->tabcap - 1;
 	uint64_t tag = (uint64_t)set->stamp << 32;
 	for (size_t i = 0; i < nb; i++) {
 		size_t j = (size_t)((b[i] * 0x9e3779b97f4a7c15ULL) >> set->shift);
@@ -129,10 +131,29 @@ size_t mh_intersect(const struct mh_set *set, const uint32_t *b, size_t nb)
 				k++;
 				break;
 			}
-			if ((e >> 32) != set->stamp)
+			if ((e >> 32) != set->stamp) {
+				if (++miss > maxmiss)
+					return k;
 				break;
+			}
 		}
 	}
+	return k;
+}
+
+size_t mh_intersect(const struct mh_set *set, const uint32_t *b, size_t nb)
+{
+	return mh_intersect_need(set, b, nb, 0);
+}
+
+size_t mh_need(size_t na, size_t nb, double t)
+{
+	size_t u = na + nb;
+	size_t k = (size_t)(t * (double)u / (1 + t));
+	while (k > 0 && mh_at_least(k - 1, u - (k - 1), t))
+		k--;
+	while (k < u && !mh_at_least(k, u - k, t))
+		k++;
 	return k;
 }
 
@@ -327,19 +348,40 @@ double mh_candidate_prob(double j, int bands, int rows)
 	return 1 - pow(1 - pow(j, rows), bands);
 }
 
-int mh_bands_choose(double t, int perm, int maxb, int *bands, int *rows)
+/* The fewest bands with r rows for which a pair at t is a candidate with
+ * probability >= 0.99, or 0 when b*r passes perm or b passes maxb. */
+static int bands_for(double t, int perm, int maxb, int r)
 {
+	double p = pow(t, r);
+	double need = p >= 1 ? 1 : ceil(log(0.01) / log1p(-p));
+	if (need * r > perm + r || (maxb > 0 && need > maxb + 1))
+		return 0;  /* hopeless even allowing for rounding */
+	int b = need < 1 ? 1 : (int)need;
+	while (b > 1 && mh_candidate_prob(t, b - 1, r) >= 0.99)
+		b--;
+	while (mh_candidate_prob(t, b, r) < 0.99 && b * r <= perm)
+		b++;
+	if (b * r <= perm && (maxb <= 0 || b <= maxb) && mh_candidate_prob(t, b, r) >= 0.99)
+		return b;
+	return 0;
+}
+
+int mh_bands_choose(double t, int perm, int maxb, double fmax, int *bands, int *rows)
+{
+	if (fmax > 0) {
+		int best = 0;
+		for (int r = 1; r <= perm; r++) {
+			int b = bands_for(t, perm, maxb, r);
+			if (b && mh_candidate_prob(t / 2, b, r) <= fmax &&
+			    (!best || b * r < *bands * *rows))
+				*bands = b, *rows = r, best = 1;
+		}
+		if (best)
+			return 0;
+	}
 	for (int r = perm; r >= 1; r--) {
-		double p = pow(t, r);
-		double need = p >= 1 ? 1 : ceil(log(0.01) / log1p(-p));
-		if (need * r > perm + r || (maxb > 0 && need > maxb + 1))
-			continue;  /* hopeless even allowing for rounding */
-		int b = need < 1 ? 1 : (int)need;
-		while (b > 1 && mh_candidate_prob(t, b - 1, r) >= 0.99)
-			b--;
-		while (mh_candidate_prob(t, b, r) < 0.99 && b * r <= perm)
-			b++;
-		if (b * r <= perm && (maxb <= 0 || b <= maxb) && mh_candidate_prob(t, b, r) >= 0.99) {
+		int b = bands_for(t, perm, maxb, r);
+		if (b) {
 			*bands = b, *rows = r;
 			return 0;
 		}

@@ -56,17 +56,26 @@ double minhash_estimate(const uint32_t *a, const uint32_t *b, int perm);
 double mh_jaccard(const struct mh_set *a, const struct mh_set *b);
 size_t mh_intersect(const struct mh_set *set, const uint32_t *b, size_t nb);
 int mh_at_least(size_t inter, size_t uni, double t);
+/* The least intersection of sets of na and nb members with Jaccard >= t,
+ * and mh_intersect that stops, with a count below need, once the count
+ * can no longer reach need. */
+size_t mh_need(size_t na, size_t nb, double t);
+size_t mh_intersect_need(const struct mh_set *set, const uint32_t *b, size_t nb, size_t need);
 
 /* 1-bit sketches: bit i is a bit of a hash of sig[i]; nbits = perm. */
 void mh_sketch(const uint32_t *sig, int nbits, uint64_t *bits);
 double mh_sketch_estimate(const uint64_t *a, const uint64_t *b, int nbits);
 
 /* LSH banding: the probability that a pair at similarity j shares a band,
- * and the bands x rows (b*r <= perm, b <= maxb when maxb > 0) with the most
- * rows for which a pair at t is a candidate with probability >= 0.99.
- * Returns 0, or -1 when no choice reaches 0.99 (the best one is given). */
+ * and a bands x rows (b*r <= perm, b <= maxb when maxb > 0) for which a pair
+ * at t is a candidate with probability >= 0.99: with fmax > 0 the one with
+ * the fewest permutations among those where a pair at t/2 is a candidate
+ * with probability <= fmax (fewer hashes and band keys a record against
+ * more false candidates to verify), else (or when none has) the one with
+ * the most rows. Returns 0, or -1 when no choice reaches 0.99 (the best one
+ * is given). */
 double mh_candidate_prob(double j, int bands, int rows);
-int mh_bands_choose(double t, int perm, int maxb, int *bands, int *rows);
+int mh_bands_choose(double t, int perm, int maxb, double fmax, int *bands, int *rows);
 
 /* An index of band keys: for each kept record its band keys; a query
  * returns the records that share at least one band, with how many. */
