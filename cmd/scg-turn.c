@@ -7,6 +7,7 @@
 #include "exec.h"
 #include "opt.h"
 #include "prompt.h"
+#include "conv.h"
 #include "script.h"
 
 #include <ctype.h>
@@ -117,13 +118,11 @@ static void start_user(struct job *j, json_t *msgs)
 	/* the model plays the user: every message is kept, roles flipped */
 	size_t i;
 	json_t *m;
-	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role"), *c = json_str(m, "content");
-		if (!role || !c || !strcmp(role, "system"))
-			continue;
-		append(req, !strcmp(role, "user") ? "assistant" : "user", c);
-	}
-	if (!script_last_role(msgs))
+	const char *role, *c;
+	json_array_foreach(msgs, i, m)
+		if (conv_spoken(m, &role, &c))
+			append(req, !strcmp(role, "user") ? "assistant" : "user", c);
+	if (!conv_last_role(msgs))
 		append(req, "user", prompt_get("turn-user-first"));
 	struct llm_req r = {.model = &model, .messages = req};
 	dyn_params(j->id, &r);
@@ -179,7 +178,7 @@ static void start_assistant(struct job *j, json_t *msgs)
 /* The most user messages the conversation may hold: N, or what it has. */
 static int script_max_user(json_t *msgs)
 {
-	int users = script_user_turns(msgs);
+	int users = conv_user_turns(msgs);
 	return users > script_exchanges ? users : script_exchanges;
 }
 
@@ -222,7 +221,7 @@ static void finish_script(struct job *j, json_t *rec, const char *reason, const 
 	const char *kind = json_string_value(json_path(rec, "scene.kind"));
 	json_object_set_new(rec, "done", json_true());
 	json_object_set_new(rec, "stop", json_pack("{s:s, s:s, s:i}", "reason", reason, "by", by,
-		"turn", script_user_turns(json_object_get(rec, "messages"))));
+		"turn", conv_user_turns(json_object_get(rec, "messages"))));
 	json_object_set_new(rec, "kind", json_string(kind && !strcmp(kind, "adversarial")
 						     ? "protective" : "dialogue"));
 	job_emit(j, rec);
@@ -231,8 +230,8 @@ static void finish_script(struct job *j, json_t *rec, const char *reason, const 
 
 static void start_script(struct job *j, json_t *msgs)
 {
-	const char *last = script_last_role(msgs);
-	if (last && !strcmp(last, "assistant") && script_user_turns(msgs) >= script_exchanges) {
+	const char *last = conv_last_role(msgs);
+	if (last && !strcmp(last, "assistant") && conv_user_turns(msgs) >= script_exchanges) {
 		finish_script(j, json_incref(j->rec), "max_turns", "limit");
 		return;
 	}
@@ -246,7 +245,7 @@ static void start_script(struct job *j, json_t *msgs)
 		job_end(j);
 	} else {
 		/* one exchange at least; room for a repeated seed and a last word */
-		int left = script_max_user(msgs) - script_user_turns(msgs);
+		int left = script_max_user(msgs) - conv_user_turns(msgs);
 		json_t *schema = script_schema(&cast, last && !strcmp(last, "user") ? 1 : 2, 2 * left + 2);
 		struct llm_req r = {.model = &model, .messages = req, .schema = schema, .schema_name = "script"};
 		dyn_params(j->id, &r);
@@ -297,7 +296,7 @@ static void start(struct job *j)
 		start_script(j, msgs);
 		return;
 	}
-	const char *last = script_last_role(msgs);
+	const char *last = conv_last_role(msgs);
 	enum side s = side;
 	if (s == SIDE_AUTO)
 		s = last && !strcmp(last, "user") ? SIDE_ASSISTANT : SIDE_USER;

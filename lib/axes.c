@@ -3,7 +3,6 @@
 #include "conf.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,11 +11,6 @@
 /* Combinations are kept in memory: a few axes of many values, or many
  * axes, would otherwise fill it. */
 enum { MAX_COMBOS = 1000000 };
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static char *trimmed(const char *s, size_t n)
 {
@@ -38,23 +32,17 @@ static json_t *load_folder(const char *file, const char *axis, const char *dir)
 		path = xstrdup(dir);
 	else
 		path = xasprintf("%.*s/%s", (int)(slash - file), file, dir);
-	DIR *d = opendir(path);
-	if (!d)
+	char **names;
+	size_t n;
+	if (dir_names(path, &names, &n))
 		die("%s: axes.%s: %s: %s", file, axis, path, strerror(errno));
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".txt"))
-			continue;
-		names = xrealloc(names, sizeof *names * (n + 1));
-		names[n++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, cmp_str);
 	json_t *vals = json_object();
 	for (size_t i = 0; i < n; i++) {
+		size_t nl = strlen(names[i]);
+		if (nl < 5 || strcmp(names[i] + nl - 4, ".txt")) {
+			free(names[i]);
+			continue;
+		}
 		char *fp = xasprintf("%s/%s", path, names[i]);
 		size_t len;
 		char *text = read_file(fp, &len);

@@ -6,7 +6,6 @@
 #include "chunk.h"
 
 #include "conf.h"
-#include <dirent.h>
 #include <errno.h>
 #include <pcre2.h>
 #include <stdlib.h>
@@ -480,32 +479,17 @@ static int is_config(const char *name)
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Appends the files under dir/rel (rel "" for dir itself) to *paths. */
 static int walk(const char *dir, const char *rel, char ***paths, size_t *n, struct buf *err)
 {
 	char *here = *rel ? xasprintf("%s/%s", dir, rel) : xstrdup(dir);
-	DIR *d = opendir(here);
-	if (!d) {
+	char **names;
+	size_t nn;
+	if (dir_names(here, &names, &nn)) {
 		buf_addf(err, "%s: %s", here, strerror(errno));
 		free(here);
 		return -1;
 	}
-	char **names = NULL;
-	size_t nn = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		names = xrealloc(names, (nn + 1) * sizeof *names);
-		names[nn++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	qsort(names, nn, sizeof *names, by_name);
 
 	int rc = 0;
 	for (size_t i = 0; i < nn; i++) {

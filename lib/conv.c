@@ -5,6 +5,13 @@
 
 #include <string.h>
 
+int conv_spoken(json_t *m, const char **role, const char **content)
+{
+	*role = json_str(m, "role");
+	*content = json_str(m, "content");
+	return *role && *content && strcmp(*role, "system");
+}
+
 const char *conv_last_role(json_t *msgs)
 {
 	for (size_t i = json_array_size(msgs); i > 0; i--) {
@@ -15,9 +22,9 @@ const char *conv_last_role(json_t *msgs)
 	return NULL;
 }
 
-long conv_user_turns(json_t *msgs)
+int conv_user_turns(json_t *msgs)
 {
-	long n = 0;
+	int n = 0;
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
@@ -27,16 +34,22 @@ long conv_user_turns(json_t *msgs)
 	return n;
 }
 
+void conv_lines(json_t *msgs, const char *mine, const char *me, const char *other,
+		const char *sep, struct buf *out)
+{
+	size_t i;
+	json_t *m;
+	const char *role, *c;
+	json_array_foreach(msgs, i, m)
+		if (conv_spoken(m, &role, &c))
+			buf_addf(out, "%s: %s%s", !strcmp(role, mine) ? me : other, c, sep);
+}
+
 char *conv_transcript(json_t *msgs)
 {
 	struct buf b = {0};
-	size_t i;
-	json_t *m;
-	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role"), *c = json_str(m, "content");
-		if (!role || !c || !strcmp(role, "system"))
-			continue;
-		buf_addf(&b, "%s%s: %s", b.len ? "\n\n" : "", !strcmp(role, "user") ? "User" : "Assistant", c);
-	}
+	conv_lines(msgs, "user", "User", "Assistant", "\n\n", &b);
+	if (b.len >= 2)
+		b.p[b.len -= 2] = 0;   /* paragraphs between, none after */
 	return buf_steal(&b);
 }

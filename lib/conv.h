@@ -6,10 +6,19 @@
 
 #include <jansson.h>
 
+#include "util.h"
+
+/* 1 with *role and *content when m is a message of the conversation
+ * proper (a role and a text, not the system prompt), else 0. */
+int conv_spoken(json_t *m, const char **role, const char **content);
 /* The role of the last message that is not a system message, or NULL. */
 const char *conv_last_role(json_t *msgs);
 /* The number of user messages. */
-long conv_user_turns(json_t *msgs);
+int conv_user_turns(json_t *msgs);
+/* The spoken messages as "NAME: text", each followed by sep, onto out: a
+ * message of role mine under the name me, any other under other. */
+void conv_lines(json_t *msgs, const char *mine, const char *me, const char *other,
+		const char *sep, struct buf *out);
 /* "User: …" and "Assistant: …" paragraphs, system messages left out.
  * A new string (caller frees). */
 char *conv_transcript(json_t *msgs);

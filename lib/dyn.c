@@ -6,7 +6,6 @@
 #include "record.h"
 #include "rng.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -36,11 +35,6 @@ static void add_lines(json_t *vals, const char *path)
 	free(text);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static json_t *load_inject(const char *path)
 {
 	json_t *vals = json_array();
@@ -48,22 +42,14 @@ static json_t *load_inject(const char *path)
 	if (stat(path, &st))
 		die("--inject: %s: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		if (!d)
+		char **names;
+		size_t n;
+		if (dir_names(path, &names, &n))
 			die("--inject: %s: %s", path, strerror(errno));
-		char **names = NULL;
-		size_t n = 0;
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (e->d_name[0] == '.')
-				continue;
-			names = xrealloc(names, sizeof *names * (n + 1));
-			names[n++] = xasprintf("%s/%s", path, e->d_name);
-		}
-		closedir(d);
-		qsort(names, n, sizeof *names, cmp_str);
 		for (size_t i = 0; i < n; i++) {
-			add_lines(vals, names[i]);
+			char *fp = xasprintf("%s/%s", path, names[i]);
+			add_lines(vals, fp);
+			free(fp);
 			free(names[i]);
 		}
 		free(names);

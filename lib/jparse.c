@@ -345,13 +345,19 @@ static json_t *value(struct p *p)
 
 json_t *jparse(const char *s, size_t len, struct buf *err)
 {
-	struct p p = {.s = s, .end = s + len, .start = s, .err = err};
 	size_t bad;
 	buf_reset(err);
 	if (!utf8_valid(s, len, &bad)) {
 		buf_addf(err, "invalid UTF-8 at byte %zu", bad + 1);
 		return NULL;
 	}
+	return jparse_utf8(s, len, err);
+}
+
+json_t *jparse_utf8(const char *s, size_t len, struct buf *err)
+{
+	struct p p = {.s = s, .end = s + len, .start = s, .err = err};
+	buf_reset(err);
 	json_t *v = value(&p);
 	if (v) {
 		ws(&p);

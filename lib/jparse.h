@@ -14,5 +14,7 @@
  * a new reference, or NULL with the reason and column in err. Input that is
  * not UTF-8 is an error too. */
 json_t *jparse(const char *s, size_t len, struct buf *err);
+/* The same for text already known to be valid UTF-8 (not checked again). */
+json_t *jparse_utf8(const char *s, size_t len, struct buf *err);
 
 #endif

@@ -4,6 +4,7 @@
  * band keys live in one Robin Hood hash table, which doubles or, to save
  * memory, grows by a quarter (load then between 0.72 and 0.9). */
 #include "minhash.h"
+#include "rng.h"
 #include "textnorm.h"
 #include "util.h"
 
@@ -22,14 +23,6 @@ struct minhash {
 	uint32_t *a, *b;
 };
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 struct minhash *minhash_new(const struct minhash_conf *conf)
 {
 	struct minhash *mh = xcalloc(1, sizeof *mh);
@@ -46,8 +39,8 @@ struct minhash *minhash_new(const struct minhash_conf *conf)
 		die("out of memory");
 	uint64_t s = conf->seed ^ 0x6d696e68617368ULL;
 	for (size_t i = 0; i < n; i++) {
-		mh->a[i] = (uint32_t)splitmix(&s) | 1;
-		mh->b[i] = (uint32_t)splitmix(&s);
+		mh->a[i] = (uint32_t)rng_splitmix(&s) | 1;
+		mh->b[i] = (uint32_t)rng_splitmix(&s);
 	}
 	return mh;
 }
@@ -139,11 +132,6 @@ size_t mh_intersect_need(const struct mh_set *set, const uint32_t *b, size_t nb,
 		}
 	}
 	return k;
-}
-
-size_t mh_intersect(const struct mh_set *set, const uint32_t *b, size_t nb)
-{
-	return mh_intersect_need(set, b, nb, 0);
 }
 
 size_t mh_need(size_t na, size_t nb, double t)
@@ -282,37 +270,6 @@ void minhash_sig(const struct minhash *mh, const struct mh_set *set, uint32_t *s
 		sig_block(mh->a + i, mh->b + i, set->h, set->n, m);
 		memcpy(sig + i, m, (size_t)(nperm - i < LANES ? nperm - i : LANES) * sizeof *m);
 	}
-}
-
-void minhash_text(const struct minhash *mh, const char *text, size_t n, uint32_t *sig)
-{
-	struct buf norm = {0};
-	struct mh_set set = {0};
-	textnorm_append(&norm, text, n, mh->conf.norm);
-	if (!minhash_shingles(mh, norm.p ? norm.p : "", norm.len, &set)) {
-		set_reserve(&set, 1);
-		set.h[0] = (uint32_t)XXH3_64bits(norm.p, norm.len);
-		set.n = dedupe(&set, 1);
-	}
-	minhash_sig(mh, &set, sig, mh->conf.perm);
-	mh_set_free(&set);
-	buf_free(&norm);
-}
-
-double minhash_estimate(const uint32_t *a, const uint32_t *b, int perm)
-{
-	int eq = 0;
-	for (int i = 0; i < perm; i++)
-		eq += a[i] == b[i];
-	return perm > 0 ? (double)eq / perm : 0;
-}
-
-double mh_jaccard(const struct mh_set *a, const struct mh_set *b)
-{
-	if (!a->n && !b->n)
-		return 1;
-	size_t k = mh_intersect(a, b->h, b->n);
-	return (double)k / (double)(a->n + b->n - k);
 }
 
 int mh_at_least(size_t inter, size_t uni, double t)

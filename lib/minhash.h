@@ -3,10 +3,7 @@
  * exact Jaccard of two such sets, MinHash signatures with multiply-shift
  * permutations, 1-bit sketches, LSH banding (the choice of bands x rows and
  * an index of band keys) and an index of 128-bit exact hashes.
- *
- * For two texts:  mh = minhash_new(&(struct minhash_conf){.perm = 128});
- *                 minhash_text(mh, a, na, sa); minhash_text(mh, b, nb, sb);
- *                 minhash_estimate(sa, sb, 128)   -> about J(a, b)  */
+ * scg-dedup (cmd/scg-dedup.c) shows them used together. */
 #ifndef SCG_MINHASH_H
 #define SCG_MINHASH_H
 
@@ -44,21 +41,13 @@ int minhash_perm(const struct minhash *mh);
 int minhash_shingles(const struct minhash *mh, const char *text, size_t n, struct mh_set *set);
 /* The first nperm (<= perm) values of the signature of a shingle set. */
 void minhash_sig(const struct minhash *mh, const struct mh_set *set, uint32_t *sig, int nperm);
-/* Normalises, shingles and signs a raw text (perm values into sig). A text
- * shorter than one shingle is signed as one shingle of itself. */
-void minhash_text(const struct minhash *mh, const char *text, size_t n, uint32_t *sig);
-/* The share of equal values: an estimate of the Jaccard similarity. */
-double minhash_estimate(const uint32_t *a, const uint32_t *b, int perm);
 
-/* Exact Jaccard of two shingle sets; how many of b[0..nb) (distinct
- * hashes, e.g. a set stored earlier) are in set; and whether inter/uni >= t,
- * without rounding trouble at the edge. */
-double mh_jaccard(const struct mh_set *a, const struct mh_set *b);
-size_t mh_intersect(const struct mh_set *set, const uint32_t *b, size_t nb);
+/* Whether inter/uni >= t, without rounding trouble at the edge. */
 int mh_at_least(size_t inter, size_t uni, double t);
-/* The least intersection of sets of na and nb members with Jaccard >= t,
- * and mh_intersect that stops, with a count below need, once the count
- * can no longer reach need. */
+/* The least intersection of sets of na and nb members with Jaccard >= t;
+ * and how many of b[0..nb) (distinct hashes, e.g. a set stored earlier)
+ * are in set, stopping with a count below need once the count can no
+ * longer reach need (need 0: the whole count). */
 size_t mh_need(size_t na, size_t nb, double t);
 size_t mh_intersect_need(const struct mh_set *set, const uint32_t *b, size_t nb, size_t need);
 

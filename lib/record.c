@@ -151,7 +151,7 @@ json_t *record_parse(const char *line, size_t len, struct buf *err)
 		return NULL;
 	}
 	struct buf why = {0};
-	json_t *v = jparse(line, len, &why);
+	json_t *v = jparse_utf8(line, len, &why);   /* checked above */
 	if (!v) {
 		buf_addf(err, "not JSON: %s", why.p);
 		buf_free(&why);

@@ -4,14 +4,6 @@
 
 #include <string.h>
 
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 void rng_init(struct rng *r, uint64_t seed, const char *id, const char *prog, const char *purpose)
 {
 	uint64_t h = hash64(&seed, sizeof seed, 0x5c6);
@@ -21,7 +13,7 @@ void rng_init(struct rng *r, uint64_t seed, const char *id, const char *prog, co
 		h = hash64("\x1f", 1, h);
 	}
 	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix(&h);
+		r->s[i] = rng_splitmix(&h);
 }
 
 static inline uint64_t rotl(uint64_t x, int k)

@@ -1,5 +1,6 @@
 /* script: a script answer into chat messages (see script.h). */
 #include "script.h"
+#include "conv.h"
 #include "axes.h"
 #include "record.h"
 #include "tmpl.h"
@@ -156,36 +157,14 @@ static const char *unlabel(const char *text, const char *speaker)
 	return same ? colon + 1 : text;
 }
 
-const char *script_last_role(json_t *msgs)
-{
-	for (size_t i = json_array_size(msgs); i > 0; i--) {
-		const char *r = json_str(json_array_get(msgs, i - 1), "role");
-		if (r && strcmp(r, "system"))
-			return r;
-	}
-	return NULL;
-}
-
-int script_user_turns(json_t *msgs)
-{
-	int n = 0;
-	size_t i;
-	json_t *m;
-	json_array_foreach(msgs, i, m) {
-		const char *r = json_str(m, "role");
-		n += r && !strcmp(r, "user");
-	}
-	return n;
-}
-
 enum { SAID_USER = 1, SAID_ASSISTANT = 2 };
 
 json_t *script_map(json_t *answer, json_t *assistant_names, json_t *msgs, int max_user,
 		   struct buf *why)
 {
-	const char *last = script_last_role(msgs);
+	const char *last = conv_last_role(msgs);
 	const char *expect = last && !strcmp(last, "user") ? "assistant" : "user";
-	int users = script_user_turns(msgs), said = 0;
+	int users = conv_user_turns(msgs), said = 0;
 	json_t *out = json_array();
 	size_t i;
 	json_t *t;
@@ -287,15 +266,7 @@ void script_cast_free(struct script_cast *c)
 
 void script_transcript(json_t *msgs, const struct script_cast *c, struct buf *out)
 {
-	size_t i;
-	json_t *m;
-	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role"), *text = json_str(m, "content");
-		if (!role || !text || !strcmp(role, "system"))
-			continue;
-		buf_addf(out, "%s: %s\n", !strcmp(role, "assistant")
-			 ? json_string_value(json_array_get(c->assistant, 0)) : c->user, text);
-	}
+	conv_lines(msgs, "assistant", json_string_value(json_array_get(c->assistant, 0)), c->user, "\n", out);
 }
 
 static void set_text(json_t *obj, const char *key, struct buf *b)
@@ -326,14 +297,14 @@ int script_prompt_vars(json_t *ctx, const struct script_cast *cast, json_t *msgs
 	json_t *v = json_object();
 	struct buf b = {0};
 	const char *name = json_string_value(json_array_get(cast->assistant, 0));
-	const char *last = script_last_role(msgs);
+	const char *last = conv_last_role(msgs);
 	json_object_set_new(ctx, "script", v);
 	json_object_set_new(v, "assistant", json_string(name));
 	json_object_set_new(v, "user", json_string(cast->user));
 	for (size_t i = 1; i < json_array_size(cast->assistant); i++)
 		buf_addf(&b, "%s%s", i > 1 ? ", " : "", json_string_value(json_array_get(cast->assistant, i)));
 	set_text(v, "aliases", &b);
-	int users = script_user_turns(msgs);
+	int users = conv_user_turns(msgs);
 	json_object_set_new(v, "exchanges", json_integer(exchanges > users ? exchanges : users));
 	json_object_set_new(v, "next", json_string(last && !strcmp(last, "user") ? name : cast->user));
 	field_lines(json_path(ctx, "persona.axes"), NULL, &b);

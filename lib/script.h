@@ -58,9 +58,4 @@ int script_prompt_vars(json_t *ctx, const struct script_cast *c, json_t *msgs, i
 /* {"turns":[{"speaker","text"}]}, the speakers limited to the cast's names. */
 json_t *script_schema(const struct script_cast *c, int min_turns, int max_turns);
 
-/* The role of the last message that is not a system message, or NULL. */
-const char *script_last_role(json_t *msgs);
-/* How many of msgs are the user's. */
-int script_user_turns(json_t *msgs);
-
 #endif

@@ -2,6 +2,7 @@
  * multiply-shift hash of the shingle's 64-bit hash with odd multipliers
  * drawn once from a fixed seed, so signatures are the same in every run. */
 #include "simil.h"
+#include "rng.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -16,17 +17,8 @@ static void init_perms(void)
 		return;
 	uint64_t x = 0x9e3779b97f4a7c15u;
 	for (int i = 0; i < SIMIL_PERMS; i++) {
-		/* splitmix64: a fixed, well-spread sequence */
-		for (int k = 0; k < 2; k++) {
-			uint64_t z = (x += 0x9e3779b97f4a7c15u);
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-			z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-			z ^= z >> 31;
-			if (k == 0)
-				mul[i] = z | 1;
-			else
-				add[i] = z;
-		}
+		mul[i] = rng_splitmix(&x) | 1;
+		add[i] = rng_splitmix(&x);
 	}
 }
 

@@ -2,6 +2,7 @@
  * program here, so callers never check for NULL. */
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,5 +256,29 @@ int parse_range(const char *s, double *lo, double *hi)
 	*hi = strtod(t, &end);
 	if (end == t || *end || errno || *hi < *lo)
 		return -1;
+	return 0;
+}
+
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int dir_names(const char *path, char ***names, size_t *n)
+{
+	DIR *d = opendir(path);
+	*names = NULL;
+	*n = 0;
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		*names = xrealloc(*names, (*n + 1) * sizeof **names);
+		(*names)[(*n)++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	qsort(*names, *n, sizeof **names, by_str);
 	return 0;
 }

@@ -54,6 +54,10 @@ int utf8_valid(const char *s, size_t n, size_t *bad);
 
 /* Read a whole file; NULL and errno set on failure. */
 char *read_file(const char *path, size_t *len);
+/* The names in folder path that do not start with '.', sorted by strcmp:
+ * 0 with *names (each and the array for the caller to free) and *n, or -1
+ * with errno from opendir. */
+int dir_names(const char *path, char ***names, size_t *n);
 
 /* Parse "LO..HI" or a single number; returns 0 on success. */
 int parse_range(const char *s, double *lo, double *hi);

@@ -8,6 +8,7 @@
  *                              that breaks the rules of script.h */
 #include "record.h"
 #include "rng.h"
+#include "conv.h"
 #include "script.h"
 
 #include <stdio.h>
@@ -62,7 +63,7 @@ static void random_text(struct rng *g, struct buf *b)
  * and no more user messages than allowed. */
 static const char *broken(json_t *msgs, json_t *got, int max)
 {
-	const char *last = script_last_role(msgs);
+	const char *last = conv_last_role(msgs);
 	const char *want = last && !strcmp(last, "user") ? "assistant" : "user";
 	size_t i;
 	json_t *m;
@@ -76,7 +77,7 @@ static const char *broken(json_t *msgs, json_t *got, int max)
 	}
 	if (strcmp(json_str(json_array_get(got, json_array_size(got) - 1), "role"), "assistant"))
 		return "the last message is not the assistant's";
-	if (script_user_turns(msgs) + script_user_turns(got) > (max > script_user_turns(msgs) ? max : script_user_turns(msgs)))
+	if (conv_user_turns(msgs) + conv_user_turns(got) > (max > conv_user_turns(msgs) ? max : conv_user_turns(msgs)))
 		return "too many user messages";
 	return NULL;
 }
