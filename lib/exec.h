@@ -1,7 +1,7 @@
 /* exec: the loop every model-calling program runs. It reads records (stdin
  * is one more descriptor in the epoll set), hands each to the program as a
  * job, sends the job's requests through libcurl's multi interface with -j in
- * flight, retries what PROTOCOLS.md §7 says to retry, honours rate limits,
+ * flight, retries what docs/providers.md "Retries" says, honours rate limits,
  * caches answers, validates structured answers (re-asking when invalid) and
  * writes the jobs' records in input order (or as they finish). */
 #ifndef SCG_EXEC_H

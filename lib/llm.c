@@ -1,4 +1,4 @@
-/* llm: request bodies and answers per provider (PROTOCOLS.md §1, §3, §4). */
+/* llm: request bodies and answers per provider (docs/providers.md). */
 #include "llm.h"
 #include "jparse.h"
 #include "opt.h"
