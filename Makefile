@@ -100,8 +100,9 @@ clean:
 .PHONY: all check check-asan lint-man install deps demo bench fuzz clean
 .SECONDARY:
 
-# test/script-map drives lib/script.c from fixture answers (test/scg-turn-script.bats)
-all: $(BUILD)/test/script-map
+# test drivers: script-map drives lib/script.c from fixture answers
+# (test/scg-turn-script.bats), libtest runs test/lib/*.test (test/lib.bats)
+all: $(BUILD)/test/script-map $(BUILD)/test/libtest
 $(BUILD)/test/%: test/%.c $(BUILD)/libscg.a lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libscg.a $(LDFLAGS) $(LDLIBS)
