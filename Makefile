@@ -7,25 +7,37 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 BUILD   ?= build
 
+# The libraries, through pkg-config. One that is missing stops make here,
+# by name; the targets that install or need none of them run without.
 PKGS     = libcurl jansson yaml-0.1 libxxhash libmicrohttpd libpcre2-8
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifneq ($(filter-out deps demo clean lint-man,$(or $(MAKECMDGOALS),all)),)
+MISSING := $(shell for p in $(PKGS); do pkg-config --exists $$p || echo $$p; done)
+$(if $(MISSING),$(error pkg-config does not find $(MISSING): `make deps` installs what scg needs))
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Ilib -I$(BUILD) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS     = $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC  = $(wildcard lib/*.c)
-LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/prompts.o
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/prompts.o
 PROGS    = $(patsubst cmd/%.c,$(BUILD)/bin/%,$(wildcard cmd/*.c))
+TESTS    = $(patsubst test/%.c,$(BUILD)/test/%,$(wildcard test/*.c))
 PROMPTS  = $(sort $(wildcard prompts/*.txt))
 MAN1     = $(wildcard man/*.1)
 MAN7     = $(wildcard man/*.7)
 SCRIPTS  = $(wildcard pipelines/*)
 
-all: $(PROGS)
+# The programs, and the test drivers of test/*.c (test/lib.bats,
+# test/scg-turn-script.bats) that link the library the same way.
+all: $(PROGS) $(TESTS)
 
-$(BUILD)/lib/%.o: lib/%.c lib/*.h
+# Every object beside a .d file naming the headers it includes, so that
+# changing a header rebuilds only what includes it.
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(wildcard $(BUILD)/obj/*/*.d)
 
 $(BUILD)/prompts.c: $(PROMPTS) build-aux/embed-prompts.sh
 	@mkdir -p $(@D)
@@ -38,9 +50,13 @@ $(BUILD)/libscg.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
-$(BUILD)/bin/%: cmd/%.c $(BUILD)/libscg.a lib/*.h
+$(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/libscg.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libscg.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test/%: $(BUILD)/obj/test/%.o $(BUILD)/libscg.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The tests run twice: on the normal build, then on one with
 # AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -99,10 +115,3 @@ clean:
 
 .PHONY: all check check-asan lint-man install deps demo bench fuzz clean
 .SECONDARY:
-
-# test drivers: script-map drives lib/script.c from fixture answers
-# (test/scg-turn-script.bats), libtest runs test/lib/*.test (test/lib.bats)
-all: $(BUILD)/test/script-map $(BUILD)/test/libtest
-$(BUILD)/test/%: test/%.c $(BUILD)/libscg.a lib/*.h
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libscg.a $(LDFLAGS) $(LDLIBS)
