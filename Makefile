@@ -37,7 +37,7 @@ all: $(PROGS) $(TESTS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
--include $(wildcard $(BUILD)/obj/*/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
 
 $(BUILD)/prompts.c: $(PROMPTS) build-aux/embed-prompts.sh
 	@mkdir -p $(@D)
