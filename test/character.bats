@@ -80,6 +80,10 @@ alternates() {
 	[ "$(jq -r .id out/sft.jsonl | sort | uniq -d | wc -l)" -eq 0 ]
 	[ "$(wc -l <out/dpo.jsonl)" -eq 9 ]
 	[ "$(jq -c '[(.chosen | length), (.rejected | length), .prompt[-1].role]' out/dpo.jsonl | sort -u)" = '[1,1,"user"]' ]
+	# a dialogue carries the system message its DPO prompts get, first
+	[ "$(jq -r '.messages[0].role' out/sft.jsonl | sort -u)" = system ]
+	[ "$(jq -c '.messages[0]' out/sft.jsonl | sort -u)" = "$(jq -c '.prompt[0]' out/dpo.jsonl | sort -u)" ]
+	jq -e '.messages[0].content | startswith("You are Mary Anning")' out/sft.jsonl >/dev/null
 }
 
 @test "usage errors exit 2 and say what is missing" {
