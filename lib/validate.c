@@ -177,8 +177,8 @@ enum vproblem validate_messages(json_t *msgs, enum vend end, struct buf *why)
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
-		size_t n = i + 1;
-		if ((p = check_message(m, n, open, why)))
+		size_t n = i + 1, waiting = json_array_size(open);
+		if ((p = check_message(m, n, open, why)))   /* adds m's calls to open */
 			break;
 		const char *role = json_str(m, "role");
 		if (!strcmp(role, "system")) {
@@ -196,7 +196,7 @@ enum vproblem validate_messages(json_t *msgs, enum vend end, struct buf *why)
 					 n, id ? "the call '" : "no call id", id ? id : "", id ? "'" : "");
 				break;
 			}
-		} else if (json_array_size(open)) {
+		} else if (waiting) {
 			p = fail(why, V_BAD_TOOL_CALL, "message %zu (%s) comes before the answer to tool call '%s'",
 				 n, role, json_string_value(json_array_get(open, 0)));
 			break;
