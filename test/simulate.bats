@@ -126,6 +126,24 @@ alternating() {
 	wait "$pid" || true
 }
 
+@test "the output passes scg-export --check with zero problems; --export writes it for a trainer" {
+	setup_mock
+	sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 3 -k 2 -t 3 >out.jsonl
+	run scg-export --check -f openai out.jsonl
+	[ "$status" -eq 0 ]
+	[ "$output" = "6 records: 6 pass, 0 fail" ]
+	sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 3 -k 2 -t 3 --export openai >sft.jsonl
+	[ "$(wc -l <sft.jsonl)" -eq 6 ]
+	[ "$(jq -c keys sft.jsonl | sort -u)" = '["messages"]' ]
+	[ "$(jq -r '.messages[0].content' sft.jsonl | sort -u)" = "You are a friendly support assistant for a bike shop." ]
+	python3 "$BATS_TEST_DIRNAME/chat-render.py" "$FIXTURES/export/chatml-tools.jinja" <sft.jsonl >/dev/null
+	sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 3 -k 2 -t 3 --export hf:ds >none.jsonl
+	[ ! -s none.jsonl ]
+	[ "$(wc -l <ds/data/train.jsonl)" -eq 6 ] && [ -s ds/README.md ]
+	run simulate -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" --export csv
+	[ "$status" -eq 2 ]
+}
+
 @test "usage errors exit 2 with the hint" {
 	run simulate -a "$EX/assistant.yaml"
 	[ "$status" -eq 2 ]
