@@ -46,6 +46,12 @@ void hfcard_free(struct hfcard *c)
 	free(c);
 }
 
+/* The path of member k under at, for messages ("persona.age"). */
+static char *member_path(const char *at, const char *k)
+{
+	return *at ? xasprintf("%s.%s", at, k) : xstrdup(k);
+}
+
 static json_t *dtype(const char *t)
 {
 	return json_pack("{s:s}", "dtype", t);
@@ -87,7 +93,7 @@ static json_t *merge(json_t *a, json_t *b, const char *at, char **why)
 		json_t *f;
 		json_object_foreach(sb, k, f) {
 			json_t *have = json_object_get(out, k);
-			char *sub = xasprintf("%s.%s", at, k);
+			char *sub = member_path(at, k);
 			json_t *m = have ? merge(have, f, sub, why) : json_incref(f);
 			free(sub);
 			if (!m) {
@@ -129,7 +135,7 @@ static json_t *feature_of(json_t *v, const char *at, char **why)
 	case JSON_OBJECT: {
 		json_t *s = json_object();
 		json_object_foreach(v, k, x) {
-			char *sub = xasprintf("%s.%s", at, k);
+			char *sub = member_path(at, k);
 			json_t *f = feature_of(x, sub, why);
 			free(sub);
 			if (!f) {
@@ -149,8 +155,8 @@ void hfcard_row(struct hfcard *c, int split, json_t *row)
 	c->rows[split]++;
 	if (c->conflict)
 		return;
-	json_t *f = feature_of(row, "row", &c->conflict);
-	json_t *m = f ? merge(c->features, f, "row", &c->conflict) : NULL;
+	json_t *f = feature_of(row, "", &c->conflict);
+	json_t *m = f ? merge(c->features, f, "", &c->conflict) : NULL;
 	json_decref(f);
 	if (m) {
 		json_decref(c->features);

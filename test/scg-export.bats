@@ -189,6 +189,14 @@ records() {
 	grep -q '^| gpt-4o-mini | 7 | 2500 | 380 | ' ds/README.md
 	grep -q '^| goal_achieved | judge | 2 |' ds/README.md
 	grep -q '^- 43 records read, 43 written, 0 rejected' ds/README.md
+	# a column of two types cannot be declared: the card says so, and leaves
+	# the features to the loader
+	printf '%s\n' '{"persona":{"age":1},"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}' \
+		'{"persona":{"age":"x"},"messages":[{"role":"user","content":"c"},{"role":"assistant","content":"d"}]}' >mixed.jsonl
+	run scg-export -q -f hf -o mixed --keep persona mixed.jsonl
+	[ "$status" -eq 0 ]
+	[ "$output" = "scg-export: the card declares no features: persona.age is int64 in one row and string in another" ]
+	python3 -c 'import yaml; h = yaml.safe_load(open("mixed/README.md").read().split("---\n")[1]); assert "features" not in h["dataset_info"]'
 	# no validation split: none is declared, and an old file goes
 	scg-export -q -f hf -o ds in.jsonl
 	[ ! -e ds/data/validation.jsonl ]
