@@ -235,8 +235,13 @@ static void side_by_side(const char *left_title, json_t *left, const char *right
 	}
 }
 
-static void show(json_t *rec)
+static int wanted(json_t *rec);
+
+static void show(json_t *rec, void *ctx)
 {
+	(void)ctx;
+	if (!wanted(rec))
+		return;
 	header(rec);
 	json_t *msgs = json_object_get(rec, "messages");
 	json_t *orig = json_object_get(rec, "original_messages");
@@ -305,26 +310,9 @@ int main(int argc, char **argv)
 		cf.color = isatty(1) && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb"));
 	}
 	struct input *in = input_new(argc - first, argv + first);
-	struct buf err = {0};
-	char *line;
-	size_t len;
-	int status = 0;
-	while (input_line(in, &line, &len) > 0) {
-		buf_reset(&err);
-		json_t *rec = record_parse(line, len, &err);
-		if (!rec) {
-			status = 1;
-			if (record_bad(in, line, len, err.p))
-				break;
-			continue;
-		}
-		if (wanted(rec))
-			show(rec);
-		json_decref(rec);
-	}
+	int status = record_each(in, show, NULL);
 	out_flush();
 	input_free(in);
-	buf_free(&err);
 	buf_free(&o);
 	free(cf.ids);
 	return status;

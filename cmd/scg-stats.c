@@ -184,6 +184,11 @@ static void table(json_t *s)
 		       100 * json_number_value(json_object_get(dpo, "identical_openings_share")));
 }
 
+static void add(json_t *rec, void *st)
+{
+	stats_add(st, rec);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
@@ -195,24 +200,8 @@ int main(int argc, char **argv)
 	int first = opt_parse(&prog, argc, argv);
 	struct stats *st = stats_new(cf.axes);
 	struct input *in = input_new(argc - first, argv + first);
-	struct buf err = {0};
-	char *line;
-	size_t len;
-	int status = 0;
-	while (input_line(in, &line, &len) > 0) {
-		buf_reset(&err);
-		json_t *rec = record_parse(line, len, &err);
-		if (!rec) {
-			status = 1;
-			if (record_bad(in, line, len, err.p))
-				break;
-			continue;
-		}
-		stats_add(st, rec);
-		json_decref(rec);
-	}
+	int status = record_each(in, add, st);
 	input_free(in);
-	buf_free(&err);
 	if (status && !opts.on_error_skip) {
 		stats_free(st);
 		return 1;
