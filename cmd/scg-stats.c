@@ -2,6 +2,7 @@
  * their own file) as a table for the terminal or, with --json, one JSON
  * object. The numbers come from lib/stats; this file parses the options
  * and lays the table out. See scg-stats(1). */
+#include "eval.h"
 #include "opt.h"
 #include "record.h"
 #include "stats.h"
@@ -10,29 +11,56 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { C_JSON = OPT_PROG, C_AXES };
+enum { C_JSON = OPT_PROG, C_AXES, C_COMPARE, C_FAIL };
 
 static const struct option longopts[] = {
 	{"json", no_argument, 0, C_JSON},
 	{"axes", required_argument, 0, C_AXES},
+	{"compare", no_argument, 0, C_COMPARE},
+	{"fail-under", required_argument, 0, C_FAIL},
 	{0, 0, 0, 0},
 };
 
 static const char help[] =
 	"      --json             print one JSON object instead of the table\n"
 	"      --axes FILE        measure the coverage of persona.axes against the\n"
-	"                         combinations this axes file allows\n";
+	"                         combinations this axes file allows\n"
+	"  -k N                   pass^k: k tries per persona (default: the fewest any has)\n"
+	"      --compare          two operands, A and B: the change from A to B, paired\n"
+	"                         by persona and conversation index\n"
+	"      --fail-under RATE  exit 1 when the success rate is under RATE (0..1)\n"
+	"      --fail-under NAME=X  exit 1 when criterion NAME's mean is under X (0..1)\n";
 
 static struct {
-	int json;
+	int json, k, compare;
 	const char *axes;
+	struct gate {
+		char *name;         /* NULL: the success rate */
+		double min;
+	} *gates;
+	int ngates;
 } cf;
+
+static void add_gate(const char *arg)
+{
+	const char *eq = strrchr(arg, '=');
+	char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : NULL;
+	char *end;
+	double x = strtod(eq ? eq + 1 : arg, &end);
+	if ((eq && !*name) || end == (eq ? eq + 1 : arg) || *end || !(x >= 0 && x <= 1))
+		usage_error("--fail-under: expected RATE or NAME=X with a number from 0 to 1, got '%s'", arg);
+	cf.gates = xrealloc(cf.gates, (size_t)(cf.ngates + 1) * sizeof *cf.gates);
+	cf.gates[cf.ngates++] = (struct gate){name, x};
+}
 
 static int handle(int c, const char *arg)
 {
 	switch (c) {
 	case C_JSON: cf.json = 1; break;
 	case C_AXES: cf.axes = arg; break;
+	case 'k': cf.k = (int)opt_long("k", arg, 1, 1000000); break;
+	case C_COMPARE: cf.compare = 1; break;
+	case C_FAIL: add_gate(arg); break;
 	default: return 1;
 	}
 	return 0;
@@ -90,6 +118,8 @@ static double pct(double part, double whole)
 {
 	return whole > 0 ? 100 * part / whole : 0;
 }
+
+static void eval_table(json_t *e);
 
 static void table(json_t *s)
 {
@@ -182,6 +212,127 @@ static void table(json_t *s)
 		       json_number_value(json_path(dpo, "rejected_chars.mean")),
 		       (long long)num(dpo, "identical_openings"),
 		       100 * json_number_value(json_object_get(dpo, "identical_openings_share")));
+	if (json_object_get(s, "eval"))
+		eval_table(json_object_get(s, "eval"));
+}
+
+/* "label r [lo, hi] (n N)" for each member of a rates object */
+static void rate_rows(const char *label, json_t *rates, int max)
+{
+	const char *k;
+	json_t *v;
+	int i = 0;
+	json_object_foreach(rates, k, v) {
+		if (i == max) {
+			printf("%-16s... (%zu in all)\n", "", json_object_size(rates));
+			break;
+		}
+		printf("%-16s%.3f [%.3f, %.3f] (%lld of %lld)  %s\n", i++ ? "" : label,
+		       json_number_value(json_object_get(v, "rate")), json_number_value(json_path(v, "ci.0")),
+		       json_number_value(json_path(v, "ci.1")), (long long)num(v, "successes"),
+		       (long long)num(v, "n"), k);
+	}
+}
+
+static void eval_table(json_t *e)
+{
+	json_t *su = json_object_get(e, "success");
+	printf("%-16s%.3f [%.3f, %.3f]: %lld of %lld conversations met the user's goal\n", "success",
+	       json_number_value(json_object_get(su, "rate")), json_number_value(json_path(su, "ci.0")),
+	       json_number_value(json_path(su, "ci.1")), (long long)num(su, "successes"),
+	       (long long)num(su, "n"));
+	counts("outcomes", json_object_get(e, "outcomes"), 12);
+	rate_rows("by persona", json_object_get(e, "by_persona"), 20);
+	rate_rows("by axis", json_object_get(e, "by_axis"), 20);
+	rate_rows("by stop reason", json_object_get(e, "by_stop_reason"), 20);
+	json_t *pk = json_object_get(e, "pass_k");
+	printf("%-16sk = %lld: %.3f over %lld personas\n", "pass^k", (long long)num(pk, "k"),
+	       json_number_value(json_object_get(pk, "mean")), (long long)num(pk, "personas"));
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(e, "criteria"), k, v)
+		printf("  %-24s %.3f [%.3f, %.3f] (n %lld)\n", k, json_number_value(json_object_get(v, "mean")),
+		       json_number_value(json_path(v, "ci.0")), json_number_value(json_path(v, "ci.1")),
+		       (long long)num(v, "n"));
+	json_t *sc = json_object_get(e, "score");
+	if (num(sc, "n"))
+		printf("  %-24s %.3f [%.3f, %.3f] (weighted mean of the criteria)\n", "score",
+		       json_number_value(json_object_get(sc, "mean")), json_number_value(json_path(sc, "ci.0")),
+		       json_number_value(json_path(sc, "ci.1")));
+	counts("failures", json_object_get(e, "failures"), 12);
+	json_t *ids = json_path(e, "failed.ids");
+	if (json_array_size(ids)) {
+		printf("%-16s", "not met");
+		size_t i;
+		json_array_foreach(ids, i, v)
+			printf("%s%s", i ? ", " : "", json_string_value(v));
+		printf("\n");
+	}
+}
+
+static void ids_line(const char *label, json_t *ids)
+{
+	printf("%-16s", label);
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v)
+		printf("%s%s", i ? ", " : "", json_string_value(v));
+	printf("%s\n", json_array_size(ids) ? "" : "none");
+}
+
+static void compare_table(json_t *c, const char *a, const char *b)
+{
+	printf("%-16s%s -> %s: %lld pairs (%lld only in A, %lld only in B)\n", "compare", a, b,
+	       (long long)num(c, "pairs"), (long long)num(c, "only_a"), (long long)num(c, "only_b"));
+	json_t *s = json_object_get(c, "success"), *m = json_object_get(s, "mcnemar");
+	printf("%-16s%.3f -> %.3f (%+.3f); McNemar %s p = %.4g (%lld to met, %lld to not met)\n", "success",
+	       json_number_value(json_path(s, "a.rate")), json_number_value(json_path(s, "b.rate")),
+	       json_number_value(json_object_get(s, "change")), json_string_value(json_object_get(m, "method")),
+	       json_number_value(json_object_get(m, "p")), (long long)num(m, "to_met"),
+	       (long long)num(m, "to_not_met"));
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(c, "criteria"), k, v)
+		printf("  %-24s %.3f -> %.3f (%+.3f); Wilcoxon p = %.4g, sign p = %.4g (n %lld)\n", k,
+		       json_number_value(json_object_get(v, "a")), json_number_value(json_object_get(v, "b")),
+		       json_number_value(json_object_get(v, "change")), json_number_value(json_path(v, "wilcoxon.p")),
+		       json_number_value(json_path(v, "sign.p")), (long long)num(v, "n"));
+	ids_line("now met", json_path(c, "flipped.to_met"));
+	ids_line("no longer met", json_path(c, "flipped.to_not_met"));
+}
+
+/* The gates (--fail-under) against an eval summary (NULL: none): 0 when
+ * all pass, else 1 after one line on stderr saying what fell short. */
+static int gate(json_t *e)
+{
+	struct buf why = {0};
+	for (int i = 0; i < cf.ngates; i++) {
+		struct gate *g = &cf.gates[i];
+		const char *sep = why.len ? "; " : "";
+		if (!e) {
+			buf_addf(&why, "%sno conversation has an eval", sep);
+			break;
+		}
+		if (!g->name) {
+			json_t *su = json_object_get(e, "success");
+			double r = json_number_value(json_object_get(su, "rate"));
+			if (r < g->min)
+				buf_addf(&why, "%ssuccess rate %g < %g (%lld of %lld met)", sep, r, g->min,
+					 (long long)num(su, "successes"), (long long)num(su, "n"));
+			continue;
+		}
+		json_t *c = json_object_get(json_object_get(e, "criteria"), g->name);
+		if (!c)
+			buf_addf(&why, "%sno criterion '%s'", sep, g->name);
+		else if (json_number_value(json_object_get(c, "mean")) < g->min)
+			buf_addf(&why, "%s%s %g < %g (mean of %lld)", sep, g->name,
+				 json_number_value(json_object_get(c, "mean")), g->min, (long long)num(c, "n"));
+	}
+	if (!why.len)
+		return 0;
+	warnx_("below --fail-under: %s", why.p);
+	buf_free(&why);
+	return 1;
 }
 
 static void add(json_t *rec, void *st)
@@ -193,31 +344,62 @@ int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
 		.name = "scg-stats",
-		.synopsis = "[--json] [--axes FILE] [file ...]",
+		.synopsis = "[--json] [--axes FILE] [-k N] [--fail-under RATE|NAME=X] [file ...]\n"
+			    "       scg-stats --compare [options] A B",
 		.summary = "Summarise scg records and rejects: counts, turns, lengths, cost, health, diversity.",
-		.help = help, .common = OPT_BASIC, .longopts = longopts, .handle = handle,
+		.help = help, .common = OPT_BASIC, .longopts = longopts, .shortopts = "k:",
+		.handle = handle,
 	};
 	int first = opt_parse(&prog, argc, argv);
-	struct stats *st = stats_new(cf.axes);
-	struct input *in = input_new(argc - first, argv + first);
-	int status = record_each(in, add, st);
-	input_free(in);
+	if (cf.compare && argc - first != 2)
+		usage_error("--compare takes two files, A and B");
+	int nst = cf.compare ? 2 : 1, status = 0;
+	struct stats *st[2] = {0};
+	json_t *sum[2] = {0};
+	for (int i = 0; i < nst; i++) {
+		st[i] = stats_new(cf.axes);
+		stats_set_pass_k(st[i], cf.k);
+		struct input *in = cf.compare ? input_new(1, argv + first + i)
+					      : input_new(argc - first, argv + first);
+		status |= record_each(in, add, st[i]);
+		input_free(in);
+		if (status && !opts.on_error_skip)
+			break;
+	}
 	if (status && !opts.on_error_skip) {
-		stats_free(st);
+		stats_free(st[0]);
+		stats_free(st[1]);
 		return 1;
 	}
-	json_t *s = stats_json(st);
+	for (int i = 0; i < nst; i++)
+		sum[i] = stats_json(st[i]);
+	json_t *shown = sum[0];
+	if (cf.compare)
+		shown = json_pack("{s:{s:s, s:O*}, s:{s:s, s:O*}, s:o}",
+			"a", "file", argv[first], "eval", json_object_get(sum[0], "eval"),
+			"b", "file", argv[first + 1], "eval", json_object_get(sum[1], "eval"),
+			"compare", eval_compare(stats_eval(st[0]), stats_eval(st[1])));
 	if (cf.json) {
-		out_record(s);
-		out_flush();
+		out_record(shown);
 	} else {
-		table(s);
+		if (cf.compare)
+			compare_table(json_object_get(shown, "compare"), argv[first], argv[first + 1]);
+		else
+			table(shown);
 		if (tab.len)
 			out_line(tab.p, tab.len - 1);
-		out_flush();
 		buf_free(&tab);
 	}
-	json_decref(s);
-	stats_free(st);
+	out_flush();
+	status |= gate(json_object_get(sum[nst - 1], "eval"));
+	if (cf.compare)
+		json_decref(shown);
+	for (int i = 0; i < nst; i++) {
+		json_decref(sum[i]);
+		stats_free(st[i]);
+	}
+	for (int i = 0; i < cf.ngates; i++)
+		free(cf.gates[i].name);
+	free(cf.gates);
 	return status;
 }

@@ -449,3 +449,12 @@ const char *json_str(json_t *obj, const char *key)
 	json_t *v = json_object_get(obj, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
+
+void json_count(json_t *counter, const char *key, json_int_t n)
+{
+	json_t *c = json_object_get(counter, key);
+	if (c)
+		json_integer_set(c, json_integer_value(c) + n);
+	else
+		json_object_set_new(counter, key, json_integer(n));
+}

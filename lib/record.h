@@ -69,5 +69,7 @@ json_t *json_msg_v(const char *role, json_t *content);
 json_t *json_path(json_t *v, const char *path);
 /* A string field, or NULL when absent or not a string. */
 const char *json_str(json_t *obj, const char *key);
+/* Adds n to the integer counter[key] (created at 0). */
+void json_count(json_t *counter, const char *key, json_int_t n);
 
 #endif

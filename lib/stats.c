@@ -6,6 +6,7 @@
 #include "stats.h"
 #include "axes.h"
 #include "conv.h"
+#include "eval.h"
 #include "minhash.h"
 #include "record.h"
 #include "textnorm.h"
@@ -65,15 +66,6 @@ static int hset_add(struct hset *s, uint64_t h)
 	return 1;
 }
 
-static void count_add(json_t *counter, const char *key, json_int_t n)
-{
-	json_t *c = json_object_get(counter, key);
-	if (c)
-		json_integer_set(c, json_integer_value(c) + n);
-	else
-		json_object_set_new(counter, key, json_integer(n));
-}
-
 static double round4(double x)
 {
 	return round(x * 1e4) / 1e4;
@@ -130,6 +122,8 @@ struct stats {
 	size_t nconv, convcap;
 	json_t *near_pairs;
 	struct buf norm;
+	struct eval *eval;
+	int pass_k;
 };
 
 struct stats *stats_new(const char *axes_path)
@@ -146,6 +140,7 @@ struct stats *stats_new(const char *axes_path)
 	st->stages = json_object();
 	st->reject_programs = json_object();
 	st->near_pairs = json_array();
+	st->eval = eval_new();
 	for (int i = 0; i < NCHECKS; i++) {
 		st->checks[i].name = check_names[i];
 		st->checks[i].ids = json_array();
@@ -205,7 +200,18 @@ void stats_free(struct stats *st)
 		free(st->conv_ids[i]);
 	free(st->conv_ids);
 	buf_free(&st->norm);
+	eval_free(st->eval);
 	free(st);
+}
+
+void stats_set_pass_k(struct stats *st, int k)
+{
+	st->pass_k = k;
+}
+
+struct eval *stats_eval(struct stats *st)
+{
+	return st->eval;
 }
 
 /* ---- one record -------------------------------------------------------- */
@@ -455,7 +461,7 @@ static void axes_record(struct stats *st, json_t *axes)
 		return;
 	struct buf label = {0};
 	axes_label(axes, &label);
-	count_add(st->combos, label.p, 1);
+	json_count(st->combos, label.p, 1);
 	buf_free(&label);
 	const char *k;
 	json_t *v;
@@ -546,16 +552,16 @@ static void conversation(struct stats *st, json_t *rec, json_t *msgs, const char
 	vals_add(&st->turns, turns);
 	char key[24];
 	snprintf(key, sizeof key, "%d", turns);
-	count_add(st->turn_hist, key, 1);
+	json_count(st->turn_hist, key, 1);
 
 	json_t *stop = json_object_get(rec, "stop");
 	const char *reason = json_str(stop, "reason"), *by = json_str(stop, "by");
-	count_add(st->reasons, reason ? reason : "(none)", 1);
-	count_add(st->by, by ? by : "(none)", 1);
+	json_count(st->reasons, reason ? reason : "(none)", 1);
+	json_count(st->by, by ? by : "(none)", 1);
 
 	const char *pname = json_string_value(json_path(rec, "persona.name"));
 	if (pname)
-		count_add(st->personas, pname, 1);
+		json_count(st->personas, pname, 1);
 	axes_record(st, json_path(rec, "persona.axes"));
 
 	int bad[NCHECKS] = {0};
@@ -613,7 +619,7 @@ static void conversation(struct stats *st, json_t *rec, json_t *msgs, const char
 void stats_add_record(struct stats *st, json_t *rec)
 {
 	st->records++;
-	count_add(st->kinds, kind_of(rec), 1);
+	json_count(st->kinds, kind_of(rec), 1);
 	usage_record(st, rec);
 	const char *id = json_str(rec, "id");
 	char fallback[32];
@@ -624,6 +630,7 @@ void stats_add_record(struct stats *st, json_t *rec)
 	json_t *msgs = json_object_get(rec, "messages");
 	if (json_is_array(msgs))
 		conversation(st, rec, msgs, id);
+	eval_add(st->eval, rec);
 	if (json_is_array(json_object_get(rec, "chosen")) && json_is_array(json_object_get(rec, "rejected")))
 		dpo_record(st, rec);
 }
@@ -648,7 +655,7 @@ void stats_add_reject(struct stats *st, json_t *rej)
 		json_object_set_new(st->reject_programs, program, p);
 	}
 	json_integer_set(json_object_get(p, "count"), json_integer_value(json_object_get(p, "count")) + 1);
-	count_add(json_object_get(p, "reasons"), reason ? reason : "(none)", 1);
+	json_count(json_object_get(p, "reasons"), reason ? reason : "(none)", 1);
 }
 
 void stats_add(struct stats *st, json_t *rec)
@@ -895,11 +902,14 @@ json_t *stats_json(struct stats *st)
 		"identical_openings", (json_int_t)st->same_opening,
 		"identical_openings_share", ratio((double)st->same_opening, (double)st->pairs));
 
-	return json_pack("{s:I, s:I, s:I, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	json_t *out = json_pack("{s:I, s:I, s:I, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"records", (json_int_t)st->records, "conversations", (json_int_t)st->conversations,
 		"dpo_pairs", (json_int_t)st->pairs,
 		"kinds", sorted(st->kinds, NULL, 0),
 		"stop", "reason", sorted(st->reasons, NULL, 0), "by", sorted(st->by, NULL, 0),
 		"turns", turns, "chars", chars, "usage", usage_json(st),
 		"rejected", rejects_json(st), "health", health, "diversity", diversity, "dpo", dpo);
+	if (eval_count(st->eval))
+		json_object_set_new(out, "eval", eval_json(st->eval, st->pass_k));
+	return out;
 }

@@ -3,7 +3,8 @@
  * and stop.by, user turns, message lengths, tokens and cost from
  * meta.usage (by model and by stage), rejects by program and reason,
  * health checks, diversity (distinct-n, near duplicates, coverage of
- * personas and axes) and DPO pairs. Records are added one at a time; the
+ * personas and axes), DPO pairs and, when conversations carry the judge's
+ * "eval", its aggregates (lib/eval). Records are added one at a time; the
  * summary is one JSON object.
  *
  * It stands alone: a program that wants the summary facts links libscg and
@@ -34,6 +35,12 @@ int stats_is_reject(json_t *rec);
 void stats_add(struct stats *st, json_t *rec);
 void stats_add_record(struct stats *st, json_t *rec);
 void stats_add_reject(struct stats *st, json_t *rej);
+
+/* k of pass^k in the "eval" member (0, the default: the fewest
+ * conversations any persona has). */
+void stats_set_pass_k(struct stats *st, int k);
+/* The verdicts taken so far (lib/eval), e.g. for eval_compare. */
+struct eval *stats_eval(struct stats *st);
 
 /* The summary as a new object (the caller owns it). It can be called more
  * than once; each call reflects the records added so far. */

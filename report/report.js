@@ -38,6 +38,11 @@ function card(key, value, label, bad) {
 }
 
 function panel(where, title) {
+	if (where === 'evals' && !$('evals')) {
+		var d = el('div', 'tables');
+		d.id = 'evals';
+		$('charts').parentNode.insertBefore(d, $('charts'));
+	}
 	var p = el('div', 'panel');
 	p.appendChild(el('h3', '', title));
 	$(where).appendChild(p);
@@ -120,6 +125,53 @@ function idLinks(ids) {
 	return span;
 }
 
+function rateText(r) {
+	return r.rate.toFixed(3) + ' [' + r.ci[0].toFixed(3) + ', ' + r.ci[1].toFixed(3) + ']';
+}
+
+function rateRows(title, o) {
+	table('evals', title, ['', '#n', '#met', '#rate [95% CI]'], entries(o).map(function (e) {
+		return [e[0], num(e[1].n), num(e[1].successes), rateText(e[1])];
+	}));
+}
+
+/* the judge's verdicts: scg-judge's "eval", summed up by scg-stats */
+function evalSummary(e) {
+	card('success', e.success.rate.toFixed(3), 'goal met: ' + e.success.successes + ' of ' + e.success.n +
+		', 95% CI ' + e.success.ci[0].toFixed(3) + '\u2013' + e.success.ci[1].toFixed(3), e.success.rate < 1);
+	if (e.pass_k.mean !== null) card('pass_k', e.pass_k.mean.toFixed(3), 'pass^' + e.pass_k.k + ' over ' + e.pass_k.personas + ' personas');
+	hbars('Outcomes', entries(e.outcomes));
+	if (entries(e.failures).length) hbars('Failure categories', entries(e.failures));
+	table('evals', 'Criteria (normalised to 0..1)', ['criterion', '#n', '#mean', '#95% CI', '#weight'],
+		entries(e.criteria).map(function (c) {
+			return [c[0], num(c[1].n), c[1].mean.toFixed(3), c[1].ci[0].toFixed(3) + ' – ' + c[1].ci[1].toFixed(3), String(c[1].weight)];
+		}).concat(e.score.n ? [['weighted score', num(e.score.n), e.score.mean.toFixed(3),
+			e.score.ci[0].toFixed(3) + ' – ' + e.score.ci[1].toFixed(3), '']] : []));
+	rateRows('Success by persona', e.by_persona);
+	rateRows('Success by axis label', e.by_axis);
+	rateRows('Success by stop reason', e.by_stop_reason);
+	table('evals', 'pass^' + e.pass_k.k + ' by persona', ['persona', '#pass^k'], entries(e.pass_k.by_persona).map(function (p) {
+		return [p[0], p[1] === null ? 'fewer tries than k' : p[1].toFixed(3)];
+	}));
+	if (e.failed.count) table('evals', 'Goal not met', ['#', 'conversations'], [[num(e.failed.count), idLinks(e.failed.ids)]]);
+}
+
+function compareSummary(c) {
+	var k = c.compare, s = k.success, m = s.mcnemar;
+	card('success_change', (s.change >= 0 ? '+' : '') + s.change.toFixed(3), 'success change from ' + c.a.file.replace(/^.*\//, ''), s.change < 0);
+	var rows = [['success', s.a.rate.toFixed(3), s.b.rate.toFixed(3), (s.change >= 0 ? '+' : '') + s.change.toFixed(3),
+		'McNemar ' + m.method + ' p = ' + m.p + ' (' + m.to_met + ' now met, ' + m.to_not_met + ' no longer)']];
+	entries(k.criteria).forEach(function (e) {
+		var v = e[1];
+		rows.push([e[0], v.a.toFixed(3), v.b.toFixed(3), (v.change >= 0 ? '+' : '') + v.change.toFixed(3),
+			'Wilcoxon p = ' + v.wilcoxon.p + ', sign p = ' + v.sign.p + ' (n ' + v.n + ')']);
+	});
+	var p = table('evals', 'Compared with ' + c.a.file + ' (' + k.pairs + ' pairs)', ['', '#A', '#B', '#change', 'paired test'], rows);
+	if (p) p.classList.add('wide');
+	table('evals', 'Flipped', ['', 'conversations'], [['now met', idLinks(k.flipped.to_met)],
+		['no longer met', idLinks(k.flipped.to_not_met)]]);
+}
+
 function summary() {
 	var health = 0;
 	entries(S.health).forEach(function (h) { health += h[1].count; });
@@ -136,6 +188,9 @@ function summary() {
 	card('near_duplicates', pct(d.near_duplicates.share), 'with a near duplicate', d.near_duplicates.conversations > 0);
 	if (d.personas.count) card('personas', num(d.personas.count), 'personas');
 	if (d.axes.seen) card('axes', pct(d.axes.coverage), 'axes combinations covered');
+
+	if (S.eval) evalSummary(S.eval);
+	if (S.compare) compareSummary(S.compare);
 
 	hbars('Stop reasons', entries(S.stop.reason));
 	hbars('Stopped by', entries(S.stop.by));
@@ -205,6 +260,7 @@ function labelsOf(r) {
 var info = R.map(function (r) {
 	return {
 		reason: r.stop && r.stop.reason ? String(r.stop.reason) : '(none)',
+		outcome: r.eval && r.eval.outcome ? String(r.eval.outcome) : '(none)',
 		kind: kindOf(r),
 		persona: r.persona && r.persona.name ? String(r.persona.name) : '(none)',
 		labels: labelsOf(r),
@@ -234,6 +290,7 @@ function options(sel, values) {
 
 options($('f-reason'), info.map(function (x) { return x.reason; }));
 options($('f-kind'), info.map(function (x) { return x.kind; }));
+options($('f-outcome'), info.map(function (x) { return x.outcome; }));
 options($('f-persona'), info.map(function (x) { return x.persona; }));
 options($('f-label'), [].concat.apply([], info.map(function (x) { return x.labels; })));
 
@@ -242,7 +299,7 @@ var state = {}, shown = [], selected = -1;
 function readHash() {
 	var q = new URLSearchParams(location.hash.replace(/^#/, ''));
 	state = {};
-	['tab', 'reason', 'kind', 'persona', 'label', 'q', 'id'].forEach(function (k) { if (q.get(k)) state[k] = q.get(k); });
+	['tab', 'reason', 'kind', 'outcome', 'persona', 'label', 'q', 'id'].forEach(function (k) { if (q.get(k)) state[k] = q.get(k); });
 }
 
 function writeHash() {
@@ -259,6 +316,7 @@ function filter() {
 		var x = info[i];
 		if (state.reason && x.reason !== state.reason) continue;
 		if (state.kind && x.kind !== state.kind) continue;
+		if (state.outcome && x.outcome !== state.outcome) continue;
 		if (state.persona && x.persona !== state.persona) continue;
 		if (state.label && x.labels.indexOf(state.label) < 0) continue;
 		if (q && textOf(i).indexOf(q) < 0) continue;
@@ -294,6 +352,7 @@ function draw() {
 		row.appendChild(el('span', 'id', r.id || '#' + (i + 1)));
 		row.appendChild(el('span', 'tag', x.kind));
 		if (x.reason !== '(none)') row.appendChild(el('span', 'tag', x.reason));
+		if (x.outcome !== '(none)') row.appendChild(el('span', 'tag ' + (x.outcome === 'met' ? 'ok' : 'bad'), x.outcome));
 		if (x.persona !== '(none)') row.appendChild(el('span', 'tag', x.persona));
 		row.appendChild(el('div', 'snip', snippet(r)));
 		rows.appendChild(row);
@@ -352,6 +411,32 @@ function usageTable(u) {
 	return t;
 }
 
+function evalView(e) {
+	var box = el('div', 'eval');
+	box.appendChild(el('h3', '', 'verdict'));
+	var ev = e.evidence || {};
+	box.appendChild(dl([
+		['outcome', e.outcome],
+		['evidence', ev.text !== undefined ? (ev.turn !== undefined ? 'turn ' + ev.turn + ': ' : '') + ev.text : ''],
+		['failures', Array.isArray(e.failures) ? e.failures.join(', ') : '']
+	]));
+	var crit = entries(e.criteria);
+	if (crit.length) {
+		var t = el('table'), tr = el('tr');
+		['criterion', 'score', 'scale', 'weight', 'reason'].forEach(function (h, i) { tr.appendChild(el('th', i && i < 4 ? 'num' : '', h)); });
+		t.appendChild(tr);
+		crit.forEach(function (c) {
+			var row = el('tr'), x = c[1] || {};
+			[c[0], x.score, Array.isArray(x.scale) ? x.scale.join('–') : '', x.weight === undefined ? '' : x.weight, x.reason].forEach(function (v, i) {
+				row.appendChild(el('td', i && i < 4 ? 'num' : '', v === undefined ? '' : v));
+			});
+			t.appendChild(row);
+		});
+		box.appendChild(t);
+	}
+	return box;
+}
+
 function show(i) {
 	selected = i;
 	var v = $('view'), r = R[i];
@@ -379,6 +464,7 @@ function show(i) {
 		v.appendChild(messages(r.messages));
 	if (Array.isArray(r.prompt)) v.appendChild(messages(r.prompt));
 	if (Array.isArray(r.chosen) && Array.isArray(r.rejected)) v.appendChild(pair(r.chosen, r.rejected, 'chosen', 'rejected'));
+	if (r.eval && typeof r.eval === 'object') v.appendChild(evalView(r.eval));
 	if (m.usage && entries(m.usage).length) {
 		v.appendChild(el('h3', '', 'usage'));
 		v.appendChild(usageTable(m.usage));
@@ -394,7 +480,7 @@ function byId(id) {
 
 function apply() {
 	readHash();
-	['reason', 'kind', 'persona', 'label', 'q'].forEach(function (k) {
+	['reason', 'kind', 'outcome', 'persona', 'label', 'q'].forEach(function (k) {
 		var e = document.querySelector('[data-key="' + k + '"]');
 		e.value = state[k] || '';
 	});

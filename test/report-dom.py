@@ -13,7 +13,7 @@ class Page(HTMLParser):
         super().__init__()
         self.out = {"cards": {}, "rows": [], "charts": [], "options": {},
                     "view": {"id": None, "text": "", "headings": [], "tags": []},
-                    "shown": None, "total": None, "hidden": []}
+                    "shown": None, "total": None, "hidden": [], "evals": ""}
         self.stack = []       # (tag, attrs) open elements
         self.grab = None      # (kind, key) whose text is being collected
         self.text = ""
@@ -66,6 +66,8 @@ class Page(HTMLParser):
     def handle_data(self, data):
         if self.grab:
             self.text += data
+        if self.inside("id", "evals"):
+            self.out["evals"] += data + " "
         if self.inside("id", "view"):
             self.out["view"]["text"] += data
 

@@ -197,3 +197,25 @@ dom() { chrome --dump-dom "file://$PWD/$1${2:+#$2}" | python3 "$BATS_TEST_DIRNAM
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"/nonexistent/r.html"* ]]
 }
+
+@test "the judge's verdicts: success, pass^k, criteria, outcome filter, the verdict of one record, and --compare A B" {
+	need_chrome
+	local ea=$S/eval-a.jsonl eb=$S/eval-b.jsonl
+	scg-report -q -o a.html "$ea"
+	dom a.html >d.json
+	jq -e '.cards.success == "0.625" and .cards.pass_k == "0.500" and
+		(.evals | contains("helpfulness")) and (.evals | contains("0.563")) and
+		(.evals | contains("mood: angry")) and (.evals | contains("p0002.c1"))' d.json >/dev/null
+	dom a.html 'outcome=not%20met' | jq -e '.shown == 2 and all(.rows[]; .id == "p0002.c1" or .id == "p0003.c2")' >/dev/null
+	dom a.html 'id=p0002.c1' >v.json
+	jq -e --argjson r "$(grep '"p0002.c1"' "$ea")" '(.view.headings | index("verdict")) and
+		(.view.text | contains("not met")) and (.view.text | contains($r.eval.evidence.text)) and
+		(.view.text | contains("made_up")) and (.view.text | contains("scored 2 of 5"))' v.json >/dev/null
+	scg-report -q --compare -o c.html "$ea" "$eb"
+	dom c.html >c.json
+	jq -e '.cards.success == "0.875" and .cards.success_change == "+0.250" and
+		(.evals | contains("McNemar exact p = 0.625")) and (.evals | contains("Wilcoxon p = 0.21875")) and
+		(.evals | test("now met +p0002.c1 ,  p0002.c2 ,  p0003.c2"))' c.json >/dev/null
+	run scg-report --compare "$ea"
+	[ "$status" -eq 2 ]
+}

@@ -173,3 +173,121 @@ stats() { scg-stats --json "$@" $ALL "$S/rejects.jsonl" >s.json; }
 	[ "$status" -eq 0 ]
 	[ -z "$(scg-stats $ALL 2>&1 >/dev/null)" ]
 }
+
+# The judge's verdicts (issue "What the simulation says about the
+# assistant"). eval-a.jsonl and eval-b.jsonl are the simulate fixture with
+# an "eval" added: two versions of the assistant on the same 4 personas x 2
+# conversations. The expected numbers were worked out by a short python3
+# script from the fixtures (math.comb, the Wilson formula, Student's t for
+# 7 degrees of freedom = 2.365, the exact sign and signed-rank distributions
+# by enumeration), not by scg.
+EA=$S/eval-a.jsonl
+EB=$S/eval-b.jsonl
+
+@test "eval: success rate with its 95% Wilson interval, overall and by persona, axis label and stop reason" {
+	scg-stats --json "$EA" >s.json
+	[ "$(jq -c '.eval.success' s.json)" = '{"n":8,"successes":5,"rate":0.625,"ci":[0.3057,0.8632]}' ]
+	[ "$(jq -c '.eval.outcomes' s.json)" = '{"met":5,"partly":1,"not met":2}' ]
+	[ "$(jq -c '[.eval.by_persona[] | [.n, .successes, .ci]]' s.json)" = \
+	  '[[2,2,[0.3424,1]],[2,1,[0.0945,0.9055]],[2,0,[0,0.6576]],[2,2,[0.3424,1]]]' ]
+	[ "$(jq -c '.eval.by_persona | keys_unsorted | map(.[0:4])' s.json)" = '["sail","soil","tomo","usef"]' ]
+	[ "$(jq -c '.eval.by_axis' s.json)" = \
+	  '{"mood: angry":{"n":4,"successes":1,"rate":0.25,"ci":[0.0456,0.6994]},"mood: calm":{"n":4,"successes":4,"rate":1,"ci":[0.5101,1]}}' ]
+	[ "$(jq -c '.eval.by_stop_reason.max_turns' s.json)" = '{"n":5,"successes":2,"rate":0.4,"ci":[0.1176,0.7693]}' ]
+	[ "$(jq -c '.eval.by_stop_reason.closed | [.n, .ci]' s.json)" = '[1,[0.2065,1]]' ]
+	scg-stats --json "$EB" | jq -e '.eval.success == {"n":8,"successes":7,"rate":0.875,"ci":[0.5291,0.9776]}' >/dev/null
+	# records without an eval have no eval member
+	scg-stats --json "$S/simulate.jsonl" | jq -e 'has("eval") | not' >/dev/null
+}
+
+@test "eval: pass^k per persona, C(c,k)/C(n,k), k from -k or the fewest tries" {
+	scg-stats --json -k 2 "$EA" >s.json
+	[ "$(jq -c '.eval.pass_k | [.k, .mean, .personas, ([.by_persona[]] | sort)]' s.json)" = '[2,0.5,4,[0,0,1,1]]' ]
+	# the default k is the fewest conversations a persona has: 2 here
+	scg-stats --json "$EA" | jq -e '.eval.pass_k.k == 2 and .eval.pass_k.mean == 0.5' >/dev/null
+	scg-stats --json -k 2 "$EB" | jq -e '.eval.pass_k.mean == 0.75' >/dev/null
+	# pass^1 is the mean success rate over personas
+	scg-stats --json -k 1 "$EA" | jq -e '.eval.pass_k.mean == 0.625' >/dev/null
+	# a persona with fewer tries than k is left out (null)
+	scg-stats --json -k 3 "$EA" | jq -e '.eval.pass_k | .mean == null and .personas == 0 and all(.by_persona[]; . == null)' >/dev/null
+	# 3 of 4 tries succeed: pass^2 = C(3,2)/C(4,2) = 0.5
+	for o in met met met "not met"; do echo "{\"id\":\"x.c$RANDOM\",\"persona\":{\"name\":\"X\"},\"eval\":{\"outcome\":\"$o\"}}"; done |
+		scg-stats --json -k 2 | jq -e '.eval.pass_k.by_persona.X == 0.5' >/dev/null
+}
+
+@test "eval: criteria means normalised to their scale with intervals, the weighted score, failures and the ids not met" {
+	scg-stats --json "$EA" >s.json
+	[ "$(jq -c '.eval.criteria.helpfulness | [.n, .mean, .ci, .scale, .weight]' s.json)" = '[8,0.5625,[0.2946,0.8304],[1,5],2]' ]
+	# pass/fail criteria get the Wilson interval
+	[ "$(jq -c '.eval.criteria.role_adherence | [.n, .mean, .ci]' s.json)" = '[8,0.75,[0.4093,0.9285]]' ]
+	[ "$(jq -c '.eval.score | [.n, .mean, .ci]' s.json)" = '[8,0.625,[0.3294,0.9206]]' ]
+	[ "$(jq -c '.eval.failures' s.json)" = '{"made_up":1,"asked_again":1,"loop":1,"gave_up":1}' ]
+	[ "$(jq -c '.eval.failed' s.json)" = '{"count":3,"ids":["p0002.c1","p0002.c2","p0003.c2"]}' ]
+	run scg-stats "$EA"
+	[[ "$output" == *"success         0.625 [0.306, 0.863]: 5 of 8 conversations met the user's goal"* ]]
+	[[ "$output" == *"not met         p0002.c1, p0002.c2, p0003.c2"* ]]
+	[[ "$output" == *"pass^k          k = 2: 0.500 over 4 personas"* ]]
+}
+
+@test "--compare A B: pairs by persona and index, the change, McNemar, Wilcoxon and sign tests, the ids that flipped" {
+	scg-stats --json --compare "$EA" "$EB" >c.json
+	jq -e '.a.file and .b.file and .a.eval.success.rate == 0.625 and .b.eval.success.rate == 0.875' c.json >/dev/null
+	[ "$(jq -c '.compare | [.pairs, .only_a, .only_b, .success.change, .success.mcnemar]' c.json)" = \
+	  '[8,0,0,0.25,{"to_met":3,"to_not_met":1,"p":0.625,"method":"exact"}]' ]
+	[ "$(jq -c '.compare.criteria.helpfulness' c.json)" = \
+	  '{"n":8,"a":0.5625,"b":0.75,"change":0.1875,"wilcoxon":{"w_plus":22,"n":7,"p":0.21875},"sign":{"plus":6,"minus":1,"p":0.125}}' ]
+	[ "$(jq -c '.compare.flipped' c.json)" = '{"to_met":["p0002.c1","p0002.c2","p0003.c2"],"to_not_met":["p0003.c1"]}' ]
+	# the ids differ between runs; persona and index pair them
+	jq -c '.id |= sub("^p"; "run2-p")' "$EB" >b2.jsonl
+	scg-stats --json --compare "$EA" b2.jsonl | jq -e '.compare.pairs == 8 and .compare.success.mcnemar.p == 0.625' >/dev/null
+	# a conversation only in one run is counted, not paired
+	head -n 7 "$EB" >b7.jsonl
+	scg-stats --json --compare "$EA" b7.jsonl | jq -e '.compare | .pairs == 7 and .only_a == 1 and .only_b == 0' >/dev/null
+	run scg-stats --compare "$EA" "$EB"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"success         0.625 -> 0.875 (+0.250); McNemar exact p = 0.625 (3 to met, 1 to not met)"* ]]
+	[[ "$output" == *"now met         p0002.c1, p0002.c2, p0003.c2"* ]]
+	run scg-stats --compare "$EA"
+	[ "$status" -eq 2 ]
+}
+
+@test "--compare with many discordant pairs: McNemar by chi-square, Wilcoxon by the normal approximation" {
+	jq -nc 'range(1; 41) as $i | {id: "p\($i).c1", persona: {name: "P\($i)"},
+		eval: {outcome: (if $i <= 20 then "not met" else "met" end), criteria: {h: {score: 0.5, scale: [0, 1]}}}}' >a.jsonl
+	jq -nc 'range(1; 41) as $i | {id: "p\($i).c1", persona: {name: "P\($i)"},
+		eval: {outcome: (if $i <= 20 or $i > 30 then "met" else "not met" end),
+		criteria: {h: {score: (0.5 + (if $i <= 18 then $i / 100 elif $i <= 24 then -($i / 100) else 0 end)), scale: [0, 1]}}}}' >b.jsonl
+	scg-stats --json --compare a.jsonl b.jsonl >c.json
+	# (|20 - 10| - 1)^2 / 30 = 2.7, p = erfc(sqrt(2.7 / 2))
+	[ "$(jq -c '.compare.success.mcnemar' c.json)" = '{"to_met":20,"to_not_met":10,"p":0.100348,"method":"chi-square"}' ]
+	# 24 non-zero differences, the 18 smallest positive: W+ = 171
+	jq -e '.compare.criteria.h.wilcoxon | .n == 24 and .w_plus == 171 and .p == 0.558068' c.json >/dev/null
+}
+
+@test "--fail-under RATE and NAME=X: exit 1 with one line saying what fell short, 0 above" {
+	run scg-stats --json --fail-under 0.6 --fail-under helpfulness=0.5 "$EA"
+	[ "$status" -eq 0 ]
+	run scg-stats --json --fail-under 0.9 "$EA"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | grep -c '^scg-stats:')" -eq 1 ]
+	[[ "$output" == *"scg-stats: below --fail-under: success rate 0.625 < 0.9 (5 of 8 met)"* ]]
+	# the summary is still written
+	echo "$output" | grep -v '^scg-stats:' | jq -e '.eval.success.rate == 0.625' >/dev/null
+	run scg-stats --fail-under 0.5 --fail-under helpfulness=0.6 --fail-under role_adherence=0.7 "$EA"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | grep '^scg-stats:')" = "scg-stats: below --fail-under: helpfulness 0.5625 < 0.6 (mean of 8)" ]
+	run scg-stats --fail-under empathy=0.1 "$EA"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no criterion 'empathy'"* ]]
+	# with --compare the gate is on B
+	run scg-stats --compare --fail-under 0.8 "$EA" "$EB"
+	[ "$status" -eq 0 ]
+	# nothing evaluated cannot pass a gate
+	run scg-stats --fail-under 0.1 "$S/simulate.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no conversation has an eval"* ]]
+	run scg-stats --fail-under 1.5 "$EA"
+	[ "$status" -eq 2 ]
+	run scg-stats --fail-under =0.5 "$EA"
+	[ "$status" -eq 2 ]
+}
