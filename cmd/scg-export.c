@@ -5,7 +5,6 @@
  * goes to the rejects with its problem; --check only counts the problems.
  * See scg-export(1). */
 #include "export.h"
-#include "facts.h"
 #include "hfcard.h"
 #include "opt.h"
 #include "record.h"
@@ -135,7 +134,6 @@ static void check_options(void)
 
 static FILE *files[HF_NSPLITS];
 static struct hfcard *card;
-static struct facts *facts;
 
 static char *out_path(int split)
 {
@@ -178,10 +176,10 @@ static FILE *split_file(int split)
 	return files[split];
 }
 
-static void write_line(int split, json_t *line)
+static void write_line(int split, json_t *line, json_t *rec)
 {
 	if (cf.format == EXPORT_HF)
-		hfcard_row(card, split, line);
+		hfcard_row(card, split, line, rec);
 	char *s = json_compact(line);
 	if (!cf.out) {
 		out_line(s, strlen(s));
@@ -259,8 +257,7 @@ static enum vproblem export_record(json_t *rec, long lineno, struct buf *why)
 		rows[split]++;
 		if (!cf.check) {
 			export_keep(line, rec, cf.keep, cf.nkeep);
-			write_line(split, line);
-			facts_add(facts, rec);
+			write_line(split, line, rec);
 		}
 	}
 	json_decref(line);
@@ -362,7 +359,6 @@ static void write_card(int argc, char **argv, long records)
 	for (int i = 1; i < argc; i++)
 		buf_addf(&made, " %s", argv[i]);
 	buf_adds(&made, "`\n\n");
-	facts_markdown(facts, &made);
 	const char *slash = strrchr(cf.out, '/');
 	char *name = xstrdup(slash && slash[1] ? slash + 1 : cf.out);
 	char *path = xasprintf("%s/README.md", cf.out), *warning = NULL;
@@ -420,7 +416,6 @@ int main(int argc, char **argv)
 	open_out();
 	dups = vdups_new();
 	card = hfcard_new();
-	facts = facts_new();
 	struct input *in = input_new(argc - first, argv + first);
 	struct buf err = {0}, why = {0};
 	char *line;
@@ -454,7 +449,6 @@ int main(int argc, char **argv)
 	input_free(in);
 	vdups_free(dups);
 	hfcard_free(card);
-	facts_free(facts);
 	buf_free(&err);
 	buf_free(&why);
 	return problems_total() ? 1 : 0;

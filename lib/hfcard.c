@@ -4,7 +4,9 @@
  * trees widens int64 to float64 and null to anything; other differences
  * are a conflict the datasets library could not load either. */
 #include "hfcard.h"
+#include "cost.h"
 #include "record.h"
+#include "stats.h"
 #include "yamlout.h"
 
 #include <errno.h>
@@ -15,6 +17,8 @@ struct hfcard {
 	long rows[HF_NSPLITS];
 	json_t *features;      /* {"struct": {...}} of the rows */
 	char *conflict;        /* the first conflict, or NULL */
+	struct stats *stats;   /* of the records written */
+	json_t *seeds;         /* meta.seed as text -> records */
 };
 
 static const char *const split_names[HF_NSPLITS] = {"train", "validation"};
@@ -34,6 +38,8 @@ struct hfcard *hfcard_new(void)
 {
 	struct hfcard *c = xcalloc(1, sizeof *c);
 	c->features = json_pack("{s:{}}", "struct");
+	c->stats = stats_new(NULL);
+	c->seeds = json_object();
 	return c;
 }
 
@@ -43,6 +49,8 @@ void hfcard_free(struct hfcard *c)
 		return;
 	json_decref(c->features);
 	free(c->conflict);
+	stats_free(c->stats);
+	json_decref(c->seeds);
 	free(c);
 }
 
@@ -150,9 +158,17 @@ static json_t *feature_of(json_t *v, const char *at, char **why)
 	}
 }
 
-void hfcard_row(struct hfcard *c, int split, json_t *row)
+void hfcard_row(struct hfcard *c, int split, json_t *row, json_t *rec)
 {
 	c->rows[split]++;
+	stats_add_record(c->stats, rec);
+	json_t *seed = json_path(rec, "meta.seed");
+	if (json_is_integer(seed)) {
+		char *k = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(seed));
+		json_t *n = json_object_get(c->seeds, k);
+		json_object_set_new(c->seeds, k, json_integer(json_integer_value(n) + 1));
+		free(k);
+	}
 	if (c->conflict)
 		return;
 	json_t *f = feature_of(row, "", &c->conflict);
@@ -198,6 +214,98 @@ static json_t *yaml_fields(json_t *s)
 	return out;
 }
 
+/* A table cell: no line breaks or pipes from a record's text. */
+static void cell(struct buf *out, const char *s)
+{
+	for (; *s; s++)
+		buf_addc(out, *s == '|' ? '/' : *s == '\n' || *s == '\r' ? ' ' : *s);
+}
+
+static json_int_t count_of(json_t *v, const char *key)
+{
+	return json_integer_value(json_object_get(v, key));
+}
+
+/* name -> count, as "- name: count records" lines. */
+static void count_list(struct buf *out, const char *title, json_t *counts)
+{
+	if (!json_object_size(counts))
+		return;
+	buf_addf(out, "%s\n\n", title);
+	const char *k;
+	json_t *v;
+	json_object_foreach(counts, k, v) {
+		buf_adds(out, "- ");
+		cell(out, k);
+		buf_addf(out, ": %" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
+	}
+	buf_adds(out, "\n");
+}
+
+/* The usage table of a stats "models" or "stages" object; the cost is the
+ * records' own where every record has one, else estimated from the price
+ * table (lib/cost). */
+static void usage_table(struct buf *out, const char *what, json_t *by, int recorded)
+{
+	buf_addf(out, "| %s | requests | prompt tokens | completion tokens | cost (USD%s) |\n"
+		 "|---|---:|---:|---:|---:|\n", what, recorded ? "" : ", estimated");
+	const char *k;
+	json_t *v;
+	json_object_foreach(by, k, v) {
+		json_int_t pt = count_of(v, "prompt_tokens"), ct = count_of(v, "completion_tokens");
+		int known = 1;
+		double usd = recorded ? json_number_value(json_object_get(v, "cost"))
+			: cost_usd(k, (double)pt, (double)ct, &known);
+		buf_adds(out, "| ");
+		cell(out, k);
+		buf_addf(out, " | %" JSON_INTEGER_FORMAT " | %" JSON_INTEGER_FORMAT " | %" JSON_INTEGER_FORMAT,
+			 count_of(v, "requests"), pt, ct);
+		if (known)
+			buf_addf(out, " | %.4f |\n", usd);
+		else
+			buf_adds(out, " | no price |\n");
+	}
+	buf_adds(out, "\n");
+}
+
+/* What the records say about how they were made: lib/stats' summary. */
+static void facts(const struct hfcard *c, struct buf *out)
+{
+	json_t *st = stats_json(c->stats);
+	buf_addf(out, "### The records\n\n- %" JSON_INTEGER_FORMAT " conversations, %"
+		 JSON_INTEGER_FORMAT " preference pairs\n", count_of(st, "conversations"),
+		 count_of(st, "dpo_pairs"));
+	json_t *turns = json_object_get(st, "turns");
+	if (count_of(turns, "count"))
+		buf_addf(out, "- user turns a conversation: %g to %g, mean %g\n",
+			 json_number_value(json_object_get(turns, "min")),
+			 json_number_value(json_object_get(turns, "max")),
+			 json_number_value(json_object_get(turns, "mean")));
+	json_t *personas = json_path(st, "diversity.personas");
+	if (count_of(personas, "count"))
+		buf_addf(out, "- %" JSON_INTEGER_FORMAT " personas\n", count_of(personas, "count"));
+	json_t *near = json_path(st, "diversity.near_duplicates");
+	buf_addf(out, "- near duplicates (Jaccard of word 5-grams at least %g): %" JSON_INTEGER_FORMAT
+		 " conversations\n", json_number_value(json_object_get(near, "threshold")),
+		 count_of(near, "conversations"));
+	buf_adds(out, "\n");
+	json_t *usage = json_object_get(st, "usage");
+	if (json_object_size(json_object_get(usage, "models"))) {
+		buf_adds(out, "### Models\n\nAs the records' `meta.usage` has them (a call that made "
+			 "several records counts in each).\n\n");
+		int recorded = !count_of(usage, "records_without_cost");
+		usage_table(out, "model", json_object_get(usage, "models"), recorded);
+		json_t *stages = json_object_get(usage, "stages");
+		if (json_object_size(stages) > 1 || !json_object_get(stages, "(unknown)"))
+			usage_table(out, "stage", stages, recorded);
+	}
+	count_list(out, "### How the conversations ended (`stop.reason`)", json_path(st, "stop.reason"));
+	count_list(out, "### Who ended them (`stop.by`)", json_path(st, "stop.by"));
+	count_list(out, "### Kinds", json_object_get(st, "kinds"));
+	count_list(out, "### Seeds (`meta.seed`)", c->seeds);
+	json_decref(st);
+}
+
 static const char *size_category(long n)
 {
 	return n < 1000 ? "n<1K" : n < 10000 ? "1K<n<10K" : n < 100000 ? "10K<n<100K"
@@ -205,7 +313,7 @@ static const char *size_category(long n)
 }
 
 int hfcard_write(const struct hfcard *c, const char *path, const char *name,
-		 const char *about, const char *facts, struct buf *err, char **warning)
+		 const char *about, const char *made, struct buf *err, char **warning)
 {
 	json_t *files = json_array(), *splits = json_array();
 	long total = 0;
@@ -241,7 +349,8 @@ int hfcard_write(const struct hfcard *c, const char *path, const char *name,
 		buf_free(&doc);
 		return -1;
 	}
-	buf_addf(&doc, "---\n\n# %s\n\n%s\n## How it was made\n\n%s", name, about, facts);
+	buf_addf(&doc, "---\n\n# %s\n\n%s\n## How it was made\n\n%s", name, about, made);
+	facts(c, &doc);
 	buf_addf(&doc, "## Loading\n\n```python\nfrom datasets import load_dataset\n\n"
 		 "ds = load_dataset(\"path/to/%s\")\n```\n", name);
 	FILE *f = fopen(path, "w");

@@ -187,7 +187,9 @@ records() {
 	PY
 	# the run's facts are below it
 	grep -q '^| gpt-4o-mini | 7 | 2500 | 380 | ' ds/README.md
-	grep -q '^| goal_achieved | judge | 2 |' ds/README.md
+	grep -q '^- goal_achieved: 2$' ds/README.md
+	grep -q '^- 43 conversations, 0 preference pairs$' ds/README.md
+	grep -q '^- 7: 2$' ds/README.md
 	grep -q '^- 43 records read, 43 written, 0 rejected' ds/README.md
 	# a column of two types cannot be declared: the card says so, and leaves
 	# the features to the loader
