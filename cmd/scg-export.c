@@ -312,9 +312,11 @@ static void summary(long records)
 		fflush(stdout);
 	} else if (!opts.quiet) {
 		problem_counts(&b, ", ", 0);
-		warnx_("%ld records: %ld written (%ld train, %ld validation), %ld rejected%s%s",
-		       records, rows[0] + rows[1], rows[0], rows[1], bad, b.len ? ": " : "",
-		       b.len ? b.p : "");
+		char split[64] = "";
+		if (cf.split)
+			snprintf(split, sizeof split, " (%ld train, %ld validation)", rows[0], rows[1]);
+		warnx_("%ld records: %ld written%s, %ld rejected%s%s", records, rows[0] + rows[1],
+		       split, bad, b.len ? ": " : "", b.len ? b.p : "");
 	}
 	buf_free(&b);
 }
