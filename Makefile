@@ -20,10 +20,11 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Ilib -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS     = $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC  = $(wildcard lib/*.c)
-LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/prompts.o
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/prompts.o $(BUILD)/report-assets.o
 PROGS    = $(patsubst cmd/%.c,$(BUILD)/bin/%,$(wildcard cmd/*.c))
 TESTS    = $(patsubst test/%.c,$(BUILD)/test/%,$(wildcard test/*.c))
 PROMPTS  = $(sort $(wildcard prompts/*.txt))
+REPORT   = $(sort $(wildcard report/*))
 MAN1     = $(wildcard man/*.1)
 MAN7     = $(wildcard man/*.7)
 SCRIPTS  = $(wildcard pipelines/*)
@@ -44,6 +45,14 @@ $(BUILD)/prompts.c: $(PROMPTS) build-aux/embed-prompts.sh
 	sh build-aux/embed-prompts.sh $(PROMPTS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/prompts.o: $(BUILD)/prompts.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# scg-report's page (HTML, CSS, JS), compiled in the same way
+$(BUILD)/report-assets.c: $(REPORT) build-aux/embed-prompts.sh
+	@mkdir -p $(@D)
+	sh build-aux/embed-prompts.sh -s scg_report_assets $(REPORT) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/report-assets.o: $(BUILD)/report-assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libscg.a: $(LIB_OBJ)
@@ -89,9 +98,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_BIN = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-build/fuzz/%: fuzz/%.c $(LIB_SRC) lib/*.h $(BUILD)/prompts.c
+build/fuzz/%: fuzz/%.c $(LIB_SRC) lib/*.h $(BUILD)/prompts.c $(BUILD)/report-assets.c
 	@mkdir -p $(@D)
-	clang -std=c11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(BUILD)/prompts.c $(LDLIBS)
+	clang -std=c11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(BUILD)/prompts.c $(BUILD)/report-assets.c $(LDLIBS)
 
 # A crash stops the run with the target's exit status; its input is kept
 # as build/fuzz/NAME-crash-*, and the whole log in build/fuzz/NAME.log.

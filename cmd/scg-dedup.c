@@ -326,6 +326,22 @@ static void summary(void)
 	       idx, (double)idx / kept.n, sh, (double)sh / kept.n, ids, (double)ids / kept.n);
 }
 
+/* Moves *t past a leading system message's text: jscan joins the contents
+ * of messages.*.content with newlines, the first message's first. */
+static void skip_system(const struct jscan *js, int role_path, const char **t, size_t *n)
+{
+	size_t rlen, clen;
+	const char *role = jscan_raw(js, role_path, &rlen);
+	if (!role || rlen != 8 || memcmp(role, "\"system\"", 8) || !jscan_found(js, role_path + 1))
+		return;
+	const char *c = jscan_text(js, role_path + 1, &clen);
+	if (clen > *n || memcmp(*t, c, clen))
+		return;
+	clen += clen < *n;   /* the newline after it */
+	*t += clen;
+	*n -= clen;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
@@ -343,12 +359,19 @@ int main(int argc, char **argv)
 		die("%s: %s", cf.dups_path, strerror(errno));
 
 	char *keylist = xstrdup(cf.key);
-	const char *paths[64];
-	int npaths = 0;
+	const char *paths[66];
+	int npaths = 0, msgs_path = -1;
 	for (char *s = strtok(keylist, ","); s && npaths < 63; s = strtok(NULL, ","))
 		paths[npaths++] = s;
+	for (int i = 0; i < npaths && msgs_path < 0; i++)
+		if (!strcmp(paths[i], "messages.*.content"))
+			msgs_path = i;
 	paths[npaths] = "id";
-	struct jscan *js = jscan_new(npaths + 1, paths);
+	/* the first message's role and content: a system prompt, the same in
+	 * every record of a run, is left out of the comparison */
+	paths[npaths + 1] = "messages.0.role";
+	paths[npaths + 2] = "messages.0.content";
+	struct jscan *js = jscan_new(npaths + 3, paths);
 	setup();
 
 	double total = input_size(argc - first, argv + first), seen = 0;
@@ -378,6 +401,8 @@ int main(int argc, char **argv)
 			const char *t = jscan_text(js, i, &n);
 			if (!jscan_found(js, i) && missing < 0)
 				missing = i;
+			if (i == msgs_path)
+				skip_system(js, npaths + 1, &t, &n);
 			textnorm_append(&norm, t, n, cf.keep_punct ? TEXTNORM_KEEP_PUNCT : 0);
 		}
 		if (missing >= 0) {

@@ -200,21 +200,12 @@ static int ask(struct job *j, struct pair *p, int side)
 /* A system message saying who speaks, where the prompt has none. */
 static int add_system(struct job *j, json_t *prompt, struct buf *err)
 {
-	size_t i;
-	json_t *m;
-	json_array_foreach(prompt, i, m)
-		if (!strcmp(role_of(m), "system"))
-			return 0;
 	if (no_system || !json_str(json_object_get(j->rec, "character"), "name"))
 		return 0;
-	struct buf sys = {0};
 	json_t *ctx = dyn_context(j->rec, j->id);
-	int bad = prompt_render_system("dpo-system", ctx, &sys, err);
-	if (!bad && sys.len)
-		json_array_insert_new(prompt, 0, json_pack("{s:s, s:s}", "role", "system", "content", sys.p));
+	int bad = prompt_put_system("dpo-system", ctx, prompt, err);
 	json_decref(ctx);
-	buf_free(&sys);
-	return bad ? -1 : 0;
+	return bad;
 }
 
 static void pair_free(struct pair *p)

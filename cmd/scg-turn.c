@@ -15,10 +15,11 @@
 #include <strings.h>
 
 enum side { SIDE_AUTO, SIDE_USER, SIDE_ASSISTANT, SIDE_SCRIPT };
-enum { OPT_SCRIPT = OPT_PROG };
+enum { OPT_SCRIPT = OPT_PROG, OPT_NO_SYSTEM };
 
 static enum side side = SIDE_AUTO;
 static int script_exchanges;    /* --script N */
+static int no_system;           /* --no-system */
 static const char *endpoint_path, *endpoint_cmd;
 static struct endpoint ep;
 static struct model model;
@@ -28,6 +29,7 @@ static const struct option longopts[] = {
 	{"endpoint", required_argument, 0, 'e'},
 	{"endpoint-cmd", required_argument, 0, 'c'},
 	{"script", required_argument, 0, OPT_SCRIPT},
+	{"no-system", no_argument, 0, OPT_NO_SYSTEM},
 	{0, 0, 0, 0},
 };
 
@@ -47,6 +49,7 @@ static int handle(int c, const char *arg)
 	case 'e': endpoint_path = arg; return 0;
 	case 'c': endpoint_cmd = arg; return 0;
 	case OPT_SCRIPT: script_exchanges = (int)opt_long("--script", arg, 1, 1000); return 0;
+	case OPT_NO_SYSTEM: no_system = 1; return 0;
 	}
 	return 1;
 }
@@ -54,6 +57,41 @@ static int handle(int c, const char *arg)
 static void append(json_t *msgs, const char *role, const char *content)
 {
 	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", role, "content", content));
+}
+
+/* Puts the system prompt the assistant answers under first in rec's
+ * messages, unless they have one (or --no-system): text, else prompt NAME
+ * rendered against the record, else nothing. The record carries what a
+ * trainer needs; the user's side never sees it. */
+static int put_system(struct job *j, json_t *rec, const char *text, const char *name,
+		      struct buf *err)
+{
+	json_t *msgs = json_object_get(rec, "messages");
+	if (no_system || conv_has_system(msgs))
+		return 0;
+	if (text || !name) {
+		conv_put_system(msgs, text);
+		return 0;
+	}
+	json_t *ctx = dyn_context(rec, j->id);
+	int bad = prompt_put_system(name, ctx, msgs, err);
+	json_decref(ctx);
+	return bad;
+}
+
+/* The assistant's system prompt for the record: the endpoint's (its file's
+ * system:, or a body.system string as Anthropic's API takes it), else one
+ * made from the assistant card (prompt assistant-system), else none. */
+static int assistant_system(struct job *j, json_t *rec, struct buf *err)
+{
+	const char *text = NULL;
+	if (endpoint_path)
+		text = ep.system ? ep.system : json_str(ep.body, "system");
+	if (text)
+		return put_system(j, rec, text, NULL, err);
+	if (json_is_object(json_object_get(rec, "assistant")))
+		return put_system(j, rec, NULL, "assistant-system", err);
+	return 0;
 }
 
 /* The user model must not speak for the assistant, and must say something. */
@@ -136,7 +174,16 @@ out:
 static void start_assistant(struct job *j, json_t *msgs)
 {
 	if (endpoint_path) {
-		char *body = endpoint_body(&ep, msgs);
+		/* the endpoint gets its file's system: only, never the record's */
+		json_t *spoken = json_array();
+		size_t i;
+		json_t *m;
+		const char *role, *c;
+		json_array_foreach(msgs, i, m)
+			if (conv_spoken(m, &role, &c))
+				json_array_append(spoken, m);
+		char *body = endpoint_body(&ep, spoken);
+		json_decref(spoken);
 		job_http(j, ep.url, endpoint_headers(&ep), body, ep.timeout, ep.retries, SIDE_ASSISTANT, NULL);
 		free(body);
 		return;
@@ -265,6 +312,10 @@ static void done_script(struct job *j, struct call *c)
 	if (!got) {
 		job_reject(j, "%s", c->ok ? why.p : c->error);
 		job_end(j);
+	} else if (json_str(json_object_get(j->rec, "character"), "name") &&
+		   put_system(j, j->rec, NULL, "dpo-system", &why)) {
+		job_reject(j, "%s", why.p);
+		job_end(j);
 	} else {
 		json_t *rec = json_incref(j->rec);
 		json_array_extend(json_object_get(rec, "messages"), got);
@@ -352,6 +403,15 @@ static void done(struct job *j, struct call *c)
 		return;
 	}
 	json_t *rec = json_incref(j->rec);
+	struct buf err = {0};
+	if (c->tag != SIDE_USER && assistant_system(j, rec, &err)) {
+		job_reject(j, "%s", err.p);
+		buf_free(&err);
+		free(text);
+		json_decref(rec);
+		job_end(j);
+		return;
+	}
 	if (c->tag == SIDE_USER || !(endpoint_path || endpoint_cmd))
 		dyn_meta(rec, j->id);
 	append(json_object_get(rec, "messages"), c->tag == SIDE_USER ? "user" : "assistant", text);
@@ -373,7 +433,8 @@ int main(int argc, char **argv)
 			"      --endpoint-cmd CMD the assistant under test: a command that reads the record\n"
 			"                         on stdin and writes the reply on stdout\n"
 			"      --script N         write the rest of each conversation, up to N exchanges,\n"
-			"                         in one structured call, and mark it done\n",
+			"                         in one structured call, and mark it done\n"
+			"      --no-system        do not put the assistant's system prompt first in the record\n",
 		.common = OPT_BASIC | OPT_MODEL,
 		.longopts = longopts,
 		.shortopts = "e:",

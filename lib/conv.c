@@ -12,6 +12,26 @@ int conv_spoken(json_t *m, const char **role, const char **content)
 	return *role && *content && strcmp(*role, "system");
 }
 
+int conv_has_system(json_t *msgs)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(msgs, i, m) {
+		const char *r = json_str(m, "role");
+		if (r && !strcmp(r, "system"))
+			return 1;
+	}
+	return 0;
+}
+
+int conv_put_system(json_t *msgs, const char *text)
+{
+	if (!json_is_array(msgs) || !text || !*text || conv_has_system(msgs))
+		return 0;
+	json_array_insert_new(msgs, 0, json_msg("system", text));
+	return 1;
+}
+
 const char *conv_last_role(json_t *msgs)
 {
 	for (size_t i = json_array_size(msgs); i > 0; i--) {

@@ -11,6 +11,11 @@
 /* 1 with *role and *content when m is a message of the conversation
  * proper (a role and a text, not the system prompt), else 0. */
 int conv_spoken(json_t *m, const char **role, const char **content);
+/* Whether a message of role system is in msgs. */
+int conv_has_system(json_t *msgs);
+/* Puts {"role":"system","content":text} first in msgs unless msgs already
+ * has a system message or text is empty; 1 when it put one. */
+int conv_put_system(json_t *msgs, const char *text);
 /* The role of the last message that is not a system message, or NULL. */
 const char *conv_last_role(json_t *msgs);
 /* The number of user messages. */

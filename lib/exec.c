@@ -191,22 +191,25 @@ static void flush_jobs(void)
 	}
 }
 
+/* Adds the counts of add into usage, member by member: integers stay
+ * integers, the cost (USD) is summed to 1e-10 so the record's bytes do not
+ * depend on the order of the additions' rounding, objects (a model, its
+ * stages) are merged the same way. */
 static void add_usage(json_t *usage, json_t *add)
 {
-	const char *model;
-	json_t *u;
-	json_object_foreach(add, model, u) {
-		json_t *have = json_object_get(usage, model);
-		if (!have) {
-			json_object_set_new(usage, model, json_deep_copy(u));
-			continue;
-		}
-		const char *k;
-		json_t *v;
-		json_object_foreach(u, k, v) {
-			json_t *h = json_object_get(have, k);
-			json_object_set_new(have, k, json_integer(json_integer_value(h) + json_integer_value(v)));
-		}
+	const char *k;
+	json_t *v;
+	json_object_foreach(add, k, v) {
+		json_t *have = json_object_get(usage, k);
+		if (!have)
+			json_object_set_new(usage, k, json_deep_copy(v));
+		else if (json_is_object(v) && json_is_object(have))
+			add_usage(have, v);
+		else if (json_is_integer(v) && json_is_integer(have))
+			json_integer_set(have, json_integer_value(have) + json_integer_value(v));
+		else if (json_is_number(v) && json_is_number(have))
+			json_object_set_new(usage, k, json_real(round((json_number_value(have) +
+				json_number_value(v)) * 1e10) / 1e10));
 	}
 }
 
@@ -418,21 +421,20 @@ static void build_llm(struct req *r)
 	r->est_completion = r->lr.max_tokens > 0 ? fmin(r->lr.max_tokens, avg_completion) : avg_completion;
 }
 
+/* A job's usage per model: requests, tokens and cost (USD, from the price
+ * table), and the same under stages.PROGRAM, so that a record that passes
+ * several programs tells which one spent what (merged by add_usage). */
 static void usage_add(struct job *j, const char *model, long pt, long ct)
 {
 	if (!j->usage)
 		j->usage = json_object();
-	json_t *u = json_object_get(j->usage, model);
-	if (!u) {
-		u = json_object();
-		json_object_set_new_nocheck(u, "requests", json_integer(0));
-		json_object_set_new_nocheck(u, "prompt_tokens", json_integer(0));
-		json_object_set_new_nocheck(u, "completion_tokens", json_integer(0));
-		json_object_set_new(j->usage, model, u);
-	}
-	json_integer_set(json_object_get(u, "requests"), json_integer_value(json_object_get(u, "requests")) + 1);
-	json_integer_set(json_object_get(u, "prompt_tokens"), json_integer_value(json_object_get(u, "prompt_tokens")) + pt);
-	json_integer_set(json_object_get(u, "completion_tokens"), json_integer_value(json_object_get(u, "completion_tokens")) + ct);
+	json_t *add = json_pack("{s:i, s:I, s:I, s:f}", "requests", 1, "prompt_tokens", (json_int_t)pt,
+				"completion_tokens", (json_int_t)ct,
+				"cost", round(cost_usd(model, (double)pt, (double)ct, NULL) * 1e10) / 1e10);
+	json_object_set_new(add, "stages", json_pack("{s:o}", prog_name, json_deep_copy(add)));
+	json_t *by_model = json_pack("{s:o}", model, add);
+	add_usage(j->usage, by_model);
+	json_decref(by_model);
 }
 
 static void dry_print(struct req *r)

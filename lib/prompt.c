@@ -1,5 +1,6 @@
 /* prompt: built-in prompt texts and their overrides. */
 #include "prompt.h"
+#include "conv.h"
 #include "opt.h"
 #include "tmpl.h"
 #include "util.h"
@@ -104,6 +105,18 @@ int prompt_render_system(const char *name, json_t *ctx, struct buf *out, struct 
 
 /* Says once per prompt when a dynamic-prompting option gives it values it
  * never mentions: they are drawn and recorded in meta, but not sent. */
+int prompt_put_system(const char *name, json_t *ctx, json_t *msgs, struct buf *err)
+{
+	if (conv_has_system(msgs))
+		return 0;
+	struct buf sys = {0};
+	int bad = prompt_render_system(name, ctx, &sys, err);
+	if (!bad)
+		conv_put_system(msgs, sys.p);
+	buf_free(&sys);
+	return bad;
+}
+
 static void warn_unused(const char *name, const char *t)
 {
 	static char warned[32][48];

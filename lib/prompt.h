@@ -15,6 +15,10 @@ const char *prompt_get(const char *name);
 int prompt_messages(const char *name, json_t *ctx, json_t *msgs, struct buf *err);
 /* Renders the system part only (text before ---, or all of it). */
 int prompt_render_system(const char *name, json_t *ctx, struct buf *out, struct buf *err);
+/* The system part of prompt NAME rendered against ctx and put first in msgs,
+ * unless msgs has a system message already (conv_put_system). Returns 0,
+ * or -1 with the reason in err. */
+int prompt_put_system(const char *name, json_t *ctx, json_t *msgs, struct buf *err);
 /* Checks that every --prompt names a known prompt and its file is readable. */
 void prompt_init(void);
 

@@ -192,6 +192,28 @@ int record_bad(const struct input *in, const char *line, size_t len, const char 
 	return 0;
 }
 
+int record_each(struct input *in, void (*fn)(json_t *rec, void *ctx), void *ctx)
+{
+	struct buf err = {0};
+	char *line;
+	size_t len;
+	int status = 0;
+	while (input_line(in, &line, &len) > 0) {
+		buf_reset(&err);
+		json_t *rec = record_parse(line, len, &err);
+		if (!rec) {
+			status = 1;
+			if (record_bad(in, line, len, err.p))
+				break;
+			continue;
+		}
+		fn(rec, ctx);
+		json_decref(rec);
+	}
+	buf_free(&err);
+	return status;
+}
+
 void record_reject(json_t *rec, const char *reason)
 {
 	const char *id = json_str(rec, "id");
@@ -426,4 +448,13 @@ const char *json_str(json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+void json_count(json_t *counter, const char *key, json_int_t n)
+{
+	json_t *c = json_object_get(counter, key);
+	if (c)
+		json_integer_set(c, json_integer_value(c) + n);
+	else
+		json_object_set_new(counter, key, json_integer(n));
 }

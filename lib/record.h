@@ -41,6 +41,11 @@ json_t *record_parse(const char *line, size_t len, struct buf *err);
  * rejects. Returns 1 when the program must stop (--on-error=fail). */
 int record_bad(const struct input *in, const char *line, size_t len, const char *reason);
 
+/* Reads every line of in as a record and calls fn(rec, ctx) on it (fn
+ * borrows rec). A bad line goes to record_bad. Returns 0, or 1 when a line
+ * was bad (reading stopped there unless --on-error=skip). */
+int record_each(struct input *in, void (*fn)(json_t *rec, void *ctx), void *ctx);
+
 /* A record that failed: the whole record plus "error":{"program","reason"}
  * goes to the rejects, and a one-line warning to stderr. */
 void record_reject(json_t *rec, const char *reason);
@@ -64,5 +69,7 @@ json_t *json_msg_v(const char *role, json_t *content);
 json_t *json_path(json_t *v, const char *path);
 /* A string field, or NULL when absent or not a string. */
 const char *json_str(json_t *obj, const char *key);
+/* Adds n to the integer counter[key] (created at 0). */
+void json_count(json_t *counter, const char *key, json_int_t n);
 
 #endif

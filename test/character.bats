@@ -80,6 +80,30 @@ alternates() {
 	[ "$(jq -r .id out/sft.jsonl | sort | uniq -d | wc -l)" -eq 0 ]
 	[ "$(wc -l <out/dpo.jsonl)" -eq 9 ]
 	[ "$(jq -c '[(.chosen | length), (.rejected | length), .prompt[-1].role]' out/dpo.jsonl | sort -u)" = '[1,1,"user"]' ]
+	# a dialogue carries the system message its DPO prompts get, first
+	[ "$(jq -r '.messages[0].role' out/sft.jsonl | sort -u)" = system ]
+	[ "$(jq -c '.messages[0]' out/sft.jsonl | sort -u)" = "$(jq -c '.prompt[0]' out/dpo.jsonl | sort -u)" ]
+	jq -e '.messages[0].content | startswith("You are Mary Anning")' out/sft.jsonl >/dev/null
+}
+
+@test "the output passes scg-export --check with zero problems; --export writes both files for a trainer" {
+	mock_start
+	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" --cut-at Legacy -k 1 --dpo 1 -t 3 -o out --export openai
+	# the mock's random scripts may leave a set-up without a dialogue (status
+	# 1, scg-turn's rejects), but nothing written fails the export
+	[ "$status" -le 1 ]
+	[ "$(jq -r 'select(.error.program == "scg-export") | .id' out/rejects.jsonl)" = "" ]
+	local sft dpo
+	sft=$(wc -l <out/sft.jsonl) dpo=$(wc -l <out/dpo.jsonl)
+	run scg-export --check -f openai out/sft.jsonl
+	[ "$status" -eq 0 ] && [ "$output" = "$sft records: $sft pass, 0 fail" ]
+	run scg-export --check -f openai-dpo out/dpo.jsonl
+	[ "$status" -eq 0 ] && [ "$output" = "$dpo records: $dpo pass, 0 fail" ]
+	[ "$(wc -l <out/sft.openai.jsonl)" -eq "$sft" ] && [ "$(wc -l <out/dpo.openai.jsonl)" -eq "$dpo" ]
+	[ "$(jq -c keys out/dpo.openai.jsonl | sort -u)" = '["input","non_preferred_output","preferred_output"]' ]
+	[ "$(jq -r '.messages[0].role' out/sft.openai.jsonl | sort -u)" = system ]
+	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" -k 1 -o bad --export csv
+	[ "$status" -eq 2 ]
 }
 
 @test "usage errors exit 2 and say what is missing" {

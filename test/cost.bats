@@ -40,6 +40,21 @@ load helper
 	grep -Eq '\$0\.[0-9]{4}$' err.txt
 }
 
+@test "each record's usage carries its cost from the price table and the stage that spent it, summed over stages" {
+	mock_start
+	# mock-1 costs $1 per million prompt tokens, $2 per million completion tokens
+	scg-turn -q --side user <"$BATS_TEST_DIRNAME/../examples/personas.jsonl" | scg-turn -q --side assistant | scg-judge -q --min-turns 1 >out.jsonl
+	jq -e '.meta.usage["mock-1"] | (.prompt_tokens * 1 + .completion_tokens * 2) / 1e6 - .cost | fabs < 1e-9' out.jsonl >/dev/null
+	jq -e '.meta.usage["mock-1"].stages | keys == ["scg-judge", "scg-turn"]' out.jsonl >/dev/null
+	jq -e '.meta.usage["mock-1"] as $u | $u.stages["scg-turn"].requests == 2 and $u.stages["scg-judge"].requests >= 1 and
+		([$u.stages[] | .requests] | add) == $u.requests and
+		([$u.stages[] | .prompt_tokens] | add) == $u.prompt_tokens and
+		((([$u.stages[] | .cost] | add) - $u.cost) | fabs) < 1e-9' out.jsonl >/dev/null
+	# the same bytes from the cache: the cost is part of the record, not of the run
+	scg-turn -q --side user <"$BATS_TEST_DIRNAME/../examples/personas.jsonl" | scg-turn -q --side assistant | scg-judge -q --min-turns 1 >again.jsonl
+	cmp out.jsonl again.jsonl
+}
+
 @test "--budget stops starting requests; the records not started are rejected as over budget" {
 	mock_start
 	for i in $(seq 1 40); do echo "{\"id\":\"r$i\",\"messages\":[{\"role\":\"user\",\"content\":\"question $i about returns and refunds\"}]}"; done >in.jsonl

@@ -32,6 +32,24 @@ EX=$BATS_TEST_DIRNAME/../examples
 	grep -q '^scg-turn: mock-1: .* prompt + .* completion tokens' errv.txt
 }
 
+@test "knowledge: the output passes scg-export --check with zero problems; --export writes it for a trainer" {
+	mock_start
+	run bash -c "knowledge -k '$EX/knowledge' -s '$EX/knowledge/strategy.json' -n 2 -t 3 \
+		--inject-dir '$EX/dynamic/inject' --templates '$EX/dynamic/templates.yaml' \
+		--examples '$EX/dynamic/examples.jsonl' --temperature 0.6..1.0 -o kb --export trl 2>err.txt"
+	[ "$status" -eq 0 ]
+	local n; n=$(wc -l <kb.jsonl)
+	run scg-export --check -f openai kb.jsonl
+	[ "$status" -eq 0 ]
+	[ "$output" = "$n records: $n pass, 0 fail" ]
+	[ "$(wc -l <kb.trl.jsonl)" -eq "$n" ]
+	[ "$(jq -c keys kb.trl.jsonl | sort -u)" = '["messages"]' ]
+	knowledge -k "$EX/knowledge" -n 1 -t 2 -o kh --export hf 2>/dev/null
+	[ "$(wc -l <kh.hf/data/train.jsonl)" -eq "$(wc -l <kh.jsonl)" ]
+	run knowledge -k "$EX/knowledge" --export csv
+	[ "$status" -eq 2 ]
+}
+
 @test "knowledge: file names with spaces reach the stages whole" {
 	mock_start
 	mkdir "my files"

@@ -96,6 +96,26 @@ D=$BATS_TEST_DIRNAME/fixtures/dedup
 	[ "$(jq -c .dup_of "$BATS_TEST_TMPDIR/dups")" = 1 ]
 }
 
+@test "a system prompt first, shared by every record of a run, does not make them duplicates" {
+	# 200 words of system prompt, 20 words of conversation each: compared
+	# whole, any two are near duplicates (J ~ 0.86)
+	local sys; sys=$(for i in $(seq 200); do printf 'w%d ' $((i % 37 * i % 101)); done)
+	for r in 1 2 3 4; do
+		jq -cn --arg s "$sys" --arg u "$(seq $r 3 $((r * 40)) | head -n 10 | sed 's/^/u/' | tr '\n' ' ')" \
+			--arg a "$(seq $((r * 7)) 5 $((r * 100)) | head -n 10 | sed 's/^/a/' | tr '\n' ' ')" --arg id "r$r" \
+			'{id: $id, messages: [{role: "system", content: $s}, {role: "user", content: $u}, {role: "assistant", content: $a}]}'
+	done >in.jsonl
+	run scg-dedup -q in.jsonl
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	# the same conversations are still found again under the same prompt
+	cat in.jsonl in.jsonl >twice.jsonl
+	[ "$(scg-dedup -q twice.jsonl | wc -l)" -eq 4 ]
+	# a system message anywhere else, or another key, is compared as text
+	jq -c '.messages |= [.[1], .[0], .[2]]' in.jsonl >moved.jsonl
+	[ "$(scg-dedup -q moved.jsonl | wc -l)" -eq 1 ]
+}
+
 @test "records shorter than one shingle are compared exactly" {
 	printf '%s\n' '{"id":"s1","messages":[{"content":"Hello there!"}]}' \
 		'{"id":"s2","messages":[{"content":"hello   THERE"}]}' \

@@ -284,6 +284,41 @@ turn() { scg-turn -q "$@" 2>>stderr.txt; }
 	[ "$(echo "$req" | jq -r '.body.messages[1].content')" = "My chain slips on hills." ]
 }
 
+@test "the assistant's system prompt is recorded first and sent to the endpoint once" {
+	mock_start
+	export SCG_MOCK_PORT=$MOCK_PORT
+	local ep=$BATS_TEST_DIRNAME/../examples/endpoints/mock.yaml
+	echo '{"id":"s","assistant":{"name":"Spoke","description":"A bike shop assistant."},"messages":[{"role":"user","content":"hi"}]}' >in.jsonl
+	run turn --side assistant -e "$ep" in.jsonl
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -c '[.messages[].role]')" = '["system","user","assistant"]' ]
+	[ "$(echo "$output" | jq -r '.messages[0].content')" = "You are a friendly support assistant for a bike shop." ]
+	# the next round: the user's side never sees it, the endpoint gets it once
+	echo "$output" | jq -c '.messages += [{role: "user", content: "and then?"}]' >in2.jsonl
+	: >"$MOCK_LOG"
+	run turn --side assistant -e "$ep" in2.jsonl
+	[ "$(jq '[.body.messages[] | select(.role == "system")] | length' "$MOCK_LOG")" -eq 1 ]
+	[ "$(echo "$output" | jq '[.messages[] | select(.role == "system")] | length')" -eq 1 ]
+	echo "$output" >in3.jsonl
+	: >"$MOCK_LOG"
+	run turn --side user in3.jsonl
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.body.messages[1:][] | .role]' "$MOCK_LOG")" = '["assistant","user","assistant","user"]' ]
+	# an endpoint without system: the card's, recorded only: the endpoint
+	# keeps its own prompt
+	printf 'url: %s/v1/chat/completions\nbody: {model: m}\nresponse_path: [choices, 0, message, content]\n' "$MOCK_URL" >nosys.yaml
+	: >"$MOCK_LOG"
+	run turn --side assistant -e nosys.yaml in.jsonl
+	[ "$(echo "$output" | jq -r '.messages[0].content')" = "You are Spoke. A bike shop assistant." ]
+	[ "$(jq '[.body.messages[] | select(.role == "system")] | length' "$MOCK_LOG")" -eq 0 ]
+	# --no-system leaves the record as it was
+	run turn --side assistant -e "$ep" --no-system in.jsonl
+	[ "$(echo "$output" | jq -c '[.messages[].role]')" = '["user","assistant"]' ]
+	# a model plays the assistant: the card's too
+	run turn --side assistant in.jsonl
+	[ "$(echo "$output" | jq -r '.messages[0].content')" = "You are Spoke. A bike shop assistant." ]
+}
+
 @test "an endpoint file with a missing \${VAR} is an error naming it" {
 	unset SCG_MOCK_PORT
 	run scg-turn --side assistant -e "$BATS_TEST_DIRNAME/../examples/endpoints/mock.yaml" </dev/null

@@ -52,6 +52,18 @@ check() {
 	jq -e '[.messages[] | select(.role == "user")] | length <= 3' out.jsonl >/dev/null
 }
 
+@test "the output passes scg-export --check with zero problems; --export writes it for a trainer" {
+	mock_start
+	seed-messages -q -s "$SEEDS" -x "$AXES" -a "$CARD" -t 3 >out.jsonl
+	run scg-export --check -f trl out.jsonl
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(grep -c . "$SEEDS") records: $(grep -c . "$SEEDS") pass, 0 fail" ]
+	seed-messages -q -s "$SEEDS" -x "$AXES" -a "$CARD" -t 3 --export sharegpt >sg.jsonl
+	[ "$(wc -l <sg.jsonl)" -eq "$(grep -c . "$SEEDS")" ]
+	[ "$(jq -c keys sg.jsonl | sort -u)" = '["conversations"]' ]
+	[ "$(jq -r '.conversations[0].from' sg.jsonl | sort -u)" = human ]
+}
+
 @test "-a names the assistant from its card; the writer of a seed speaks as User, never as an axes label" {
 	command -v scg-scenes >/dev/null && command -v scg-personas >/dev/null ||
 		skip "scg-scenes and scg-personas are not built yet"

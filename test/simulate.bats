@@ -12,9 +12,10 @@ setup_mock() {
 	export SCG_MOCK_PORT=$MOCK_PORT
 }
 
-# alternating VALUE: every conversation is user-first and alternates
+# alternating VALUE: after the assistant's system prompt, every
+# conversation is user-first and alternates
 alternating() {
-	jq -e -s 'all(.[]; [.messages[].role] as $r | ($r | length) > 0 and ($r | length) % 2 == 0 and
+	jq -e -s 'all(.[]; [.messages[] | select(.role != "system") | .role] as $r | ($r | length) > 0 and ($r | length) % 2 == 0 and
 		all(range(0; $r | length); $r[.] == (if . % 2 == 0 then "user" else "assistant" end)))' "$1" >/dev/null
 }
 
@@ -24,13 +25,17 @@ alternating() {
 	[ "$(wc -l <out.jsonl)" -eq 6 ]
 	[ "$(jq -r .id out.jsonl | sort | tr '\n' ' ')" = "p0001.c1 p0001.c2 p0002.c1 p0002.c2 p0003.c1 p0003.c2 " ]
 	alternating out.jsonl
+	# the endpoint's system prompt is recorded first, once
+	[ "$(jq -c '[.messages[] | select(.role == "system") | .content]' out.jsonl | sort -u)" = \
+		'["You are a friendly support assistant for a bike shop."]' ]
+	[ "$(jq -r '.messages[0].role' out.jsonl | sort -u)" = system ]
 	[ "$(jq -s 'map(select(.done != true)) | length' out.jsonl)" -eq 0 ]
-	[ "$(jq -s 'map(select(.stop.turn != (.messages | length / 2))) | length' out.jsonl)" -eq 0 ]
+	[ "$(jq -s 'map(select(.stop.turn != (.messages | length - 1) / 2)) | length' out.jsonl)" -eq 0 ]
 	[ "$(jq -s 'map(select(.stop.by == "judge" and .stop.reason != "max_turns" or
 		.stop.by == "limit" and .stop.reason == "max_turns" and .stop.turn == 3)) | length' out.jsonl)" -eq 6 ]
 	[ "$(jq -s 'map(select(.meta.usage["mock-1"].requests > 0)) | length' out.jsonl)" -eq 6 ]
 	# the assistant's messages came from the endpoint (the mock's prose answers)
-	[ "$(jq -r '.messages[1].content' out.jsonl | grep -c '^\[[0-9a-f]\{8\}\] ')" -eq 6 ]
+	[ "$(jq -r '.messages[2].content' out.jsonl | grep -c '^\[[0-9a-f]\{8\}\] ')" -eq 6 ]
 	grep -q '"model":"mock-assistant"' "$MOCK_LOG"
 }
 
@@ -38,7 +43,7 @@ alternating() {
 	setup_mock
 	sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 2 -t 1 >out.jsonl
 	[ "$(jq -c '[.stop.reason, .stop.by, .stop.turn]' out.jsonl | sort -u)" = '["max_turns","limit",1]' ]
-	[ "$(jq -s 'map(select(.messages | length == 2)) | length' out.jsonl)" -eq 2 ]
+	[ "$(jq -s 'map(select([.messages[].role] == ["system", "user", "assistant"])) | length' out.jsonl)" -eq 2 ]
 	! grep -q '"verdict"' "$MOCK_LOG"
 }
 
@@ -86,7 +91,7 @@ alternating() {
 	sim -p "$EX/personas.yaml" -n 1 -a "$EX/assistant2.yaml" -e "$EX/endpoints/mock.yaml" -t 1 >out.jsonl
 	[ "$(wc -l <out.jsonl)" -eq 1 ]
 	[ "$(jq -r .outcome "$MOCK_LOG" | tr '\n' ' ')" = "ok 500 ok " ]
-	[ "$(jq -r '.messages[1].role' out.jsonl)" = assistant ]
+	[ "$(jq -r '.messages[2].role' out.jsonl)" = assistant ]
 }
 
 @test "a dead endpoint sends the record to the rejects, exit 1" {
@@ -119,6 +124,24 @@ alternating() {
 	mock_stop
 	exec 5<&-
 	wait "$pid" || true
+}
+
+@test "the output passes scg-export --check with zero problems; --export writes it for a trainer" {
+	setup_mock
+	sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 3 -k 2 -t 3 >out.jsonl
+	run scg-export --check -f openai out.jsonl
+	[ "$status" -eq 0 ]
+	[ "$output" = "6 records: 6 pass, 0 fail" ]
+	sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 3 -k 2 -t 3 --export openai >sft.jsonl
+	[ "$(wc -l <sft.jsonl)" -eq 6 ]
+	[ "$(jq -c keys sft.jsonl | sort -u)" = '["messages"]' ]
+	[ "$(jq -r '.messages[0].content' sft.jsonl | sort -u)" = "You are a friendly support assistant for a bike shop." ]
+	python3 "$BATS_TEST_DIRNAME/chat-render.py" "$FIXTURES/export/chatml-tools.jinja" <sft.jsonl >/dev/null
+	sim -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 3 -k 2 -t 3 --export hf:ds >none.jsonl
+	[ ! -s none.jsonl ]
+	[ "$(wc -l <ds/data/train.jsonl)" -eq 6 ] && [ -s ds/README.md ]
+	run simulate -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" --export csv
+	[ "$status" -eq 2 ]
 }
 
 @test "usage errors exit 2 with the hint" {

@@ -1,0 +1,457 @@
+/* scg-export: conversations and preference pairs, checked the way
+ * fine-tuning services check them, written in the format a trainer reads:
+ * OpenAI's chat or preference files, TRL's datasets, ShareGPT, or a
+ * Hugging Face dataset folder with its card. A record that fails a check
+ * goes to the rejects with its problem; --check only counts the problems.
+ * See scg-export(1). */
+#include "export.h"
+#include "hfcard.h"
+#include "opt.h"
+#include "record.h"
+#include "validate.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { O_FORMAT = 'f', O_OUT = 'o', O_SPLIT = OPT_PROG, O_GROUP, O_TRAIN_ON, O_KEEP,
+       O_SYSTEM, O_MAX_TOKENS, O_CHECK };
+
+static const struct option longopts[] = {
+	{"format", required_argument, 0, O_FORMAT},
+	{"out", required_argument, 0, O_OUT},
+	{"split", required_argument, 0, O_SPLIT},
+	{"group", required_argument, 0, O_GROUP},
+	{"train-on", required_argument, 0, O_TRAIN_ON},
+	{"keep", required_argument, 0, O_KEEP},
+	{"system", required_argument, 0, O_SYSTEM},
+	{"max-tokens", required_argument, 0, O_MAX_TOKENS},
+	{"check", no_argument, 0, O_CHECK},
+	{0, 0, 0, 0},
+};
+
+static struct {
+	enum export_format format;
+	int format_set, check;
+	const char *out, *group;
+	double split;             /* the share of groups in train; 0: no split */
+	enum train_on train_on;
+	char **keep;
+	int nkeep;
+	char *system;
+	long max_tokens;
+} cf;
+
+static char *system_text(const char *arg)
+{
+	if (*arg != '@')
+		return xstrdup(arg);
+	size_t len;
+	char *t = read_file(arg + 1, &len);
+	if (!t)
+		die_status(2, "--system: %s: %s", arg + 1, strerror(errno));
+	if (!utf8_valid(t, len, NULL) || strlen(t) != len)
+		die_status(2, "--system: %s: not UTF-8 text", arg + 1);
+	while (len && (t[len - 1] == '\n' || t[len - 1] == '\r'))
+		t[--len] = 0;
+	return t;
+}
+
+static void keep_paths(const char *arg)
+{
+	char *list = xstrdup(arg), *save = NULL;
+	for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		if (*p == '.' || p[strlen(p) - 1] == '.' || strstr(p, ".."))
+			usage_error("--keep: '%s' is not a path like id or persona.name", p);
+		cf.keep = xrealloc(cf.keep, sizeof *cf.keep * (size_t)(cf.nkeep + 1));
+		cf.keep[cf.nkeep++] = xstrdup(p);
+	}
+	free(list);
+	if (!cf.nkeep)
+		usage_error("--keep: expected PATH[,PATH...], got '%s'", arg);
+}
+
+static int handle(int c, const char *arg)
+{
+	switch (c) {
+	case O_FORMAT:
+		if (export_format_parse(arg, &cf.format))
+			usage_error("--format: expected openai, openai-dpo, trl, sharegpt or hf, got '%s'", arg);
+		cf.format_set = 1;
+		return 0;
+	case O_OUT: cf.out = arg; return 0;
+	case O_SPLIT:
+		cf.split = opt_double("split", arg, 0, 1);
+		if (cf.split <= 0 || cf.split >= 1)
+			usage_error("--split: expected the share of training examples, above 0 and below 1, got '%s'", arg);
+		return 0;
+	case O_GROUP: cf.group = arg; return 0;
+	case O_TRAIN_ON:
+		if (!strcmp(arg, "last"))
+			cf.train_on = TRAIN_LAST;
+		else if (!strcmp(arg, "all"))
+			cf.train_on = TRAIN_ALL;
+		else
+			usage_error("--train-on: expected last or all, got '%s'", arg);
+		return 0;
+	case O_KEEP: keep_paths(arg); return 0;
+	case O_SYSTEM:
+		free(cf.system);
+		cf.system = system_text(arg);
+		return 0;
+	case O_MAX_TOKENS: cf.max_tokens = opt_long("max-tokens", arg, 1, 100000000); return 0;
+	case O_CHECK: cf.check = 1; return 0;
+	}
+	return 1;
+}
+
+static void check_options(void)
+{
+	if (!cf.format_set && !cf.check)
+		usage_error("no format: -f openai, openai-dpo, trl, sharegpt or hf");
+	if (!cf.format_set)
+		cf.format = EXPORT_TRL;   /* --check alone: any kind of example */
+	if (cf.format == EXPORT_HF && !cf.out && !cf.check)
+		usage_error("-f hf writes a folder: -o DIR");
+	if (cf.split && !cf.out && !cf.check)
+		usage_error("--split writes two files: -o DIR");
+	if (cf.nkeep && !export_allows_keep(cf.format))
+		usage_error("--keep: OpenAI's files take no other fields; use trl, sharegpt or hf");
+	if (cf.train_on == TRAIN_LAST && cf.format == EXPORT_SHAREGPT)
+		usage_error("--train-on last: ShareGPT has no per-turn weights; use openai, trl or hf");
+	for (int i = 0; i < cf.nkeep; i++) {
+		size_t n = strcspn(cf.keep[i], ".");
+		for (const char *const *k = export_keys(cf.format); *k; k++)
+			if (strlen(*k) == n && !strncmp(cf.keep[i], *k, n))
+				usage_error("--keep: '%s' would replace the format's own %s", cf.keep[i], *k);
+	}
+}
+
+/* ---- output: stdout, or the files of a folder ---- */
+
+static FILE *files[HF_NSPLITS];
+static struct hfcard *card;
+
+static char *out_path(int split)
+{
+	if (cf.format == EXPORT_HF)
+		return xasprintf("%s/%s", cf.out, hfcard_split_file(split));
+	return xasprintf("%s/%s.jsonl", cf.out, hfcard_split_name(split));
+}
+
+static void make_dir(const char *path)
+{
+	if (mkdir(path, 0777) && errno != EEXIST)
+		die_status(2, "%s: %s", path, strerror(errno));
+}
+
+static void open_out(void)
+{
+	if (cf.check || !cf.out)
+		return;
+	make_dir(cf.out);
+	if (cf.format == EXPORT_HF) {
+		char *data = xasprintf("%s/data", cf.out);
+		make_dir(data);
+		free(data);
+	}
+	/* a validation file of an earlier run would be declared by nothing */
+	char *v = out_path(HF_VALIDATION);
+	if (unlink(v) && errno != ENOENT)
+		die_status(2, "%s: %s", v, strerror(errno));
+	free(v);
+}
+
+static FILE *split_file(int split)
+{
+	if (!files[split]) {
+		char *p = out_path(split);
+		if (!(files[split] = fopen(p, "w")))
+			die_status(2, "%s: %s", p, strerror(errno));
+		free(p);
+	}
+	return files[split];
+}
+
+static void write_line(int split, json_t *line, json_t *rec)
+{
+	if (cf.format == EXPORT_HF)
+		hfcard_row(card, split, line, rec);
+	char *s = json_compact(line);
+	if (!cf.out) {
+		out_line(s, strlen(s));
+	} else {
+		FILE *f = split_file(split);
+		if (fputs(s, f) == EOF || putc('\n', f) == EOF)
+			die("%s: %s", cf.out, strerror(errno));
+	}
+	free(s);
+}
+
+/* ---- one record ---- */
+
+static long counts[V_NPROBLEMS];
+static long rows[HF_NSPLITS];
+static enum export_kind kind_written;   /* the kind of the first example */
+static struct vdups *dups;
+
+static enum vproblem check_example(const struct example *ex, struct buf *why)
+{
+	if (!kind_written && export_takes(cf.format, ex->kind))
+		kind_written = ex->kind;
+	if (ex->kind != kind_written) {
+		buf_addf(why, "a %s where %s are written", ex->kind == EXPORT_PAIR ? "preference pair"
+			 : "conversation", kind_written == EXPORT_PAIR ? "preference pairs" : "conversations");
+		return V_WRONG_KIND;
+	}
+	enum vproblem p = ex->kind == EXPORT_SFT ? validate_messages(ex->messages, VEND_ASSISTANT, why)
+		: validate_pair(ex->prompt, ex->chosen, ex->rejected, why);
+	if (!p && ex->tools)
+		p = validate_tools(ex->tools, why);
+	if (p || !cf.max_tokens)
+		return p;
+	double t = ex->kind == EXPORT_SFT ? validate_tokens(ex->messages, ex->tools)
+		: validate_tokens(ex->prompt, ex->tools) +
+		  fmax(validate_tokens(ex->chosen, NULL), validate_tokens(ex->rejected, NULL));
+	if (t > (double)cf.max_tokens) {
+		buf_addf(why, "about %.0f tokens, over --max-tokens %ld", t, cf.max_tokens);
+		return V_TOO_LONG;
+	}
+	return V_OK;
+}
+
+/* The problem of rec, or V_OK with the line written. */
+static enum vproblem export_record(json_t *rec, long lineno, struct buf *why)
+{
+	struct example ex;
+	if (!export_example(rec, cf.system, &ex)) {
+		buf_adds(why, "neither messages nor prompt, chosen and rejected");
+		return V_NO_MESSAGES;
+	}
+	enum vproblem p = check_example(&ex, why);
+	json_t *group = NULL, *line = NULL;
+	if (!p && (cf.split || cf.group) && !(group = export_group(rec, cf.group))) {
+		buf_addf(why, "no %s to split by", cf.group ? cf.group : "persona.name, source or id");
+		p = V_NO_GROUP;
+	}
+	if (!p && !(line = export_line(cf.format, cf.train_on, &ex, why)))
+		p = V_NOT_IN_FORMAT;
+	if (!p) {
+		/* the example itself, not the columns kept beside it */
+		char *text = json_compact(line);
+		const char *id = json_str(rec, "id");
+		char *name = id ? xasprintf("record %s", id) : xasprintf("line %ld", lineno);
+		const char *first = vdups_check(dups, text, strlen(text), name);
+		if (first) {
+			buf_addf(why, "the same example as %s", first);
+			p = V_DUPLICATE;
+		}
+		free(name);
+		free(text);
+	}
+	if (!p) {
+		int split = cf.split && export_split_point(group, opts.seed) >= cf.split;
+		rows[split]++;
+		if (!cf.check) {
+			export_keep(line, rec, cf.keep, cf.nkeep);
+			write_line(split, line, rec);
+		}
+	}
+	json_decref(line);
+	example_free(&ex);
+	return p;
+}
+
+static void problem(const struct input *in, json_t *rec, enum vproblem p, const char *why)
+{
+	counts[p]++;
+	char *reason = xasprintf("%s: %s", validate_name(p), why);
+	if (cf.check) {
+		const char *id = json_str(rec, "id");
+		warnx_("%s:%ld: %s%s%s%s", in->name, in->lineno, id ? "record " : "", id ? id : "",
+		       id ? ": " : "", reason);
+	} else {
+		record_reject(rec, reason);
+	}
+	free(reason);
+}
+
+/* ---- the end: summary and card ---- */
+
+static long problems_total(void)
+{
+	long n = 0;
+	for (int p = 1; p < V_NPROBLEMS; p++)
+		n += counts[p];
+	return n;
+}
+
+static void problem_counts(struct buf *b, const char *sep, int about)
+{
+	for (int p = 1; p < V_NPROBLEMS; p++)
+		if (counts[p]) {
+			buf_addf(b, "%s%s%s%ld", b->len ? sep : "", validate_name(p), about ? "\t" : " ",
+				 counts[p]);
+			if (about)
+				buf_addf(b, "\t%s", validate_about(p));
+		}
+}
+
+static void summary(long records)
+{
+	struct buf b = {0};
+	long bad = problems_total();
+	if (cf.check) {
+		printf("%ld records: %ld pass, %ld fail\n", records, records - bad, bad);
+		problem_counts(&b, "\n", 1);
+		if (b.len)
+			printf("%s\n", b.p);
+		fflush(stdout);
+	} else if (!opts.quiet) {
+		problem_counts(&b, ", ", 0);
+		char split[64] = "";
+		if (cf.split)
+			snprintf(split, sizeof split, " (%ld train, %ld validation)", rows[0], rows[1]);
+		warnx_("%ld records: %ld written%s, %ld rejected%s%s", records, rows[0] + rows[1],
+		       split, bad, b.len ? ": " : "", b.len ? b.p : "");
+	}
+	buf_free(&b);
+}
+
+static const char *format_about(void)
+{
+	if (kind_written == EXPORT_PAIR)
+		return "TRL's conversational preference format: `prompt` (the messages before "
+		       "the answer), `chosen` and `rejected` (one assistant message each).";
+	if (cf.train_on == TRAIN_LAST)
+		return "TRL's conversational prompt-completion format: `prompt` (the messages "
+		       "before the last answer) and `completion` (the assistant's last message).";
+	return "TRL's conversational format: `messages`, the whole conversation as "
+	       "`{role, content}` messages (system first where there is one, then user and "
+	       "assistant by turns).";
+}
+
+static void write_card(int argc, char **argv, long records)
+{
+	struct buf about = {0}, made = {0}, err = {0}, b = {0};
+	buf_addf(&about, "Synthetic conversations made with scg. Each row is one example in %s\n\n"
+		 "| split | file | examples |\n|---|---|---:|\n", format_about());
+	for (int i = 0; i < HF_NSPLITS; i++)
+		if (!i || rows[i])
+			buf_addf(&about, "| %s | %s | %ld |\n", hfcard_split_name(i), hfcard_split_file(i), rows[i]);
+	if (cf.split)
+		buf_addf(&about, "\nThe split is by a hash, under seed %llu, of each record's group "
+			 "(`%s`), about %g of the groups in train: no group is in both splits.\n",
+			 (unsigned long long)opts.seed,
+			 cf.group ? cf.group : "persona.name`, else `source`, else `id", cf.split);
+	if (cf.nkeep) {
+		buf_adds(&about, "\nColumns kept from the records:");
+		for (int i = 0; i < cf.nkeep; i++)
+			buf_addf(&about, "%s `%s`", i ? "," : "", cf.keep[i]);
+		buf_adds(&about, ".\n");
+	}
+	problem_counts(&b, ", ", 0);
+	buf_addf(&made, "### Export\n\n- %ld records read, %ld written, %ld rejected%s%s%s\n- made by `",
+		 records, rows[0] + rows[1], problems_total(), b.len ? " (" : "", b.len ? b.p : "",
+		 b.len ? ")" : "");
+	buf_adds(&made, prog_name);
+	for (int i = 1; i < argc; i++)
+		buf_addf(&made, " %s", argv[i]);
+	buf_adds(&made, "`\n\n");
+	const char *slash = strrchr(cf.out, '/');
+	char *name = xstrdup(slash && slash[1] ? slash + 1 : cf.out);
+	char *path = xasprintf("%s/README.md", cf.out), *warning = NULL;
+	if (hfcard_write(card, path, name, about.p, made.p, &err, &warning))
+		die("%s", err.p);
+	if (warning)
+		warnx_("%s", warning);
+	free(warning);
+	free(path);
+	free(name);
+	buf_free(&about);
+	buf_free(&made);
+	buf_free(&err);
+	buf_free(&b);
+}
+
+static void close_out(void)
+{
+	for (int i = 0; i < HF_NSPLITS; i++) {
+		if (cf.out && !cf.check && !i)
+			split_file(i);   /* train.jsonl is written even when empty */
+		if (files[i] && fclose(files[i]))
+			die("%s: %s", cf.out, strerror(errno));
+		files[i] = NULL;
+	}
+	out_flush();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct opt_prog prog = {
+		.name = "scg-export",
+		.synopsis = "-f openai|openai-dpo|trl|sharegpt|hf [-o DIR] [options] [file ...]\n"
+			    "       scg-export --check [-f FORMAT] [options] [file ...]",
+		.summary = "Check conversations and preference pairs and write them in a trainer's format.",
+		.help =
+			"  -f, --format FORMAT    openai, openai-dpo, trl, sharegpt, or hf (a dataset folder)\n"
+			"  -o, --out DIR          write DIR/train.jsonl (hf: DIR/data/ and DIR/README.md)\n"
+			"      --check            only check; print the count of each problem\n"
+			"      --split F          put about F (0 < F < 1) of the groups in train, the rest in\n"
+			"                         validation\n"
+			"      --group PATH       the field that groups records for --split (default\n"
+			"                         persona.name, else source, else id)\n"
+			"      --train-on last|all  learn from the last assistant message only, or from all\n"
+			"      --keep PATH[,PATH...]  copy these fields as columns (trl, sharegpt, hf)\n"
+			"      --system TEXT|@FILE  set or replace the system prompt of every example\n"
+			"      --max-tokens N     an example of more estimated tokens is a problem\n",
+		.common = OPT_BASIC,
+		.longopts = longopts,
+		.shortopts = "f:o:",
+		.handle = handle,
+	};
+	int first = opt_parse(&prog, argc, argv);
+	check_options();
+	open_out();
+	dups = vdups_new();
+	card = hfcard_new();
+	struct input *in = input_new(argc - first, argv + first);
+	struct buf err = {0}, why = {0};
+	char *line;
+	size_t len;
+	long records = 0;
+	int stop = 0;
+	while (!stop && input_line(in, &line, &len) > 0) {
+		records++;
+		buf_reset(&err);
+		json_t *rec = record_parse(line, len, &err);
+		if (!rec) {
+			if (cf.check) {
+				counts[V_BAD_LINE]++;
+				warnx_("%s:%ld: %s: %s", in->name, in->lineno, validate_name(V_BAD_LINE), err.p);
+			} else {
+				counts[V_BAD_LINE]++;
+				stop = record_bad(in, line, len, err.p);
+			}
+			continue;
+		}
+		buf_reset(&why);
+		enum vproblem p = export_record(rec, in->lineno, &why);
+		if (p)
+			problem(in, rec, p, why.p);
+		json_decref(rec);
+	}
+	close_out();
+	if (!cf.check && cf.format == EXPORT_HF)
+		write_card(argc, argv, records);
+	summary(records);
+	input_free(in);
+	vdups_free(dups);
+	hfcard_free(card);
+	buf_free(&err);
+	buf_free(&why);
+	return problems_total() ? 1 : 0;
+}

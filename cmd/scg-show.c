@@ -1,0 +1,319 @@
+/* scg-show: scg records for a person to read in a terminal or less -R:
+ * a header (id, persona, scene or source, stop reason), the messages
+ * wrapped to the width with the roles coloured on a terminal, the original
+ * beside the restyled text, a DPO pair's chosen beside its rejected answer.
+ * See scg-show(1). */
+#include "opt.h"
+#include "record.h"
+#include "util.h"
+#include "wrap.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+enum { C_WIDTH = OPT_PROG, C_COLOR, C_ID };
+
+static const struct option longopts[] = {
+	{"width", required_argument, 0, C_WIDTH},
+	{"color", required_argument, 0, C_COLOR},
+	{"colour", required_argument, 0, C_COLOR},
+	{"id", required_argument, 0, C_ID},
+	{0, 0, 0, 0},
+};
+
+static const char help[] =
+	"  -w, --width N          wrap to N columns (default: the terminal's, $COLUMNS, or 80)\n"
+	"      --color auto|always|never  colour the roles (auto: when stdout is a terminal)\n"
+	"      --id ID            show only the records with this id (may be repeated)\n";
+
+static struct {
+	int width, color;   /* color: -1 auto */
+	const char **ids;
+	int nids;
+} cf = {.color = -1};
+
+static int handle(int c, const char *arg)
+{
+	switch (c) {
+	case 'w':
+	case C_WIDTH: cf.width = (int)opt_long("width", arg, 20, 1000); break;
+	case C_COLOR:
+		if (!strcmp(arg, "auto"))
+			cf.color = -1;
+		else if (!strcmp(arg, "always"))
+			cf.color = 1;
+		else if (!strcmp(arg, "never"))
+			cf.color = 0;
+		else
+			usage_error("--color: expected auto, always or never, got '%s'", arg);
+		break;
+	case C_ID:
+		cf.ids = xrealloc(cf.ids, (size_t)(cf.nids + 1) * sizeof *cf.ids);
+		cf.ids[cf.nids++] = arg;
+		break;
+	default: return 1;
+	}
+	return 0;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static struct buf o;
+#define SGR_BOLD "\033[1m"
+#define SGR_DIM "\033[2m"
+#define SGR_OFF "\033[0m"
+
+static const char *paint(const char *role)
+{
+	if (!cf.color || !role)
+		return "";
+	if (!strcmp(role, "user"))
+		return "\033[1;36m";
+	if (!strcmp(role, "assistant"))
+		return "\033[1;32m";
+	if (!strcmp(role, "system"))
+		return "\033[1;33m";
+	if (!strcmp(role, "bold"))
+		return SGR_BOLD;
+	if (!strcmp(role, "dim"))
+		return SGR_DIM;
+	return SGR_BOLD;
+}
+
+static const char *off(void)
+{
+	return cf.color ? SGR_OFF : "";
+}
+
+static void flush_lines(void)
+{
+	if (o.len)
+		out_line(o.p, o.len - 1);
+	buf_reset(&o);
+}
+
+/* "label: text", wrapped, the label in bold; nothing when text is NULL. */
+static void field(const char *label, const char *text)
+{
+	if (!text || !*text)
+		return;
+	struct lines ls = {0};
+	int lw = (int)strlen(label) + 2;
+	wrap_text(text, cf.width - lw, &ls);
+	for (size_t i = 0; i < ls.n; i++)
+		if (i)
+			buf_addf(&o, "%*s%s\n", lw, "", ls.l[i]);
+		else
+			buf_addf(&o, "%s%s:%s %s\n", paint("bold"), label, off(), ls.l[i]);
+	lines_free(&ls);
+}
+
+/* Every string member of obj as one "key: value; ..." text. */
+static char *members(json_t *obj)
+{
+	struct buf b = {0};
+	const char *k;
+	json_t *v;
+	json_object_foreach(obj, k, v) {
+		if (json_is_string(v))
+			buf_addf(&b, "%s%s: %s", b.len ? "; " : "", k, json_string_value(v));
+		else if (json_is_number(v))
+			buf_addf(&b, "%s%s: %g", b.len ? "; " : "", k, json_number_value(v));
+	}
+	return buf_steal(&b);
+}
+
+static void header(json_t *rec)
+{
+	const char *id = json_str(rec, "id");
+	int w = wrap_width(id ? id : "");
+	buf_addf(&o, "%s── %s ", paint("bold"), id ? id : "(no id)");
+	for (int i = w + 4; i < cf.width; i++)
+		buf_adds(&o, "─");
+	buf_addf(&o, "%s\n", off());
+
+	json_t *p = json_object_get(rec, "persona");
+	if (json_is_object(p)) {
+		struct buf t = {0};
+		buf_adds(&t, json_str(p, "name") ? json_str(p, "name") : "");
+		json_t *axes = json_object_get(p, "axes");
+		if (json_object_size(axes)) {
+			char *m = members(axes);
+			buf_addf(&t, " (%s)", m);
+			free(m);
+		}
+		const char *goal = json_str(p, "goal") ? json_str(p, "goal") : json_str(p, "scenario");
+		if (goal)
+			buf_addf(&t, " — %s", goal);
+		field("persona", t.p);
+		buf_free(&t);
+	}
+	json_t *ch = json_object_get(rec, "character");
+	if (json_is_object(ch))
+		field("character", json_str(ch, "name"));
+	const char *kind = json_str(rec, "kind");
+	field("kind", kind);
+	json_t *scene = json_object_get(rec, "scene");
+	if (json_is_object(scene)) {
+		char *m = members(scene);
+		field("scene", m);
+		free(m);
+	}
+	json_t *src = json_object_get(rec, "source");
+	if (json_is_object(src)) {
+		struct buf t = {0};
+		const char *file = json_str(src, "file");
+		json_t *chunk = json_object_get(src, "chunk");
+		if (file)
+			buf_addf(&t, "%s", file);
+		if (json_is_integer(chunk))
+			buf_addf(&t, " #%lld", (long long)json_integer_value(chunk));
+		if (json_str(src, "text"))
+			buf_addf(&t, "%s%s", t.len ? ": " : "", json_str(src, "text"));
+		field("source", t.p);
+		buf_free(&t);
+	}
+	json_t *stop = json_object_get(rec, "stop");
+	if (json_is_object(stop)) {
+		struct buf t = {0};
+		buf_addf(&t, "%s", json_str(stop, "reason") ? json_str(stop, "reason") : "?");
+		if (json_str(stop, "by"))
+			buf_addf(&t, " by %s", json_str(stop, "by"));
+		json_t *turn = json_object_get(stop, "turn");
+		if (json_is_integer(turn))
+			buf_addf(&t, " at turn %lld", (long long)json_integer_value(turn));
+		if (json_str(stop, "rationale"))
+			buf_addf(&t, " — %s", json_str(stop, "rationale"));
+		field("stop", t.p);
+		buf_free(&t);
+	}
+}
+
+static void message(json_t *m, int indent)
+{
+	const char *role = json_str(m, "role");
+	const char *text = json_str(m, "content");
+	buf_addf(&o, "%*s%s%s%s\n", indent, "", paint(role), role ? role : "?", off());
+	struct lines ls = {0};
+	wrap_text(text ? text : "", cf.width - indent - 2, &ls);
+	for (size_t i = 0; i < ls.n; i++)
+		buf_addf(&o, "%*s%s\n", indent + 2, "", ls.l[i]);
+	lines_free(&ls);
+}
+
+/* Two lists of messages in two columns, message by message. */
+static void side_by_side(const char *left_title, json_t *left, const char *right_title, json_t *right)
+{
+	int col = (cf.width - 3) / 2;
+	buf_addf(&o, "%s%-*s%s │ %s%s%s\n", paint("dim"), col, left_title, off(), paint("dim"),
+		 right_title, off());
+	size_t n = json_array_size(left) > json_array_size(right) ? json_array_size(left)
+								   : json_array_size(right);
+	for (size_t i = 0; i < n; i++) {
+		json_t *side[2] = {json_array_get(left, i), json_array_get(right, i)};
+		struct lines ls[2] = {{0}, {0}};
+		const char *role[2];
+		for (int s = 0; s < 2; s++) {
+			role[s] = json_str(side[s], "role");
+			const char *text = json_str(side[s], "content");
+			if (side[s])
+				wrap_text(text ? text : "", col - 2, &ls[s]);
+		}
+		int lw = wrap_width(role[0] ? role[0] : "");
+		buf_addf(&o, "%s%s%s%*s │ %s%s%s\n", paint(role[0]), role[0] ? role[0] : "", off(),
+			 col - lw, "", paint(role[1]), role[1] ? role[1] : "", off());
+		size_t rows = ls[0].n > ls[1].n ? ls[0].n : ls[1].n;
+		for (size_t r = 0; r < rows; r++) {
+			const char *a = r < ls[0].n ? ls[0].l[r] : "";
+			const char *b = r < ls[1].n ? ls[1].l[r] : "";
+			buf_addf(&o, "  %s%*s │%s%s\n", a, col - 2 - wrap_width(a), "", *b ? "   " : "", b);
+		}
+		lines_free(&ls[0]);
+		lines_free(&ls[1]);
+	}
+}
+
+static int wanted(json_t *rec);
+
+static void show(json_t *rec, void *ctx)
+{
+	(void)ctx;
+	if (!wanted(rec))
+		return;
+	header(rec);
+	json_t *msgs = json_object_get(rec, "messages");
+	json_t *orig = json_object_get(rec, "original_messages");
+	json_t *prompt = json_object_get(rec, "prompt");
+	size_t i;
+	json_t *m;
+	if (json_is_array(msgs) && json_is_array(orig)) {
+		buf_addc(&o, '\n');
+		side_by_side("original", orig, "restyled", msgs);
+	} else if (json_is_array(msgs)) {
+		json_array_foreach(msgs, i, m) {
+			buf_addc(&o, '\n');
+			message(m, 0);
+		}
+	}
+	if (json_is_array(prompt)) {
+		json_array_foreach(prompt, i, m) {
+			buf_addc(&o, '\n');
+			message(m, 0);
+		}
+	}
+	json_t *chosen = json_object_get(rec, "chosen"), *rejected = json_object_get(rec, "rejected");
+	if (json_is_array(chosen) && json_is_array(rejected)) {
+		buf_addc(&o, '\n');
+		side_by_side("chosen", chosen, "rejected", rejected);
+	}
+	buf_addc(&o, '\n');
+	flush_lines();
+}
+
+static int wanted(json_t *rec)
+{
+	if (!cf.nids)
+		return 1;
+	const char *id = json_str(rec, "id");
+	for (int i = 0; id && i < cf.nids; i++)
+		if (!strcmp(cf.ids[i], id))
+			return 1;
+	return 0;
+}
+
+static int terminal_width(void)
+{
+	struct winsize ws;
+	if (isatty(1) && !ioctl(1, TIOCGWINSZ, &ws) && ws.ws_col >= 20)
+		return ws.ws_col;
+	const char *c = getenv("COLUMNS");
+	int n = c ? atoi(c) : 0;
+	return n >= 20 ? n : 80;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct opt_prog prog = {
+		.name = "scg-show",
+		.synopsis = "[-w N] [--color auto|always|never] [--id ID] [file ...]",
+		.summary = "Show scg records for reading: conversations, DPO pairs, scenes.",
+		.help = help, .common = OPT_BASIC, .longopts = longopts, .shortopts = "w:",
+		.handle = handle,
+	};
+	int first = opt_parse(&prog, argc, argv);
+	if (!cf.width)
+		cf.width = terminal_width();
+	if (cf.color < 0) {
+		const char *term = getenv("TERM");
+		cf.color = isatty(1) && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb"));
+	}
+	struct input *in = input_new(argc - first, argv + first);
+	int status = record_each(in, show, NULL);
+	out_flush();
+	input_free(in);
+	buf_free(&o);
+	free(cf.ids);
+	return status;
+}
