@@ -22,3 +22,7 @@ shot() {
 }
 shot 1280,1500 report-overview.png ''
 shot 1280,860 report-records.png '#tab=records&id=s0001'
+# the judge's verdicts of two versions of an assistant, compared
+(cd "$fx" && "$bin/scg-report" -q --title "scg report: version B against version A" --compare \
+	-o "$tmp/report.html" eval-a.jsonl eval-b.jsonl)
+shot 1280,900 report-compare.png ''

@@ -189,8 +189,8 @@ function summary() {
 	if (d.personas.count) card('personas', num(d.personas.count), 'personas');
 	if (d.axes.seen) card('axes', pct(d.axes.coverage), 'axes combinations covered');
 
-	if (S.eval) evalSummary(S.eval);
 	if (S.compare) compareSummary(S.compare);
+	if (S.eval) evalSummary(S.eval);
 
 	hbars('Stop reasons', entries(S.stop.reason));
 	hbars('Stopped by', entries(S.stop.by));

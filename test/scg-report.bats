@@ -143,7 +143,7 @@ dom() { chrome --dump-dom "file://$PWD/$1${2:+#$2}" | python3 "$BATS_TEST_DIRNAM
 	need_chrome
 	REPORT_SHOTS_OUT=$PWD sh "$BATS_TEST_DIRNAME/../build-aux/report-shots.sh" "$SCG_BIN"
 	local f
-	for f in report-overview.png report-records.png; do
+	for f in report-overview.png report-records.png report-compare.png; do
 		[ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
 		[ "$(stat -c %s "$f")" -gt 20000 ]
 	done
