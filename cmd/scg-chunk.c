@@ -29,7 +29,8 @@ static const char help[] =
 	"      --overlap N        each chunk repeats the last N words of the one before (default 0)\n"
 	"      --separator REGEX  where sentences end (PCRE2; default '(?<=[.!?])\\s+')\n"
 	"      --by paragraph|lines  one chunk per paragraph, or per non-blank line\n"
-	"      --cut-at TITLE     drop everything from the line TITLE (or # TITLE) on\n"
+	"      --cut-at TITLE     drop everything from the heading TITLE on (TITLE, # TITLE,\n"
+	"                         == TITLE ==, TITLE[edit]; any case)\n"
 	"      --strategy FILE    per-file max_words, overlap and separator (JSON or YAML)\n";
 
 static struct chunk_rules rules = {

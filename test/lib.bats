@@ -29,6 +29,10 @@ libtest() { "$SCG_BIN/../test/libtest" "$@"; }
 	libtest "$LIB_CASES/rng.test"
 }
 
+@test "the cut at a section title finds it in every heading form, any case" {
+	libtest "$LIB_CASES/chunk.test"
+}
+
 @test "every test/lib file has its test here" {
 	local f
 	for f in "$LIB_CASES"/*.test; do

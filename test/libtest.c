@@ -15,6 +15,7 @@
  *
  * Outputs compare as compact JSON, so spacing does not matter but key order
  * does. A new kind is one function and one row of the table. */
+#include "chunk.h"
 #include "conv.h"
 #include "jparse.h"
 #include "record.h"
@@ -196,6 +197,17 @@ static void k_rng(struct tcase *c, struct buf *out)
 	}
 }
 
+/* cut-at TITLE: a text (a JSON string) -> what chunk_cut_at keeps of it */
+static void k_cut_at(struct tcase *c, struct buf *out)
+{
+	if (!json_is_string(c->json) || !*c->args) {
+		put_bad_case(out, "cut-at takes a title and a text string");
+		return;
+	}
+	const char *t = json_string_value(c->json);
+	put_string(out, t, chunk_cut_at(t, json_string_length(c->json), c->args));
+}
+
 enum takes { TAKES_JSON, TAKES_TEXT };
 
 static const struct kind {
@@ -212,6 +224,7 @@ static const struct kind {
 	{"json", TAKES_TEXT, k_json, "text -> the value jparse reads, or its error (lib/jparse.h)"},
 	{"record", TAKES_TEXT, k_record, "a line -> the record record_parse reads, or its error (lib/record.h)"},
 	{"rng", TAKES_JSON, k_rng, "rng SEED ID PROGRAM PURPOSE; a list of draws -> one value each (lib/rng.h)"},
+	{"cut-at", TAKES_JSON, k_cut_at, "cut-at TITLE; a text string -> the text before the heading TITLE (lib/chunk.h)"},
 };
 
 static const struct kind *kind_find(const char *name, size_t n)
