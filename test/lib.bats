@@ -33,6 +33,10 @@ libtest() { "$SCG_BIN/../test/libtest" "$@"; }
 	libtest "$LIB_CASES/chunk.test"
 }
 
+@test "a MediaWiki answer gives the page, or says why there is none; headings are found" {
+	libtest "$LIB_CASES/wiki.test"
+}
+
 @test "every test/lib file has its test here" {
 	local f
 	for f in "$LIB_CASES"/*.test; do

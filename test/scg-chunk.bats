@@ -218,7 +218,7 @@ texts() {
 @test "no operand or an unknown --by is a usage error" {
 	run scg-chunk
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"no file or folder to chunk"* ]]
+	[[ "$output" == *"no file, folder or --wikipedia title to chunk"* ]]
 	run scg-chunk --by words sentences.txt
 	[ "$status" -eq 2 ]
 	run scg-chunk --help
