@@ -1,18 +1,25 @@
-/* scg-chunk: knowledge files and folders become chunk records, one JSON
- * object per line: id, source.file, source.topic, source.chunk and
- * source.text. How the text is cut lives in lib/chunk.c. */
+/* scg-chunk: knowledge files and folders, and Wikipedia articles, become
+ * chunk records, one JSON object per line: id, source.file, source.topic,
+ * source.chunk and source.text (and source.section for an article). How
+ * the text is cut lives in lib/chunk.c, how an article is fetched in
+ * lib/wiki.c. */
 #include <errno.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cache.h"
 #include "chunk.h"
 #include "opt.h"
 #include "record.h"
 #include "util.h"
+#include "wiki.h"
 
-enum { C_MAX_WORDS = OPT_PROG, C_OVERLAP, C_SEPARATOR, C_BY, C_CUT_AT, C_STRATEGY };
+enum {
+	C_MAX_WORDS = OPT_PROG, C_OVERLAP, C_SEPARATOR, C_BY, C_CUT_AT, C_STRATEGY,
+	C_WIKIPEDIA, C_WIKI_LANG, C_WIKI_URL, C_NO_CACHE, C_TIMEOUT,
+};
 
 static const struct option longopts[] = {
 	{"max-words", required_argument, 0, C_MAX_WORDS},
@@ -21,6 +28,11 @@ static const struct option longopts[] = {
 	{"by", required_argument, 0, C_BY},
 	{"cut-at", required_argument, 0, C_CUT_AT},
 	{"strategy", required_argument, 0, C_STRATEGY},
+	{"wikipedia", required_argument, 0, C_WIKIPEDIA},
+	{"wiki-lang", required_argument, 0, C_WIKI_LANG},
+	{"wiki-url", required_argument, 0, C_WIKI_URL},
+	{"no-cache", no_argument, 0, C_NO_CACHE},
+	{"timeout", required_argument, 0, C_TIMEOUT},
 	{0, 0, 0, 0},
 };
 
@@ -29,13 +41,23 @@ static const char help[] =
 	"      --overlap N        each chunk repeats the last N words of the one before (default 0)\n"
 	"      --separator REGEX  where sentences end (PCRE2; default '(?<=[.!?])\\s+')\n"
 	"      --by paragraph|lines  one chunk per paragraph, or per non-blank line\n"
-	"      --cut-at TITLE     drop everything from the line TITLE (or # TITLE) on\n"
-	"      --strategy FILE    per-file max_words, overlap and separator (JSON or YAML)\n";
+	"      --cut-at TITLE     drop everything from the heading TITLE on (TITLE, # TITLE,\n"
+	"                         == TITLE ==, TITLE[edit]; any case)\n"
+	"      --strategy FILE    per-file max_words, overlap and separator (JSON or YAML)\n"
+	"      --wikipedia TITLE  chunk the Wikipedia article TITLE (one record a paragraph\n"
+	"                         unless --by is given; repeatable)\n"
+	"      --wiki-lang LANG   which Wikipedia (default en)\n"
+	"      --wiki-url URL     the MediaWiki API to ask instead ($SCG_WIKI_URL)\n"
+	"      --timeout SEC      time limit of one article's request (default 120)\n"
+	"      --no-cache         neither read nor write the response cache\n";
 
 static struct chunk_rules rules = {
 	.by = CHUNK_SENTENCES, .max_words = CHUNK_DEFAULT_MAX_WORDS,
 };
 static const char *separator, *strategy_path;
+static const char **titles;   /* --wikipedia, in order */
+static int ntitles, by_given;
+static const char *wiki_lang = "en", *wiki_url;
 static struct chunk_strategies *strategies;
 static json_t *ids_taken;     /* file part of the ids written so far */
 static int failed;
@@ -55,9 +77,18 @@ static int handle(int code, const char *arg)
 			rules.by = CHUNK_SENTENCES;
 		else
 			usage_error("--by: expected paragraph, lines or sentences, got '%s'", arg);
+		by_given = 1;
 		break;
 	case C_CUT_AT: rules.cut_at = arg; break;
 	case C_STRATEGY: strategy_path = arg; break;
+	case C_WIKIPEDIA:
+		titles = xrealloc(titles, sizeof *titles * (size_t)(ntitles + 1));
+		titles[ntitles++] = arg;
+		break;
+	case C_WIKI_LANG: wiki_lang = arg; break;
+	case C_WIKI_URL: wiki_url = arg; break;
+	case C_NO_CACHE: opts.no_cache = 1; break;
+	case C_TIMEOUT: opts.timeout = opt_double("timeout", arg, 0.001, 86400); break;
 	default: return -1;
 	}
 	return 0;
@@ -101,6 +132,37 @@ static void bad_file(const char *path, long line, const char *why)
 	failed = 1;
 }
 
+/* Writes a record for each chunk of text[0, len) as r cuts it, numbered
+ * on from *n; the file part of the ids (*idf) is taken at the first chunk.
+ * name is the input for messages. */
+static void put_chunks(const struct chunk_rules *r, const char *text, size_t len,
+		       const char *name, const char *file, const char *topic,
+		       const char *section, char **idf, long *n)
+{
+	struct buf why = {0};
+	struct chunk_span *spans;
+	long k = chunk_split(r, text, len, &spans, &why);
+	if (k < 0)
+		bad_file(name, 0, why.p);
+	if (k > 0 && !*idf)
+		*idf = id_file(file);
+	for (long i = 0; i < k; i++, (*n)++) {
+		char *id = xasprintf("%s#%ld", *idf, *n);
+		json_t *src = json_pack("{s:s, s:s}", "file", file, "topic", topic);
+		if (src && section)
+			json_object_set_new(src, "section", json_string(section));
+		json_t *rec = src ? json_pack("{s:s, s:o}", "id", id, "source", src) : NULL;
+		if (!rec || json_object_set_new(src, "chunk", json_integer(*n)) ||
+		    json_object_set_new(src, "text", json_stringn(text + spans[i].start, spans[i].len)))
+			die("%s: cannot make a record of chunk %ld", name, *n);
+		out_record(rec);
+		json_decref(rec);
+		free(id);
+	}
+	free(spans);
+	buf_free(&why);
+}
+
 /* Chunks the file at path; file is its name in the records. Its entry in
  * the strategy file is under that name or else under topic/file. */
 static void chunk_file(const char *path, const char *file)
@@ -135,28 +197,45 @@ static void chunk_file(const char *path, const char *file)
 	len -= skip;
 	if (r->cut_at)
 		len = chunk_cut_at(text, len, r->cut_at);
-	struct chunk_span *spans;
-	long n = chunk_split(r, text, len, &spans, &why);
-	if (n < 0)
-		bad_file(path, 0, why.p);
-	char *idf = n > 0 ? id_file(file) : NULL;
-	for (long i = 0; i < n; i++) {
-		char *id = xasprintf("%s#%ld", idf, i);
-		json_t *rec = json_pack("{s:s, s:{s:s, s:s, s:I, s:s%}}", "id", id,
-					"source", "file", file, "topic", topic,
-					"chunk", (json_int_t)i,
-					"text", text + spans[i].start, spans[i].len);
-		if (!rec)
-			die("%s: cannot make a record of chunk %ld", path, i);
-		out_record(rec);
-		json_decref(rec);
-		free(id);
-	}
+	char *idf = NULL;
+	long n = 0;
+	put_chunks(r, text, len, path, file, topic, NULL, &idf, &n);
 	free(idf);
-	free(spans);
 	free(topic);
 	buf_free(&why);
 	free(data);
+}
+
+/* Chunks an article section by section: a heading is no chunk of its own
+ * but names the section of those under it (the lead has none). */
+static void chunk_page(const struct wiki_page *pg)
+{
+	size_t len = pg->len, skip;
+	long line;
+	struct buf why = {0};
+	if (chunk_text_check(pg->title, pg->text, len, &skip, &line, &why)) {
+		bad_file(pg->title, line, why.p);
+		buf_free(&why);
+		return;
+	}
+	const char *text = pg->text + skip;
+	len -= skip;
+	if (rules.cut_at)
+		len = chunk_cut_at(text, len, rules.cut_at);
+	char *idf = NULL, *section = NULL;
+	long n = 0;
+	for (size_t at = 0; at < len;) {
+		const char *words;
+		size_t wlen, next;
+		size_t h = wiki_next_heading(text, len, at, &next, &words, &wlen);
+		put_chunks(&rules, text + at, h - at, pg->title, pg->title, "wikipedia",
+			   section, &idf, &n);
+		free(section);
+		section = h < len ? xstrndup(words, wlen) : NULL;
+		at = next;
+	}
+	free(section);
+	free(idf);
 }
 
 static void chunk_operand(const char *op)
@@ -200,13 +279,15 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
-	if (i == argc)
-		usage_error("no file or folder to chunk");
+	if (i == argc && !ntitles)
+		usage_error("no file, folder or --wikipedia title to chunk");
 	if (rules.overlap >= rules.max_words)
 		usage_error("--overlap (%ld) must be less than --max-words (%ld)",
 			    rules.overlap, rules.max_words);
 	if (separator && rules.by != CHUNK_SENTENCES)
 		usage_error("--separator cuts sentences; it does not go with --by paragraph or lines");
+	if (ntitles && !by_given && !separator)
+		rules.by = CHUNK_LINES;
 
 	struct buf err = {0};
 	rules.sep = chunk_sep_new(separator ? separator : CHUNK_DEFAULT_SEPARATOR, &err);
@@ -215,7 +296,31 @@ int main(int argc, char **argv)
 	if (strategy_path && !(strategies = chunk_strategies_load(strategy_path, &rules, &err)))
 		die("%s", err.p);
 
+	/* every article is fetched before anything is written */
+	struct wiki_page *pages = xcalloc((size_t)ntitles, sizeof *pages);
+	if (ntitles) {
+		const char *tmpl = wiki_url ? wiki_url : getenv("SCG_WIKI_URL");
+		char *api = wiki_api_url(wiki_lang, tmpl && *tmpl ? tmpl : NULL);
+		if (!api)
+			usage_error("--wiki-lang: expected a language code such as en or de, got '%s'",
+				    wiki_lang);
+		cache_init();
+		for (int t = 0; t < ntitles; t++) {
+			if (wiki_fetch(api, titles[t], opts.timeout, &pages[t], &err))
+				die("%s", err.p);
+			if (!opts.quiet && pages[t].redirected)
+				warnx_("%s: redirected to %s", pages[t].redirected, pages[t].title);
+		}
+		free(api);
+	}
+
 	ids_taken = json_object();
+	for (int t = 0; t < ntitles; t++) {
+		chunk_page(&pages[t]);
+		wiki_page_free(&pages[t]);
+	}
+	free(pages);
+	free(titles);
 	for (; i < argc; i++)
 		chunk_operand(argv[i]);
 	out_flush();

@@ -202,21 +202,37 @@ long chunk_split(const struct chunk_rules *r, const char *text, size_t len,
 	return (long)n;
 }
 
-/* A heading's words: blanks, '#' marks and a closing run of '#' trimmed. */
+/* A heading's words, with what marks it as one trimmed: blanks, Markdown
+ * '#' marks (a closing run only after a blank), wiki '=' marks and the
+ * "[edit]" link a rendered wiki page leaves ("[edit source]", "[ edit |
+ * edit source ]"). "## Legacy", "== Legacy ==", "Legacy[edit]" and
+ * "Legacy" all give "Legacy". */
 static void heading_text(const char *s, size_t n, const char **out, size_t *outlen)
 {
-	while (n && (is_blank(*s) || *s == '#'))
+	while (n && (is_blank(*s) || *s == '#' || *s == '='))
 		s++, n--;
 	while (n && is_blank(s[n - 1]))
 		n--;
-	size_t k = n;
-	while (k && s[k - 1] == '#')
-		k--;
-	if (k < n && (k == 0 || is_blank(s[k - 1]))) {
-		n = k;
-		while (n && is_blank(s[n - 1]))
-			n--;
+	const char *open = n && s[n - 1] == ']' ? memrchr(s, '[', n) : NULL;
+	if (open) {
+		const char *w = open + 1;
+		while (w < s + n && is_blank(*w))
+			w++;
+		if (s + n - w >= 4 && !strncasecmp(w, "edit", 4))
+			n = (size_t)(open - s);
 	}
+	size_t k = n;
+	while (k && s[k - 1] == '=')
+		k--;
+	if (k == n) {
+		while (k && s[k - 1] == '#')
+			k--;
+		if (k < n && k && !is_blank(s[k - 1]))
+			k = n;
+	}
+	n = k;
+	while (n && is_blank(s[n - 1]))
+		n--;
 	*out = s;
 	*outlen = n;
 }

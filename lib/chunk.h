@@ -45,8 +45,9 @@ struct chunk_span {
 long chunk_split(const struct chunk_rules *r, const char *text, size_t len,
 		 struct chunk_span **spans, struct buf *err);
 
-/* The length of text before the first line equal to title (ASCII case
- * ignored, Markdown '#' marks and surrounding blanks allowed). */
+/* The length of text before the first heading line whose words are
+ * title's, ASCII case ignored: "Legacy" finds "Legacy", "## Legacy",
+ * "== Legacy ==" and "Legacy[edit]" (blanks around allowed). */
 size_t chunk_cut_at(const char *text, size_t len, const char *title);
 
 /* 0 when data is UTF-8 text, with *skip the length of a UTF-8 byte-order

@@ -36,8 +36,85 @@ alternates() {
 	! grep -q statue out/paragraphs.jsonl
 	! grep -q statue out/scenes.jsonl
 	[ "$(jq -r .source.text out/scenes.jsonl | sort -u | wc -l)" -eq 9 ]
-	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" -k 1 -o whole
+	# Legacy is the default; '' keeps the whole profile
+	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" -k 1 -o default
+	[ "$(wc -l <default/paragraphs.jsonl)" -eq 9 ]
+	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" --cut-at '' -k 1 -o whole
 	[ "$(wc -l <whole/paragraphs.jsonl)" -eq 12 ]
+}
+
+@test "-n NAME needs no card or profile: the article up to Legacy, a card from its title and lead" {
+	stand_in_turn
+	mock_start
+	wiki_start
+	run character -q -n Socrates -k 1 -o out
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out/paragraphs.jsonl)" -eq 6 ]
+	[ "$(jq -r .source.file out/paragraphs.jsonl | sort -u)" = Socrates ]
+	! grep -q forerunner out/paragraphs.jsonl
+	[ "$(jq -c '[.name, .aliases]' out/card.json)" = '["Socrates",[]]' ]
+	# the description is the lead: both its paragraphs, no section's
+	[[ "$(jq -r .description out/card.json)" == "Socrates (c. 470 – 399 BC) was a philosopher of Athens,"*"he knew nothing." ]]
+	[[ "$(jq -r .description out/card.json)" != *Xanthippe* ]]
+	[ "$(jq -r .character.name out/sft.jsonl | sort -u)" = Socrates ]
+	[ "$(jq -r 'select(.scene.kind == "adversarial") | .id' out/sft.jsonl | wc -l)" -eq 6 ]
+	grep -q 'a philosopher of Athens' "$MOCK_LOG"
+	# the article is asked once, and a rerun finds it in the cache
+	run character -q -n Socrates -k 1 -o again
+	[ "$status" -eq 0 ]
+	[ "$(wiki_requests)" -eq 1 ]
+	cmp out/sft.jsonl again/sft.jsonl
+}
+
+@test "-n with a redirect: the card is named after the article, the name asked is an alias" {
+	stand_in_turn
+	mock_start
+	wiki_start
+	run character -q -n Sokrates -k 1 -o out
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.name, .aliases]' out/card.json)" = '["Socrates",["Sokrates"]]' ]
+	[ "$(jq -r .character.aliases[0] out/scenes.jsonl | sort -u)" = Sokrates ]
+}
+
+@test "-n with -c keeps the card; with -p the profile file is read and nothing fetched" {
+	stand_in_turn
+	mock_start
+	wiki_start
+	run character -q -n Socrates -c "$EX/card.yaml" -k 1 -o card
+	[ "$status" -eq 0 ]
+	[ ! -e card/card.json ]
+	[ "$(jq -r .character.name card/sft.jsonl | sort -u)" = "Mary Anning" ]
+	[ "$(wc -l <card/paragraphs.jsonl)" -eq 6 ]
+	run character -q -n "Mary Anning" -p "$EX/profile.txt" -k 1 -o file
+	[ "$status" -eq 0 ]
+	[ "$(wiki_requests)" -eq 1 ]
+	[ "$(wc -l <file/paragraphs.jsonl)" -eq 9 ]
+	[ "$(jq -r .name file/card.json)" = "Mary Anning" ]
+	[[ "$(jq -r .description file/card.json)" == "Mary Anning was born in May 1799"* ]]
+}
+
+@test "-n of a page the wiki does not have stops the pipeline with status 2, naming it" {
+	stand_in_turn
+	mock_start
+	wiki_start
+	run character -q -n "Nobody Atall" -o out
+	[ "$status" -eq 2 ]
+	[[ "$output" == "scg-chunk: Nobody Atall: "*": no such page" ]]
+	[ ! -e out/sft.jsonl ]
+	[ "$(mock_requests)" -eq 0 ]
+}
+
+@test "-n NAME end to end with scg-turn --script against the fake wiki and scg-mock" {
+	mock_start
+	wiki_start
+	run character -q -n Socrates -k 1 --dpo 1 -t 2 -o out
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <out/sft.jsonl)" -eq 12 ]
+	[ ! -s out/rejects.jsonl ]
+	alternates out/sft.jsonl
+	[ "$(jq -r .character.name out/sft.jsonl | sort -u)" = Socrates ]
+	[ "$(jq -r .source.section out/sft.jsonl | sort -u | tr '\n' '/')" = "Life/Philosophy/Trial and death/null/" ]
+	[ "$(wc -l <out/dpo.jsonl)" -eq 6 ]
 }
 
 @test "sft.jsonl holds a dialogue per scene and a protective one per adversarial set-up; dpo.jsonl N pairs per paragraph" {
@@ -109,7 +186,10 @@ alternates() {
 @test "usage errors exit 2 and say what is missing" {
 	run character -p "$EX/profile.txt"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"no character card"* ]]
+	[[ "$output" == *"no character card (-c card.yaml) or name (-n NAME)"* ]]
+	run character -c "$EX/card.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no profile (-p profile.txt) or name (-n NAME)"* ]]
 	run character -c "$EX/card.yaml" -p "$EX/profile.txt" -k two
 	[ "$status" -eq 2 ]
 	run character --colour

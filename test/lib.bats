@@ -29,6 +29,14 @@ libtest() { "$SCG_BIN/../test/libtest" "$@"; }
 	libtest "$LIB_CASES/rng.test"
 }
 
+@test "the cut at a section title finds it in every heading form, any case" {
+	libtest "$LIB_CASES/chunk.test"
+}
+
+@test "a MediaWiki answer gives the page, or says why there is none; headings are found" {
+	libtest "$LIB_CASES/wiki.test"
+}
+
 @test "every test/lib file has its test here" {
 	local f
 	for f in "$LIB_CASES"/*.test; do

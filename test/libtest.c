@@ -15,12 +15,14 @@
  *
  * Outputs compare as compact JSON, so spacing does not matter but key order
  * does. A new kind is one function and one row of the table. */
+#include "chunk.h"
 #include "conv.h"
 #include "jparse.h"
 #include "record.h"
 #include "rng.h"
 #include "tmpl.h"
 #include "util.h"
+#include "wiki.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -196,6 +198,50 @@ static void k_rng(struct tcase *c, struct buf *out)
 	}
 }
 
+/* cut-at TITLE: a text (a JSON string) -> what chunk_cut_at keeps of it */
+static void k_cut_at(struct tcase *c, struct buf *out)
+{
+	if (!json_is_string(c->json) || !*c->args) {
+		put_bad_case(out, "cut-at takes a title and a text string");
+		return;
+	}
+	const char *t = json_string_value(c->json);
+	put_string(out, t, chunk_cut_at(t, json_string_length(c->json), c->args));
+}
+
+/* wiki-page: an API answer -> {title, redirected, text}, or why there is no page */
+static void k_wiki_page(struct tcase *c, struct buf *out)
+{
+	struct wiki_page pg;
+	struct buf err = {0};
+	if (wiki_page_read(c->json, &pg, &err)) {
+		put_error(out, err.p);
+	} else {
+		json_t *v = json_pack("{s:s, s:s?, s:s%}", "title", pg.title,
+				      "redirected", pg.redirected, "text", pg.text, pg.len);
+		put_json(out, v);
+		json_decref(v);
+		wiki_page_free(&pg);
+	}
+	buf_free(&err);
+}
+
+/* wiki-headings: an extract (a JSON string) -> the titles of its heading lines */
+static void k_wiki_headings(struct tcase *c, struct buf *out)
+{
+	if (!json_is_string(c->json)) {
+		put_bad_case(out, "wiki-headings takes a text string");
+		return;
+	}
+	const char *t = json_string_value(c->json), *w;
+	size_t len = json_string_length(c->json), next, wlen;
+	json_t *v = json_array();
+	for (size_t at = 0; wiki_next_heading(t, len, at, &next, &w, &wlen) < len; at = next)
+		json_array_append_new(v, json_stringn(w, wlen));
+	put_json(out, v);
+	json_decref(v);
+}
+
 enum takes { TAKES_JSON, TAKES_TEXT };
 
 static const struct kind {
@@ -212,6 +258,9 @@ static const struct kind {
 	{"json", TAKES_TEXT, k_json, "text -> the value jparse reads, or its error (lib/jparse.h)"},
 	{"record", TAKES_TEXT, k_record, "a line -> the record record_parse reads, or its error (lib/record.h)"},
 	{"rng", TAKES_JSON, k_rng, "rng SEED ID PROGRAM PURPOSE; a list of draws -> one value each (lib/rng.h)"},
+	{"cut-at", TAKES_JSON, k_cut_at, "cut-at TITLE; a text string -> the text before the heading TITLE (lib/chunk.h)"},
+	{"wiki-page", TAKES_JSON, k_wiki_page, "a MediaWiki API answer -> {title, redirected, text} or why not (lib/wiki.h)"},
+	{"wiki-headings", TAKES_JSON, k_wiki_headings, "an extract string -> the titles of its \"== T ==\" lines"},
 };
 
 static const struct kind *kind_find(const char *name, size_t n)

@@ -98,6 +98,20 @@ texts() {
 	[[ "$output" == *"carry her name"* ]]
 }
 
+@test "--cut-at Legacy cuts a profile at a bare, Markdown, wiki or copied [edit] heading" {
+	cd "$BATS_TEST_TMPDIR"
+	local h
+	for h in 'Legacy' '## Legacy' '== Legacy ==' '=== legacy ===' 'Legacy[edit]'; do
+		printf '%s\n' 'She was born in Lyme.' 'She found the bones.' "$h" 'A statue stands there.' >p.txt
+		run scg-chunk --by lines --cut-at Legacy p.txt
+		[ "$status" -eq 0 ]
+		[ "${#lines[@]}" -eq 2 ] || { echo "not cut at '$h'"; return 1; }
+		[[ "$output" != *statue* ]]
+	done
+	run scg-chunk --by lines --cut-at '' p.txt
+	[ "${#lines[@]}" -eq 4 ]
+}
+
 @test "a folder is walked in sorted order, hidden and empty files give no chunks" {
 	run scg-chunk kb
 	[ "$status" -eq 0 ]
@@ -204,7 +218,7 @@ texts() {
 @test "no operand or an unknown --by is a usage error" {
 	run scg-chunk
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"no file or folder to chunk"* ]]
+	[[ "$output" == *"no file, folder or --wikipedia title to chunk"* ]]
 	run scg-chunk --by words sentences.txt
 	[ "$status" -eq 2 ]
 	run scg-chunk --help
