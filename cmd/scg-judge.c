@@ -1,12 +1,16 @@
 /* scg-judge: decides, for each conversation whose last message is the
  * assistant's, whether it ends here: a judge model weighs the user's need,
  * frustration, dead ends and closing signals; --max-turns ends it at a
- * limit without a call, and --min-turns withholds the choice before a turn. */
+ * limit without a call, and --min-turns withholds the choice before a turn.
+ * With --evaluate it judges instead each conversation that is over: was
+ * the user's goal met, where, what went wrong, and the --criteria scores
+ * (lib/rubric), written to the record's eval. */
 #include "conv.h"
 #include "dyn.h"
 #include "exec.h"
 #include "opt.h"
 #include "prompt.h"
+#include "rubric.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -14,10 +18,17 @@
 static long max_turns, min_turns;
 static struct model model;
 static json_t *schema;
+static int evaluate;
+static const char **criteria_args;
+static int ncriteria_args;
+static struct rubric *rubric;
+static char *criteria_text, *failures_text;
 
 static const struct option longopts[] = {
 	{"max-turns", required_argument, 0, 'T'},
 	{"min-turns", required_argument, 0, 'M'},
+	{"evaluate", no_argument, 0, 'E'},
+	{"criteria", required_argument, 0, 'C'},
 	{0, 0, 0, 0},
 };
 
@@ -26,6 +37,11 @@ static int handle(int c, const char *arg)
 	switch (c) {
 	case 'T': max_turns = opt_long("--max-turns", arg, 1, 100000); return 0;
 	case 'M': min_turns = opt_long("--min-turns", arg, 0, 100000); return 0;
+	case 'E': evaluate = 1; return 0;
+	case 'C':
+		criteria_args = xrealloc(criteria_args, sizeof *criteria_args * (size_t)(ncriteria_args + 1));
+		criteria_args[ncriteria_args++] = arg;
+		return 0;
 	}
 	return 1;
 }
@@ -50,6 +66,27 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 	buf_adds(why, complete ? "is_complete is true but the reason is continue"
 			       : "is_complete is false but the reason is not continue");
 	return -1;
+}
+
+/* One structured call of prompt name against ctx, at temperature 0 unless
+ * --temperature says otherwise (reasoning models get none). */
+static void ask(struct job *j, const char *name, json_t *ctx, json_t *sch, const char *sname,
+		answer_check chk)
+{
+	json_t *req = json_array();
+	struct buf err = {0};
+	if (prompt_messages(name, ctx, req, &err)) {
+		job_reject(j, "%s", err.p);
+		job_end(j);
+	} else {
+		struct llm_req r = {.model = &model, .messages = req, .schema = sch, .schema_name = sname};
+		dyn_params(j->id, &r);
+		if (opts.temp_lo < 0)
+			r.temperature = 0;   /* a judge is deterministic */
+		job_llm(j, &r, chk, NULL, 0, NULL);
+	}
+	json_decref(req);
+	buf_free(&err);
 }
 
 static void start(struct job *j)
@@ -78,21 +115,36 @@ static void start(struct job *j)
 	char *t = conv_transcript(msgs);
 	json_object_set_new(ctx, "transcript", json_string(t));
 	free(t);
-	json_t *req = json_array();
-	struct buf err = {0};
-	if (prompt_messages("judge", ctx, req, &err)) {
-		job_reject(j, "%s", err.p);
-		job_end(j);
-	} else {
-		struct llm_req r = {.model = &model, .messages = req, .schema = schema, .schema_name = "verdict"};
-		dyn_params(j->id, &r);
-		if (opts.temp_lo < 0)
-			r.temperature = 0;   /* a judge is deterministic (dropped for reasoning models) */
-		job_llm(j, &r, check, NULL, 0, NULL);
-	}
-	json_decref(req);
+	ask(j, "judge", ctx, schema, "verdict", check);
 	json_decref(ctx);
-	buf_free(&err);
+}
+
+/* --evaluate: a conversation that is over gets its eval; others pass */
+static void evaluate_start(struct job *j)
+{
+	json_t *msgs = json_object_get(j->rec, "messages");
+	if (!json_is_true(json_object_get(j->rec, "done"))) {
+		job_emit(j, json_incref(j->rec));
+		job_end(j);
+		return;
+	}
+	if (!conv_last_role(msgs)) {
+		job_reject(j, "the conversation has no messages to evaluate");
+		job_end(j);
+		return;
+	}
+	int turns = conv_user_turns(msgs);
+	json_t *ctx = dyn_context(j->rec, j->id);
+	char *t = conv_transcript_turns(msgs);
+	json_object_set_new(ctx, "transcript", json_string(t));
+	free(t);
+	json_object_set_new(ctx, "turns", json_integer(turns));
+	json_object_set_new(ctx, "criteria", json_string(criteria_text));
+	json_object_set_new(ctx, "failures", json_string(failures_text));
+	json_t *s = rubric_schema(rubric, turns);
+	ask(j, "evaluate", ctx, s, "evaluation", NULL);
+	json_decref(s);
+	json_decref(ctx);
 }
 
 static void done(struct job *j, struct call *c)
@@ -104,6 +156,12 @@ static void done(struct job *j, struct call *c)
 	}
 	json_t *rec = json_incref(j->rec);
 	dyn_meta(rec, j->id);
+	if (evaluate) {
+		json_object_set_new(rec, "eval", rubric_eval(rubric, c->json));
+		job_emit(j, rec);
+		job_end(j);
+		return;
+	}
 	const char *reason = json_str(c->json, "reason");
 	if (json_is_true(json_object_get(c->json, "is_complete")))
 		set_stop(rec, strcmp(reason, "continue") ? reason : "unspecified", "judge",
@@ -118,12 +176,21 @@ int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
 		.name = "scg-judge",
-		.synopsis = "[--max-turns T] [--min-turns M] [options] [file ...]",
-		.summary = "Decide for each conversation whether it ends after the assistant's last message.",
+		.synopsis = "[--max-turns T] [--min-turns M] [options] [file ...]\n"
+			    "       scg-judge --evaluate [--criteria FILE|builtin[:NAME,...]]... [options] [file ...]",
+		.summary = "Decide for each conversation whether it ends after the assistant's last message,\n"
+			   "or (--evaluate) whether a conversation that is over met the user's goal.",
 		.help =
 			"      --max-turns T      end a conversation that has T user turns (reason max_turns),\n"
 			"                         without asking the judge\n"
-			"      --min-turns M      do not ask the judge before the user's M-th turn\n",
+			"      --min-turns M      do not ask the judge before the user's M-th turn\n"
+			"      --evaluate         judge each conversation that is over (done): outcome\n"
+			"                         (met, partly, not met), evidence, failures and the\n"
+			"                         criteria's scores, written to eval; others pass unchanged\n"
+			"      --criteria FILE    score these criteria too (YAML or JSON: name, description,\n"
+			"                         scale [LO, HI] or pass/fail, weight); builtin: all of\n"
+			"                         role_adherence, knowledge_retention, completeness and\n"
+			"                         relevance; builtin:NAME,... some; may be repeated\n",
 		.common = OPT_BASIC | OPT_MODEL,
 		.longopts = longopts,
 		.shortopts = "",
@@ -132,6 +199,20 @@ int main(int argc, char **argv)
 	int i = opt_parse(&prog, argc, argv);
 	if (max_turns && min_turns > max_turns)
 		usage_error("--min-turns %ld is above --max-turns %ld", min_turns, max_turns);
+	if (evaluate && (max_turns || min_turns))
+		usage_error("--evaluate judges conversations that are over; --max-turns and --min-turns "
+			    "belong to the judge that ends them");
+	if (ncriteria_args && !evaluate)
+		usage_error("--criteria needs --evaluate");
+	rubric = rubric_new();
+	for (int k = 0; k < ncriteria_args; k++) {
+		struct buf err = {0};
+		if (rubric_add(rubric, criteria_args[k], &err))
+			die("%s", err.p);
+		buf_free(&err);
+	}
+	criteria_text = rubric_criteria_text(rubric);
+	failures_text = rubric_failures_text();
 	prompt_init();
 	dyn_init();
 	model_init(&model, NULL, NULL, NULL);
@@ -141,8 +222,13 @@ int main(int argc, char **argv)
 			   "string", "required", "is_complete", "reason", "rationale", "additionalProperties", 0);
 	exec_reasks = 2;
 	struct input *in = input_new(argc - i, argv + i);
-	static const struct exec_ops ops = {start, done};
-	int rc = exec_run(in, &ops);
+	static const struct exec_ops ops = {start, done}, eval_ops = {evaluate_start, done};
+	int rc = exec_run(in, evaluate ? &eval_ops : &ops);
 	input_free(in);
+	json_decref(schema);
+	rubric_free(rubric);
+	free(criteria_text);
+	free(failures_text);
+	free(criteria_args);
 	return rc;
 }

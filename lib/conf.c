@@ -208,6 +208,56 @@ json_t *conf_load(const char *path, struct buf *err)
 	return v;
 }
 
+long conf_line(const char *path, json_t *where)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text)
+		return 0;
+	struct buf err = {0};
+	yaml_parser_t p;
+	yaml_document_t doc;
+	long line = 0;
+	/* a JSON file is YAML too, so libyaml knows where its values start */
+	if (check_depth(path, text, len, &err) || !yaml_parser_initialize(&p))
+		goto out;
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&p, &doc)) {
+		yaml_parser_delete(&p);
+		goto out;
+	}
+	yaml_node_t *n = yaml_document_get_root_node(&doc);
+	size_t i;
+	json_t *step;
+	json_array_foreach(where, i, step) {
+		yaml_node_t *next = NULL;
+		if (n && n->type == YAML_SEQUENCE_NODE && json_is_integer(step)) {
+			json_int_t at = json_integer_value(step);
+			yaml_node_item_t *it = n->data.sequence.items.start;
+			if (at >= 0 && at < n->data.sequence.items.top - it)
+				next = yaml_document_get_node(&doc, it[at]);
+		} else if (n && n->type == YAML_MAPPING_NODE && json_is_string(step)) {
+			for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+				yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+				if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == json_string_length(step) &&
+				    !memcmp(k->data.scalar.value, json_string_value(step), k->data.scalar.length)) {
+					next = yaml_document_get_node(&doc, pr->value);
+					break;
+				}
+			}
+		}
+		n = next;
+	}
+	if (n)
+		line = (long)n->start_mark.line + 1;
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&p);
+out:
+	buf_free(&err);
+	free(text);
+	return line;
+}
+
 json_t *conf_load_or_die(const char *path)
 {
 	struct buf err = {0};

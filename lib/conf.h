@@ -21,6 +21,12 @@ json_t *conf_load_records(const char *path, struct buf *err);
  * environment. A missing variable is an error naming it; returns -1. */
 int conf_expand_env(json_t *v, const char *name, struct buf *err);
 
+/* The line (from 1) where the value at where (a list of mapping keys and
+ * list indices, [] for the whole document) starts in the YAML or JSON file
+ * path, to name it in a message about its content; 0 when it cannot be
+ * found. The file is read again: call it only for an error. */
+long conf_line(const char *path, json_t *where);
+
 /* Loads or dies (exit 2) with the message. */
 json_t *conf_load_or_die(const char *path);
 

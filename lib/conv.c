@@ -73,3 +73,23 @@ char *conv_transcript(json_t *msgs)
 		b.p[b.len -= 2] = 0;   /* paragraphs between, none after */
 	return buf_steal(&b);
 }
+
+char *conv_transcript_turns(json_t *msgs)
+{
+	struct buf b = {0};
+	size_t i;
+	json_t *m;
+	const char *role, *c;
+	int turn = 0;
+	json_array_foreach(msgs, i, m) {
+		if (!conv_spoken(m, &role, &c))
+			continue;
+		int user = !strcmp(role, "user");
+		if (b.len)
+			buf_adds(&b, "\n\n");
+		if (user)
+			buf_addf(&b, "Turn %d\n", ++turn);
+		buf_addf(&b, "%s: %s", user ? "User" : "Assistant", c);
+	}
+	return buf_steal(&b);
+}

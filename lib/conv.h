@@ -27,5 +27,8 @@ void conv_lines(json_t *msgs, const char *mine, const char *me, const char *othe
 /* "User: …" and "Assistant: …" paragraphs, system messages left out.
  * A new string (caller frees). */
 char *conv_transcript(json_t *msgs);
+/* The same with each user message opening a numbered turn ("Turn 2" on a
+ * line of its own), so that a judge can name the turn it means. */
+char *conv_transcript_turns(json_t *msgs);
 
 #endif

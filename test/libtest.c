@@ -129,6 +129,13 @@ static void k_transcript(struct tcase *c, struct buf *out)
 	free(t);
 }
 
+static void k_transcript_turns(struct tcase *c, struct buf *out)
+{
+	char *t = conv_transcript_turns(c->json);
+	put_string(out, t, strlen(t));
+	free(t);
+}
+
 /* A parser's result: the value (which this releases), or the error. */
 static void put_parsed(struct buf *out, json_t *v, struct buf *err)
 {
@@ -255,6 +262,7 @@ static const struct kind {
 	{"last-role", TAKES_JSON, k_last_role, "messages -> the role of the last one not system, or null (lib/conv.h)"},
 	{"user-turns", TAKES_JSON, k_user_turns, "messages -> the number of user messages"},
 	{"transcript", TAKES_JSON, k_transcript, "messages -> the \"User: ...\" transcript"},
+	{"transcript-turns", TAKES_JSON, k_transcript_turns, "messages -> the transcript in numbered turns"},
 	{"json", TAKES_TEXT, k_json, "text -> the value jparse reads, or its error (lib/jparse.h)"},
 	{"record", TAKES_TEXT, k_record, "a line -> the record record_parse reads, or its error (lib/record.h)"},
 	{"rng", TAKES_JSON, k_rng, "rng SEED ID PROGRAM PURPOSE; a list of draws -> one value each (lib/rng.h)"},
