@@ -464,6 +464,24 @@ struct answer {
 	int cut;              /* the invalid fault: truncated or empty */
 };
 
+/* --answers FILE: canned structured answers, matched on the request body */
+#define C_ANSWERS (OPT_PROG + 0x100)
+static json_t *canned;
+
+/* A structured request that a canned entry matches asks, in effect, for
+ * the entry's answer: *out is ask with the entry's schema. */
+static int canned_ask(const struct req *q, const struct ask *ask, struct ask *out)
+{
+	const json_t *schema;
+	if (!canned || !(ask->schema || ask->json_mode) ||
+	    !(schema = mock_canned_find(canned, q->body.p ? q->body.p : "", q->body.len)))
+		return 0;
+	*out = *ask;
+	out->schema = schema;
+	out->json_mode = 0;
+	return 1;
+}
+
 static long content_tokens(const json_t *content)
 {
 	if (json_is_string(content))
@@ -495,6 +513,9 @@ static void answer_make(struct answer *a, const struct req *q, const struct ask 
 {
 	memset(a, 0, sizeof *a);
 	a->prompt_tokens = prompt_tokens(messages, system);
+	struct ask asked;
+	if (canned_ask(q, ask, &asked))
+		ask = &asked;
 	if (ask->schema) {
 		/* the schema is part of the prompt, as with the real services */
 		char *s = dump(ask->schema);
@@ -1177,6 +1198,7 @@ static const struct option longopts[] = {
 	{"rpm", required_argument, 0, C_RPM},
 	{"fail", required_argument, 0, C_FAIL},
 	{"script", required_argument, 0, C_SCRIPT},
+	{"answers", required_argument, 0, C_ANSWERS},
 	{"retry-after-ms", required_argument, 0, C_RETRY_MS},
 	{"stall-ms", required_argument, 0, C_STALL_MS},
 	{"log", required_argument, 0, C_LOG},
@@ -1190,6 +1212,9 @@ static const char help[] =
 	"      --port N           listen on port N; 0 (default) takes a free one; the port\n"
 	"                         is the first line on stdout\n"
 	"      --host ADDR        address to listen on (default 127.0.0.1)\n"
+	"      --answers FILE     canned structured answers: {\"match\": TEXT or [TEXT...],\n"
+	"                         \"answer\": VALUE} a line; a request for JSON whose body\n"
+	"                         holds every TEXT gets the first such VALUE\n"
 	"      --latency MS|MIN..MAX  delay of every answer, fixed or drawn per request\n"
 	"      --rpm N            answer 429 to more than N requests a minute\n"
 	"      --fail KIND=RATE,...  inject faults: 429 quota toolarge 500 502 503 529\n"
@@ -1232,6 +1257,12 @@ static int option(int code, const char *arg)
 	case C_RPM: conf.rpm = opt_long("rpm", arg, 1, 10000000); break;
 	case C_FAIL: fail_parse(arg); break;
 	case C_SCRIPT: script_path = arg; break;
+	case C_ANSWERS: {
+		struct buf err = {0};
+		if (!(canned = mock_canned_load(arg, &err)))
+			die("%s", err.p);
+		break;
+	}
 	case C_RETRY_MS: conf.retry_ms = opt_double("retry-after-ms", arg, 0, 1e9); break;
 	case C_STALL_MS: conf.stall_ms = opt_double("stall-ms", arg, 0, 1e9); break;
 	case C_LOG:
@@ -1326,6 +1357,7 @@ int main(int argc, char **argv)
 		fclose(conf.log);
 	free(conf.script);
 	free(rpm_times);
+	json_decref(canned);
 	for (int m = 0; m < conf.nmodels; m++)
 		free(conf.models[m]);
 	free(conf.models);

@@ -3,6 +3,7 @@
  * generated texts share no run of five words unless they are the same draw
  * (a near-duplicate filter sees them as unrelated). */
 #include "mockgen.h"
+#include "conf.h"
 #include "rng.h"
 #include "util.h"
 
@@ -462,4 +463,49 @@ json_t *mock_value(const json_t *schema, uint64_t key)
 {
 	struct gen g = {.root = schema, .key = key};
 	return gen_value(&g, schema, "$");
+}
+
+json_t *mock_canned_load(const char *path, struct buf *err)
+{
+	json_t *list = conf_load_records(path, err);
+	if (!list)
+		return NULL;
+	json_t *out = json_array(), *e;
+	size_t i;
+	json_array_foreach(list, i, e) {
+		json_t *m = json_object_get(e, "match"), *a = json_object_get(e, "answer");
+		json_t *texts = json_is_string(m) ? json_pack("[O]", m) : json_incref(m);
+		size_t j;
+		json_t *t;
+		int ok = json_is_object(e) && a && json_is_array(texts) && json_array_size(texts) &&
+			 json_object_size(e) == 2;
+		json_array_foreach(texts, j, t)
+			ok &= json_is_string(t) && json_string_length(t) > 0;
+		if (!ok) {
+			buf_reset(err);
+			buf_addf(err, "%s: entry %zu: expected {\"match\": TEXT or [TEXT, ...], \"answer\": VALUE}",
+				 path, i + 1);
+			json_decref(texts);
+			json_decref(out);
+			json_decref(list);
+			return NULL;
+		}
+		json_array_append_new(out, json_pack("{s:o, s:{s:O}}", "match", texts, "schema", "const", a));
+	}
+	json_decref(list);
+	return out;
+}
+
+const json_t *mock_canned_find(const json_t *canned, const char *body, size_t len)
+{
+	size_t i, j;
+	json_t *e, *t;
+	json_array_foreach(canned, i, e) {
+		int all = 1;
+		json_array_foreach(json_object_get(e, "match"), j, t)
+			all &= memmem(body, len, json_string_value(t), json_string_length(t)) != NULL;
+		if (all)
+			return json_object_get(e, "schema");
+	}
+	return NULL;
 }

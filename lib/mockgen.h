@@ -26,8 +26,18 @@ json_t *mock_value(const json_t *schema, uint64_t key);
 /* The small object of JSON mode (no schema): {"tag":…,"answer":…}. */
 json_t *mock_object(uint64_t key);
 
-/* n words drawn from the vocabulary, separated by spaces, appended to b. */
+/* Canned answers (scg-mock --answers FILE): JSONL, a JSON list or YAML of
+ * {"match": TEXT or [TEXT, ...], "answer": VALUE}. Loaded as entries whose
+ * "schema" is {"const": VALUE}, the one schema only VALUE satisfies, so a
+ * canned answer goes out by the same road as a generated one. NULL and err
+ * ("FILE: entry N: ...") when the file is bad. */
 struct buf;
+json_t *mock_canned_load(const char *path, struct buf *err);
+/* The schema of the first entry whose every TEXT occurs in body (the
+ * request as sent), or NULL. */
+const json_t *mock_canned_find(const json_t *canned, const char *body, size_t len);
+
+/* n words drawn from the vocabulary, separated by spaces, appended to b. */
 struct rng;
 void mock_words(struct buf *b, struct rng *r, int n);
 

@@ -209,6 +209,45 @@ valid() {
 	jq -r '.message.content' <<<"$out" | jq -e 'type == "object"'
 }
 
+@test "--answers: a structured request whose body holds every match text gets the canned value, on every route" {
+	cat >"$BATS_TEST_TMPDIR/answers.yaml" <<'EOF'
+- match: [verdict, Ana]
+  answer: {outcome: met, n: 1}
+- match: verdict
+  answer: {outcome: not met}
+EOF
+	mock_start --answers "$BATS_TEST_TMPDIR/answers.yaml"
+	local rf='"response_format":{"type":"json_schema","json_schema":{"name":"verdict","schema":{"type":"object"}}}'
+	oa "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Ana\"}],$rf}"
+	[ "$(jq -r '.choices[0].message.content' <<<"$out" | jq -c .)" = '{"outcome":"met","n":1}' ]
+	oa "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Bo\"}],$rf}"
+	[ "$(jq -r '.choices[0].message.content' <<<"$out" | jq -c .)" = '{"outcome":"not met"}' ]
+	# the first entry that matches wins; JSON mode counts as structured
+	oa '{"model":"m","messages":[{"role":"user","content":"verdict for Ana"}],"response_format":{"type":"json_object"}}'
+	[ "$(jq -r '.choices[0].message.content' <<<"$out" | jq -c .)" = '{"outcome":"met","n":1}' ]
+	an '{"model":"c","max_tokens":50,"messages":[{"role":"user","content":"verdict"}],
+	     "tools":[{"name":"verdict","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"verdict"}}'
+	[ "$(jq -c '.content[0].input' <<<"$out")" = '{"outcome":"not met"}' ]
+	post /api/chat '{"model":"l","stream":false,"format":{"type":"object"},"messages":[{"role":"user","content":"verdict Ana"}]}'
+	[ "$(jq -r '.message.content' <<<"$out" | jq -c .)" = '{"outcome":"met","n":1}' ]
+	# a plain request, or a structured one that no entry matches, is answered as usual
+	oa '{"model":"m","messages":[{"role":"user","content":"verdict"}]}'
+	[[ "$(jq -r '.choices[0].message.content' <<<"$out")" == "["* ]]
+	oa '{"model":"m","messages":[{"role":"user","content":"other"}],"response_format":{"type":"json_object"}}'
+	jq -r '.choices[0].message.content' <<<"$out" | jq -e 'has("answer")'
+}
+
+@test "--answers: a bad entry is an error naming the file and the entry, exit 2" {
+	printf '{"match":"a","answer":1}\n{"match":[],"answer":2}\n' >"$BATS_TEST_TMPDIR/answers.jsonl"
+	run scg-mock --answers "$BATS_TEST_TMPDIR/answers.jsonl"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"answers.jsonl: entry 2: expected"* ]]
+	printf '{"match":"a","answer":1}\n{"match":\n' >"$BATS_TEST_TMPDIR/answers.jsonl"
+	run scg-mock --answers "$BATS_TEST_TMPDIR/answers.jsonl"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"answers.jsonl:2:"* ]]
+}
+
 @test "reasoning models reject max_tokens and a temperature other than 1, verbatim" {
 	mock_start
 	oa '{"model":"o3-mini","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}'
