@@ -272,3 +272,59 @@ load bad
 @test "scg-personas --dry-run -a card-dup-key.json: exit 2 and its message" {
 	bad_case 70
 }
+
+@test "scg-judge --evaluate --criteria crit-bad-name.yaml: exit 2 and its message" {
+	bad_case 71
+}
+
+@test "scg-judge --evaluate --criteria crit-bad-scale.yaml: exit 2 and its message" {
+	bad_case 72
+}
+
+@test "scg-judge --evaluate --criteria crit-bad-weight.json: exit 2 and its message" {
+	bad_case 73
+}
+
+@test "scg-judge --evaluate --criteria crit-dup.yaml: exit 2 and its message" {
+	bad_case 74
+}
+
+@test "scg-judge --evaluate --criteria crit-empty.yaml: exit 2 and its message" {
+	bad_case 75
+}
+
+@test "scg-judge --evaluate --criteria crit-item-number.yaml: exit 2 and its message" {
+	bad_case 76
+}
+
+@test "scg-judge --evaluate --criteria crit-no-description.yaml: exit 2 and its message" {
+	bad_case 77
+}
+
+@test "scg-judge --evaluate --criteria crit-no-name.yaml: exit 2 and its message" {
+	bad_case 78
+}
+
+@test "scg-judge --evaluate --criteria crit-not-builtin.yaml: exit 2 and its message" {
+	bad_case 79
+}
+
+@test "scg-judge --evaluate --criteria crit-not-list.yaml: exit 2 and its message" {
+	bad_case 80
+}
+
+@test "scg-judge --evaluate --criteria crit-scale-text.yaml: exit 2 and its message" {
+	bad_case 81
+}
+
+@test "scg-judge --evaluate --criteria crit-syntax.yaml: exit 2 and its message" {
+	bad_case 82
+}
+
+@test "scg-judge --evaluate --criteria crit-top-key.yaml: exit 2 and its message" {
+	bad_case 83
+}
+
+@test "scg-judge --evaluate --criteria crit-unknown-key.yaml: exit 2 and its message" {
+	bad_case 84
+}
