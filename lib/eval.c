@@ -188,6 +188,27 @@ static json_t *mean_ci(const double *v, long n)
 			 round4(lo), round4(hi));
 }
 
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* A list of ids in the order of the ids, not of the input: a run written
+ * as conversations finished (--unordered) lists the same. New reference. */
+static json_t *sorted_ids(json_t *ids)
+{
+	size_t n = json_array_size(ids), i;
+	json_t **v = xmalloc((n ? n : 1) * sizeof *v), *out = json_array();
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(ids, i);
+	qsort(v, n, sizeof *v, by_string);
+	for (i = 0; i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	json_decref(ids);
+	return out;
+}
+
 static int met(json_t *c)
 {
 	const char *o = json_str(c, "outcome");
@@ -324,6 +345,7 @@ json_t *eval_json(struct eval *ev, int k)
 		sum += p;
 		counted++;
 	}
+	failed = sorted_ids(failed);
 	json_t *out = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:o, s:I, s:o}, s:o, s:o, s:o, s:{s:I, s:o}}",
 		"conversations", (json_int_t)n, "success", rate(c, n), "outcomes", outcomes,
 		"by_persona", rates(persona), "by_axis", rates(axis), "by_stop_reason", rates(reason),
@@ -489,6 +511,8 @@ json_t *eval_compare(struct eval *a, struct eval *b)
 			"p", round6(eval_binom_p(plus, plus + minus))));
 	}
 	free(d);
+	up = sorted_ids(up);
+	down = sorted_ids(down);
 	json_t *out = json_pack("{s:I, s:I, s:I, s:o, s:o, s:{s:o, s:o}}",
 		"pairs", (json_int_t)n, "only_a", (json_int_t)(eval_count(a) - n),
 		"only_b", (json_int_t)(eval_count(b) - n), "success", success, "criteria", crit,

@@ -237,6 +237,12 @@ EB=$S/eval-b.jsonl
 	[ "$(jq -c '.compare.criteria.helpfulness' c.json)" = \
 	  '{"n":8,"a":0.5625,"b":0.75,"change":0.1875,"wilcoxon":{"w_plus":22,"n":7,"p":0.21875},"sign":{"plus":6,"minus":1,"p":0.125}}' ]
 	[ "$(jq -c '.compare.flipped' c.json)" = '{"to_met":["p0002.c1","p0002.c2","p0003.c2"],"to_not_met":["p0003.c1"]}' ]
+	# the ids are sorted: runs written as conversations finished, in any
+	# order, list the same
+	tac "$EA" >a-rev.jsonl
+	tac "$EB" >b-rev.jsonl
+	[ "$(scg-stats --json --compare a-rev.jsonl b-rev.jsonl | jq -c '[.compare.flipped, .b.eval.failed.ids]')" = \
+	  "$(jq -c '[.compare.flipped, .b.eval.failed.ids]' c.json)" ]
 	# the ids differ between runs; persona and index pair them
 	jq -c '.id |= sub("^p"; "run2-p")' "$EB" >b2.jsonl
 	scg-stats --json --compare "$EA" b2.jsonl | jq -e '.compare.pairs == 8 and .compare.success.mcnemar.p == 0.625' >/dev/null
