@@ -34,7 +34,7 @@ reply() {
 }
 
 @test "every shipped endpoint example is tested here" {
-	[ "$(cd "$EP" && echo *.yaml)" = "anthropic.yaml mock.yaml ollama.yaml openai.yaml" ]
+	[ "$(cd "$EP" && echo *.yaml)" = "anthropic.yaml mock-v2.yaml mock.yaml ollama.yaml openai.yaml" ]
 }
 
 @test "endpoints/openai.yaml: Chat Completions, the key as Authorization: Bearer" {
@@ -61,4 +61,10 @@ reply() {
 	reply mock /v1/chat/completions ''
 	jq -e '.body.model == "mock-assistant"' "$MOCK_LOG" >/dev/null
 	[ "$SYSTEM" = "You are a friendly support assistant for a bike shop." ]
+}
+
+@test "endpoints/mock-v2.yaml: the same scg-mock, version 2's system prompt" {
+	reply mock-v2 /v1/chat/completions ''
+	jq -e '.body.model == "mock-assistant"' "$MOCK_LOG" >/dev/null
+	[[ "$SYSTEM" == "You are Spoke, the assistant of Spoke & Chain, a bike shop. Book repairs,"* ]]
 }

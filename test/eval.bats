@@ -252,3 +252,25 @@ EOF
 		--criteria builtin:completeness 2>/dev/null | scg-stats -q -k 2 --fail-under 0.6 >/dev/null"
 	[ "$status" -eq 0 ]
 }
+
+@test "the worked example of scg(7) EVALUATION prints what the page shows" {
+	local man=$BATS_TEST_DIRNAME/../man/scg.7
+	mock_start
+	export SCG_MOCK_PORT=$MOCK_PORT
+	ln -s "$EX" examples
+	# the page's commands, with the mock on a port of its own
+	simulate -p examples/personas.jsonl -e examples/endpoints/mock.yaml -k 4 -t 4 \
+		--evaluate --criteria builtin >v1.jsonl 2>>stderr.txt
+	simulate -p examples/personas.jsonl -e examples/endpoints/mock-v2.yaml -k 4 -t 4 \
+		--evaluate --criteria builtin >v2.jsonl 2>>stderr.txt
+	[ "$(jq -c 'select(.id == "p0001.c1") | .eval |
+		[.outcome, .evidence.turn, .failures, .criteria.relevance.score]' v2.jsonl)" = \
+		"$(grep -A 3 "^\\\$ jq -c 'select(.id == \"p0001.c1\")" "$man" | grep '^\[')" ]
+	scg-stats --compare v1.jsonl v2.jsonl >compare.txt
+	sed -n '/^\$ scg-stats --compare v1.jsonl v2.jsonl$/,/^\.Ed$/p' "$man" | sed '1d;$d' >want.txt
+	[ -s want.txt ]
+	diff want.txt compare.txt
+	run scg-stats -k 4 --fail-under 0.9 --fail-under relevance=0.5 v2.jsonl
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | grep '^scg-stats: below')" = "$(grep '^scg-stats: below' "$man")" ]
+}

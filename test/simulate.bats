@@ -76,6 +76,30 @@ alternating() {
 	[ "$(jq -r 'select(.body.response_format == null and .body.model != "mock-assistant") | .body.model' "$MOCK_LOG" | sort -u)" = env-user ]
 }
 
+@test "--evaluate: every conversation, the limit's too, ends with an eval by the judge's model, with the --criteria scores" {
+	setup_mock
+	sim -p "$EX/personas.jsonl" -e "$EX/endpoints/mock.yaml" -n 3 -k 2 -t 2 --judge-model judge-m \
+		--evaluate --criteria builtin:relevance >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 6 ]
+	[ "$(jq -s 'map(select((.eval.outcome | IN("met","partly","not met")) and
+		(.eval.criteria | keys) == ["relevance"])) | length' out.jsonl)" -eq 6 ]
+	[ "$(jq -s 'map(select(.stop.by == "limit")) | length' out.jsonl)" -ge 1 ]
+	# one evaluation per conversation, by the judge's model, at temperature 0
+	[ "$(jq -c 'select(.body.response_format.json_schema.name == "evaluation") | [.body.model, .body.temperature]' "$MOCK_LOG" | sort | uniq -c | tr -s ' ')" = ' 6 ["judge-m",0]' ]
+}
+
+@test "--evaluate with a bad criteria file stops before any request; --criteria alone is a usage error" {
+	setup_mock
+	printf 'criteria:\n  - name: empathy\n    description: It cares.\n    scale: [5, 1]\n' >crit.yaml
+	run simulate -p "$EX/personas.jsonl" -e "$EX/endpoints/mock.yaml" --evaluate --criteria crit.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"crit.yaml:4: criterion 1: scale: expected [LO, HI]"* ]]
+	[ "$(mock_requests)" -eq 0 ]
+	run simulate -p "$EX/personas.jsonl" -e "$EX/endpoints/mock.yaml" --criteria builtin
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--criteria needs --evaluate"* ]]
+}
+
 @test "a missing \${VAR} in the endpoint file is an error that names it, exit 2" {
 	setup_mock
 	unset SCG_MOCK_PORT
