@@ -149,7 +149,7 @@ static json_t *plain_blocks(const char *opt, const char *path)
 	return blocks;
 }
 
-/* The list of a templates file, or NULL when it is not one (err says why). */
+/* The list of a templates file, or NULL when it holds none. */
 static json_t *template_list(json_t *v)
 {
 	json_t *list = json_is_object(v) && json_is_array(json_object_get(v, "templates"))
