@@ -3,7 +3,10 @@
  * writes prompt, chosen and rejected (one assistant message each). The two
  * answers come from two independent requests, or chosen is the
  * conversation's own last assistant turn; a pair whose answers are the same
- * or nearly so is asked again, then rejected, never written. */
+ * or nearly so is asked again, then rejected, never written. The rejected
+ * answer is an anachronism in the character's voice, or (compliant, the
+ * original tool's) the plain answer any assistant would give. */
+#include "card.h"
 #include "derive.h"
 #include "dyn.h"
 #include "exec.h"
@@ -17,7 +20,9 @@
 
 enum { CHOSEN, REJECTED };
 
-static int from_last, no_system;
+static int from_last, compliant, no_system;
+static const char *card_path;
+static json_t *card;             /* --character FILE */
 static long tries = 3;
 static const char *side_prompt[2] = {"dpo-chosen", "dpo-rejected"};
 static struct model model;
@@ -28,12 +33,13 @@ struct pair {
 	int asked;              /* rejected answers asked for */
 };
 
-enum { O_PAIR = OPT_PROG, O_TRIES, O_NO_SYSTEM };
+enum { O_PAIR = OPT_PROG, O_TRIES, O_NO_SYSTEM, O_CHARACTER };
 
 static const struct option longopts[] = {
 	{"pair", required_argument, 0, O_PAIR},
 	{"tries", required_argument, 0, O_TRIES},
 	{"no-system", no_argument, 0, O_NO_SYSTEM},
+	{"character", required_argument, 0, O_CHARACTER},
 	{0, 0, 0, 0},
 };
 
@@ -41,13 +47,13 @@ static int handle(int c, const char *arg)
 {
 	switch (c) {
 	case O_PAIR:
-		if (!strcmp(arg, "in-character"))
-			from_last = 0;
-		else if (!strcmp(arg, "from-last"))
-			from_last = 1;
-		else
-			usage_error("--pair: expected in-character or from-last, got '%s'", arg);
+		/* in-character is the older name of anachronism */
+		from_last = !strcmp(arg, "from-last");
+		compliant = !strcmp(arg, "compliant");
+		if (!from_last && !compliant && strcmp(arg, "anachronism") && strcmp(arg, "in-character"))
+			usage_error("--pair: expected anachronism, compliant or from-last, got '%s'", arg);
 		return 0;
+	case O_CHARACTER: card_path = arg; return 0;
 	case O_TRIES: tries = opt_long("--tries", arg, 1, 20); return 0;
 	case O_NO_SYSTEM: no_system = 1; return 0;
 	}
@@ -225,6 +231,7 @@ static void finish(struct job *j)
 
 static void start(struct job *j)
 {
+	card_stamp(j->rec, card, CARD_IF_MISSING);
 	struct pair *p = xcalloc(1, sizeof *p);
 	j->data = p;
 	const char *why = NULL;
@@ -277,13 +284,17 @@ int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
 		.name = "scg-dpo",
-		.synopsis = "[--pair in-character|from-last] [--prompt chosen=FILE] [--prompt rejected=FILE] [options] [file ...]",
+		.synopsis = "[--pair anachronism|compliant|from-last] [--character FILE] [--prompt chosen=FILE]\n"
+			    "       [--prompt rejected=FILE] [options] [file ...]",
 		.summary = "Write preference pairs (prompt, chosen, rejected) in TRL's conversational format.",
 		.help =
-			"      --pair STYLE       in-character (default): both answers generated, chosen in\n"
-			"                         character, rejected with knowledge the character cannot have;\n"
+			"      --pair STYLE       both answers generated, chosen in character, rejected:\n"
+			"                         anachronism (default; also in-character) in the character's\n"
+			"                         voice with knowledge the character cannot have, or\n"
+			"                         compliant a plain answer as any assistant would give it;\n"
 			"                         from-last: chosen is the last assistant turn, rejected a\n"
 			"                         generated answer that breaks character\n"
+			"      --character FILE   character card (YAML or JSON) for records that have none\n"
 			"      --tries N          rejected answers asked for before a pair whose answers are\n"
 			"                         (nearly) the same is rejected (default 3)\n"
 			"      --no-system        do not put a system message naming the character first\n",
@@ -292,8 +303,10 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
-	if (from_last)
+	if (from_last || compliant)
 		side_prompt[REJECTED] = "dpo-break";
+	if (card_path)
+		card = card_load(card_path);
 	short_prompt_names();
 	prompt_init();
 	dyn_init();

@@ -100,8 +100,19 @@ static int seen(json_t *list, json_t *p)
 	return 0;
 }
 
+/* The assistant of a card: {name, description}, both strings, or exit 2. */
+static json_t *assistant_card(json_t *card, const char *path)
+{
+	const char *name = json_str(card, "name"), *desc = json_str(card, "description");
+	if (!name || !desc)
+		die("%s: an assistant card needs the strings name and description", path);
+	return json_pack("{s:s, s:s}", "name", name, "description", desc);
+}
+
 /* The personas of a users: file, a list of cards, or records with a persona
- * field, as [{id?, assistant?, persona}], each persona once. */
+ * field, as [{id?, assistant?, persona}], each persona once. A users: file
+ * may carry the assistant card beside the list (assistant:); its personas
+ * get it. */
 static json_t *load_personas(const char *path)
 {
 	struct buf err = {0};
@@ -114,9 +125,13 @@ static json_t *load_personas(const char *path)
 	json_array_foreach(items, i, it) {
 		json_t *list = json_object_get(it, "users");
 		json_t *one = json_pack("[O]", it);
+		json_t *beside = NULL;    /* the file's assistant: block */
 		if (json_is_array(list)) {
 			json_decref(one);
 			one = json_incref(list);
+			json_t *a = json_object_get(it, "assistant");
+			if (a && !json_is_null(a))
+				beside = assistant_card(a, path);
 		}
 		json_array_foreach(one, j, u) {
 			json_t *p = json_object_get(u, "persona");
@@ -126,6 +141,8 @@ static json_t *load_personas(const char *path)
 				json_object_set(rec, "assistant", json_object_get(u, "assistant"));
 			} else if (json_is_string(json_object_get(u, "name"))) {
 				p = u;
+				if (beside)
+					json_object_set(rec, "assistant", beside);
 			} else {
 				die("%s: item %zu: not a persona (expected users:, a card with a name, or a record with persona)",
 				    path, i + j + 1);
@@ -136,6 +153,7 @@ static json_t *load_personas(const char *path)
 			json_decref(rec);
 		}
 		json_decref(one);
+		json_decref(beside);
 	}
 	json_decref(items);
 	return out;
@@ -144,10 +162,7 @@ static json_t *load_personas(const char *path)
 static json_t *load_card(const char *path)
 {
 	json_t *card = conf_load_or_die(path);
-	const char *name = json_str(card, "name"), *desc = json_str(card, "description");
-	if (!name || !desc)
-		die("%s: an assistant card needs the strings name and description", path);
-	json_t *a = json_pack("{s:s, s:s}", "name", name, "description", desc);
+	json_t *a = assistant_card(card, path);
 	json_decref(card);
 	return a;
 }

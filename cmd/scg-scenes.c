@@ -2,7 +2,7 @@
  * into conversation set-ups, k of them per record from one structured
  * call; or, with --kind opening, seed messages into conversations that
  * open with them, without a model call. */
-#include "conf.h"
+#include "card.h"
 #include "derive.h"
 #include "dyn.h"
 #include "exec.h"
@@ -75,28 +75,6 @@ static int handle(int c, const char *arg)
 	return 1;
 }
 
-/* The character card: a mapping with a name; aliases a list of names. */
-static json_t *load_card(const char *path)
-{
-	json_t *c = conf_load_or_die(path);
-	const char *name = json_str(c, "name");
-	if (!json_is_object(c) || !name || !*name)
-		die("%s: a character card needs a name", path);
-	json_t *al = json_object_get(c, "aliases");
-	if (json_is_string(al)) {
-		json_object_set_new(c, "aliases", json_pack("[O]", al));
-	} else if (al && !json_is_null(al)) {
-		size_t i;
-		json_t *a;
-		if (!json_is_array(al))
-			die("%s: aliases: expected a list of names", path);
-		json_array_foreach(al, i, a)
-			if (!json_is_string(a))
-				die("%s: aliases: entry %zu is not a name", path, i + 1);
-	}
-	return c;
-}
-
 /* {"<list>": [k items of the kind's fields, all strings]} */
 static json_t *make_schema(void)
 {
@@ -122,8 +100,7 @@ static int needs_character(void)
 
 static void start(struct job *j)
 {
-	if (card)
-		json_object_set(j->rec, "character", card);
+	card_stamp(j->rec, card, CARD_REPLACE);
 	const char *why = NULL;
 	if (!json_is_string(json_path(j->rec, "source.text")))
 		why = "no source.text to ground the set-ups in";
@@ -187,8 +164,7 @@ static json_t *opening(json_t *rec, const char *seed, const char *id)
 	json_object_set_new(src, "text", json_string(seed));
 	json_t *with = json_pack("{s:s, s:o, s:{s:s}, s:[{s:s, s:s}]}", "id", id, "source", src,
 				 "scene", "kind", "opening", "messages", "role", "user", "content", seed);
-	if (card)
-		json_object_set(with, "character", card);
+	card_stamp(with, card, CARD_REPLACE);
 	return derive_record(rec, with, NULL);
 }
 
@@ -265,7 +241,7 @@ int main(int argc, char **argv)
 	};
 	int i = opt_parse(&prog, argc, argv);
 	if (card_path)
-		card = load_card(card_path);
+		card = card_load(card_path);
 	struct input *in = input_new(argc - i, argv + i);
 	if (!kind->list)
 		return run_opening(in);

@@ -2,36 +2,47 @@
  * a header (id, persona, scene or source, stop reason), the messages
  * wrapped to the width with the roles coloured on a terminal, the original
  * beside the restyled text, a DPO pair's chosen beside its rejected answer.
- * See scg-show(1). */
+ * Or each record laid out by a template of the user's (--template), as the
+ * original knowledge generator's output-format file did. See scg-show(1). */
+#include "conf.h"
+#include "conv.h"
 #include "opt.h"
 #include "record.h"
+#include "tmpl.h"
 #include "util.h"
 #include "wrap.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-enum { C_WIDTH = OPT_PROG, C_COLOR, C_ID };
+enum { C_WIDTH = OPT_PROG, C_COLOR, C_ID, C_TEMPLATE };
 
 static const struct option longopts[] = {
 	{"width", required_argument, 0, C_WIDTH},
 	{"color", required_argument, 0, C_COLOR},
 	{"colour", required_argument, 0, C_COLOR},
 	{"id", required_argument, 0, C_ID},
+	{"template", required_argument, 0, C_TEMPLATE},
 	{0, 0, 0, 0},
 };
 
 static const char help[] =
 	"  -w, --width N          wrap to N columns (default: the terminal's, $COLUMNS, or 80)\n"
 	"      --color auto|always|never  colour the roles (auto: when stdout is a terminal)\n"
-	"      --id ID            show only the records with this id (may be repeated)\n";
+	"      --id ID            show only the records with this id (may be repeated)\n"
+	"      --template FILE    lay each record out by FILE: a JSON layout (one JSON line a\n"
+	"                         record) or text, with {{path}} and {{transcript}}\n";
 
 static struct {
 	int width, color;   /* color: -1 auto */
 	const char **ids;
 	int nids;
+	const char *template_path;
+	char *template_text;   /* a text layout */
+	json_t *layout;        /* a JSON layout */
 } cf = {.color = -1};
 
 static int handle(int c, const char *arg)
@@ -53,6 +64,7 @@ static int handle(int c, const char *arg)
 		cf.ids = xrealloc(cf.ids, (size_t)(cf.nids + 1) * sizeof *cf.ids);
 		cf.ids[cf.nids++] = arg;
 		break;
+	case C_TEMPLATE: cf.template_path = arg; break;
 	default: return 1;
 	}
 	return 0;
@@ -237,11 +249,79 @@ static void side_by_side(const char *left_title, json_t *left, const char *right
 
 static int wanted(json_t *rec);
 
+/* ---- --template ---------------------------------------------------- */
+
+/* A file whose text parses as a JSON object or list is a JSON layout;
+ * any other is a text layout. */
+static void load_template(const char *path)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text)
+		die("--template: %s: %s", path, strerror(errno));
+	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
+		die("--template: %s: not UTF-8 text", path);
+	const char *p = text;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p == '{' || *p == '[') {
+		struct buf err = {0};
+		cf.layout = conf_parse(path, text, len, &err);
+		if (!cf.layout)
+			die("--template: %s", err.p);
+		buf_free(&err);
+		free(text);
+		return;
+	}
+	struct buf err = {0};
+	if (tmpl_check(text, &err))
+		die("--template: %s: %s", path, err.p);
+	buf_free(&err);
+	cf.template_text = text;
+}
+
+/* The record, and {{transcript}}: its messages as "User: ..." paragraphs. */
+static void show_templated(json_t *rec)
+{
+	json_t *ctx = json_copy(rec);
+	json_t *msgs = json_object_get(rec, "messages");
+	if (json_is_array(msgs)) {
+		char *t = conv_transcript(msgs);
+		json_object_set_new(ctx, "transcript", json_string(t));
+		free(t);
+	}
+	struct buf err = {0}, out = {0};
+	if (cf.layout) {
+		json_t *line = tmpl_render_json(cf.layout, ctx, &err);
+		if (line) {
+			out_record(line);
+			json_decref(line);
+		}
+	} else if (!tmpl_render(cf.template_text, ctx, &out, &err)) {
+		size_t n = out.len;
+		if (n && out.p[n - 1] == '\n')
+			n--;
+		out_line(n ? out.p : "", n);
+	}
+	if (err.len) {
+		char *why = xasprintf("--template: %s", err.p);
+		record_reject(rec, why);
+		free(why);
+	}
+	buf_free(&err);
+	buf_free(&out);
+	json_decref(ctx);
+}
+
 static void show(json_t *rec, void *ctx)
 {
 	(void)ctx;
 	if (!wanted(rec))
 		return;
+	if (cf.template_path) {
+		show_templated(rec);
+		return;
+	}
 	header(rec);
 	json_t *msgs = json_object_get(rec, "messages");
 	json_t *orig = json_object_get(rec, "original_messages");
@@ -297,7 +377,7 @@ int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
 		.name = "scg-show",
-		.synopsis = "[-w N] [--color auto|always|never] [--id ID] [file ...]",
+		.synopsis = "[-w N] [--color auto|always|never] [--id ID] [--template FILE] [file ...]",
 		.summary = "Show scg records for reading: conversations, DPO pairs, scenes.",
 		.help = help, .common = OPT_BASIC, .longopts = longopts, .shortopts = "w:",
 		.handle = handle,
@@ -309,11 +389,17 @@ int main(int argc, char **argv)
 		const char *term = getenv("TERM");
 		cf.color = isatty(1) && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb"));
 	}
+	if (cf.template_path)
+		load_template(cf.template_path);
 	struct input *in = input_new(argc - first, argv + first);
 	int status = record_each(in, show, NULL);
+	if (records_rejected)
+		status = 1;
 	out_flush();
 	input_free(in);
 	buf_free(&o);
 	free(cf.ids);
+	free(cf.template_text);
+	json_decref(cf.layout);
 	return status;
 }

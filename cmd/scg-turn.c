@@ -2,6 +2,7 @@
  * done: the synthetic user's (a model playing the persona), or the
  * assistant's (an HTTP endpoint, a command, or a model); or, with --script
  * N, the whole rest of the conversation in one structured call. */
+#include "card.h"
 #include "dyn.h"
 #include "endpoint.h"
 #include "exec.h"
@@ -15,12 +16,13 @@
 #include <strings.h>
 
 enum side { SIDE_AUTO, SIDE_USER, SIDE_ASSISTANT, SIDE_SCRIPT };
-enum { OPT_SCRIPT = OPT_PROG, OPT_NO_SYSTEM };
+enum { OPT_SCRIPT = OPT_PROG, OPT_NO_SYSTEM, OPT_CHARACTER };
 
 static enum side side = SIDE_AUTO;
 static int script_exchanges;    /* --script N */
 static int no_system;           /* --no-system */
-static const char *endpoint_path, *endpoint_cmd;
+static const char *endpoint_path, *endpoint_cmd, *card_path;
+static json_t *card;              /* --character FILE */
 static struct endpoint ep;
 static struct model model;
 
@@ -30,6 +32,7 @@ static const struct option longopts[] = {
 	{"endpoint-cmd", required_argument, 0, 'c'},
 	{"script", required_argument, 0, OPT_SCRIPT},
 	{"no-system", no_argument, 0, OPT_NO_SYSTEM},
+	{"character", required_argument, 0, OPT_CHARACTER},
 	{0, 0, 0, 0},
 };
 
@@ -50,6 +53,7 @@ static int handle(int c, const char *arg)
 	case 'c': endpoint_cmd = arg; return 0;
 	case OPT_SCRIPT: script_exchanges = (int)opt_long("--script", arg, 1, 1000); return 0;
 	case OPT_NO_SYSTEM: no_system = 1; return 0;
+	case OPT_CHARACTER: card_path = arg; return 0;
 	}
 	return 1;
 }
@@ -328,6 +332,7 @@ static void done_script(struct job *j, struct call *c)
 
 static void start(struct job *j)
 {
+	card_stamp(j->rec, card, CARD_IF_MISSING);
 	if (json_is_true(json_object_get(j->rec, "done"))) {
 		job_emit(j, json_incref(j->rec));
 		job_end(j);
@@ -434,7 +439,8 @@ int main(int argc, char **argv)
 			"                         on stdin and writes the reply on stdout\n"
 			"      --script N         write the rest of each conversation, up to N exchanges,\n"
 			"                         in one structured call, and mark it done\n"
-			"      --no-system        do not put the assistant's system prompt first in the record\n",
+			"      --no-system        do not put the assistant's system prompt first in the record\n"
+			"      --character FILE   character card (YAML or JSON) for records that have none\n",
 		.common = OPT_BASIC | OPT_MODEL,
 		.longopts = longopts,
 		.shortopts = "e:",
@@ -449,6 +455,8 @@ int main(int argc, char **argv)
 		usage_error("--endpoint plays the assistant; it does not go with --side user");
 	prompt_init();
 	dyn_init();
+	if (card_path)
+		card = card_load(card_path);
 	if (endpoint_path)
 		endpoint_load(&ep, endpoint_path);
 	if (!(side == SIDE_ASSISTANT && (endpoint_path || endpoint_cmd)))

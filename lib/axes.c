@@ -1,12 +1,15 @@
 /* axes: loading an axes file and writing a drawn profile into a record. */
 #include "axes.h"
 #include "conf.h"
+#include "record.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Combinations are kept in memory: a few axes of many values, or many
  * axes, would otherwise fill it. */
@@ -23,6 +26,46 @@ static char *trimmed(const char *s, size_t n)
 	return xstrndup(s, n);
 }
 
+/* The trimmed text of a value file; dies naming what points at it. */
+static char *value_text(const char *what, const char *fp)
+{
+	size_t len;
+	char *text = read_file(fp, &len);
+	if (!text)
+		die("%s: %s: %s", what, fp, strerror(errno));
+	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
+		die("%s: %s: not UTF-8 text", what, fp);
+	char *t = trimmed(text, len);
+	free(text);
+	return t;
+}
+
+/* The NAME.txt files of a folder as {NAME: text}. */
+static json_t *folder_values(const char *what, const char *path)
+{
+	char **names;
+	size_t n;
+	if (dir_names(path, &names, &n))
+		die("%s: %s: %s", what, path, strerror(errno));
+	json_t *vals = json_object();
+	for (size_t i = 0; i < n; i++) {
+		size_t nl = strlen(names[i]);
+		if (nl >= 5 && !strcmp(names[i] + nl - 4, ".txt")) {
+			char *fp = xasprintf("%s/%s", path, names[i]);
+			char *t = value_text(what, fp);
+			names[i][nl - 4] = 0;
+			json_object_set_new(vals, names[i], json_string(t));
+			free(t);
+			free(fp);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (!json_object_size(vals))
+		die("%s: %s: no NAME.txt files", what, path);
+	return vals;
+}
+
 /* A folder of NAME.txt files, relative to the axes file. */
 static json_t *load_folder(const char *file, const char *axis, const char *dir)
 {
@@ -32,37 +75,146 @@ static json_t *load_folder(const char *file, const char *axis, const char *dir)
 		path = xstrdup(dir);
 	else
 		path = xasprintf("%.*s/%s", (int)(slash - file), file, dir);
-	char **names;
-	size_t n;
-	if (dir_names(path, &names, &n))
-		die("%s: axes.%s: %s: %s", file, axis, path, strerror(errno));
-	json_t *vals = json_object();
-	for (size_t i = 0; i < n; i++) {
-		size_t nl = strlen(names[i]);
-		if (nl < 5 || strcmp(names[i] + nl - 4, ".txt")) {
-			free(names[i]);
-			continue;
-		}
-		char *fp = xasprintf("%s/%s", path, names[i]);
-		size_t len;
-		char *text = read_file(fp, &len);
-		if (!text)
-			die("%s: axes.%s: %s: %s", file, axis, fp, strerror(errno));
-		if (!utf8_valid(text, len, NULL))
-			die("%s: axes.%s: %s: not UTF-8 text", file, axis, fp);
-		names[i][strlen(names[i]) - 4] = 0;
-		char *t = trimmed(text, len);
-		json_object_set_new(vals, names[i], json_string(t));
-		free(t);
-		free(text);
-		free(fp);
-		free(names[i]);
-	}
-	free(names);
-	if (!json_object_size(vals))
-		die("%s: axes.%s: %s: no NAME.txt files", file, axis, path);
+	char *what = xasprintf("%s: axes.%s", file, axis);
+	json_t *vals = folder_values(what, path);
+	free(what);
 	free(path);
 	return vals;
+}
+
+/* ---- the seed-message experiment folder ------------------------------- */
+
+static int readable(const char *p)
+{
+	return access(p, R_OK) == 0;
+}
+
+/* The folder of an axis in the experiment: DIR/motivations, and
+ * DIR/disposition or DIR/dispositions; NULL when there is none. */
+static char *axis_folder(const char *dir, const char *const *names)
+{
+	for (; *names; names++) {
+		char *p = xasprintf("%s/%s", dir, *names);
+		struct stat st;
+		if (!stat(p, &st) && S_ISDIR(st.st_mode))
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+static const char *const motivation_dirs[] = {"motivations", "motivation", NULL};
+static const char *const disposition_dirs[] = {"disposition", "dispositions", NULL};
+
+/* Where the file an expt-setup.json entry names is. Its paths were written
+ * relative to the notebooks, so they are tried as given, from the
+ * experiment folder, from the inst-templates folder above it, and by file
+ * name in the axis's own folder. */
+static char *entry_file(const char *dir, const char *const *folders, const char *given,
+			const char *name, const char *what)
+{
+	struct buf tried = {0};
+	char *cand[8] = {0};
+	int n = 0;
+	if (given && *given) {
+		cand[n++] = xstrdup(given);
+		if (given[0] != '/') {
+			cand[n++] = xasprintf("%s/%s", dir, given);
+			const char *it = strstr(given, "inst-templates/");
+			if (it)
+				cand[n++] = xasprintf("%s/../%s", dir, it + strlen("inst-templates/"));
+		}
+		const char *base = strrchr(given, '/');
+		base = base ? base + 1 : given;
+		for (const char *const *f = folders; *f; f++)
+			cand[n++] = xasprintf("%s/%s/%s", dir, *f, base);
+	} else {
+		for (const char *const *f = folders; *f; f++)
+			cand[n++] = xasprintf("%s/%s/%s.txt", dir, *f, name);
+	}
+	char *found = NULL;
+	for (int i = 0; i < n; i++) {
+		if (!found && readable(cand[i]))
+			found = cand[i];
+		else {
+			buf_addf(&tried, "%s%s", tried.len ? ", " : "", cand[i]);
+			free(cand[i]);
+		}
+	}
+	if (!found)
+		die("%s: no such file (tried %s)", what, tried.p);
+	buf_free(&tried);
+	return found;
+}
+
+static void add_value(json_t *vals, const char *name, const char *text, const char *what)
+{
+	json_t *have = json_object_get(vals, name);
+	if (have && strcmp(json_string_value(have), text))
+		die("%s: '%s' is named twice with different texts", what, name);
+	json_object_set_new(vals, name, json_string(text));
+}
+
+/* An axes document made from the experiment folder: expt-setup.json's
+ * user_profiles (each motivation with its allowed dispositions), or
+ * without it every motivation with every disposition of the folders. */
+static json_t *experiment_doc(const char *dir)
+{
+	char *setup_path = xasprintf("%s/expt-setup.json", dir);
+	json_t *motiv = json_object(), *disp = json_object(), *allowed = json_array();
+	if (readable(setup_path)) {
+		json_t *setup = conf_load_or_die(setup_path);
+		json_t *profiles = json_object_get(setup, "user_profiles");
+		if (!json_is_array(profiles) || !json_array_size(profiles))
+			die("%s: user_profiles: expected a list of motivations with their dispositions", setup_path);
+		size_t i, j;
+		json_t *p, *d;
+		json_array_foreach(profiles, i, p) {
+			const char *m = json_str(p, "motivation");
+			json_t *ds = json_object_get(p, "dispositions");
+			if (!m || !*m)
+				die("%s: user_profiles[%zu]: no motivation name", setup_path, i);
+			if (!json_is_array(ds) || !json_array_size(ds))
+				die("%s: user_profiles[%zu]: dispositions: expected a list of {name, path}", setup_path, i);
+			char *what = xasprintf("%s: user_profiles[%zu] (%s)", setup_path, i, m);
+			char *fp = entry_file(dir, motivation_dirs, json_str(p, "path"), m, what);
+			char *t = value_text(what, fp);
+			add_value(motiv, m, t, setup_path);
+			free(t);
+			free(fp);
+			free(what);
+			json_array_foreach(ds, j, d) {
+				const char *dn = json_is_string(d) ? json_string_value(d) : json_str(d, "name");
+				if (!dn || !*dn)
+					die("%s: user_profiles[%zu].dispositions[%zu]: no name", setup_path, i, j);
+				what = xasprintf("%s: user_profiles[%zu].dispositions[%zu] (%s)", setup_path, i, j, dn);
+				fp = entry_file(dir, disposition_dirs, json_is_object(d) ? json_str(d, "path") : NULL, dn, what);
+				t = value_text(what, fp);
+				add_value(disp, dn, t, setup_path);
+				json_array_append_new(allowed, json_pack("[s, s]", m, dn));
+				free(t);
+				free(fp);
+				free(what);
+			}
+		}
+		json_decref(setup);
+	} else {
+		char *md = axis_folder(dir, motivation_dirs), *dd = axis_folder(dir, disposition_dirs);
+		if (!md || !dd)
+			die("%s: an experiment folder needs expt-setup.json, or the folders motivations/ and disposition/",
+			    dir);
+		json_decref(motiv);
+		json_decref(disp);
+		motiv = folder_values(md, md);
+		disp = folder_values(dd, dd);
+		json_decref(allowed);
+		allowed = json_null();
+		free(md);
+		free(dd);
+	}
+	free(setup_path);
+	return json_pack("{s:{s:o, s:o}, s:o}", "axes", "motivation", motiv, "disposition", disp,
+			 "allowed", allowed);
 }
 
 static int value_index(const struct axes *ax, int a, const char *name)
@@ -182,7 +334,9 @@ void axes_load(struct axes *ax, const char *path)
 {
 	memset(ax, 0, sizeof *ax);
 	ax->path = path;
-	json_t *doc = conf_load_or_die(path);
+	struct stat st;
+	int folder = !stat(path, &st) && S_ISDIR(st.st_mode);
+	json_t *doc = folder ? experiment_doc(path) : conf_load_or_die(path);
 	json_t *axes = json_object_get(doc, "axes");
 	if (!json_is_object(axes) || !json_object_size(axes))
 		die("%s: axes: expected a mapping of axis names to values", path);

@@ -358,8 +358,11 @@ static int whole_number(json_t *v, long min, long *out)
 	return 0;
 }
 
-/* Fills s from the entry obj; returns -1 with err set (without the name). */
-static int strategy_parse(struct strategy *s, json_t *obj, struct buf *err)
+/* Fills s from the entry obj; returns -1 with err set (without the name).
+ * A key it does not know is named in a warning (the file, then the entry)
+ * and skipped: files written for another tool still load. */
+static int strategy_parse(struct strategy *s, json_t *obj, const char *path, const char *entry,
+			  struct buf *err)
 {
 	if (!json_is_object(obj)) {
 		buf_adds(err, "expected a mapping of max_words, overlap and separator");
@@ -401,8 +404,8 @@ static int strategy_parse(struct strategy *s, json_t *obj, struct buf *err)
 			s->own_cut_at = json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
 			s->rules.cut_at = s->own_cut_at;
 		} else {
-			buf_addf(err, "unknown key '%s' (expected max_words, overlap, separator, by or cut_at)", k);
-			return -1;
+			warnx_("%s: %s: unknown key '%s' ignored (scg reads max_words, overlap, separator, "
+			       "by and cut_at)", path, entry, k);
 		}
 	}
 	if (s->own_sep && by_set && s->rules.by != CHUNK_SENTENCES)
@@ -435,7 +438,7 @@ struct chunk_strategies *chunk_strategies_load(const char *path,
 		s->key = xstrdup(strip_dot_slash(key));
 		s->rules = *dflt;
 		struct buf why = {0};
-		if (strategy_parse(s, val, &why)) {
+		if (strategy_parse(s, val, path, key, &why)) {
 			buf_addf(err, "%s: %s: %s", path, key, why.p);
 			buf_free(&why);
 			json_decref(root);

@@ -1,9 +1,11 @@
 /* dyn: dynamic prompting (DESIGN §5), the same in every model-calling
  * program. Per record it draws, from --seed and the record id only:
  * {{inject.NAME}} values (--inject NAME=FILE|DIR), one conversation
- * template (--templates FILE), the sampling parameters (--temperature,
- * --top-p ranges); and it offers --examples as {{examples}}. Everything
- * drawn is written to the record's meta, so it can serve as a label. */
+ * template (--templates FILE, YAML/JSON or plain text), the sampling
+ * parameters (--temperature, --top-p, --top-k ranges, and a --params file
+ * of them and max_tokens); and it offers --examples as {{examples}}.
+ * Everything drawn is written to the record's meta, so it can serve as a
+ * label. */
 #ifndef SCG_DYN_H
 #define SCG_DYN_H
 

@@ -1,5 +1,6 @@
 /* llm: request bodies and answers per provider (docs/providers.md). */
 #include "llm.h"
+#include "conf.h"
 #include "jparse.h"
 #include "opt.h"
 #include "record.h"
@@ -22,6 +23,32 @@ static int is_reasoning(const char *name)
 	if (name[0] == 'o' && isdigit((unsigned char)name[1]))
 		return 1;
 	return !strncmp(name, "gpt-5", 5);
+}
+
+/* --extra-body JSON or @FILE (JSON or YAML): an object whose members go
+ * into every request body beside scg's own. It says the server takes more
+ * than OpenAI's fields, so top_k goes too: never to api.openai.com. */
+static json_t *extra_body(const struct model *m)
+{
+	const char *arg = opts.extra_body;
+	struct buf err = {0};
+	json_t *v;
+	if (arg[0] == '@') {
+		v = conf_load(arg + 1, &err);
+		if (!v)
+			die("--extra-body: %s", err.p);
+	} else {
+		json_error_t e;
+		v = json_loads(arg, JSON_REJECT_DUPLICATES, &e);
+		if (!v)
+			die("--extra-body: not JSON: %s (at character %d)", e.text, e.position);
+	}
+	buf_free(&err);
+	if (!json_is_object(v))
+		die("--extra-body: expected a JSON object of fields to add to each request");
+	if (m->official && json_object_get(v, "top_k"))
+		die("--extra-body: api.openai.com has no top_k; send it only to servers that take it");
+	return v;
 }
 
 void model_init(struct model *m, const char *provider, const char *name, const char *base_url)
@@ -51,6 +78,8 @@ void model_init(struct model *m, const char *provider, const char *name, const c
 		m->base_url[--n] = 0;
 	m->official = strstr(m->base_url, "api.openai.com") != NULL;
 	m->reasoning = m->provider == P_OPENAI && is_reasoning(m->name);
+	if (opts.extra_body)
+		m->extra = extra_body(m);
 
 	if (opts.key_file) {
 		size_t len;
@@ -154,6 +183,8 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 		if (r->max_tokens > 0)
 			json_object_set_new(body, m->official || m->reasoning ? "max_completion_tokens" : "max_tokens",
 					    json_integer(r->max_tokens));
+		if (r->top_k > 0 && m->extra && !m->official)
+			json_object_set_new(body, "top_k", json_integer(r->top_k));
 		json_object_set_new(body, "seed", json_integer(r->seed));
 		if (r->schema)
 			json_object_set_new(body, "response_format",
@@ -214,6 +245,8 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 		break;
 	}
 	}
+	if (m->extra)
+		json_object_update_missing(body, m->extra);   /* scg's own fields win */
 	h->headers = curl_slist_append(h->headers, "Content-Type: application/json");
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
 	h->body = json_compact(body);

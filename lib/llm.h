@@ -20,6 +20,8 @@ struct model {
 	char *key;              /* from the environment or a key file; never printed */
 	int reasoning;          /* o-series and gpt-5: no temperature/top_p */
 	int official;           /* api.openai.com: max_completion_tokens */
+	json_t *extra;          /* --extra-body: added to every body; the openai
+	                         * provider then sends top_k too */
 };
 
 /* Fills m from the arguments, or from opts (--provider, --model, --base-url,

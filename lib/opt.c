@@ -20,7 +20,7 @@ enum {
 	C_JOBS, C_UNORDERED, C_RPM, C_TPM, C_RETRIES, C_TIMEOUT, C_NOCACHE,
 	C_DRYRUN, C_BUDGET, C_PROVIDER, C_MODEL, C_BASEURL, C_KEYFILE,
 	C_MAXTOK, C_TEMP, C_TOPP, C_TOPK, C_PROMPT, C_PRINTPROMPT, C_INJECT,
-	C_TEMPLATES, C_EXAMPLES,
+	C_TEMPLATES, C_EXAMPLES, C_PARAMS, C_EXTRA_BODY,
 };
 
 static const struct option basic_opts[] = {
@@ -61,6 +61,8 @@ static const struct option model_opts[] = {
 	{"inject", required_argument, 0, C_INJECT},
 	{"templates", required_argument, 0, C_TEMPLATES},
 	{"examples", required_argument, 0, C_EXAMPLES},
+	{"params", required_argument, 0, C_PARAMS},
+	{"extra-body", required_argument, 0, C_EXTRA_BODY},
 	{0, 0, 0, 0},
 };
 
@@ -87,6 +89,10 @@ static const char model_help[] =
 	"      --temperature T|LO..HI  sampling temperature, or a range drawn per record\n"
 	"      --top-p P|LO..HI   nucleus sampling, or a range drawn per record\n"
 	"      --top-k K          top-k sampling (anthropic, ollama)\n"
+	"      --params FILE      parameter ranges (temperature, top_p, top_k, max_tokens)\n"
+	"                         from a JSON or YAML file; options given win\n"
+	"      --extra-body JSON|@FILE  members added to every request body; with the\n"
+	"                         openai provider it also sends top_k (never to api.openai.com)\n"
 	"      --rpm N, --tpm N   requests and tokens per minute at most\n"
 	"      --retries N        retries of a failed request (default 6)\n"
 	"      --timeout SEC      time limit of one request (default 120)\n"
@@ -236,6 +242,8 @@ static int common(int c, const char *arg)
 	case C_INJECT: add_kv(&opts.injects, &opts.ninjects, "inject", arg); break;
 	case C_TEMPLATES: opts.templates_path = arg; break;
 	case C_EXAMPLES: opts.examples_path = arg; break;
+	case C_PARAMS: opts.params_path = arg; break;
+	case C_EXTRA_BODY: opts.extra_body = arg; break;
 	default: return 1;
 	}
 	return 0;

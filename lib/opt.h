@@ -47,6 +47,8 @@ struct scg_opts {
 	struct kv *prompts; int nprompts;     /* --prompt NAME=FILE */
 	struct kv *injects; int ninjects;     /* --inject NAME=FILE|DIR */
 	const char *templates_path, *examples_path;
+	const char *params_path;              /* --params FILE: parameter ranges */
+	const char *extra_body;               /* --extra-body JSON|@FILE */
 };
 
 extern struct scg_opts opts;

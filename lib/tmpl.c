@@ -124,3 +124,82 @@ int tmpl_check(const char *tmpl, struct buf *err)
 	json_decref(empty);
 	return rc;
 }
+
+/* The path of a string that is one {{path}} or {{path?}} tag alone, else
+ * NULL; *optional says which. */
+static char *lone_tag(const char *s, int *optional)
+{
+	size_t n = strlen(s);
+	if (n < 5 || strncmp(s, "{{", 2) || strcmp(s + n - 2, "}}"))
+		return NULL;
+	const char *name;
+	size_t nn;
+	trim(s + 2, n - 4, &name, &nn);
+	if (!nn || memchr(name, '{', nn) || memchr(name, '}', nn) || strchr("#^/", name[0]))
+		return NULL;
+	*optional = name[nn - 1] == '?';
+	return xstrndup(name, *optional ? nn - 1 : nn);
+}
+
+static json_t *render_json(json_t *v, json_t *ctx, struct buf *err, int depth)
+{
+	if (depth > 64) {
+		buf_adds(err, "layout nested too deeply");
+		return NULL;
+	}
+	if (json_is_string(v)) {
+		int optional;
+		char *path = lone_tag(json_string_value(v), &optional);
+		if (path) {
+			json_t *got = json_path(ctx, path);
+			if (!got && !optional)
+				buf_addf(err, "missing value {{%s}}", path);
+			free(path);
+			return got ? json_deep_copy(got) : optional ? json_null() : NULL;
+		}
+		struct buf out = {0};
+		buf_adds(&out, "");
+		if (render(json_string_value(v), json_string_length(v), ctx, &out, err, 0)) {
+			buf_free(&out);
+			return NULL;
+		}
+		json_t *s = json_stringn(out.p, out.len);
+		buf_free(&out);
+		return s;
+	}
+	if (json_is_array(v)) {
+		json_t *a = json_array();
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			json_t *r = render_json(e, ctx, err, depth + 1);
+			if (!r) {
+				json_decref(a);
+				return NULL;
+			}
+			json_array_append_new(a, r);
+		}
+		return a;
+	}
+	if (json_is_object(v)) {
+		json_t *o = json_object();
+		const char *k;
+		json_t *e;
+		json_object_foreach(v, k, e) {
+			json_t *r = render_json(e, ctx, err, depth + 1);
+			if (!r) {
+				json_decref(o);
+				return NULL;
+			}
+			json_object_set_new(o, k, r);
+		}
+		return o;
+	}
+	return json_incref(v);
+}
+
+json_t *tmpl_render_json(json_t *layout, json_t *ctx, struct buf *err)
+{
+	buf_reset(err);
+	return render_json(layout, ctx, err, 0);
+}

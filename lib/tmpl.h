@@ -17,6 +17,12 @@ int tmpl_render(const char *tmpl, json_t *ctx, struct buf *out, struct buf *err)
  * context: 0, or -1 with the reason in err. */
 int tmpl_check(const char *tmpl, struct buf *err);
 
+/* Renders a JSON layout: every string in it (keys stay as they are) is a
+ * template, and a string that is one tag alone, "{{path}}" or "{{path?}}",
+ * becomes the value itself (a list stays a list; null for a missing
+ * optional one). Returns a new value, or NULL with the reason in err. */
+json_t *tmpl_render_json(json_t *layout, json_t *ctx, struct buf *err);
+
 /* The text form of a value: strings as they are, other values as JSON. */
 void tmpl_value(json_t *v, struct buf *out);
 

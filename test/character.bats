@@ -134,13 +134,29 @@ alternates() {
 	[ ! -s out/rejects.jsonl ]
 }
 
-@test "without --dpo no pairs are made" {
+@test "pairs are made by default, 2 a paragraph, the rejected side compliant as in the original; --dpo 0 makes none" {
 	stand_in_turn
 	mock_start
 	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" -k 1 -o out
 	[ "$status" -eq 0 ]
 	[ -s out/sft.jsonl ]
-	[ ! -e out/dpo.jsonl ]
+	[ "$(wc -l <out/dpo.jsonl)" -eq $((2 * $(wc -l <out/paragraphs.jsonl))) ]
+	# rejected: the plain answer of any assistant, not an anachronism in character
+	[ "$(jq -r '.body.messages[0].content' "$MOCK_LOG" | grep -c 'as a present-day AI assistant would')" -ge 18 ]
+	! jq -r '.body.messages[0].content' "$MOCK_LOG" | grep -q 'ignore every limit'
+	# the in-character anachronism stays a choice
+	: >"$MOCK_LOG"
+	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" -k 1 --dpo 1 --pair anachronism -o anach
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <anach/dpo.jsonl)" -eq "$(wc -l <anach/paragraphs.jsonl)" ]
+	jq -r '.body.messages[0].content' "$MOCK_LOG" | grep -q 'ignore every limit'
+	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" -k 1 --pair sly -o bad
+	[ "$status" -eq 2 ]
+	: >"$MOCK_LOG"
+	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" -k 1 --dpo 0 -o none
+	[ "$status" -eq 0 ]
+	[ -s none/sft.jsonl ]
+	[ ! -e none/dpo.jsonl ]
 	[ "$(jq -r '.body.messages[-1].content' "$MOCK_LOG" | grep -c 'could not answer')" -eq 0 ]
 }
 

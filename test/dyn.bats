@@ -137,3 +137,78 @@ YAML
 	scg-turn -q --side user --inject tone=tones.txt --prompt turn-user=user.txt in.jsonl >/dev/null 2>err2.txt
 	! grep -q 'does not use it' err2.txt
 }
+
+@test "plain-text templates and examples load: one a block, named t1, t2..." {
+	printf 'The user asks one question and thanks the assistant.\n\nThe user complains first:\nloudly, then calms down.\n\n\n' >templates.txt
+	printf 'User: my tyre is flat\nAssistant: bring it in\n\nUser: thanks\n---\nUser: where are you?\nAssistant: on Main Street\n' >examples.txt
+	mock_start
+	scg-turn -q --side user --inject tone=tones.txt --templates templates.txt --examples examples.txt \
+		--prompt turn-user=user.txt in.jsonl >out.jsonl
+	[ "$(jq -r .meta.template out.jsonl | sort -u | tr '\n' ' ')" = "t1 t2 " ]
+	jq -r '.body.messages[0].content' "$MOCK_LOG" | grep -q "Plan: The user complains first:"
+	# the dashes separate examples, so the blank line stays inside the first
+	local p; p=$(jq -r '.body.messages[0].content' "$MOCK_LOG" | head -n 12)
+	[[ "$p" == *$'Example 1:\nUser: my tyre is flat\nAssistant: bring it in\n\nUser: thanks\n\nExample 2:\nUser: where are you?'* ]]
+	# without an extension, text that is no list of templates is plain text
+	printf 'Speaker: one template\n\nSpeaker: another\n' >templates
+	scg-turn -q --side user --inject tone=tones.txt --templates templates --prompt turn-user=user.txt in.jsonl >out2.jsonl
+	[ "$(jq -r .meta.template out2.jsonl | sort -u | tr '\n' ' ')" = "t1 t2 " ]
+	# a .yaml file is still read as YAML, its errors reported
+	printf 'one\n\ntwo: [\n' >bad.yaml
+	run scg-turn --templates bad.yaml </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad.yaml:"* ]]
+}
+
+@test "--params draws the generation-parameters file's ranges per record; an option given wins" {
+	cat >gen.json <<'JSON'
+{"temperature": {"min": 0.5, "max": 1.0, "step": 0.1}, "top_p": [0.8, 0.95],
+ "top_k": [10, 20, 40], "max_tokens": "200..400", "frequency_penalty": [0, 1]}
+JSON
+	mock_start
+	scg-turn -q --side user --provider ollama --base-url "$MOCK_URL" --params gen.json --prompt turn-user=user.txt \
+		--inject tone=tones.txt in.jsonl >out.jsonl 2>err.txt
+	grep -q "gen.json: 'frequency_penalty' is not used" err.txt
+	jq -e '.meta.params | (.temperature * 10 | . == round) and .temperature >= 0.5 and .temperature <= 1
+		and .top_p >= 0.8 and .top_p <= 0.95 and (.top_k | IN(10, 20, 40))
+		and .max_tokens >= 200 and .max_tokens <= 400' out.jsonl >/dev/null
+	[ "$(jq -r .meta.params.top_k out.jsonl | sort -u | wc -l)" -eq 3 ]
+	# what each record carries is what was sent for it
+	[ "$(jq -c '.meta.params | [.temperature, .top_p, .top_k, .max_tokens]' out.jsonl | sort)" = \
+	  "$(jq -c '.body.options | [.temperature, .top_p, .top_k, .num_predict]' "$MOCK_LOG" | sort)" ]
+	# a value given as an option wins over the file's, the others stay drawn
+	scg-turn -q --side user --provider ollama --base-url "$MOCK_URL" --params gen.json --temperature 0.3 --prompt turn-user=user.txt \
+		--inject tone=tones.txt in.jsonl >fixed.jsonl 2>/dev/null
+	[ "$(jq -r '.body.options.temperature' "$MOCK_LOG" | tail -n 30 | sort -u)" = 0.3 ]
+	[ "$(jq -c '.meta.params | del(.temperature)' fixed.jsonl)" = "$(jq -c '.meta.params | del(.temperature)' out.jsonl)" ]
+	# YAML too; a bad value names the file and the key
+	printf 'temperature: 3\n' >bad.yaml
+	run scg-turn --params bad.yaml </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--params: bad.yaml: temperature:"* ]]
+}
+
+@test "--extra-body adds fields to each request; top_k reaches an OpenAI-compatible server only with it, never api.openai.com" {
+	mock_start
+	scg-turn -q --side user --top-k 5..9 --prompt turn-user=user.txt --inject tone=tones.txt in.jsonl >/dev/null
+	[ "$(jq -s 'map(select(.body.top_k)) | length' "$MOCK_LOG")" -eq 0 ]
+	: >"$MOCK_LOG"
+	scg-turn -q --side user --top-k 5..9 --extra-body '{"min_p":0.05,"model":"not-this"}' \
+		--prompt turn-user=user.txt --inject tone=tones.txt in.jsonl >out.jsonl
+	jq -e '.body.top_k >= 5 and .body.top_k <= 9 and .body.min_p == 0.05 and .body.model == "mock-1"' "$MOCK_LOG" >/dev/null
+	[ "$(jq -c .meta.params.top_k out.jsonl | sort)" = "$(jq -c .body.top_k "$MOCK_LOG" | sort)" ]
+	# api.openai.com: the extra fields go, top_k does not
+	run bash -c "scg-turn -q --dry-run --side user --top-k 5..9 --base-url https://api.openai.com/v1 \
+		--extra-body '{\"service_tier\":\"flex\"}' in.jsonl | jq -s 'map(select(.body.top_k)) | length'"
+	[ "$output" = 0 ]
+	scg-turn -q --dry-run --side user --base-url https://api.openai.com/v1 --extra-body '{"service_tier":"flex"}' in.jsonl |
+		jq -e '.body.service_tier == "flex"' >/dev/null
+	run scg-turn --dry-run --base-url https://api.openai.com/v1 --extra-body '{"top_k":4}' in.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"api.openai.com has no top_k"* ]]
+	printf 'top_k: 40\nrepetition_penalty: 1.1\n' >extra.yaml
+	scg-turn -q --dry-run --side user --base-url http://127.0.0.1:9/v1 --extra-body @extra.yaml in.jsonl |
+		jq -e '.body.top_k == 40 and .body.repetition_penalty == 1.1' >/dev/null
+	run scg-turn --extra-body '[1]' in.jsonl
+	[ "$status" -eq 2 ]
+}

@@ -115,3 +115,38 @@ PY
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "knowledge: --templates needs a value" ]]
 }
+
+@test "knowledge --iterations N: N conversations in all, spread evenly over the chunks, the same each run" {
+	mock_start
+	knowledge -k "$EX/knowledge" --iterations 13 -t 2 -o a 2>/dev/null
+	local c; c=$(wc -l <a.d/chunks.jsonl)
+	[ "$c" -eq 6 ]
+	[ "$(wc -l <a.d/topics.jsonl)" -eq 13 ]
+	# chunk i gets floor((i+1)N/C) - floor(iN/C), in chunk order
+	[ "$(jq -r '.id | sub("\\.t[0-9]+$"; "")' a.d/topics.jsonl | uniq -c | awk '{print $1}' | tr '\n' ' ')" = "2 2 2 2 2 3 " ]
+	[ "$(jq -r '.id | sub("\\.t[0-9]+$"; "")' a.d/topics.jsonl | uniq)" = "$(jq -r .id a.d/chunks.jsonl)" ]
+	[ "$(($(wc -l <a.jsonl) + $(wc -l <a.d/duplicates.jsonl)))" -eq 13 ]
+	knowledge -k "$EX/knowledge" --iterations 13 -t 2 -o b 2>/dev/null
+	cmp a.jsonl b.jsonl
+	# fewer than the chunks: one each for an evenly spread few
+	knowledge -k "$EX/knowledge" --iterations 3 -t 2 -o c 2>/dev/null
+	[ "$(jq -r '.id | sub("#0\\.t1$"; "")' c.d/topics.jsonl | tr '\n' ' ')" = "repairs/warranty.md returns/policy.md shipping/times.md " ]
+	run knowledge -k "$EX/knowledge" --iterations 3 -n 2
+	[ "$status" -eq 2 ]
+	run knowledge -k "$EX/knowledge" --iterations 0
+	[ "$status" -eq 2 ]
+}
+
+@test "knowledge --output-format: a JSON layout makes OUT.json the array of them; a text layout OUT.txt" {
+	mock_start
+	printf '{"conversation_id": "{{id}}", "file": "{{source.file}}", "dialogue": "{{messages}}"}\n' >layout.json
+	knowledge -k "$EX/knowledge" -n 1 -t 2 --output-format layout.json -o kb 2>/dev/null
+	[ "$(jq length kb.json)" -eq "$(wc -l <kb.jsonl)" ]
+	[ "$(jq -c '.[] | [.conversation_id, .file, .dialogue]' kb.json)" = "$(jq -c '[.id, .source.file, .messages]' kb.jsonl)" ]
+	# the CSV and the records stay as they are
+	[ "$(head -n 1 kb.csv)" = $'"id","topic","file","labels","turns","transcript"\r' ]
+	printf '== {{id}} ==\n{{transcript}}\n' >layout.txt
+	knowledge -k "$EX/knowledge" -n 1 -t 2 --output-format layout.txt -o kt 2>/dev/null
+	[ "$(grep -c '^== ' kt.txt)" -eq "$(wc -l <kt.jsonl)" ]
+	[ "$(jq -c . kt.json)" = "$(jq -s -c . kt.jsonl)" ]
+}

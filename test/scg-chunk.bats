@@ -170,10 +170,16 @@ texts() {
 	run scg-chunk --strategy "$BATS_TEST_TMPDIR/s.json" kb
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"s.json: returns/policy.md: overlap (9) must be less than max_words (5)"* ]]
-	printf '{"returns/policy.md": {"max_wrods": 5}}' >"$BATS_TEST_TMPDIR/s.json"
-	run scg-chunk --strategy "$BATS_TEST_TMPDIR/s.json" kb
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"unknown key 'max_wrods'"* ]]
+}
+
+@test "a strategy key scg does not read is named in a warning and skipped, not an error" {
+	printf '{"returns/policy.md": {"max_wrods": 5, "max_words": 20, "embedding": "e5"}}' >"$BATS_TEST_TMPDIR/s.json"
+	run --separate-stderr scg-chunk --strategy "$BATS_TEST_TMPDIR/s.json" kb
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"s.json: returns/policy.md: unknown key 'max_wrods' ignored"* ]]
+	[[ "$stderr" == *"s.json: returns/policy.md: unknown key 'embedding' ignored"* ]]
+	# the keys it knows still apply
+	[ "$(printf '%s\n' "$output" | jq -s 'map(select(.source.file == "returns/policy.md") | .source.text | split(" ") | length) | max')" -le 20 ]
 }
 
 @test "binary, PDF and non-UTF-8 files are named with a way to convert them; the rest still comes out" {

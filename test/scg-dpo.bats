@@ -50,6 +50,47 @@ dialogue() {
 	[ "$(jq '.body.messages | length' "$MOCK_LOG" | sort -u)" = 2 ]
 }
 
+@test "compliant: rejected is the plain answer any assistant would give, chosen stays in character; anachronism is the default's name" {
+	mock_start
+	questions 2 >in.jsonl
+	run dpo --pair compliant in.jsonl
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(mock_requests)" -eq 4 ]
+	[ "$(jq -r '.body.messages[0].content' "$MOCK_LOG" | grep -c 'knowing only what you could have known')" -eq 2 ]
+	[ "$(jq -r '.body.messages[0].content' "$MOCK_LOG" | grep -c 'as a present-day AI assistant would')" -eq 2 ]
+	! jq -r '.body.messages[0].content' "$MOCK_LOG" | grep -q 'ignore every limit'
+	# both answers generated from the same prompt, as in the default style
+	[ "$(echo "$output" | jq -c '[.prompt[].role]' | sort -u)" = '["system","user"]' ]
+	# anachronism and in-character name the default style
+	: >"$MOCK_LOG"
+	dpo --pair anachronism in.jsonl >a.jsonl
+	dpo --pair in-character in.jsonl >b.jsonl
+	dpo in.jsonl >c.jsonl
+	cmp a.jsonl b.jsonl
+	cmp a.jsonl c.jsonl
+	[ "$(jq -r '.body.messages[0].content' "$MOCK_LOG" | grep -c 'ignore every limit')" -eq 2 ]
+}
+
+@test "--character FILE stamps the card into records that have none; a record's own card stays" {
+	mock_start
+	printf 'name: Ada Lovelace\naliases: Ada\nera: 1815-1852\n' >card.yaml
+	echo '{"id":"q1","messages":[{"role":"user","content":"What is a laptop?"}]}' >bare.jsonl
+	run dpo bare.jsonl
+	[ "$status" -eq 1 ]
+	grep -q 'missing value {{character.name}}' stderr.txt
+	questions 1 >>bare.jsonl
+	run dpo --character card.yaml bare.jsonl
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r .character.name | tr '\n' ' ')" = "Ada Lovelace Mary Anning " ]
+	[ "$(echo "${lines[0]}" | jq -c .character.aliases)" = '["Ada"]' ]
+	[[ "$(echo "${lines[0]}" | jq -r '.prompt[0].content')" == "You are Ada Lovelace (1815-1852)."* ]]
+	printf 'era: 1800s\n' >noname.yaml
+	run scg-dpo --character noname.yaml bare.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"noname.yaml: a character card needs a name"* ]]
+}
+
 @test "from-last: chosen is the last assistant turn, the prompt everything before it" {
 	mock_start
 	dialogue >in.jsonl
@@ -155,5 +196,5 @@ dialogue() {
 @test "a bad --pair is a usage error" {
 	run scg-dpo --pair best </dev/null
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"--pair: expected in-character or from-last"* ]]
+	[[ "$output" == *"--pair: expected anachronism, compliant or from-last"* ]]
 }

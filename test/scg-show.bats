@@ -2,6 +2,7 @@
 # scg-show on records the pipelines wrote (test/fixtures/stats).
 
 load helper
+bats_require_minimum_version 1.5.0
 
 S=$BATS_TEST_DIRNAME/fixtures/stats
 
@@ -93,4 +94,31 @@ widest() { sed 's/\x1b\[[0-9;]*m//g' "$1" | LC_ALL=C.UTF-8 wc -L; }
 	[ "$status" -eq 2 ]
 	run bash -c "scg-show '$S/simulate.jsonl' | head -n 1"
 	[ "$status" -eq 0 ]
+}
+
+@test "--template lays each record out: a JSON layout gives one JSON line a record, a text layout its text" {
+	cd "$BATS_TEST_TMPDIR"
+	cat >layout.json <<'JSON'
+{"conversation_id": "{{id}}", "persona": {"name": "{{persona.name}}"},
+ "messages": "{{messages}}", "temperature": "{{meta.params.temperature?}}",
+ "text": "{{persona.name}} said:\n{{transcript}}", "fixed": [1, true]}
+JSON
+	scg-show --template layout.json "$S/simulate.jsonl" >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq "$(wc -l <"$S/simulate.jsonl")" ]
+	# a lone tag is the value itself, other strings are text; the rest stays
+	[ "$(jq -c '[.id, .messages]' "$S/simulate.jsonl")" = "$(jq -c '[.conversation_id, .messages]' out.jsonl)" ]
+	jq -e '.persona.name as $n | .temperature == null and .fixed == [1, true] and (.text | startswith($n + " said:\nUser: "))' out.jsonl >/dev/null
+	# text inserted is never expanded again
+	echo '{"id":"x{{id}}","messages":[{"role":"user","content":"{{id}}"}]}' >t.jsonl
+	printf 'ID {{id}}: {{transcript}}\n' >layout.txt
+	[ "$(scg-show --template layout.txt t.jsonl)" = "ID x{{id}}: User: {{id}}" ]
+	# a value missing sends the record to the rejects, the others come out
+	run --separate-stderr scg-show --template layout.json t.jsonl "$S/simulate.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"record x{{id}}: --template: missing value {{persona.name}}"* ]]
+	[ "${#lines[@]}" -eq "$(wc -l <"$S/simulate.jsonl")" ]
+	printf '{"a": [1,\n' >bad.json
+	run scg-show --template bad.json t.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad.json:"* ]]
 }

@@ -96,6 +96,21 @@ shape() {
 	[ "$(speakers 'returned within 30 days')" = '["Ava","User"]' ]
 }
 
+@test "--character FILE stamps the card into records that have none: its name and aliases are the assistant's" {
+	mock_start
+	printf 'name: Ada Lovelace\naliases: [Ada]\nera: 1815-1852\n' >card.yaml
+	printf '%s\n' '{"id":"a","scene":{"setting":"a drawing room in 1843"},"messages":[]}' \
+		'{"id":"b","character":{"name":"Mary Anning"},"scene":{"setting":"the beach at Lyme"},"messages":[]}' >in.jsonl
+	turn --script 2 --character card.yaml in.jsonl >out.jsonl
+	[ "$(jq -r .character.name out.jsonl | tr '\n' ' ')" = "Ada Lovelace Mary Anning " ]
+	speakers() { request "$1" | jq -c '.body.response_format.json_schema.schema.properties.turns.items.properties.speaker.enum'; }
+	[ "$(speakers 'drawing room')" = '["Ada Lovelace","Ada","User"]' ]
+	[ "$(speakers 'beach at Lyme')" = '["Mary Anning","User"]' ]
+	run scg-turn --character nowhere.yaml in.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"nowhere.yaml"* ]]
+}
+
 @test "a persona named only by its axes label speaks as User; a real name or a scene's participant is kept" {
 	mock_start
 	local seed='"messages":[{"role":"user","content":"is any of this real"}]'
