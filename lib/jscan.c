@@ -1,7 +1,9 @@
 /* jscan: a recursive-descent JSON checker that follows the wanted paths as
- * it goes. Every byte is checked, but only strings under a selected value
- * are decoded, so scanning costs little more than reading the line. */
+ * it goes. Every byte is checked, the UTF-8 of strings too, but only strings
+ * under a selected value are decoded, so scanning costs little more than
+ * reading the line. */
 #include "jscan.h"
+#include "simd.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -145,16 +147,73 @@ static void put_utf8(struct buf *b, unsigned c)
 	buf_add(b, u, n);
 }
 
+/* The first byte at or after p that ends a run of plain string bytes: a
+ * quote, a backslash, a control character or a byte above ASCII. Eight
+ * bytes at a time: each test leaves its answer in the top bit of each
+ * byte, exactly (no carry crosses a byte). */
+static const char *plain_run(const char *p, const char *end)
+{
+	const uint64_t ones = 0x0101010101010101ULL, low7 = 0x7f * ones, top = 0x80 * ones;
+	while (end - p >= 8) {
+		uint64_t v = simd_load64(p), q = v ^ (0x22 * ones), b = v ^ (0x5c * ones);
+		uint64_t quote = ~(((q & low7) + low7) | q | low7);
+		uint64_t bslash = ~(((b & low7) + low7) | b | low7);
+		uint64_t control = ~((v & low7) + 0x60 * ones) & ~v & top;
+		uint64_t stop = (v & top) | quote | bslash | control;
+		if (stop)
+			return p + __builtin_ctzll(stop) / 8;
+		p += 8;
+	}
+	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20 &&
+	       (unsigned char)*p < 0x80)
+		p++;
+	return p;
+}
+
+/* The length of the UTF-8 sequence at p (no overlongs, no surrogates),
+ * or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s, const unsigned char *end)
+{
+	unsigned c = s[0], min, cp;
+	size_t len;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - s) < len)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 /* p is just past the opening quote. With out, the decoded text is appended
  * there; without, the string is only checked. Returns the byte after the
- * closing quote. */
+ * closing quote. Bytes above ASCII must be UTF-8; they are allowed in
+ * strings only, so a line that scans is valid UTF-8. */
 static const char *string(struct jscan *js, const char *p, struct buf *out)
 {
 	const char *end = js->end;
 	for (;;) {
 		const char *run = p;
-		while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-			p++;
+		for (;;) {
+			p = plain_run(p, end);
+			if (p >= end || (unsigned char)*p < 0x80)
+				break;
+			size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+			if (!n)
+				return fail(js, p, "invalid UTF-8");
+			p += n;
+		}
 		if (out)
 			buf_add(out, run, (size_t)(p - run));
 		if (p >= end)
@@ -250,6 +309,18 @@ static const char *scalar_or_string(struct jscan *js, const char *p, const short
 	for (int i = 0; pos && i < js->n; i++)
 		collect |= pos[i] == js->path[i].nseg;
 	const char *s = p, *q;
+	if (*p == '"' && collect) {
+		/* one path takes it (the usual case): decoded straight there */
+		int only = -1;
+		for (int i = 0; i < js->n; i++)
+			if (pos[i] == js->path[i].nseg)
+				only = only < 0 ? i : js->n;
+		if (only < js->n) {
+			if (js->text[only].len)
+				buf_addc(&js->text[only], '\n');
+			return string(js, p + 1, &js->text[only]);
+		}
+	}
 	if (*p == '"') {
 		buf_reset(&js->str);
 		if (!(q = string(js, p + 1, collect ? &js->str : NULL)))
@@ -400,8 +471,13 @@ int jscan_line(struct jscan *js, const char *line, size_t len, struct buf *err)
 	}
 	if (!js->err)
 		return 0;
+	/* as if the whole line had been checked for UTF-8 first */
+	size_t bad;
 	buf_reset(err);
-	buf_addf(err, "not JSON: %s (column %zu)", js->err, (size_t)(js->errat - line) + 1);
+	if (!utf8_valid(line, len, &bad))
+		buf_addf(err, "invalid UTF-8 at byte %zu", bad + 1);
+	else
+		buf_addf(err, "not JSON: %s (column %zu)", js->err, (size_t)(js->errat - line) + 1);
 	return -1;
 }
 

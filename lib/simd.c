@@ -1,0 +1,61 @@
+/* simd: the run-time choice of vector path, made once. */
+#include "simd.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const names[SIMD_NPATHS] = {"portable", "avx2", "avx512", "neon"};
+
+const char *simd_name(enum simd_path p)
+{
+	return names[p];
+}
+
+int simd_available(enum simd_path p)
+{
+	switch (p) {
+	case SIMD_PORTABLE:
+		return 1;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	case SIMD_AVX2:
+		__builtin_cpu_init();
+		return __builtin_cpu_supports("avx2");
+	case SIMD_AVX512:
+		__builtin_cpu_init();
+		return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2");
+#endif
+#if defined(__ARM_NEON) && defined(__aarch64__)
+	case SIMD_NEON:
+		return 1;
+#endif
+	default:
+		return 0;
+	}
+}
+
+enum simd_path simd_path(void)
+{
+	static int chosen = -1;
+	if (chosen >= 0)
+		return (enum simd_path)chosen;
+	const char *e = getenv("SCG_SIMD");
+	if (e && *e) {
+		for (int p = 0; p < SIMD_NPATHS; p++)
+			if (!strcmp(e, names[p])) {
+				if (!simd_available((enum simd_path)p))
+					die_status(2, "SCG_SIMD=%s: this CPU or build has no such "
+						   "vector unit", e);
+				return (enum simd_path)(chosen = p);
+			}
+		die_status(2, "SCG_SIMD=%s: expected avx512, avx2, neon or portable", e);
+	}
+	static const enum simd_path best[] = {SIMD_AVX512, SIMD_NEON, SIMD_AVX2};
+	chosen = SIMD_PORTABLE;
+	for (size_t i = 0; i < sizeof best / sizeof *best; i++)
+		if (simd_available(best[i])) {
+			chosen = best[i];
+			break;
+		}
+	return (enum simd_path)chosen;
+}
