@@ -113,6 +113,12 @@ static uint32_t *sig, *bits_sig, *keys;
 static uint64_t *sketch;
 static int bands, rows;
 
+/* --no-verify: a sketch of --perm bits holds half as many MinHash values */
+static int sketch_values(void)
+{
+	return (cf.perm + 1) / 2;
+}
+
 static void setup(void)
 {
 	exact = nd_exact_new();
@@ -137,11 +143,11 @@ static void setup(void)
 	lsh = nd_lsh_new(bands, rows, cf.no_verify);
 	sig = xmalloc((size_t)bands * (size_t)rows * sizeof *sig);
 	if (cf.no_verify) {
-		bits_sk = nd_sketcher_new(cf.perm, opts.seed + 1);
-		bits_sig = xmalloc((size_t)cf.perm * sizeof *bits_sig);
+		bits_sk = nd_sketcher_new(sketch_values(), opts.seed + 1);
+		bits_sig = xmalloc((size_t)sketch_values() * sizeof *bits_sig);
 	}
 	keys = xmalloc((size_t)bands * sizeof *keys);
-	kept.skwords = (cf.perm + 63) / 64;
+	kept.skwords = (2 * sketch_values() + 63) / 64;
 	sketch = xmalloc((size_t)kept.skwords * sizeof *sketch);
 	if (cf.verbose)
 		warnx_("LSH %d bands x %d rows (%d of %d permutations): a pair is a candidate "
@@ -203,7 +209,7 @@ static long nearest(double *jbest)
 		double j;
 		if (cf.no_verify) {
 			j = nd_bits_estimate(sketch, kept.sketch + (size_t)r * (size_t)kept.skwords,
-					       cf.perm);
+					     sketch_values());
 			if (j < cf.threshold)
 				continue;
 		} else {
@@ -256,7 +262,7 @@ static void decide(const char *line, size_t len, const struct buf *norm,
 	nd_exact_hash(text, norm->len, h);
 	nd_exact_prefetch(exact, h);   /* shingling hides the cache miss */
 	int is_short = !cf.exact &&
-		       !nd_shingles(text, norm->len, cf.ngram, cf.char_ngrams, &set);
+		       !nd_shingles(text, norm->len, cf.ngram, cf.char_ngrams, cf.no_verify, &set);
 	/* --no-verify keeps exact hashes of short records only */
 	if (!cf.no_verify && nd_exact_find(exact, h, &of)) {
 		count.exact++;
@@ -274,7 +280,7 @@ static void decide(const char *line, size_t len, const struct buf *norm,
 		nd_lsh_prefetch(lsh, keys);
 		if (cf.no_verify) {
 			nd_sketch(bits_sk, set.h, set.n, bits_sig);
-			nd_bits(bits_sig, cf.perm, sketch);
+			nd_bits(bits_sig, sketch_values(), sketch);
 		}
 		double j;
 		long best = nearest(&j);
@@ -303,19 +309,21 @@ static double input_size(int n, char **paths)
 	return sum;
 }
 
-/* Sizes the indexes once for the records the input will likely hold, from
- * its size and the first lines: no regrowing, no pages touched twice.
- * The default mode only; it trades the bytes of the drops' share of the
- * tables for the time of regrowing them. */
+/* Sizes the indexes once for the records the input will likely keep, from
+ * its size and the share kept among the first lines: no regrowing, no
+ * pages touched twice. --no-verify aims a little low, so that its table
+ * ends at least 72% full if that share holds (its bound of 64 bytes a kept
+ * record), and grows by a quarter past that. */
 static void presize(double total, double seen)
 {
-	/* --no-verify grows its compact table with the kept records only */
-	if (cf.no_verify || total <= seen || seen <= 0)
+	if (total <= seen || seen <= 0 || !count.in)
 		return;
-	size_t est = (size_t)(total / seen * (double)count.in * 1.02) + 1024;
-	nd_exact_reserve(exact, est);
+	double share = (double)(count.kept + 1) / (double)count.in;
+	double est = total / seen * (double)count.in * share * (cf.no_verify ? 0.9 : 1.05);
+	if (!cf.no_verify)   /* which keeps the hashes of short records only */
+		nd_exact_reserve(exact, (size_t)est + 1024);
 	if (lsh)
-		nd_lsh_reserve(lsh, est);
+		nd_lsh_reserve(lsh, (size_t)est + 1024);
 }
 
 static void summary(void)

@@ -1,7 +1,8 @@
 /* jscan: a recursive-descent JSON checker that follows the wanted paths as
  * it goes. Every byte is checked, the UTF-8 of strings too, but only strings
  * under a selected value are decoded, so scanning costs little more than
- * reading the line. */
+ * reading the line. Runs of plain string bytes are skipped by the vector
+ * unit simd.c chose (AVX2 or NEON), else eight bytes in a 64-bit word. */
 #include "jscan.h"
 #include "simd.h"
 
@@ -38,9 +39,12 @@ struct jscan {
 	short *pos;             /* JSCAN_MAX_DEPTH+1 rows of n path positions */
 };
 
+static void choose_scanner(void);
+
 struct jscan *jscan_new(int npaths, const char *const *paths)
 {
 	struct jscan *js = xcalloc(1, sizeof *js);
+	choose_scanner();
 	js->n = npaths;
 	js->path = xcalloc((size_t)npaths, sizeof *js->path);
 	js->text = xcalloc((size_t)npaths, sizeof *js->text);
@@ -151,7 +155,7 @@ static void put_utf8(struct buf *b, unsigned c)
  * quote, a backslash, a control character or a byte above ASCII. Eight
  * bytes at a time: each test leaves its answer in the top bit of each
  * byte, exactly (no carry crosses a byte). */
-static const char *plain_run(const char *p, const char *end)
+static const char *plain_run_portable(const char *p, const char *end)
 {
 	const uint64_t ones = 0x0101010101010101ULL, low7 = 0x7f * ones, top = 0x80 * ones;
 	while (end - p >= 8) {
@@ -168,6 +172,66 @@ static const char *plain_run(const char *p, const char *end)
 	       (unsigned char)*p < 0x80)
 		p++;
 	return p;
+}
+
+#ifdef SIMD_HAVE_X86
+#include <immintrin.h>
+
+/* 32 bytes at a time; a signed compare with 0x20 catches the control
+ * characters and the bytes above ASCII at once. */
+__attribute__((target("avx2,bmi")))
+static const char *plain_run_avx2(const char *p, const char *end)
+{
+	const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\');
+	const __m256i space = _mm256_set1_epi8(' ');
+	while (end - p >= 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
+		__m256i stop = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, quote),
+								_mm256_cmpeq_epi8(x, bslash)),
+					       _mm256_cmpgt_epi8(space, x));
+		unsigned m = (unsigned)_mm256_movemask_epi8(stop);
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 32;
+	}
+	return plain_run_portable(p, end);
+}
+#endif
+
+#ifdef SIMD_HAVE_NEON
+#include <arm_neon.h>
+
+static const char *plain_run_neon(const char *p, const char *end)
+{
+	while (end - p >= 16) {
+		uint8x16_t x = vld1q_u8((const uint8_t *)p);
+		uint8x16_t stop = vorrq_u8(vorrq_u8(vceqq_u8(x, vdupq_n_u8('"')),
+						    vceqq_u8(x, vdupq_n_u8('\\'))),
+					   vorrq_u8(vcltq_u8(x, vdupq_n_u8(0x20)),
+						    vcgeq_u8(x, vdupq_n_u8(0x80))));
+		/* four bits a byte */
+		uint64_t m = vget_lane_u64(vreinterpret_u64_u8(
+			vshrn_n_u16(vreinterpretq_u16_u8(stop), 4)), 0);
+		if (m)
+			return p + __builtin_ctzll(m) / 4;
+		p += 16;
+	}
+	return plain_run_portable(p, end);
+}
+#endif
+
+static const char *(*plain_run)(const char *p, const char *end) = plain_run_portable;
+
+static void choose_scanner(void)
+{
+#ifdef SIMD_HAVE_X86
+	if (simd_path() == SIMD_AVX2 || simd_path() == SIMD_AVX512)
+		plain_run = plain_run_avx2;
+#endif
+#ifdef SIMD_HAVE_NEON
+	if (simd_path() == SIMD_NEON)
+		plain_run = plain_run_neon;
+#endif
 }
 
 /* The length of the UTF-8 sequence at p (no overlongs, no surrogates),

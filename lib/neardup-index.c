@@ -49,8 +49,6 @@ void nd_sketcher_free(struct nd_sketcher *sk)
 void nd_sketch(const struct nd_sketcher *sk, const uint32_t *h, size_t n, uint32_t *sig)
 {
 	uint32_t k = (uint32_t)sk->k;
-	uint64_t filled[4096 / 64];
-	memset(filled, 0, (k + 63) / 64 * sizeof *filled);
 	for (uint32_t i = 0; i < k; i++)
 		sig[i] = UINT32_MAX;
 	if (!n)
@@ -62,11 +60,22 @@ void nd_sketch(const struct nd_sketcher *sk, const uint32_t *h, size_t n, uint32
 		uint64_t v = (uint64_t)(h[i] ^ sk->xor) * sk->mul;
 		uint32_t b = (uint32_t)(((v >> 32) * k) >> 32), x = (uint32_t)v;
 		sig[b] = x < sig[b] ? x : sig[b];
-		filled[b >> 6] |= 1ULL << (b & 63);
 	}
-	/* an empty bin copies the first filled one of its fixed sequence, or
+	/* a bin still at the largest value is empty (or, with a chance of
+	 * 2^-32 a shingle, holds it: then it counts as empty, for every set
+	 * alike); it copies the first filled bin of its fixed sequence, or
 	 * failing that the next filled one: the same for two sets with the
 	 * same empty bins */
+	uint64_t filled[4096 / 64];
+	uint32_t nfilled = 0;
+	memset(filled, 0, (k + 63) / 64 * sizeof *filled);
+	for (uint32_t i = 0; i < k; i++) {
+		uint64_t f = sig[i] != UINT32_MAX;
+		filled[i >> 6] |= f << (i & 63);
+		nfilled += (uint32_t)f;
+	}
+	if (!nfilled || nfilled == k)
+		return;
 	for (uint32_t i = 0; i < k; i++) {
 		if (FILLED(filled, i))
 			continue;
@@ -85,26 +94,30 @@ void nd_sketch(const struct nd_sketcher *sk, const uint32_t *h, size_t n, uint32
 	}
 }
 
-void nd_bits(const uint32_t *sig, int nbits, uint64_t *bits)
+void nd_bits(const uint32_t *sig, int nvalues, uint64_t *bits)
 {
-	memset(bits, 0, (size_t)(nbits + 63) / 64 * sizeof *bits);
-	/* a bit of a hash of the value, not of the value: the low bits of
-	 * a*x + b follow the low bits of x alone */
-	for (int i = 0; i < nbits; i++) {
+	memset(bits, 0, (size_t)(2 * nvalues + 63) / 64 * sizeof *bits);
+	/* bits of a hash of the value, not of the value: two values that
+	 * differ must give independent bits */
+	for (int i = 0; i < nvalues; i++) {
 		uint32_t v = sig[i] ^ (uint32_t)i * 0x9e3779b9u;
 		v = (v ^ v >> 16) * 0x85ebca6bu;
 		v = (v ^ v >> 13) * 0xc2b2ae35u;
-		bits[i / 64] |= (uint64_t)((v ^ v >> 16) & 1) << (i % 64);
+		bits[i / 32] |= (uint64_t)((v ^ v >> 16) & 3) << (2 * (i % 32));
 	}
 }
 
-double nd_bits_estimate(const uint64_t *a, const uint64_t *b, int nbits)
+double nd_bits_estimate(const uint64_t *a, const uint64_t *b, int nvalues)
 {
-	int diff = 0;
-	for (int i = 0; i < (nbits + 63) / 64; i++)
-		diff += __builtin_popcountll(a[i] ^ b[i]);
-	/* equal bits: a share J + (1 - J)/2 */
-	double j = 1 - 2.0 * diff / nbits;
+	int same = 0;
+	for (int i = 0; i < (nvalues + 31) / 32; i++) {
+		uint64_t x = a[i] ^ b[i];
+		same += __builtin_popcountll(~(x | x >> 1) & 0x5555555555555555ULL &
+					     (nvalues - 32 * i >= 32 ? ~0ULL
+								     : (1ULL << (2 * (nvalues - 32 * i))) - 1));
+	}
+	/* equal pairs: a share J + (1 - J)/4 */
+	double j = (4.0 * same / nvalues - 1) / 3;
 	return j < 0 ? 0 : j;
 }
 
@@ -261,14 +274,12 @@ static void resize(struct nd_lsh *l, size_t size)
 	free(old);
 }
 
-static double max_load(const struct nd_lsh *l)
-{
-	return l->compact ? 0.9 : 0.8;
-}
+/* Robin Hood probes stay short up to here */
+#define LSH_MAX_LOAD 0.9
 
 void nd_lsh_reserve(struct nd_lsh *l, size_t nrec)
 {
-	double want = (double)nrec * l->bands / (max_load(l) - 0.05) + 1;
+	double want = (double)nrec * l->bands / (LSH_MAX_LOAD - 0.05) + 1;
 	if (want > (double)l->size)
 		resize(l, want < UINT32_MAX ? (size_t)want : UINT32_MAX);
 }
@@ -277,7 +288,7 @@ void nd_lsh_insert(struct nd_lsh *l, const uint32_t *keys, uint32_t rec)
 {
 	if (rec == UINT32_MAX)
 		die("too many records for the band index");
-	if ((double)(l->used + (size_t)l->bands) > max_load(l) * (double)l->size)
+	if ((double)(l->used + (size_t)l->bands) > LSH_MAX_LOAD * (double)l->size)
 		resize(l, l->compact ? l->size + l->size / 4 : 2 * l->size);
 	for (int j = 0; j < l->bands; j++)
 		__builtin_prefetch(&l->slot[home(l, keys[j])], 1);
@@ -344,23 +355,25 @@ size_t nd_lsh_bytes(const struct nd_lsh *l)
 	return l->size * sizeof *l->slot;
 }
 
-/* ---- exact index: linear probing on 128-bit hashes ---- */
+/* ---- exact index: linear probing on 96 bits of 128-bit hashes ---- */
 
+/* 16 bytes: a false match needs two texts agreeing on 96 bits */
 struct exact_slot {
-	uint64_t lo, hi;
+	uint64_t lo;
+	uint32_t hi;
 	uint32_t rec1;  /* rec + 1; 0: empty */
 };
 
 struct nd_exact {
 	struct exact_slot *slot;
-	size_t mask, used;
+	size_t size, used;      /* any size: the home slot is a multiply */
 };
 
 struct nd_exact *nd_exact_new(void)
 {
 	struct nd_exact *ex = xcalloc(1, sizeof *ex);
-	ex->mask = 1023;
-	ex->slot = xcalloc(ex->mask + 1, sizeof *ex->slot);
+	ex->size = 1024;
+	ex->slot = xcalloc(ex->size, sizeof *ex->slot);
 	return ex;
 }
 
@@ -378,10 +391,16 @@ void nd_exact_hash(const char *text, size_t n, uint64_t h[2])
 	h[0] = x.low64, h[1] = x.high64;
 }
 
+static size_t exact_home(const struct nd_exact *ex, uint64_t lo)
+{
+	return (size_t)(((unsigned __int128)lo * ex->size) >> 64);
+}
+
 int nd_exact_find(const struct nd_exact *ex, const uint64_t h[2], uint32_t *rec)
 {
-	for (size_t i = h[0] & ex->mask; ex->slot[i].rec1; i = (i + 1) & ex->mask) {
-		if (ex->slot[i].lo == h[0] && ex->slot[i].hi == h[1]) {
+	for (size_t i = exact_home(ex, h[0]); ex->slot[i].rec1;
+	     i = i + 1 == ex->size ? 0 : i + 1) {
+		if (ex->slot[i].lo == h[0] && ex->slot[i].hi == (uint32_t)h[1]) {
 			*rec = ex->slot[i].rec1 - 1;
 			return 1;
 		}
@@ -391,9 +410,9 @@ int nd_exact_find(const struct nd_exact *ex, const uint64_t h[2], uint32_t *rec)
 
 static void exact_put(struct nd_exact *ex, struct exact_slot s)
 {
-	size_t i = s.lo & ex->mask;
+	size_t i = exact_home(ex, s.lo);
 	while (ex->slot[i].rec1)
-		i = (i + 1) & ex->mask;
+		i = i + 1 == ex->size ? 0 : i + 1;
 	ex->slot[i] = s;
 	ex->used++;
 }
@@ -401,8 +420,8 @@ static void exact_put(struct nd_exact *ex, struct exact_slot s)
 static void exact_resize(struct nd_exact *ex, size_t n)
 {
 	struct exact_slot *old = ex->slot;
-	size_t oldn = ex->mask + 1;
-	ex->mask = n - 1;
+	size_t oldn = ex->size;
+	ex->size = n;
 	ex->slot = nd_big(xcalloc(n, sizeof *ex->slot), n * sizeof *ex->slot);
 	ex->used = 0;
 	for (size_t i = 0; i < oldn; i++)
@@ -411,30 +430,29 @@ static void exact_resize(struct nd_exact *ex, size_t n)
 	free(old);
 }
 
+/* at most 3/4 full: linear probing slows past that */
 void nd_exact_reserve(struct nd_exact *ex, size_t nrec)
 {
-	size_t n = ex->mask + 1;
-	while (3 * n < 4 * nrec)
-		n *= 2;
-	if (n > ex->mask + 1)
+	size_t n = nrec / 3 * 4 + 4;
+	if (n > ex->size)
 		exact_resize(ex, n);
 }
 
 void nd_exact_prefetch(const struct nd_exact *ex, const uint64_t h[2])
 {
-	__builtin_prefetch(&ex->slot[h[0] & ex->mask]);
+	__builtin_prefetch(&ex->slot[exact_home(ex, h[0])]);
 }
 
 void nd_exact_add(struct nd_exact *ex, const uint64_t h[2], uint32_t rec)
 {
 	if (rec == UINT32_MAX)
 		die("too many records for the exact index");
-	if (4 * (ex->used + 1) > 3 * (ex->mask + 1))
-		exact_resize(ex, 2 * (ex->mask + 1));
-	exact_put(ex, (struct exact_slot){h[0], h[1], rec + 1});
+	if (4 * (ex->used + 1) > 3 * ex->size)
+		exact_resize(ex, 2 * ex->size);
+	exact_put(ex, (struct exact_slot){h[0], (uint32_t)h[1], rec + 1});
 }
 
 size_t nd_exact_bytes(const struct nd_exact *ex)
 {
-	return (ex->mask + 1) * sizeof *ex->slot;
+	return ex->size * sizeof *ex->slot;
 }

@@ -102,7 +102,7 @@ size_t nd_blocks_portable(const unsigned char *s, size_t n, char **op, const cha
 	return i;
 }
 
-#ifdef ND_X86
+#ifdef SIMD_HAVE_X86
 #include <immintrin.h>
 
 __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,popcnt,lzcnt")))
@@ -196,7 +196,7 @@ size_t nd_blocks_avx2(const unsigned char *s, size_t n, char **op, const char *f
 }
 #endif
 
-#ifdef ND_NEON
+#ifdef SIMD_HAVE_NEON
 #include <arm_neon.h>
 
 /* bit i of the result: the top bit of byte i of the four vectors */

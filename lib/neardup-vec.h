@@ -10,16 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simd.h"
+
 typedef size_t nd_blocks_fn(const unsigned char *s, size_t n, char **op, const char *first,
 			    int *owed, int keep_punct);
 
 nd_blocks_fn nd_blocks_portable;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ND_X86 1
+#ifdef SIMD_HAVE_X86
 nd_blocks_fn nd_blocks_avx512, nd_blocks_avx2;
 #endif
-#if defined(__ARM_NEON) && defined(__aarch64__)
-#define ND_NEON 1
+#ifdef SIMD_HAVE_NEON
 nd_blocks_fn nd_blocks_neon;
 #endif
 

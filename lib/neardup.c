@@ -75,13 +75,13 @@ static void norm_init(void)
 	}
 	nd_pack_init();
 	blocks = nd_blocks_portable;
-#ifdef ND_X86
+#ifdef SIMD_HAVE_X86
 	if (simd_path() == SIMD_AVX512)
 		blocks = nd_blocks_avx512;
 	if (simd_path() == SIMD_AVX2)
 		blocks = nd_blocks_avx2;
 #endif
-#ifdef ND_NEON
+#ifdef SIMD_HAVE_NEON
 	if (simd_path() == SIMD_NEON)
 		blocks = nd_blocks_neon;
 #endif
@@ -257,11 +257,16 @@ static inline uint64_t word_hash(const unsigned char *p, size_t n)
 {
 	if (__builtin_expect(n > 16, 0))
 		return XXH3_64bits(p, n);
-	uint64_t lo = simd_load64(p), hi = simd_load64(p + 8);
-	lo &= n >= 8 ? ~0ULL : ~(~0ULL << (8 * n));
-	hi &= n <= 8 ? 0 : ~0ULL >> (128 - 8 * n);
+	/* the bytes of a word of n bytes in the two words loaded */
+	static const uint64_t lo_mask[17] = {
+		0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff,
+		0xffffffffffffff, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL};
+	uint64_t lo = simd_load64(p) & lo_mask[n];
+	uint64_t hi = simd_load64(p + 8) & (n > 8 ? lo_mask[n - 8] : 0);
 	return fold64(lo ^ 0x243f6a8885a308d3ULL ^ n, hi ^ 0x13198a2e03707344ULL);
 }
+
+#define POLY_K 0x9e3779b97f4a7c15ULL
 
 static uint32_t mix_shingle(uint64_t h)
 {
@@ -306,7 +311,40 @@ static size_t word_hashes(const unsigned char *text, size_t n, uint64_t *wh)
 	return m;
 }
 
-int nd_shingles(const char *str, size_t n, int words, int chars, struct nd_set *set)
+static uint64_t poly(const uint64_t *wh, size_t n)
+{
+	uint64_t h = 0;
+	for (size_t j = 0; j < n; j++)
+		h = h * POLY_K + wh[j];
+	return h;
+}
+
+/* The k shingles of w words from the word hashes, each rolled from the one
+ * before; in two chains, from the start and from the middle, so that the
+ * multiplies of one do not wait on the other's. */
+static void roll(const uint64_t *wh, size_t w, size_t k, uint32_t *out)
+{
+	uint64_t kw = 1;
+	for (size_t j = 0; j < w; j++)
+		kw *= POLY_K;
+	size_t half = k / 2;
+	uint64_t a = poly(wh, w), b = poly(wh + half, w);
+	out[0] = mix_shingle(a);
+	out[half] = mix_shingle(b);
+	for (size_t i = 1; i < half; i++) {
+		a = a * POLY_K - wh[i - 1] * kw + wh[i + w - 1];
+		b = b * POLY_K - wh[half + i - 1] * kw + wh[half + i + w - 1];
+		out[i] = mix_shingle(a);
+		out[half + i] = mix_shingle(b);
+	}
+	for (size_t i = half ? 2 * half : 1; i < k; i++) {
+		b = b * POLY_K - wh[i - 1] * kw + wh[i + w - 1];
+		out[i] = mix_shingle(b);
+	}
+}
+
+int nd_shingles(const char *str, size_t n, int words, int chars, int repeats,
+		struct nd_set *set)
 {
 	const unsigned char *text = (const unsigned char *)str;
 	set->n = 0;
@@ -342,27 +380,18 @@ int nd_shingles(const char *str, size_t n, int words, int chars, struct nd_set *
 		set_reserve(set, 3 * most + 2);
 		uint64_t *wh = (uint64_t *)(void *)(set->h + most + (most & 1));
 		size_t m = word_hashes(text, n, wh);
-		/* a rolling polynomial of the word hashes: word order counts
-		 * (a symmetric combination made "a b c d e" equal "b a c d e") */
-		const uint64_t K = 0x9e3779b97f4a7c15ULL;
-		uint64_t h = 0, kw = 1;
+		/* a polynomial of the word hashes: word order counts (a
+		 * symmetric combination made "a b c d e" equal "b a c d e") */
 		if (m < w) {
-			for (size_t j = 0; j < m; j++)
-				h = h * K + wh[j];
 			if (m)
-				set->h[k++] = mix_shingle(h);
+				set->h[k++] = mix_shingle(poly(wh, m));
 			whole = 0;
 		} else {
-			for (size_t j = 0; j < w; j++)
-				h = h * K + wh[j], kw *= K;
-			set->h[k++] = mix_shingle(h);
-			for (size_t i = w; i < m; i++) {
-				h = h * K - wh[i - w] * kw + wh[i];
-				set->h[k++] = mix_shingle(h);
-			}
+			k = m - w + 1;
+			roll(wh, w, k, set->h);
 		}
 	}
-	set->n = dedupe(set, k);
+	set->n = repeats ? k : dedupe(set, k);
 	return whole;
 }
 
@@ -370,7 +399,7 @@ void nd_text_set(const char *text, int words, struct nd_set *set)
 {
 	struct buf norm = {0};
 	nd_norm_append(&norm, text, strlen(text), 0);
-	nd_shingles(norm.p, norm.len, words, 0, set);
+	nd_shingles(norm.p, norm.len, words, 0, 0, set);
 	buf_free(&norm);
 }
 

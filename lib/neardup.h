@@ -52,8 +52,10 @@ void nd_set_free(struct nd_set *set);
  * readable, as nd_norm_append leaves them): `words` words each, or `chars`
  * characters when chars > 0. Returns 0 when the text is shorter than one
  * shingle: the set then holds the whole text as one shingle (none when it
- * is empty). */
-int nd_shingles(const char *text, size_t n, int words, int chars, struct nd_set *set);
+ * is empty). With repeats, repeated shingles stay and the table is not
+ * made: enough for nd_sketch, not for nd_common or nd_jaccard. */
+int nd_shingles(const char *text, size_t n, int words, int chars, int repeats,
+		struct nd_set *set);
 /* Normalises text (valid UTF-8, NUL-terminated) and makes its set of
  * word shingles. */
 void nd_text_set(const char *text, int words, struct nd_set *set);
@@ -85,10 +87,12 @@ void nd_sketcher_free(struct nd_sketcher *sk);
 /* sig gets k values; h[0..n) need not be distinct; n > 0. */
 void nd_sketch(const struct nd_sketcher *sk, const uint32_t *h, size_t n, uint32_t *sig);
 
-/* 1-bit sketches: bit i is a bit of a hash of sig[i]; and the Jaccard
- * similarity two of them estimate. */
-void nd_bits(const uint32_t *sig, int nbits, uint64_t *bits);
-double nd_bits_estimate(const uint64_t *a, const uint64_t *b, int nbits);
+/* 2-bit sketches: bits 2i and 2i+1 are two bits of a hash of sig[i], so
+ * that a sketch of 2k bits holds k values (fewer bins than bits: fewer
+ * empty ones to fill, at nearly the accuracy of 2k values of 1 bit); and
+ * the Jaccard similarity two of them estimate. */
+void nd_bits(const uint32_t *sig, int nvalues, uint64_t *bits);
+double nd_bits_estimate(const uint64_t *a, const uint64_t *b, int nvalues);
 
 /* LSH banding: the probability that a pair at similarity j shares a band,
  * and a bands x rows (b*r <= perm, b <= maxb when maxb > 0) for which a pair
@@ -110,8 +114,9 @@ struct nd_cand {
 	uint32_t rec;
 	uint32_t nbands;
 };
-/* compact: the table grows by a quarter (load 0.72-0.9, at most 11 bytes
- * a band key) instead of doubling (load 0.4-0.8, fewer probes). */
+/* The table is kept at most 90% full; reserved, 85%. compact: it grows by
+ * a quarter (load 0.72-0.9, at most 11 bytes a band key) instead of
+ * doubling (load 0.45-0.9, less time spent growing). */
 struct nd_lsh *nd_lsh_new(int bands, int rows, int compact);
 void nd_lsh_free(struct nd_lsh *lsh);
 void nd_lsh_keys(const struct nd_lsh *lsh, const uint32_t *sig, uint32_t *keys);

@@ -17,7 +17,7 @@ int simd_available(enum simd_path p)
 	switch (p) {
 	case SIMD_PORTABLE:
 		return 1;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef SIMD_HAVE_X86
 	case SIMD_AVX2:
 		__builtin_cpu_init();
 		return __builtin_cpu_supports("avx2");
@@ -25,7 +25,7 @@ int simd_available(enum simd_path p)
 		__builtin_cpu_init();
 		return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2");
 #endif
-#if defined(__ARM_NEON) && defined(__aarch64__)
+#ifdef SIMD_HAVE_NEON
 	case SIMD_NEON:
 		return 1;
 #endif

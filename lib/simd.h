@@ -11,6 +11,16 @@
 
 enum simd_path { SIMD_PORTABLE, SIMD_AVX2, SIMD_AVX512, SIMD_NEON, SIMD_NPATHS };
 
+/* Which vector code this build holds: x86-64 functions carry their own
+ * target attributes (the build flags stay portable); NEON needs a compiler
+ * that targets it. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SIMD_HAVE_X86 1
+#endif
+#if defined(__ARM_NEON) && defined(__aarch64__)
+#define SIMD_HAVE_NEON 1
+#endif
+
 /* The path in use: SCG_SIMD, else the best available. A forced path the
  * CPU lacks, or an unknown name, ends the program with status 2. */
 enum simd_path simd_path(void);
