@@ -102,8 +102,38 @@ size_t nd_blocks_portable(const unsigned char *s, size_t n, char **op, const cha
 	return i;
 }
 
+/* After a xor with spaces, a byte whose low seven bits do not carry into
+ * its top bit is a zero byte; the eight top bits of a word are then
+ * gathered by one multiply. */
+uint64_t nd_spaces_portable(const unsigned char *p)
+{
+	const uint64_t low7 = 0x7f * ONES, blank = ' ' * ONES;
+	uint64_t mask = 0;
+	for (int k = 0; k < 8; k++) {
+		uint64_t x = simd_load64(p + 8 * k) ^ blank;
+		mask |= (uint64_t)top_bits(~(((x & low7) + low7) | x | low7)) << (8 * k);
+	}
+	return mask;
+}
+
 #ifdef SIMD_HAVE_X86
 #include <immintrin.h>
+
+__attribute__((target("avx512f,avx512bw")))
+uint64_t nd_spaces_avx512(const unsigned char *p)
+{
+	return _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p), _mm512_set1_epi8(' '));
+}
+
+__attribute__((target("avx2")))
+uint64_t nd_spaces_avx2(const unsigned char *p)
+{
+	const __m256i blank = _mm256_set1_epi8(' ');
+	__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, blank)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, blank)) << 32;
+}
 
 __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,popcnt,lzcnt")))
 size_t nd_blocks_avx512(const unsigned char *s, size_t n, char **op, const char *first,
@@ -209,6 +239,14 @@ static uint64_t neon_mask(const uint8x16_t v[4])
 	uint8x16_t s = vpaddq_u8(vpaddq_u8(a0, a1), vpaddq_u8(a2, a3));
 	s = vpaddq_u8(s, s);
 	return vgetq_lane_u64(vreinterpretq_u64_u8(s), 0);
+}
+
+uint64_t nd_spaces_neon(const unsigned char *p)
+{
+	uint8x16_t v[4];
+	for (int q = 0; q < 4; q++)
+		v[q] = vceqq_u8(vld1q_u8(p + 16 * q), vdupq_n_u8(' '));
+	return neon_mask(v);
 }
 
 size_t nd_blocks_neon(const unsigned char *s, size_t n, char **op, const char *first,

@@ -1,4 +1,5 @@
-/* neardup-vec: the vector paths of the normaliser, private to neardup.c.
+/* neardup-vec: the vector paths of the normaliser and of the search for
+ * the spaces between words, private to neardup.c.
  * Each takes whole blocks of 64 ASCII bytes from s[0..n) (the last may be
  * short), stopping before a block with a byte above ASCII, and returns the
  * bytes consumed; *op advances, *owed is the separator owed before the next
@@ -15,12 +16,18 @@
 typedef size_t nd_blocks_fn(const unsigned char *s, size_t n, char **op, const char *first,
 			    int *owed, int keep_punct);
 
+/* Bit i of the result: byte i of p[0..64) is a space. */
+typedef uint64_t nd_spaces_fn(const unsigned char *p);
+
 nd_blocks_fn nd_blocks_portable;
+nd_spaces_fn nd_spaces_portable;
 #ifdef SIMD_HAVE_X86
 nd_blocks_fn nd_blocks_avx512, nd_blocks_avx2;
+nd_spaces_fn nd_spaces_avx512, nd_spaces_avx2;
 #endif
 #ifdef SIMD_HAVE_NEON
 nd_blocks_fn nd_blocks_neon;
+nd_spaces_fn nd_spaces_neon;
 #endif
 
 /* What every path does with the masks of one block (bit i: byte i): w the

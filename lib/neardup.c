@@ -58,6 +58,7 @@ static char *put_cp(char *o, uint32_t c)
 /* ASCII: the folded character, 0 to drop it, ' ' for white space. */
 static unsigned char ascii[2][128];
 static nd_blocks_fn *blocks;
+static nd_spaces_fn *spaces;
 
 static void norm_init(void)
 {
@@ -74,16 +75,16 @@ static void norm_init(void)
 		}
 	}
 	nd_pack_init();
-	blocks = nd_blocks_portable;
+	blocks = nd_blocks_portable, spaces = nd_spaces_portable;
 #ifdef SIMD_HAVE_X86
 	if (simd_path() == SIMD_AVX512)
-		blocks = nd_blocks_avx512;
+		blocks = nd_blocks_avx512, spaces = nd_spaces_avx512;
 	if (simd_path() == SIMD_AVX2)
-		blocks = nd_blocks_avx2;
+		blocks = nd_blocks_avx2, spaces = nd_spaces_avx2;
 #endif
 #ifdef SIMD_HAVE_NEON
 	if (simd_path() == SIMD_NEON)
-		blocks = nd_blocks_neon;
+		blocks = nd_blocks_neon, spaces = nd_spaces_neon;
 #endif
 }
 
@@ -91,9 +92,8 @@ static void norm_init(void)
  * and is written straight into out (with 64 to spare for the vector path). */
 void nd_norm_append(struct buf *out, const char *str, size_t n, unsigned flags)
 {
-	static int ready;
-	if (!ready)
-		norm_init(), ready = 1;
+	if (!blocks)
+		norm_init();
 	const unsigned char *s = (const unsigned char *)str;
 	buf_grow(out, n + 66);
 	char *o = out->p + out->len, *first = out->p;
@@ -276,27 +276,12 @@ static uint32_t mix_shingle(uint64_t h)
 	return (uint32_t)(h >> 32);
 }
 
-/* Bit i: byte i of p[0..64) is a space. After a xor with spaces, a byte
- * whose low seven bits do not carry into its top bit is a zero byte; the
- * eight top bits of a word are then gathered by one multiply. */
-static uint64_t spaces64(const unsigned char *p)
-{
-	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL, blank = 0x2020202020202020ULL;
-	uint64_t mask = 0;
-	for (int k = 0; k < 8; k++) {
-		uint64_t x = simd_load64(p + 8 * k) ^ blank;
-		uint64_t z = ~(((x & low7) + low7) | x | low7) >> 7;
-		mask |= (z * 0x0102040810204080ULL) >> 56 << (8 * k);
-	}
-	return mask;
-}
-
 /* The hashes of the words of text[0..n) into wh; returns how many. */
 static size_t word_hashes(const unsigned char *text, size_t n, uint64_t *wh)
 {
 	size_t m = 0, start = 0;
 	for (size_t i = 0; i < n; i += 64) {
-		uint64_t z = spaces64(text + i);
+		uint64_t z = spaces(text + i);
 		if (n - i < 64)
 			z &= ~(~0ULL << (n - i));
 		while (z) {
@@ -347,6 +332,8 @@ int nd_shingles(const char *str, size_t n, int words, int chars, int repeats,
 		struct nd_set *set)
 {
 	const unsigned char *text = (const unsigned char *)str;
+	if (!spaces)
+		norm_init();
 	set->n = 0;
 	size_t k = 0;   /* shingles */
 	int whole = 1;
