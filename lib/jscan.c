@@ -179,7 +179,7 @@ static const char *plain_run_portable(const char *p, const char *end)
 
 /* 32 bytes at a time; a signed compare with 0x20 catches the control
  * characters and the bytes above ASCII at once. */
-__attribute__((target("avx2,bmi")))
+__attribute__((target("avx2")))
 static const char *plain_run_avx2(const char *p, const char *end)
 {
 	const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\');

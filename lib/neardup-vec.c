@@ -5,7 +5,7 @@
  * shuffles, portable C eight bytes in a 64-bit word (SWAR) and through the
  * same table. The functions carry their own target attributes, so the file
  * builds with the project's flags and each runs only where simd.c found
- * its unit. */
+ * its unit; they ask for nothing beside it (no BMI, POPCNT or LZCNT). */
 #include "neardup-vec.h"
 #include "simd.h"
 
@@ -135,7 +135,7 @@ uint64_t nd_spaces_avx2(const unsigned char *p)
 	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, blank)) << 32;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,popcnt,lzcnt")))
+__attribute__((target("avx512f,avx512bw,avx512vbmi2")))
 size_t nd_blocks_avx512(const unsigned char *s, size_t n, char **op, const char *first,
 			int *owed, int keep_punct)
 {
@@ -170,7 +170,7 @@ size_t nd_blocks_avx512(const unsigned char *s, size_t n, char **op, const char 
 	return i;
 }
 
-__attribute__((target("avx2,bmi,popcnt,lzcnt")))
+__attribute__((target("avx2")))
 size_t nd_blocks_avx2(const unsigned char *s, size_t n, char **op, const char *first,
 		      int *owed, int keep_punct)
 {
@@ -218,7 +218,7 @@ size_t nd_blocks_avx2(const unsigned char *s, size_t n, char **op, const char *f
 			__m128i v = _mm_loadl_epi64((const __m128i *)(const void *)(y + 8 * c));
 			__m128i idx = _mm_loadl_epi64((const __m128i *)(const void *)nd_pack_lut[m]);
 			_mm_storel_epi64((__m128i *)(void *)o, _mm_shuffle_epi8(v, idx));
-			o += __builtin_popcount(m);
+			o += nd_pack_count[m];
 		}
 	}
 	*op = o;
@@ -285,7 +285,7 @@ size_t nd_blocks_neon(const unsigned char *s, size_t n, char **op, const char *f
 		for (int c = 0; c < 8; c++) {
 			unsigned m = (unsigned)(keep >> (8 * c)) & 0xff;
 			vst1_u8((uint8_t *)o, vtbl1_u8(vld1_u8(y + 8 * c), vld1_u8(nd_pack_lut[m])));
-			o += __builtin_popcount(m);
+			o += nd_pack_count[m];
 		}
 	}
 	*op = o;
