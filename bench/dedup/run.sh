@@ -4,8 +4,9 @@
 # runs: checks the drops with check.py and that every vector path writes
 # the same bytes, then times `jq -c .` and scg-dedup on every path this
 # machine has (SCG_SIMD forces each), default mode and --no-verify, in
-# interleaved rounds. The machine may be shared: each ratio to jq is taken
-# within a round, and the median of the rounds is given, with the load.
+# interleaved rounds that each start on another path. The machine may be
+# shared: each ratio to jq is taken within a round, and the median of the
+# rounds is given, with the load.
 # usage: bench/dedup/run.sh BINDIR
 #   DEDUP_N       sizes (default "100000 1000000")
 #   DEDUP_ROUNDS  rounds (default 5 up to 100,000 records, else 3)
@@ -73,12 +74,25 @@ for n in ${DEDUP_N:-100000 1000000}; do
 		: >"$out/dedup.times"
 		loads=
 		round=1
+		runs=
+		for p in $paths; do
+			runs="$runs $p/default $p/no-verify"
+		done
 		while [ $round -le "$rounds" ]; do
 			loads="$loads $(cut -d ' ' -f 1 /proc/loadavg)"
 			timed jq jq -c . "$corpus"
-			for p in $paths; do
-				timed "$p/default" env SCG_SIMD=$p "$bin/scg-dedup" -q "$corpus"
-				timed "$p/no-verify" env SCG_SIMD=$p "$bin/scg-dedup" -q --no-verify "$corpus"
+			# each round starts on another path: the first run after jq
+			# meets memory the machine must hand out afresh (more system
+			# time on this virtual machine)
+			set -- $runs
+			k=$(((round - 1) * 2 % $#)) i=0 order=
+			for r; do [ $i -lt $k ] || order="$order $r"; i=$((i + 1)); done
+			i=0
+			for r; do [ $i -ge $k ] || order="$order $r"; i=$((i + 1)); done
+			for r in $order; do
+				opt=
+				[ "${r#*/}" = default ] || opt=--no-verify
+				timed "$r" env SCG_SIMD="${r%/*}" "$bin/scg-dedup" -q $opt "$corpus"
 			done
 			round=$((round + 1))
 		done
