@@ -4,9 +4,10 @@
 # runs: checks the drops with check.py and that every vector path writes
 # the same bytes, then times `jq -c .` and scg-dedup on every path this
 # machine has (SCG_SIMD forces each), default mode and --no-verify, in
-# interleaved rounds that each start on another path. The machine may be
-# shared: each ratio to jq is taken within a round, and the median of the
-# rounds is given, with the load.
+# interleaved rounds that each start on another path (glibc told to use no
+# wider unit than the path). The machine may be shared: each ratio to jq
+# is taken within a round, and the median of the rounds is given, with
+# the load.
 # usage: bench/dedup/run.sh BINDIR
 #   DEDUP_N       sizes (default "100000 1000000")
 #   DEDUP_ROUNDS  rounds (default 5 up to 100,000 records, else 3)
@@ -22,6 +23,17 @@ paths=${DEDUP_PATHS:-$("$bin/scg-dedup" -v </dev/null 2>&1 |
 	sed -n 's/.*(this machine: \([^;]*\);.*/\1/p')}
 echo "dedup: vector paths: $paths (by default $("$bin/scg-dedup" -v </dev/null 2>&1 |
 	sed -n 's/.*vector path: \([a-z0-9]*\) .*/\1/p'))"
+
+# The C library's own memcpy and memchr choose their vector unit too: on
+# an x86 machine with more than the path forced, make glibc choose as it
+# would on a machine with that path's unit at most.
+libc_like() {
+	no512=-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD
+	case $1 in
+	avx2) echo "glibc.cpu.hwcaps=$no512" ;;
+	portable) echo "glibc.cpu.hwcaps=$no512,-AVX2,-AVX,-AVX_Fast_Unaligned_Load" ;;
+	esac
+}
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
@@ -92,7 +104,8 @@ for n in ${DEDUP_N:-100000 1000000}; do
 			for r in $order; do
 				opt=
 				[ "${r#*/}" = default ] || opt=--no-verify
-				timed "$r" env SCG_SIMD="${r%/*}" "$bin/scg-dedup" -q $opt "$corpus"
+				timed "$r" env SCG_SIMD="${r%/*}" GLIBC_TUNABLES="$(libc_like "${r%/*}")" \
+					"$bin/scg-dedup" -q $opt "$corpus"
 			done
 			round=$((round + 1))
 		done
