@@ -19,7 +19,7 @@
 
 #define NOVERIFY_BANDS 4   /* keeps the --no-verify index near 60 bytes a record */
 /* The default mode verifies candidates exactly, so it trades a steep
- * S-curve for fewer hashes and band keys a record: the fewest permutations
+ * S-curve for fewer hashes and band keys a record: the fewest values
  * for which a pair at half the threshold is a candidate with probability
  * at most this (at 0.8: 9 bands x 4 rows, not 16 x 6; bench/README.md). */
 #define VERIFY_FMAX 0.25
@@ -48,7 +48,7 @@ static const char help[] =
 	"      --threshold J      near duplicate at Jaccard >= J, 0 < J <= 1 (default 0.8)\n"
 	"      --ngram N          words per shingle (default 5)\n"
 	"      --char-ngrams N    shingles of N characters instead of words\n"
-	"      --perm N           MinHash permutations, up to 512 (default 128)\n"
+	"      --perm N           MinHash signature length, up to 512 (default 128)\n"
 	"      --no-verify        decide on a MinHash estimate; about 60 bytes a kept record\n"
 	"      --keep-punct       compare punctuation too\n"
 	"      --missing error|keep  a record without the key is an error (default) or kept\n"
@@ -122,22 +122,16 @@ static int sketch_values(void)
 static void setup(void)
 {
 	exact = nd_exact_new();
-	enum simd_path path = simd_path();   /* a bad SCG_SIMD ends the run here */
-	if (cf.verbose) {
-		struct buf have = {0};
-		for (int p = SIMD_NPATHS - 1; p >= 0; p--)
-			if (simd_available((enum simd_path)p))
-				buf_addf(&have, " %s", simd_name((enum simd_path)p));
-		warnx_("vector path: %s (this machine:%s; SCG_SIMD chooses)", simd_name(path), have.p);
-		buf_free(&have);
-	}
+	simd_path();   /* a bad SCG_SIMD ends the run here */
+	if (cf.verbose)
+		warnx_("vector path: %s", simd_describe());
 	if (cf.exact)
 		return;
 	int fit = nd_bands_choose(cf.threshold, cf.perm, cf.no_verify ? NOVERIFY_BANDS : 0,
 				  cf.no_verify ? 0 : VERIFY_FMAX, &bands, &rows);
 	if (fit && !opts.quiet)
-		warnx_("with %d permutations a pair at J = %g is a candidate with probability "
-		       "%.3f only; raise --perm or --threshold", cf.perm, cf.threshold,
+		warnx_("with a signature of %d values a pair at J = %g is a candidate with "
+		       "probability %.3f only; raise --perm or --threshold", cf.perm, cf.threshold,
 		       nd_candidate_prob(cf.threshold, bands, rows));
 	band_sk = nd_sketcher_new(bands * rows, opts.seed);
 	lsh = nd_lsh_new(bands, rows, cf.no_verify);
@@ -150,7 +144,7 @@ static void setup(void)
 	kept.skwords = (2 * sketch_values() + 63) / 64;
 	sketch = xmalloc((size_t)kept.skwords * sizeof *sketch);
 	if (cf.verbose)
-		warnx_("LSH %d bands x %d rows (%d of %d permutations): a pair is a candidate "
+		warnx_("LSH %d bands x %d rows (%d of %d values): a pair is a candidate "
 		       "with probability %.4f at J = %g, %.4f at %g", bands, rows,
 		       bands * rows, cf.perm, nd_candidate_prob(cf.threshold, bands, rows),
 		       cf.threshold, nd_candidate_prob(cf.threshold * 0.75, bands, rows),

@@ -2,6 +2,7 @@
 #include "simd.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,4 +59,16 @@ enum simd_path simd_path(void)
 			break;
 		}
 	return (enum simd_path)chosen;
+}
+
+const char *simd_describe(void)
+{
+	static char text[128];
+	size_t n = (size_t)snprintf(text, sizeof text, "%s (this machine:", simd_name(simd_path()));
+	for (int p = SIMD_NPATHS - 1; p >= 0 && n < sizeof text; p--)
+		if (simd_available((enum simd_path)p))
+			n += (size_t)snprintf(text + n, sizeof text - n, " %s", names[p]);
+	if (n < sizeof text)
+		snprintf(text + n, sizeof text - n, "; SCG_SIMD chooses)");
+	return text;
 }

@@ -26,6 +26,8 @@ enum simd_path { SIMD_PORTABLE, SIMD_AVX2, SIMD_AVX512, SIMD_NEON, SIMD_NPATHS }
 enum simd_path simd_path(void);
 int simd_available(enum simd_path p);
 const char *simd_name(enum simd_path p);
+/* "avx2 (this machine: avx512 avx2 portable; SCG_SIMD chooses)" */
+const char *simd_describe(void);
 
 /* Eight bytes as a little-endian word, and back: byte i of memory is bits
  * 8i to 8i+7, for code that works on eight bytes in a 64-bit word. */

@@ -139,7 +139,7 @@ D=$BATS_TEST_DIRNAME/fixtures/dedup
 
 @test "-v tells the LSH bands x rows chosen for the threshold" {
 	run scg-dedup -v "$D/edge.jsonl"
-	[[ "$output" == *"LSH 9 bands x 4 rows (36 of 128 permutations)"* ]]
+	[[ "$output" == *"LSH 9 bands x 4 rows (36 of 128 values)"* ]]
 	run scg-dedup -v --threshold 0.5 --perm 256 "$D/edge.jsonl"
 	[[ "$output" == *"bands x"* ]]
 	[[ "$output" == *"index"*"a kept record"* ]]
