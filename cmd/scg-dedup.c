@@ -4,10 +4,10 @@
  * candidates, the exact Jaccard of the stored shingle sets decides (or, with
  * --no-verify, a 1-bit MinHash sketch). See scg-dedup(1). */
 #include "jscan.h"
-#include "minhash.h"
+#include "neardup.h"
 #include "opt.h"
 #include "record.h"
-#include "textnorm.h"
+#include "simd.h"
 #include "util.h"
 
 #include <errno.h>
@@ -19,7 +19,7 @@
 
 #define NOVERIFY_BANDS 4   /* keeps the --no-verify index near 60 bytes a record */
 /* The default mode verifies candidates exactly, so it trades a steep
- * S-curve for fewer hashes and band keys a record: the fewest permutations
+ * S-curve for fewer hashes and band keys a record: the fewest values
  * for which a pair at half the threshold is a candidate with probability
  * at most this (at 0.8: 9 bands x 4 rows, not 16 x 6; bench/README.md). */
 #define VERIFY_FMAX 0.25
@@ -48,7 +48,7 @@ static const char help[] =
 	"      --threshold J      near duplicate at Jaccard >= J, 0 < J <= 1 (default 0.8)\n"
 	"      --ngram N          words per shingle (default 5)\n"
 	"      --char-ngrams N    shingles of N characters instead of words\n"
-	"      --perm N           MinHash permutations, up to 512 (default 128)\n"
+	"      --perm N           MinHash signature length, up to 512 (default 128)\n"
 	"      --no-verify        decide on a MinHash estimate; about 60 bytes a kept record\n"
 	"      --keep-punct       compare punctuation too\n"
 	"      --missing error|keep  a record without the key is an error (default) or kept\n"
@@ -105,38 +105,49 @@ static struct {
 	int skwords;
 } kept;
 
-static struct minhash *mh;
-static struct mh_lsh *lsh;
-static struct mh_exact *exact;
-static struct mh_set set;
-static uint32_t *sig, *keys;
+static struct nd_sketcher *band_sk, *bits_sk;
+static struct nd_lsh *lsh;
+static struct nd_exact *exact;
+static struct nd_set set;
+static uint32_t *sig, *bits_sig, *keys;
 static uint64_t *sketch;
 static int bands, rows;
 
+/* --no-verify: a sketch of --perm bits holds half as many MinHash values */
+static int sketch_values(void)
+{
+	return (cf.perm + 1) / 2;
+}
+
 static void setup(void)
 {
-	exact = mh_exact_new();
+	exact = nd_exact_new();
+	simd_path();   /* a bad SCG_SIMD ends the run here */
+	if (cf.verbose)
+		warnx_("vector path: %s", simd_describe());
 	if (cf.exact)
 		return;
-	int fit = mh_bands_choose(cf.threshold, cf.perm, cf.no_verify ? NOVERIFY_BANDS : 0,
+	int fit = nd_bands_choose(cf.threshold, cf.perm, cf.no_verify ? NOVERIFY_BANDS : 0,
 				  cf.no_verify ? 0 : VERIFY_FMAX, &bands, &rows);
 	if (fit && !opts.quiet)
-		warnx_("with %d permutations a pair at J = %g is a candidate with probability "
-		       "%.3f only; raise --perm or --threshold", cf.perm, cf.threshold,
-		       mh_candidate_prob(cf.threshold, bands, rows));
-	int nsig = bands * rows + (cf.no_verify ? cf.perm : 0);
-	mh = minhash_new(&(struct minhash_conf){
-		.perm = nsig, .ngram = cf.ngram, .char_ngrams = cf.char_ngrams, .seed = opts.seed});
-	lsh = mh_lsh_new(bands, rows, cf.no_verify);
-	sig = xmalloc((size_t)nsig * sizeof *sig);
+		warnx_("with a signature of %d values a pair at J = %g is a candidate with "
+		       "probability %.3f only; raise --perm or --threshold", cf.perm, cf.threshold,
+		       nd_candidate_prob(cf.threshold, bands, rows));
+	band_sk = nd_sketcher_new(bands * rows, opts.seed);
+	lsh = nd_lsh_new(bands, rows, cf.no_verify);
+	sig = xmalloc((size_t)bands * (size_t)rows * sizeof *sig);
+	if (cf.no_verify) {
+		bits_sk = nd_sketcher_new(sketch_values(), opts.seed + 1);
+		bits_sig = xmalloc((size_t)sketch_values() * sizeof *bits_sig);
+	}
 	keys = xmalloc((size_t)bands * sizeof *keys);
-	kept.skwords = (cf.perm + 63) / 64;
+	kept.skwords = (2 * sketch_values() + 63) / 64;
 	sketch = xmalloc((size_t)kept.skwords * sizeof *sketch);
 	if (cf.verbose)
-		warnx_("LSH %d bands x %d rows (%d of %d permutations): a pair is a candidate "
+		warnx_("LSH %d bands x %d rows (%d of %d values): a pair is a candidate "
 		       "with probability %.4f at J = %g, %.4f at %g", bands, rows,
-		       bands * rows, cf.perm, mh_candidate_prob(cf.threshold, bands, rows),
-		       cf.threshold, mh_candidate_prob(cf.threshold * 0.75, bands, rows),
+		       bands * rows, cf.perm, nd_candidate_prob(cf.threshold, bands, rows),
+		       cf.threshold, nd_candidate_prob(cf.threshold * 0.75, bands, rows),
 		       cf.threshold * 0.75);
 }
 
@@ -158,11 +169,11 @@ static void keep(const char *id, size_t idlen, const uint64_t h[2], int is_short
 		die("the ids of the kept records pass 4 GiB");
 	kept.id_end[rec] = (uint32_t)kept.ids.len;
 	if (cf.exact || is_short || !cf.no_verify)
-		mh_exact_add(exact, h, rec);
+		nd_exact_add(exact, h, rec);
 	if (cf.exact)
 		return;
 	if (!is_short)
-		mh_lsh_insert(lsh, keys, rec);
+		nd_lsh_insert(lsh, keys, rec);
 	if (cf.no_verify) {
 		uint64_t *sk = kept.sketch + (size_t)rec * (size_t)kept.skwords;
 		for (int w = 0; w < kept.skwords; w++)
@@ -171,7 +182,7 @@ static void keep(const char *id, size_t idlen, const uint64_t h[2], int is_short
 	}
 	if (kept.shlen + set.n > kept.shcap) {
 		kept.shcap = (kept.shlen + set.n) * 2;
-		kept.sh = mh_big(xrealloc(kept.sh, kept.shcap * sizeof *kept.sh),
+		kept.sh = nd_big(xrealloc(kept.sh, kept.shcap * sizeof *kept.sh),
 				 kept.shcap * sizeof *kept.sh);
 	}
 	if (!is_short)
@@ -183,25 +194,25 @@ static void keep(const char *id, size_t idlen, const uint64_t h[2], int is_short
 /* The best near duplicate among the kept records, or -1. */
 static long nearest(double *jbest)
 {
-	const struct mh_cand *cand;
-	size_t nc = mh_lsh_query(lsh, keys, &cand);
+	const struct nd_cand *cand;
+	size_t nc = nd_lsh_query(lsh, keys, &cand);
 	long best = -1;
 	*jbest = 0;
 	for (size_t c = 0; c < nc; c++) {
 		uint32_t r = cand[c].rec;
 		double j;
 		if (cf.no_verify) {
-			j = mh_sketch_estimate(sketch, kept.sketch + (size_t)r * (size_t)kept.skwords,
-					       cf.perm);
+			j = nd_bits_estimate(sketch, kept.sketch + (size_t)r * (size_t)kept.skwords,
+					     sketch_values());
 			if (j < cf.threshold)
 				continue;
 		} else {
 			uint64_t from = r ? kept.sh_end[r - 1] : 0;
 			size_t n = (size_t)(kept.sh_end[r] - from);
 			/* sizes too far apart, or too many misses: no need to go on */
-			size_t need = mh_need(set.n, n, cf.threshold);
-			size_t inter = mh_intersect_need(&set, kept.sh + from, n, need);
-			if (inter < need || !mh_at_least(inter, set.n + n - inter, cf.threshold))
+			size_t need = nd_need(set.n, n, cf.threshold);
+			size_t inter = nd_common(&set, kept.sh + from, n, need);
+			if (inter < need || !nd_at_least(inter, set.n + n - inter, cf.threshold))
 				continue;
 			j = (double)inter / (double)(set.n + n - inter);
 		}
@@ -242,25 +253,29 @@ static void decide(const char *line, size_t len, const struct buf *norm,
 	const char *text = norm->p ? norm->p : "";
 	uint64_t h[2];
 	uint32_t of;
-	mh_exact_hash(text, norm->len, h);
-	mh_exact_prefetch(exact, h);   /* shingling hides the cache miss */
-	int is_short = !cf.exact && !minhash_shingles(mh, text, norm->len, &set);
+	nd_exact_hash(text, norm->len, h);
+	nd_exact_prefetch(exact, h);   /* shingling hides the cache miss */
+	int is_short = !cf.exact &&
+		       !nd_shingles(text, norm->len, cf.ngram, cf.char_ngrams, cf.no_verify, &set);
 	/* --no-verify keeps exact hashes of short records only */
-	if (!cf.no_verify && mh_exact_find(exact, h, &of)) {
+	if (!cf.no_verify && nd_exact_find(exact, h, &of)) {
 		count.exact++;
 		write_dup(line, len, of, 1);
 		return;
 	}
-	if (cf.no_verify && is_short && mh_exact_find(exact, h, &of)) {
+	if (cf.no_verify && is_short && nd_exact_find(exact, h, &of)) {
 		count.exact++;
 		write_dup(line, len, of, 1);
 		return;
 	}
 	if (!cf.exact && !is_short) {
-		minhash_sig(mh, &set, sig, minhash_perm(mh));
-		mh_lsh_keys(lsh, sig, keys);
-		if (cf.no_verify)
-			mh_sketch(sig + bands * rows, cf.perm, sketch);
+		nd_sketch(band_sk, set.h, set.n, sig);
+		nd_lsh_keys(lsh, sig, keys);
+		nd_lsh_prefetch(lsh, keys);
+		if (cf.no_verify) {
+			nd_sketch(bits_sk, set.h, set.n, bits_sig);
+			nd_bits(bits_sig, sketch_values(), sketch);
+		}
 		double j;
 		long best = nearest(&j);
 		if (best >= 0) {
@@ -288,19 +303,21 @@ static double input_size(int n, char **paths)
 	return sum;
 }
 
-/* Sizes the indexes once for the records the input will likely hold, from
- * its size and the first lines: no regrowing, no pages touched twice.
- * The default mode only; it trades the bytes of the drops' share of the
- * tables for the time of regrowing them. */
+/* Sizes the indexes once for the records the input will likely keep, from
+ * its size and the share kept among the first lines: no regrowing, no
+ * pages touched twice. --no-verify aims a little low, so that its table
+ * ends at least 72% full if that share holds (its bound of 64 bytes a kept
+ * record), and grows by a quarter past that. */
 static void presize(double total, double seen)
 {
-	/* --no-verify grows its compact table with the kept records only */
-	if (cf.no_verify || total <= seen || seen <= 0)
+	if (total <= seen || seen <= 0 || !count.in)
 		return;
-	size_t est = (size_t)(total / seen * (double)count.in * 1.02) + 1024;
-	mh_exact_reserve(exact, est);
+	double share = (double)(count.kept + 1) / (double)count.in;
+	double est = total / seen * (double)count.in * share * (cf.no_verify ? 0.9 : 1.05);
+	if (!cf.no_verify)   /* which keeps the hashes of short records only */
+		nd_exact_reserve(exact, (size_t)est + 1024);
 	if (lsh)
-		mh_lsh_reserve(lsh, est);
+		nd_lsh_reserve(lsh, (size_t)est + 1024);
 }
 
 static void summary(void)
@@ -317,7 +334,7 @@ static void summary(void)
 	buf_free(&extra);
 	if (!cf.verbose || !kept.n)
 		return;
-	size_t idx = mh_exact_bytes(exact) + (lsh ? mh_lsh_bytes(lsh) : 0);
+	size_t idx = nd_exact_bytes(exact) + (lsh ? nd_lsh_bytes(lsh) : 0);
 	if (cf.no_verify)
 		idx += (size_t)kept.n * (size_t)kept.skwords * sizeof *kept.sketch;
 	size_t sh = kept.sh_end ? kept.shlen * sizeof *kept.sh + kept.n * sizeof *kept.sh_end : 0;
@@ -378,18 +395,12 @@ int main(int argc, char **argv)
 	struct input *in = input_new(argc - first, argv + first);
 	struct buf err = {0}, norm = {0}, lineno = {0};
 	char *line;
-	size_t len, bad;
+	size_t len;
 	int stop = 0;
 	while (!stop && input_line(in, &line, &len) > 0) {
 		seen += (double)len + 1;
 		if (++count.in == 2048)
 			presize(total, seen);
-		if (!utf8_valid(line, len, &bad)) {
-			buf_reset(&err);
-			buf_addf(&err, "invalid UTF-8 at byte %zu", bad + 1);
-			stop = record_bad(in, line, len, err.p);
-			continue;
-		}
 		if (jscan_line(js, line, len, &err)) {
 			stop = record_bad(in, line, len, err.p);
 			continue;
@@ -403,7 +414,7 @@ int main(int argc, char **argv)
 				missing = i;
 			if (i == msgs_path)
 				skip_system(js, npaths + 1, &t, &n);
-			textnorm_append(&norm, t, n, cf.keep_punct ? TEXTNORM_KEEP_PUNCT : 0);
+			nd_norm_append(&norm, t, n, cf.keep_punct ? ND_KEEP_PUNCT : 0);
 		}
 		if (missing >= 0) {
 			if (cf.missing_keep) {

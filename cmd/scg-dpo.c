@@ -10,9 +10,9 @@
 #include "derive.h"
 #include "dyn.h"
 #include "exec.h"
+#include "neardup.h"
 #include "opt.h"
 #include "prompt.h"
-#include "similar.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -263,7 +263,8 @@ static void done(struct job *j, struct call *c)
 	p->answer[c->tag] = clean(j, c->text);
 	if (!p->answer[CHOSEN] || !p->answer[REJECTED])
 		return;   /* the other side is still on its way */
-	if (similar_near(p->answer[CHOSEN], p->answer[REJECTED])) {
+	/* the same words, or more than 90% of their distinct words shared */
+	if (nd_similarity(p->answer[CHOSEN], p->answer[REJECTED], 1) > 0.9) {
 		if (p->asked < tries) {
 			ask(j, p, REJECTED);
 			return;

@@ -10,7 +10,7 @@
 #include "opt.h"
 #include "prompt.h"
 #include "rng.h"
-#include "simil.h"
+#include "neardup.h"
 #include "yamlout.h"
 
 #include <ctype.h>
@@ -31,7 +31,7 @@ static struct axes axes;
 
 static json_t *assistant;    /* {name, description} */
 static json_t *earlier;      /* personas so far: --previous, then the new ones */
-static struct simil_sig *sigs;
+static struct nd_set *sets;  /* their descriptions' shingle sets */
 static long first_new;       /* number of the first new persona */
 static long next_request;    /* number of the next request's first persona */
 static int feed_fd = -1;     /* our end of the pipe exec reads requests from */
@@ -84,9 +84,10 @@ static int handle(int c, const char *arg)
 static void remember(json_t *persona)
 {
 	size_t n = json_array_size(earlier);
-	sigs = xrealloc(sigs, sizeof *sigs * (n + 1));
-	simil_sign(json_str(persona, "description") ? json_str(persona, "description") : "", SHINGLE_WORDS,
-		   &sigs[n]);
+	sets = xrealloc(sets, sizeof *sets * (n + 1));
+	memset(&sets[n], 0, sizeof *sets);
+	nd_text_set(json_str(persona, "description") ? json_str(persona, "description") : "",
+		    SHINGLE_WORDS, &sets[n]);
 	json_array_append(earlier, persona);
 }
 
@@ -289,7 +290,7 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 	(void)ctx;
 	json_t *list = json_object_get(answer, "personas");
 	size_t n = json_array_size(list), have = json_array_size(earlier);
-	struct simil_sig *mine = xmalloc(sizeof *mine * (n ? n : 1));
+	struct nd_set *mine = xcalloc(n ? n : 1, sizeof *mine);
 	for (size_t i = 0; i < n && !why->len; i++) {
 		json_t *p = json_array_get(list, i);
 		for (size_t f = 0; f < NFIELDS; f++)
@@ -297,11 +298,11 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 				buf_addf(why, "persona %zu has an empty %s", i + 1, fields[f]);
 		if (why->len)
 			break;
-		simil_sign(json_str(p, "description"), SHINGLE_WORDS, &mine[i]);
+		nd_text_set(json_str(p, "description"), SHINGLE_WORDS, &mine[i]);
 		double best = -1;
 		json_t *near = NULL;
 		for (size_t k = 0; k < have + i; k++) {
-			double s = simil_estimate(&mine[i], k < have ? &sigs[k] : &mine[k - have]);
+			double s = nd_jaccard(&mine[i], k < have ? &sets[k] : &mine[k - have]);
 			if (s > best) {
 				best = s;
 				near = k < have ? json_array_get(earlier, k) : json_array_get(list, k - have);
@@ -318,6 +319,8 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 		buf_addf(why, "%s is too much like an earlier persona (\"%s\", similarity %.2f); "
 			 "write a different kind of person", json_str(p, "name"), summary_of(near), best);
 	}
+	for (size_t i = 0; i < n; i++)
+		nd_set_free(&mine[i]);
 	free(mine);
 	return why->len ? -1 : 0;
 }

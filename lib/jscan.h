@@ -16,8 +16,9 @@ struct jscan;
 struct jscan *jscan_new(int npaths, const char *const *paths);
 void jscan_free(struct jscan *js);
 
-/* Scans one line (valid UTF-8 is the caller's check). Returns 0, or -1 with
- * the reason in err: "not JSON: ... (column N)" or "not a JSON object". */
+/* Scans one line. Returns 0 (the line is then valid UTF-8 too), or -1 with
+ * the reason in err: "invalid UTF-8 at byte N" (when the line has any),
+ * else "not JSON: ... (column N)" or "not a JSON object". */
 int jscan_line(struct jscan *js, const char *line, size_t len, struct buf *err);
 
 /* After jscan_line: how many values path i selected (null counts as absent). */

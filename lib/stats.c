@@ -2,14 +2,13 @@
  * jansson objects (name -> integer), sorted by count when written; lengths
  * are kept whole for the percentiles (nearest rank); distinct n-grams are
  * 64-bit hashes in open-addressing sets; near duplicates go through
- * lib/minhash as scg-dedup's default mode does (neardup_add alone calls it). */
+ * lib/neardup as scg-dedup's default mode does (neardup_add alone calls it). */
 #include "stats.h"
 #include "axes.h"
 #include "conv.h"
 #include "eval.h"
-#include "minhash.h"
+#include "neardup.h"
 #include "record.h"
-#include "textnorm.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -109,10 +108,10 @@ struct stats {
 	struct vals chosen, rejected;
 	long same_opening;
 	/* near duplicates */
-	struct minhash *mh;
-	struct mh_lsh *lsh;
-	struct mh_exact *exact;
-	struct mh_set set;
+	struct nd_sketcher *sk;
+	struct nd_lsh *lsh;
+	struct nd_exact *exact;
+	struct nd_set set;
 	uint32_t *sig, *keys;
 	uint32_t *sh;              /* the stored shingle sets, one after another */
 	size_t shlen, shcap;
@@ -185,11 +184,11 @@ void stats_free(struct stats *st)
 		n = r->next;
 		role_free(r);
 	}
-	if (st->mh) {
-		minhash_free(st->mh);
-		mh_lsh_free(st->lsh);
-		mh_exact_free(st->exact);
-		mh_set_free(&st->set);
+	if (st->sk) {
+		nd_sketcher_free(st->sk);
+		nd_lsh_free(st->lsh);
+		nd_exact_free(st->exact);
+		nd_set_free(&st->set);
 		free(st->sig);
 		free(st->keys);
 	}
@@ -357,15 +356,15 @@ static void ngrams(struct role_stats *r, const char *norm, size_t n)
 
 /* The conversation's normalised text is in st->norm: marks it and any
  * earlier conversation at Jaccard >= STATS_NEAR_THRESHOLD (exact copies
- * included). The only place that calls lib/minhash. */
+ * included). The only place that calls lib/neardup's index. */
 static void neardup_add(struct stats *st, size_t conv)
 {
-	if (!st->mh) {
+	if (!st->sk) {
 		int bands, rows;
-		mh_bands_choose(STATS_NEAR_THRESHOLD, 128, 0, 0.25, &bands, &rows);
-		st->mh = minhash_new(&(struct minhash_conf){.perm = bands * rows, .ngram = 5});
-		st->lsh = mh_lsh_new(bands, rows, 0);
-		st->exact = mh_exact_new();
+		nd_bands_choose(STATS_NEAR_THRESHOLD, 128, 0, 0.25, &bands, &rows);
+		st->sk = nd_sketcher_new(bands * rows, 0);
+		st->lsh = nd_lsh_new(bands, rows, 0);
+		st->exact = nd_exact_new();
 		st->sig = xmalloc((size_t)(bands * rows) * sizeof *st->sig);
 		st->keys = xmalloc((size_t)bands * sizeof *st->keys);
 	}
@@ -373,26 +372,26 @@ static void neardup_add(struct stats *st, size_t conv)
 	uint64_t h[2];
 	uint32_t of = 0;
 	long match = -1;
-	mh_exact_hash(text, st->norm.len, h);
-	int is_short = !minhash_shingles(st->mh, text, st->norm.len, &st->set);
-	if (mh_exact_find(st->exact, h, &of))
+	nd_exact_hash(text, st->norm.len, h);
+	int is_short = !nd_shingles(text, st->norm.len, 5, 0, 0, &st->set);
+	if (nd_exact_find(st->exact, h, &of))
 		match = of;
 	else
-		mh_exact_add(st->exact, h, (uint32_t)conv);
+		nd_exact_add(st->exact, h, (uint32_t)conv);
 	if (match < 0 && !is_short) {
-		minhash_sig(st->mh, &st->set, st->sig, minhash_perm(st->mh));
-		mh_lsh_keys(st->lsh, st->sig, st->keys);
-		const struct mh_cand *cand;
-		size_t nc = mh_lsh_query(st->lsh, st->keys, &cand);
+		nd_sketch(st->sk, st->set.h, st->set.n, st->sig);
+		nd_lsh_keys(st->lsh, st->sig, st->keys);
+		const struct nd_cand *cand;
+		size_t nc = nd_lsh_query(st->lsh, st->keys, &cand);
 		for (size_t c = 0; c < nc && match < 0; c++) {
 			uint32_t r = cand[c].rec;
 			size_t from = r ? st->sh_end[r - 1] : 0, n = st->sh_end[r] - from;
-			size_t need = mh_need(st->set.n, n, STATS_NEAR_THRESHOLD);
-			size_t inter = mh_intersect_need(&st->set, st->sh + from, n, need);
-			if (inter >= need && mh_at_least(inter, st->set.n + n - inter, STATS_NEAR_THRESHOLD))
+			size_t need = nd_need(st->set.n, n, STATS_NEAR_THRESHOLD);
+			size_t inter = nd_common(&st->set, st->sh + from, n, need);
+			if (inter >= need && nd_at_least(inter, st->set.n + n - inter, STATS_NEAR_THRESHOLD))
 				match = r;
 		}
-		mh_lsh_insert(st->lsh, st->keys, (uint32_t)conv);
+		nd_lsh_insert(st->lsh, st->keys, (uint32_t)conv);
 	}
 	/* every conversation has its slot in the shingle store (short ones empty) */
 	size_t add = is_short ? 0 : st->set.n;
@@ -494,7 +493,7 @@ static void side_text(json_t *side, struct buf *out)
 static void opening(const char *s, struct buf *out)
 {
 	buf_reset(out);
-	textnorm_append(out, s, strlen(s), 0);
+	nd_norm_append(out, s, strlen(s), 0);
 	size_t words = 0, i = 0;
 	for (; i < out->len; i++)
 		if (out->p[i] == ' ' && ++words == 5)
@@ -590,10 +589,10 @@ static void conversation(struct stats *st, json_t *rec, json_t *msgs, const char
 		struct role_stats *r = role_get(st, role);
 		vals_add(&r->chars, (double)utf8_chars(content));
 		buf_reset(&norm);
-		textnorm_append(&norm, content, json_string_length(cv), 0);
+		nd_norm_append(&norm, content, json_string_length(cv), 0);
 		if (norm.len)
 			ngrams(r, norm.p, norm.len);
-		textnorm_append(&st->norm, content, json_string_length(cv), 0);
+		nd_norm_append(&st->norm, content, json_string_length(cv), 0);
 		if (!strcmp(role, "system"))
 			continue;
 		lower_plain(content, &low);

@@ -3,7 +3,7 @@
  * failing an upload or a training run hours later. */
 #include "validate.h"
 #include "llm.h"
-#include "minhash.h"
+#include "neardup.h"
 #include "record.h"
 
 #include <ctype.h>
@@ -309,7 +309,7 @@ double validate_tokens(json_t *msgs, json_t *tools)
 }
 
 struct vdups {
-	struct mh_exact *seen;
+	struct nd_exact *seen;
 	char **names;
 	size_t n, cap;
 };
@@ -317,7 +317,7 @@ struct vdups {
 struct vdups *vdups_new(void)
 {
 	struct vdups *d = xcalloc(1, sizeof *d);
-	d->seen = mh_exact_new();
+	d->seen = nd_exact_new();
 	return d;
 }
 
@@ -325,7 +325,7 @@ void vdups_free(struct vdups *d)
 {
 	if (!d)
 		return;
-	mh_exact_free(d->seen);
+	nd_exact_free(d->seen);
 	for (size_t i = 0; i < d->n; i++)
 		free(d->names[i]);
 	free(d->names);
@@ -336,14 +336,14 @@ const char *vdups_check(struct vdups *d, const char *text, size_t len, const cha
 {
 	uint64_t h[2];
 	uint32_t rec;
-	mh_exact_hash(text, len, h);
-	if (mh_exact_find(d->seen, h, &rec))
+	nd_exact_hash(text, len, h);
+	if (nd_exact_find(d->seen, h, &rec))
 		return d->names[rec];
 	if (d->n == d->cap) {
 		d->cap = d->cap ? 2 * d->cap : 256;
 		d->names = xrealloc(d->names, d->cap * sizeof *d->names);
 	}
 	d->names[d->n] = xstrdup(name);
-	mh_exact_add(d->seen, h, (uint32_t)d->n++);
+	nd_exact_add(d->seen, h, (uint32_t)d->n++);
 	return NULL;
 }

@@ -159,7 +159,7 @@ D=$BATS_TEST_DIRNAME/fixtures/dedup
 
 @test "-v tells the LSH bands x rows chosen for the threshold" {
 	run scg-dedup -v "$D/edge.jsonl"
-	[[ "$output" == *"LSH 9 bands x 4 rows (36 of 128 permutations)"* ]]
+	[[ "$output" == *"LSH 9 bands x 4 rows (36 of 128 values)"* ]]
 	run scg-dedup -v --threshold 0.5 --perm 256 "$D/edge.jsonl"
 	[[ "$output" == *"bands x"* ]]
 	[[ "$output" == *"index"*"a kept record"* ]]
@@ -209,7 +209,12 @@ D=$BATS_TEST_DIRNAME/fixtures/dedup
 	[ "$status" -eq 0 ]
 }
 
-@test "the vector and the scalar normalisation agree: case, spacing and punctuation at every alignment" {
+# the vector paths this machine has, from -v: "avx512 avx2 portable"
+simd_paths() {
+	scg-dedup -v </dev/null 2>&1 | sed -n 's/.*vector path: .* (this machine: \([^;]*\);.*/\1/p'
+}
+
+@test "every vector path normalises alike: case, spacing and punctuation at every alignment" {
 	# 80 spellings of one text, each shifted by one more leading space so
 	# that every byte meets every position of a 64-byte block; with --exact
 	# all but the first are duplicates of it, and a text with one letter
@@ -228,11 +233,82 @@ D=$BATS_TEST_DIRNAME/fixtures/dedup
 		gsub(/amber/, "ambar", t)
 		printf "{\"id\":\"other\",\"messages\":[{\"content\":\"%s\"}]}\n", t
 	}' >"$BATS_TEST_TMPDIR/in"
-	for simd in 0 1; do
-		run env SCG_NO_SIMD=$simd scg-dedup -q --exact --dups "$BATS_TEST_TMPDIR/dups" "$BATS_TEST_TMPDIR/in"
+	paths=$(simd_paths)
+	[[ " $paths " == *" portable "* ]]
+	for simd in $paths; do
+		run env SCG_SIMD=$simd scg-dedup -q --exact --dups "$BATS_TEST_TMPDIR/dups" "$BATS_TEST_TMPDIR/in"
 		[ "$status" -eq 0 ]
 		[ "$(jq -r .id <<<"$output" | tr '\n' ' ')" = "v0 other " ]
 		[ "$(jq -r .dup_of "$BATS_TEST_TMPDIR/dups" | sort -u)" = v0 ]
 		[ "$(wc -l <"$BATS_TEST_TMPDIR/dups")" -eq 79 ]
+	done
+}
+
+@test "every vector path on this machine gives the same output, byte for byte (SCG_SIMD)" {
+	# texts of words with noise that normalisation removes (case, white
+	# space of every kind, ASCII and Unicode punctuation, zero-width
+	# characters, escapes), at random alignments; b<i> is a<i> with other
+	# noise, c<i> has one word changed
+	python3 - >"$BATS_TEST_TMPDIR/in" <<'PY'
+import json, random
+rng = random.Random(5)
+words = ("the of and to in is it you that was for on are with as his they be at one have this "
+         "from or had by hot but some what there we can out other were all your when up use "
+         "café naïve crème élan déjà señor über αλφα βητα γαμμα δελτα ωμεγα "
+         "москва ёлка привет мир ѐѓєѕ 東京 大阪 x9 42 2024 supercalifragilisticexpialidocious "
+         "antidisestablishmentarianism abcdefghijklmnopqrstuvwxyz 0123456789 zebra jazz quiz").split()
+spaces = [" ", "  ", "\t", "\n", " \u00a0", "\u2003", " \r\n ", "\u3000", "\u0085"]
+punct = list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~") + ["\u00ab", "\u00bb", "\u201c", "\u2014", "\u00bf", "..."]
+invisible = ["\u200b", "\u00ad", "\u2060", "\ufeff"]
+def noisy(ws):
+    out = []
+    for w in ws:
+        w = w.upper() if rng.random() < 0.2 else w.capitalize() if rng.random() < 0.2 else w
+        if rng.random() < 0.2:
+            k = rng.randrange(len(w) + 1)
+            w = w[:k] + rng.choice(punct + invisible) + w[k:]
+        out.append(w)
+    text = rng.choice(["", " ", "\t\t", "  " * rng.randrange(40)])
+    for w in out:
+        text += w + rng.choice(spaces)
+    return text
+for i in range(300):
+    ws = [rng.choice(words) for _ in range(rng.randrange(3, 90))]
+    c = list(ws)
+    c[rng.randrange(len(c))] = "changed"
+    for tag, x in (("a", ws), ("b", ws), ("c", c)):
+        print(json.dumps({"id": "%s%d" % (tag, i), "messages": [{"content": noisy(x)}]}))
+PY
+	paths=$(simd_paths)
+	[[ " $paths " == *" portable "* ]]
+	cd "$BATS_TEST_TMPDIR"
+	for simd in portable $paths; do
+		m=0
+		for mode in default --keep-punct "--char-ngrams 4" "--ngram 2 --threshold 0.5" --exact --no-verify; do
+			opt=${mode#default} m=$((m + 1))
+			SCG_SIMD=$simd scg-dedup -v $opt --dups "dups.$simd.$m" in >"out.$simd.$m" 2>"err.$simd.$m"
+			grep -q "vector path: $simd " "err.$simd.$m"   # it ran on that path
+			cmp "out.portable.$m" "out.$simd.$m"
+			cmp "dups.portable.$m" "dups.$simd.$m"
+			[ "$(grep -c . "out.$simd.$m")" -gt 300 ]
+		done
+	done
+	# and the noise is gone: every b<i> is an exact duplicate of a<i>
+	SCG_SIMD=portable scg-dedup -q --dups dups in >/dev/null
+	[ "$(jq -r 'select(.id | startswith("b")) | "\(.dup_of) \(.jaccard)"' dups | sort -u | grep -vc '^a[0-9]* 1$')" -eq 0 ]
+	[ "$(jq -r 'select(.id | startswith("b")) | .id' dups | wc -l)" -eq 300 ]
+}
+
+@test "SCG_SIMD names a path; one this machine lacks, or an unknown one, is an error" {
+	run env SCG_SIMD=portable scg-dedup -q </dev/null
+	[ "$status" -eq 0 ]
+	run env SCG_SIMD=sse9 scg-dedup -q </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"scg-dedup: SCG_SIMD=sse9: expected avx512, avx2, neon or portable"* ]]
+	for p in avx512 avx2 neon; do
+		[[ " $(simd_paths) " == *" $p "* ]] && continue
+		run env SCG_SIMD=$p scg-dedup -q </dev/null
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"SCG_SIMD=$p: this CPU or build has no such vector unit"* ]]
 	done
 }

@@ -6,7 +6,9 @@ scg-dedup's code it normalises the texts, builds the sets of word 5-grams
 - recall: for a sample of planted pairs (TRUTH), the share of the planted
   records that were dropped, by the pair's true similarity;
 - precision: for a sample of dropped records (DUPS), the share whose true
-  similarity to the record named in dup_of is at least the threshold.
+  similarity to the record named in dup_of is at least the threshold;
+- near misses (gen.py --near-misses): for a sample, the range of their true
+  similarity to their source and the share dropped (should be none).
 
 usage: check.py CORPUS TRUTH DUPS KEPT [THRESHOLD] [SAMPLE]
 Prints one line of key=value figures."""
@@ -44,13 +46,15 @@ def main():
     with open(kept_path) as f:
         nkept = sum(1 for _ in f)
     pairs = [line.rstrip("\n").split("\t") for line in open(truth_path)]
-    pairs = [p for p in pairs if p[2] != "exact"]
+    misses = [p for p in pairs if p[2] == "near-miss"]
+    pairs = [p for p in pairs if p[2] not in ("exact", "near-miss")]
     pairs = rng.sample(pairs, min(sample, len(pairs)))
+    misses = rng.sample(misses, min(sample, len(misses)))
     drops = sorted(dropped.items())
     drops = rng.sample(drops, min(sample, len(drops)))
 
     need = set()
-    for d, s, _ in pairs:
+    for d, s, _ in pairs + misses:
         need.update((d, s))
     for d, (of, _) in drops:
         need.update((d, of))
@@ -84,6 +88,11 @@ def main():
     for k, (n, hit) in bins.items():
         out["pairs_" + k] = n
         out["dropped_" + k] = "%.4f" % (hit / n if n else float("nan"))
+    if misses:
+        js = [jaccard(sets[d], sets[s]) for d, s, _ in misses]
+        out["near_misses"] = len(misses)
+        out["near_miss_j"] = "%.3f-%.3f" % (min(js), max(js))
+        out["near_misses_dropped"] = "%.4f" % (sum(d in dropped for d, _, _ in misses) / len(misses))
     out["precision"] = "%.4f" % (good / len(drops) if drops else float("nan"))
     out["precision_sample"] = len(drops)
     if err:
