@@ -137,7 +137,7 @@ static void start_assistant(struct job *j, json_t *msgs)
 {
 	if (endpoint_path) {
 		char *body = endpoint_body(&ep, msgs);
-		job_http(j, ep.url, endpoint_headers(&ep), body, ep.timeout, ep.retries, SIDE_ASSISTANT, NULL);
+		job_endpoint(j, &ep, body, SIDE_ASSISTANT, NULL);
 		free(body);
 		return;
 	}
