@@ -7,7 +7,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 BUILD   ?= build
 
-PKGS     = libcurl jansson yaml-0.1 libxxhash libmicrohttpd libpcre2-8
+PKGS     = libcurl jansson yaml-0.1 libxxhash libmicrohttpd libpcre2-8 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Ilib -I$(BUILD) $(PKG_CFLAGS) $(CFLAGS)
