@@ -1136,28 +1136,42 @@ static void log_request(struct MHD_Connection *c, const char *method, const char
 
 /* ---- echoes ---- */
 
+struct echo {
+	struct buf b;
+	int credentials;      /* this pass: the credential headers, or the rest */
+};
+
 static enum MHD_Result echo_header(void *cls, enum MHD_ValueKind kind, const char *name,
 				   const char *value)
 {
 	(void)kind;
-	struct buf *b = cls;
-	buf_addf(b, "%s: %s; ", name, value ? value : "");
+	struct echo *e = cls;
+	char *lower = xstrdup(name);
+	for (char *p = lower; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	if (redacted(lower) == e->credentials)
+		buf_addf(&e->b, "%s: %s; ", name, value ? value : "");
+	free(lower);
 	return MHD_YES;
 }
 
 /* What a careless server repeats in an error or an answer: every header
- * as received and the body, on one line. */
+ * as received, the credentials first, and the body, on one line. */
 static char *echo_text(struct MHD_Connection *c, const struct req *q)
 {
-	struct buf b = {0};
-	buf_adds(&b, "We received these headers: ");
-	MHD_get_connection_values(c, MHD_HEADER_KIND, echo_header, &b);
-	buf_adds(&b, "and this body: ");
-	buf_add(&b, q->body.p ? q->body.p : "", q->body.len);
-	for (size_t i = 0; i < b.len; i++)
-		if (b.p[i] == '\n' || b.p[i] == '\r' || !b.p[i])
-			b.p[i] = ' ';
-	return buf_steal(&b);
+	struct echo e = {.credentials = 1};
+	struct buf *b = &e.b;
+	buf_adds(b, "We received these headers: ");
+	MHD_get_connection_values(c, MHD_HEADER_KIND, echo_header, &e);
+	e.credentials = 0;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, echo_header, &e);
+	buf_adds(b, "and this body: ");
+	buf_add(b, q->body.p ? q->body.p : "", q->body.len);
+	for (size_t i = 0; i < b->len; i++)
+		if (b->p[i] == '\n' || b->p[i] == '\r' || !b->p[i])
+			b->p[i] = ' ';
+	return buf_steal(b);
 }
 
 /* ---- serving ---- */

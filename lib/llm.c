@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,6 +32,34 @@ static char *env_key(const char *name)
 	return v && *v ? checked_key(xstrdup(v), name) : NULL;
 }
 
+/* base64 of the percent-decoded user:password, as in a Basic auth header */
+static char *basic_auth(const char *userinfo)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct buf raw = {0}, out = {0};
+	for (const char *p = userinfo; *p; p++) {
+		unsigned v;
+		if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1 && isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2])) {
+			buf_addc(&raw, (char)v);
+			p += 2;
+		} else {
+			buf_addc(&raw, *p);
+		}
+	}
+	const unsigned char *r = (const unsigned char *)(raw.p ? raw.p : "");
+	for (size_t i = 0; i < raw.len; i += 3) {
+		unsigned n = (unsigned)r[i] << 16 | (i + 1 < raw.len ? (unsigned)r[i + 1] << 8 : 0) |
+			     (i + 2 < raw.len ? r[i + 2] : 0);
+		buf_addc(&out, b64[n >> 18 & 63]);
+		buf_addc(&out, b64[n >> 12 & 63]);
+		buf_addc(&out, i + 1 < raw.len ? b64[n >> 6 & 63] : '=');
+		buf_addc(&out, i + 2 < raw.len ? b64[n & 63] : '=');
+	}
+	buf_free(&raw);
+	return buf_steal(&out);
+}
+
 void url_check(const char *url, const char *what)
 {
 	/* http://user:password@host/...: the userinfo is a secret, even in
@@ -49,6 +78,11 @@ void url_check(const char *url, const char *what)
 			char *colon = strchr(userinfo, ':');
 			if (colon)
 				secret_add(colon + 1);
+			/* curl sends it as Basic auth: a server that echoes
+			 * headers would show it in base64 */
+			char *basic = basic_auth(userinfo);
+			secret_add(basic);
+			free(basic);
 			free(userinfo);
 		}
 	}
