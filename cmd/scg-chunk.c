@@ -107,9 +107,12 @@ static void chunk_file(const char *path, const char *file)
 {
 	size_t len, skip;
 	long line;
-	char *data = read_file(path, &len);
+	char *data = read_file_max(path, CHUNK_MAX_FILE, &len);
 	if (!data) {
-		bad_file(path, 0, strerror(errno));
+		if (errno == EFBIG)
+			bad_file(path, 0, "larger than 256 MiB; split it into smaller files");
+		else
+			bad_file(path, 0, strerror(errno));
 		return;
 	}
 	struct buf why = {0};
@@ -166,8 +169,12 @@ static void chunk_operand(const char *op)
 		bad_file(op, 0, strerror(errno));
 		return;
 	}
+	if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		chunk_file(op, op);   /* a pipe too: <(command) */
+		return;
+	}
 	if (!S_ISDIR(st.st_mode)) {
-		chunk_file(op, op);
+		bad_file(op, 0, "not a regular file, a pipe or a folder");
 		return;
 	}
 	char **files;

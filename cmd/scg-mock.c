@@ -1368,8 +1368,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	enum MHD_Result ret = MHD_NO;
 	if (!rp.drop && !__atomic_load_n(&stopping, __ATOMIC_RELAXED)) {
 		size_t len = rp.body.len;
+		/* a plain big body says its size; a gzip one cannot know it */
 		struct MHD_Response *resp = rp.big
-			? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1 << 16, big_read, rp.big, big_free)
+			? MHD_create_response_from_callback(rp.big->gz ? MHD_SIZE_UNKNOWN
+					: strlen(rp.big->head) + rp.big->fill + strlen(rp.big->tail),
+					1 << 16, big_read, rp.big, big_free)
 			: MHD_create_response_from_buffer(len, len ? buf_steal(&rp.body) : (void *)"",
 							  len ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 		rp.big = NULL;

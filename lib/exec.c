@@ -1087,6 +1087,24 @@ static void reap_orphans(void)
 	}
 }
 
+/* At the end: what was killed is gone in a moment; reap it rather than
+ * leave zombies behind. Commands still running get SIGTERM, then SIGKILL
+ * after a grace period. */
+static void cmds_end_all(void)
+{
+	for (struct req *c = cmds; c; c = c->next) {
+		kill(-c->pid, SIGTERM);
+		orphans = xrealloc(orphans, (norphans + 1) * sizeof *orphans);
+		orphans[norphans++] = c->pid;
+	}
+	for (double end = now_mono() + 2; norphans && now_mono() < end; usleep(10000))
+		reap_orphans();
+	for (size_t i = 0; i < norphans; i++)
+		kill(-orphans[i], SIGKILL);
+	for (double end = now_mono() + 1; norphans && now_mono() < end; usleep(10000))
+		reap_orphans();
+}
+
 /* The command is over (answered, failed or out of time): whatever is left
  * of its process group is killed, the command reaped (or left to
  * reap_orphans when it has not exited yet), its pipes closed. */
@@ -1541,8 +1559,7 @@ int exec_run(struct input *in, const struct exec_ops *o)
 		}
 	}
 	if (got_signal) {
-		for (struct req *c = cmds; c; c = c->next)
-			kill(-c->pid, SIGTERM);   /* commands still running end with us */
+		cmds_end_all();   /* commands still running end with us */
 		long left = write_answered();
 		out_flush();
 		progress(1);
@@ -1552,6 +1569,7 @@ int exec_run(struct input *in, const struct exec_ops *o)
 		summary();
 		exit(128 + got_signal);
 	}
+	cmds_end_all();
 	out_flush();
 	progress(1);
 	summary();
