@@ -1110,8 +1110,9 @@ static void log_request(struct MHD_Connection *c, const char *method, const char
 		return;
 	json_t *headers = json_object();
 	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, headers);
-	json_t *body = q->doc ? json_incref(q->doc) : json_stringn(q->body.p ? q->body.p : "",
-								  q->body.len);
+	json_t *body = q->doc ? json_incref(q->doc)
+		     : q->too_large ? json_string("[larger than 32 MiB: dropped]")
+		     : json_stringn(q->body.p ? q->body.p : "", q->body.len);
 	if (!body) {   /* not UTF-8: keep what can be read */
 		char *s = xstrndup(q->body.p, q->body.len);
 		for (char *p = s; *p; p++)
@@ -1346,9 +1347,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (q->too_large || *upload_size > (size_t)MOCK_MAX_UPLOAD - q->body.len)
+		if (q->too_large || *upload_size > (size_t)MOCK_MAX_UPLOAD - q->body.len) {
 			q->too_large = 1;   /* the rest is read and dropped */
-		else
+			buf_free(&q->body);
+		} else
 			buf_add(&q->body, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;

@@ -421,8 +421,9 @@ static json_t *gen_value(struct gen *g, const json_t *s, const char *path)
 		/* no schema (or true): any value will do; a string reads best */
 		s = NULL;
 	}
+	/* a value in memory takes far more than its text: count it so */
 	json_t *v;
-	if (!spend(g, 4))
+	if (!spend(g, 16))
 		return json_null();
 	if ((v = json_object_get(s, "const")))
 		return json_deep_copy(v);
