@@ -764,6 +764,12 @@ static void cmd_child(const char *cmd, int in, int out)
 		child_fail("setpgid");
 	child_fd(in, 0);
 	child_fd(out, 1);
+	/* nothing else of ours: libcurl's sockets are not close-on-exec */
+	if (close_range(3, ~0U, 0)) {
+		long max = sysconf(_SC_OPEN_MAX);
+		for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			close(fd);
+	}
 	static const int reset[] = {SIGINT, SIGTERM, SIGCHLD, SIGPIPE, SIGXFSZ, SIGQUIT, SIGHUP};
 	for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++)
 		signal(reset[i], SIG_DFL);

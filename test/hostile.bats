@@ -189,6 +189,16 @@ gone() {
 	[ "$((16#$ign & mask))" -eq 0 ]
 }
 
+@test "a command gets no descriptor of scg-turn's but its stdin, stdout and stderr" {
+	# model calls in flight hold sockets while the command runs
+	mock_start --latency 1000
+	printf '%s\n' '{"id":"u1","messages":[]}' '{"id":"u2","messages":[]}' \
+		'{"id":"a1","messages":[{"role":"user","content":"hi"}]}' >mix.jsonl
+	run --separate-stderr scg-turn -q -j 4 --endpoint-cmd 'ls /proc/$$/fd; true' mix.jsonl
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.id == "a1") | .messages[-1].content' <<<"$output" | tr '\n' ' ')" = "0 1 2 " ]
+}
+
 @test "stdin's open file is left blocking as scg-turn found it, at the end and when interrupted" {
 	local flags='import fcntl, os; print(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK)'
 	run bash -c "printf '' | { scg-turn -q --dry-run; python3 -c '$flags'; }"
