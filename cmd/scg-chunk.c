@@ -109,10 +109,14 @@ static void chunk_file(const char *path, const char *file)
 	long line;
 	char *data = read_file_max(path, CHUNK_MAX_FILE, &len);
 	if (!data) {
-		if (errno == EFBIG)
-			bad_file(path, 0, "larger than 256 MiB; split it into smaller files");
-		else
+		if (errno == EFBIG) {
+			char why[80];
+			snprintf(why, sizeof why, "larger than %ld MiB; split it into smaller files",
+				 CHUNK_MAX_FILE >> 20);
+			bad_file(path, 0, why);
+		} else {
 			bad_file(path, 0, strerror(errno));
+		}
 		return;
 	}
 	struct buf why = {0};

@@ -128,7 +128,7 @@ gone() {
 	[ "$output" = "scg-chunk: /dev/zero: not a regular file, a pipe or a folder" ]
 	run bash -c "$limit timeout -k 5 60 scg-chunk <(yes)"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"larger than 256 MiB; split it into smaller files" ]]
+	[[ "$output" == *"larger than 64 MiB; split it into smaller files" ]]
 	# a pipe of ordinary size is a file like any other
 	run scg-chunk <(printf 'One sentence. Two sentences.\n')
 	[ "$status" -eq 0 ]
