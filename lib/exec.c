@@ -520,12 +520,15 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 	submit(r);
 }
 
-void job_endpoint(struct job *j, const struct endpoint *ep, const char *body, int tag, void *udata)
+/* The request of an endpoint call; ep may be NULL (any JSON answer will do). */
+static void http_call(struct job *j, const struct endpoint *ep, const char *url,
+		      struct curl_slist *headers, const char *body, double timeout, int retries,
+		      int tag, void *udata)
 {
 	struct req *r = req_new(j, K_HTTP, tag, udata);
 	r->ep = ep;
-	r->h.url = xstrdup(ep->url);
-	r->h.headers = endpoint_headers(ep);
+	r->h.url = xstrdup(url);
+	r->h.headers = headers;
 	r->h.body = xstrdup(body);
 	/* two endpoints that differ in a header only are two assistants */
 	struct buf lines = {0};
@@ -535,16 +538,16 @@ void job_endpoint(struct job *j, const struct endpoint *ep, const char *body, in
 	}
 	XXH128_hash_t hh = XXH3_128bits(lines.p, lines.len);
 	buf_free(&lines);
-	r->h.key_text = xasprintf("scg-cache-2\nendpoint\n%s\n%016llx%016llx\n%s", ep->url,
+	r->h.key_text = xasprintf("scg-cache-2\nendpoint\n%s\n%016llx%016llx\n%s", url,
 				  (unsigned long long)hh.high64, (unsigned long long)hh.low64, body);
-	if (ep->timeout > 0)
-		r->timeout = ep->timeout;
-	if (ep->retries >= 0)
-		r->max_retries = ep->retries;
-	r->lim = limiter_for(ep->url);
+	if (timeout > 0)
+		r->timeout = timeout;
+	if (retries >= 0)
+		r->max_retries = retries;
+	r->lim = limiter_for(url);
 	r->stats = cost_stats("endpoint");
 	if (opts.dry_run) {
-		json_t *line = json_pack("{s:s, s:s, s:s}", "id", j->id, "endpoint", ep->url, "body", body);
+		json_t *line = json_pack("{s:s, s:s, s:s}", "id", j->id, "endpoint", url, "body", body);
 		out_record(line);
 		json_decref(line);
 		r->stats->requests++;
@@ -555,6 +558,17 @@ void job_endpoint(struct job *j, const struct endpoint *ep, const char *body, in
 		return;
 	}
 	submit(r);
+}
+
+void job_endpoint(struct job *j, const struct endpoint *ep, const char *body, int tag, void *udata)
+{
+	http_call(j, ep, ep->url, endpoint_headers(ep), body, ep->timeout, ep->retries, tag, udata);
+}
+
+void job_http(struct job *j, const char *url, struct curl_slist *headers, const char *body,
+	      double timeout, int retries, int tag, void *udata)
+{
+	http_call(j, NULL, url, headers, body, timeout, retries, tag, udata);
 }
 
 void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata)
@@ -578,6 +592,22 @@ void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *u
 	enqueue(r, 0);
 }
 
+/* The reply in an endpoint's answer (response_path), or for a call made
+ * without an endpoint, the answer itself when it is JSON; else NULL and
+ * why. */
+static char *http_reply(struct req *r, const char *body, size_t len, struct buf *why)
+{
+	if (r->ep)
+		return endpoint_reply(r->ep, body, len, why);
+	struct buf jerr = {0};
+	json_t *parsed = jparse(body, len, &jerr);
+	if (!parsed)
+		buf_addf(why, "the endpoint's answer is not JSON (%s)", jerr.p);
+	json_decref(parsed);
+	buf_free(&jerr);
+	return parsed ? xstrndup(body, len) : NULL;
+}
+
 /* A stored answer of the shape this call stores; else it is damaged. */
 static int cached_ok(struct req *r, json_t *ans)
 {
@@ -593,7 +623,7 @@ static int cached_ok(struct req *r, json_t *ans)
 	if (!json_is_string(b))
 		return 0;
 	struct buf err = {0};
-	char *reply = endpoint_reply(r->ep, json_string_value(b), json_string_length(b), &err);
+	char *reply = http_reply(r, json_string_value(b), json_string_length(b), &err);
 	buf_free(&err);
 	free(reply);
 	return reply != NULL;
@@ -996,7 +1026,7 @@ static void http_done(struct req *r, CURLcode cc)
 			 * anything else (a garbage body, a 200 carrying an error) is
 			 * retried and never cached */
 			struct buf err = {0};
-			char *reply = endpoint_reply(r->ep, r->resp.p ? r->resp.p : "", r->resp.len, &err);
+			char *reply = http_reply(r, r->resp.p ? r->resp.p : "", r->resp.len, &err);
 			if (!reply) {
 				retry_or_fail(r, err.p);
 				buf_free(&err);

@@ -56,6 +56,10 @@ void job_llm(struct job *j, const struct llm_req *r, answer_check check, void *c
  * garbage body, and never cached; ep must outlive the call. */
 struct endpoint;
 void job_endpoint(struct job *j, const struct endpoint *ep, const char *body, int tag, void *udata);
+/* The same without an endpoint file: any JSON answer is taken; headers
+ * are stolen. */
+void job_http(struct job *j, const char *url, struct curl_slist *headers, const char *body,
+	      double timeout, int retries, int tag, void *udata);
 /* A command (sh -c CMD) with input on its stdin; its stdout is the answer.
  * It runs in a process group of its own, with the default signal mask and
  * dispositions; past the timeout the whole group is killed. */
