@@ -1489,9 +1489,11 @@ static int option(int code, const char *arg)
 	case C_LOG:
 		/* emptied at start, then appended to: a log emptied while the
 		 * server runs (: >log) starts again at its beginning */
-		if (!(conf.log = fopen(arg, "w")))
-			die("%s: %s", arg, strerror(errno));
-		fcntl(fileno(conf.log), F_SETFL, fcntl(fileno(conf.log), F_GETFL) | O_APPEND);
+		{
+			int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+			if (fd < 0 || !(conf.log = fdopen(fd, "a")))
+				die("%s: %s", arg, strerror(errno));
+		}
 		break;
 	case C_KEY:
 		conf.key = arg;

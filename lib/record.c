@@ -23,8 +23,9 @@ static int stdin_flags = -1;
 
 static void stdin_restore(void)
 {
-	if (stdin_flags >= 0 && !(stdin_flags & O_NONBLOCK))
-		fcntl(0, F_SETFL, stdin_flags);
+	/* at exit, or with stdin closed already, a failure leaves nothing to do */
+	if (stdin_flags >= 0 && !(stdin_flags & O_NONBLOCK) && fcntl(0, F_SETFL, stdin_flags) < 0)
+		stdin_flags = -1;
 }
 
 struct input *input_new(int nfiles, char **files)
