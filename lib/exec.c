@@ -792,14 +792,15 @@ static void cmd_child(const char *cmd, int in, int out)
 {
 	if (setpgid(0, 0))
 		child_fail("setpgid");
+	/* (with scg's stdin closed, a pipe end may be descriptor 0) */
+	if (out == 0 && (out = fcntl(out, F_DUPFD_CLOEXEC, 3)) < 0)
+		child_fail("dup");
 	child_fd(in, 0);
 	child_fd(out, 1);
 	/* nothing else of ours: libcurl's sockets are not close-on-exec */
-	if (close_range(3, ~0U, 0)) {
-		long max = sysconf(_SC_OPEN_MAX);
-		for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+	if (close_range(3, ~0U, 0))
+		for (int fd = 3; fd < 65536; fd++)
 			close(fd);
-	}
 	static const int reset[] = {SIGINT, SIGTERM, SIGCHLD, SIGPIPE, SIGXFSZ, SIGQUIT, SIGHUP};
 	for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++)
 		signal(reset[i], SIG_DFL);
