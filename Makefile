@@ -9,7 +9,7 @@ BUILD   ?= build
 
 # The libraries, through pkg-config. One that is missing stops make here,
 # by name; the targets that install or need none of them run without.
-PKGS     = libcurl jansson yaml-0.1 libxxhash libmicrohttpd libpcre2-8
+PKGS     = libcurl jansson yaml-0.1 libxxhash libmicrohttpd libpcre2-8 zlib
 ifneq ($(filter-out deps demo clean lint-man,$(or $(MAKECMDGOALS),all)),)
 MISSING := $(shell for p in $(PKGS); do pkg-config --exists $$p || echo $$p; done)
 $(if $(MISSING),$(error pkg-config does not find $(MISSING): `make deps` installs what scg needs))

@@ -169,9 +169,16 @@ static void chunk_file(const char *path, const char *file)
 {
 	size_t len, skip;
 	long line;
-	char *data = read_file(path, &len);
+	char *data = read_file_max(path, CHUNK_MAX_FILE, &len);
 	if (!data) {
-		bad_file(path, 0, strerror(errno));
+		if (errno == EFBIG) {
+			char why[80];
+			snprintf(why, sizeof why, "larger than %ld MiB; split it into smaller files",
+				 CHUNK_MAX_FILE >> 20);
+			bad_file(path, 0, why);
+		} else {
+			bad_file(path, 0, strerror(errno));
+		}
 		return;
 	}
 	struct buf why = {0};
@@ -245,8 +252,12 @@ static void chunk_operand(const char *op)
 		bad_file(op, 0, strerror(errno));
 		return;
 	}
+	if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		chunk_file(op, op);   /* a pipe too: <(command) */
+		return;
+	}
 	if (!S_ISDIR(st.st_mode)) {
-		chunk_file(op, op);
+		bad_file(op, 0, "not a regular file, a pipe or a folder");
 		return;
 	}
 	char **files;

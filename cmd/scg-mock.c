@@ -1,11 +1,14 @@
 /* scg-mock: a local fake of the OpenAI Chat Completions, Anthropic Messages
  * and Ollama chat APIs. Answers are deterministic (lib/mockgen), faults are
- * injected by rate or by script, and every request is logged with its
- * headers (secrets redacted) so that tests can check what a client sent. */
+ * injected by rate or by script (a hostile server's too: echoed
+ * credentials, huge and gzip-bomb bodies, errors inside a 200, negative
+ * usage), and every request is logged with its headers (secrets
+ * redacted) so that tests can check what a client sent. */
 #include "mockgen.h"
 #include "opt.h"
 #include "record.h"
 #include "rng.h"
+#include "secret.h"
 #include "util.h"
 
 #include <errno.h>
@@ -20,17 +23,25 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <zlib.h>
 
 /* ---- outcomes: what happens to a request ---- */
 
 enum kind {
 	K_OK, K_429, K_QUOTA, K_500, K_502, K_503, K_529, K_NORETRY, K_DROP,
-	K_STALL, K_GARBAGE, K_INVALID, K_400, K_403, K_408, K_409, K_TOOLARGE, NKINDS
+	K_STALL, K_GARBAGE, K_INVALID, K_400, K_403, K_408, K_409, K_TOOLARGE,
+	K_ECHO401, K_ECHO, K_ERROR200, K_HUGE, K_GZIP, NKINDS
 };
 static const char *const kind_names[NKINDS] = {
 	"ok", "429", "quota", "500", "502", "503", "529", "noretry", "drop",
 	"stall", "garbage", "invalid", "400", "403", "408", "409", "toolarge",
+	"echo401", "echo", "error200", "huge", "gzip",
 };
+
+/* What one request may make the mock hold: a larger upload is a 413. */
+#define MOCK_MAX_UPLOAD (32L << 20)
+/* The answer of huge and gzip when the script gives no bytes=N. */
+#define MOCK_HUGE_BYTES (64L << 20)
 
 /* A script line's retry hints are sent as given; a 429 without any gets
  * retry-after and retry-after-ms from --retry-after-ms. */
@@ -41,6 +52,9 @@ struct outcome {
 	double retry_date;  /* > 0: retry-after as an HTTP date this many seconds ahead */
 	int should_retry;   /* >= 0: x-should-retry false or true */
 	int rpm_limited;    /* the 429 comes from --rpm */
+	long bytes;         /* > 0: the answer text of huge and gzip */
+	int has_usage;      /* usage=N: the completion tokens reported */
+	long usage;
 };
 
 enum api { API_NONE, API_OPENAI, API_ANTHROPIC, API_OLLAMA, API_HEALTH };
@@ -102,7 +116,8 @@ static void fail_parse(const char *arg)
 		usage_error("--fail: the rates add up to %g, more than 1", sum);
 }
 
-/* --script FILE: one outcome a line, "429 retry-after=3", "400 should-retry=true" */
+/* --script FILE: one outcome a line, "429 retry-after=3", "400 should-retry=true",
+ * "503 times=20", "gzip bytes=100000000", "ok usage=-5" */
 static void script_load(const char *path)
 {
 	char *text = read_file(path, NULL);
@@ -122,9 +137,22 @@ static void script_load(const char *path)
 				    .should_retry = -1};
 		if (o.kind == NKINDS)
 			die("%s:%ld: unknown outcome '%s'", path, lineno, tok);
+		long times = 1;
 		while ((tok = strtok_r(NULL, " \t\r", &save))) {
 			char *end = tok + strlen(tok);
-			if (!strncmp(tok, "retry-after-ms=", 15))
+			errno = 0;
+			if (!strncmp(tok, "times=", 6)) {
+				times = strtol(tok + 6, &end, 10);
+				if (times < 1 || times > 1000000)
+					die("%s:%ld: times must be from 1 to 1000000", path, lineno);
+			} else if (!strncmp(tok, "bytes=", 6)) {
+				o.bytes = strtol(tok + 6, &end, 10);
+				if (o.bytes < 1 || o.bytes > (16L << 30))
+					die("%s:%ld: bytes must be from 1 to 16 GiB", path, lineno);
+			} else if (!strncmp(tok, "usage=", 6)) {
+				o.usage = strtol(tok + 6, &end, 10);
+				o.has_usage = 1;
+			} else if (!strncmp(tok, "retry-after-ms=", 15))
 				o.retry_ms = strtod(tok + 15, &end);
 			else if (!strncmp(tok, "retry-after=", 12))
 				o.retry_s = strtod(tok + 12, &end);
@@ -134,13 +162,16 @@ static void script_load(const char *path)
 				o.should_retry = tok[13] == 't';
 			else
 				die("%s:%ld: unknown setting '%s'", path, lineno, tok);
-			if (*end || o.retry_ms < -1 || o.retry_s < 0 || o.retry_date < 0)
+			if (*end || errno || o.retry_ms < -1 || o.retry_s < 0 || o.retry_date < 0)
 				die("%s:%ld: bad number in '%s'", path, lineno, tok);
 		}
 		if (o.retry_s > 0 && o.retry_date > 0)
 			die("%s:%ld: retry-after and retry-after-date exclude each other", path, lineno);
-		conf.script = xrealloc(conf.script, sizeof *conf.script * (size_t)(conf.nscript + 1));
-		conf.script[conf.nscript++] = o;
+		if (conf.nscript + times > 10000000)
+			die("%s:%ld: more than 10000000 outcomes", path, lineno);
+		conf.script = xrealloc(conf.script, sizeof *conf.script * (size_t)(conf.nscript + times));
+		while (times--)
+			conf.script[conf.nscript++] = o;
 	}
 	free(text);
 }
@@ -181,6 +212,18 @@ static struct outcome decide(long n, long seq, double *rpm_wait)
 
 /* ---- replies ---- */
 
+/* A body too large to hold: made while it is sent, gzip-compressed for
+ * the gzip kind (a bomb: megabytes that inflate to gigabytes). */
+struct big {
+	char *head, *tail;    /* the JSON around the answer text */
+	uint64_t fill;        /* bytes of answer text ('a') */
+	uint64_t at;          /* bytes of the plain body made so far */
+	int gz, gz_done;
+	z_stream zs;
+	unsigned char *zout;  /* compressed bytes not yet sent */
+	size_t zlen, zoff;
+};
+
 struct reply {
 	int status;
 	struct buf body;
@@ -190,6 +233,7 @@ struct reply {
 	int drop;
 	const char *outcome;
 	char rid[40];         /* request id */
+	struct big *big;      /* sent instead of body */
 };
 
 static void header(struct reply *rp, const char *name, const char *fmt, ...)
@@ -438,6 +482,102 @@ static int fault(struct reply *rp, enum api api, const struct outcome *o, const 
 	}
 }
 
+/* ---- big bodies ---- */
+
+static size_t big_plain(struct big *b, char *out, size_t max)
+{
+	uint64_t hl = strlen(b->head), tl = strlen(b->tail), total = hl + b->fill + tl;
+	size_t n = 0;
+	while (n < max && b->at < total) {
+		if (b->at < hl) {
+			out[n++] = b->head[b->at++];
+		} else if (b->at < hl + b->fill) {
+			uint64_t left = hl + b->fill - b->at;
+			size_t k = max - n < left ? max - n : (size_t)left;
+			memset(out + n, 'a', k);
+			n += k;
+			b->at += k;
+		} else {
+			out[n++] = b->tail[b->at++ - hl - b->fill];
+		}
+	}
+	return n;
+}
+
+static ssize_t big_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	(void)pos;
+	struct big *b = cls;
+	if (!b->gz) {
+		size_t n = big_plain(b, out, max);
+		return n ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	while (b->zoff == b->zlen) {
+		if (b->gz_done)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		static __thread char in[1 << 18];
+		size_t n = big_plain(b, in, sizeof in);
+		b->zs.next_in = (unsigned char *)in;
+		b->zs.avail_in = (unsigned)n;
+		b->zs.next_out = b->zout;
+		b->zs.avail_out = 1 << 18;
+		int flush = n < sizeof in ? Z_FINISH : Z_NO_FLUSH;
+		int rc = deflate(&b->zs, flush);
+		if (rc == Z_STREAM_ERROR || b->zs.avail_in)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		b->gz_done = rc == Z_STREAM_END;
+		b->zlen = (1 << 18) - b->zs.avail_out;
+		b->zoff = 0;
+	}
+	size_t k = b->zlen - b->zoff < max ? b->zlen - b->zoff : max;
+	memcpy(out, b->zout + b->zoff, k);
+	b->zoff += k;
+	return (ssize_t)k;
+}
+
+static void big_free(void *cls)
+{
+	struct big *b = cls;
+	if (b->gz) {
+		deflateEnd(&b->zs);
+		free(b->zout);
+	}
+	free(b->head);
+	free(b->tail);
+	free(b);
+}
+
+/* A 200 whose answer text is bytes long, in the API's shape. */
+static void big_reply(struct reply *rp, enum api api, const char *model, long bytes, int gz)
+{
+	struct big *b = xcalloc(1, sizeof *b);
+	if (api == API_ANTHROPIC) {
+		b->head = xasprintf("{\"id\":\"msg_big\",\"type\":\"message\",\"role\":\"assistant\","
+				    "\"model\":\"%s\",\"content\":[{\"type\":\"text\",\"text\":\"", model);
+		b->tail = xstrdup("\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":1,"
+				  "\"output_tokens\":1}}");
+	} else if (api == API_OLLAMA) {
+		b->head = xasprintf("{\"model\":\"%s\",\"message\":{\"role\":\"assistant\",\"content\":\"", model);
+		b->tail = xstrdup("\"},\"done\":true,\"prompt_eval_count\":1,\"eval_count\":1}");
+	} else {
+		b->head = xasprintf("{\"id\":\"chatcmpl-big\",\"object\":\"chat.completion\",\"model\":\"%s\","
+				    "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"", model);
+		b->tail = xstrdup("\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,"
+				  "\"completion_tokens\":1,\"total_tokens\":2}}");
+	}
+	b->fill = (uint64_t)bytes;
+	b->gz = gz;
+	if (gz) {
+		/* windowBits 15 + 16: a gzip wrapper */
+		if (deflateInit2(&b->zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+			die("zlib: cannot start a gzip stream");
+		b->zout = xmalloc(1 << 18);
+	}
+	rp->big = b;
+	rp->status = 200;
+	rp->ctype = "application/json";
+}
+
 /* ---- the request ---- */
 
 struct req {
@@ -446,8 +586,10 @@ struct req {
 	struct outcome out;
 	double rpm_wait;
 	struct buf body;
+	int too_large;        /* the upload passed MOCK_MAX_UPLOAD */
 	json_t *doc;          /* the parsed body, or NULL */
 	uint64_t key;         /* hash of the body and --seed */
+	char *echo;           /* echo kinds: what the request carried */
 };
 
 /* What a request asks for: prose, a JSON-mode object, or a schema value. */
@@ -508,8 +650,10 @@ static long prompt_tokens(const json_t *messages, const json_t *system)
 	return t;
 }
 
-static void answer_make(struct answer *a, const struct req *q, const struct ask *ask,
-			const json_t *messages, const json_t *system)
+/* Makes the answer; -1 after a 400 when the schema asks for more than one
+ * answer may hold (MOCK_GEN_MAX). */
+static int answer_make(struct reply *rp, enum api api, struct answer *a, const struct req *q,
+		       const struct ask *ask, const json_t *messages, const json_t *system)
 {
 	memset(a, 0, sizeof *a);
 	a->prompt_tokens = prompt_tokens(messages, system);
@@ -523,21 +667,35 @@ static void answer_make(struct answer *a, const struct req *q, const struct ask 
 		free(s);
 	}
 	a->cut = q->out.kind == K_INVALID;
+	if (q->echo) {
+		/* a server that repeats what it was sent, credentials included */
+		a->text = xstrdup(q->echo);
+		a->completion_tokens = q->out.has_usage ? q->out.usage : mock_tokens(a->text);
+		return 0;
+	}
 	int structured = ask->schema || ask->json_mode;
 	json_t *v = ask->schema ? mock_value(ask->schema, q->key)
 		  : ask->json_mode ? mock_object(q->key) : NULL;
+	if (ask->schema && !v) {
+		char *msg = xasprintf("The response_format schema asks for a value larger than "
+				      "scg-mock makes for one answer (%ld bytes).", (long)MOCK_GEN_MAX);
+		invalid(rp, api, "response_format", NULL, msg);
+		free(msg);
+		return -1;
+	}
 	if (v && ask->tool && !a->cut) {
 		a->tool_input = v;
 		char *s = dump(v);
-		a->completion_tokens = mock_tokens(s);
+		a->completion_tokens = q->out.has_usage ? q->out.usage : mock_tokens(s);
 		free(s);
-		return;
+		return 0;
 	}
 	a->text = v ? dump(v) : mock_prose(q->key);
 	json_decref(v);
 	if (a->cut)
 		a->text[structured ? strlen(a->text) / 2 : 0] = 0;
-	a->completion_tokens = mock_tokens(a->text);
+	a->completion_tokens = q->out.has_usage ? q->out.usage : mock_tokens(a->text);
+	return 0;
 }
 
 static void answer_free(struct answer *a)
@@ -672,7 +830,8 @@ static void openai_chat(struct reply *rp, struct req *q)
 	}
 
 	struct answer a;
-	answer_make(&a, q, &ask, messages, NULL);
+	if (answer_make(rp, API_OPENAI, &a, q, &ask, messages, NULL))
+		return;
 	char id[64];
 	hex_id(id, sizeof id, "chatcmpl-", q->key, "chatcmpl");
 	double created = floor(now_real());
@@ -805,7 +964,9 @@ static void anthropic_messages(struct reply *rp, struct req *q)
 	}
 
 	struct answer a;
-	answer_make(&a, q, &ask, json_object_get(d, "messages"), json_object_get(d, "system"));
+	if (answer_make(rp, API_ANTHROPIC, &a, q, &ask, json_object_get(d, "messages"),
+			json_object_get(d, "system")))
+		return;
 	char id[64], tid[64];
 	hex_id(id, sizeof id, "msg_", q->key, "msg");
 	hex_id(tid, sizeof tid, "toolu_", q->key, "toolu");
@@ -898,7 +1059,8 @@ static void ollama_chat(struct reply *rp, struct req *q)
 		ask.json_mode = 1;
 
 	struct answer a;
-	answer_make(&a, q, &ask, messages, NULL);
+	if (answer_make(rp, API_OLLAMA, &a, q, &ask, messages, NULL))
+		return;
 	char created[64];
 	double now = now_real();
 	rfc3339(created, sizeof created, floor(now));
@@ -940,7 +1102,8 @@ static void ollama_chat(struct reply *rp, struct req *q)
 
 static int redacted(const char *name)
 {
-	static const char *const words[] = {"key", "token", "secret", "auth", "cookie"};
+	static const char *const words[] = {"key", "token", "secret", "auth", "cookie",
+					    "pass", "session", "credential", "sig"};
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		if (strstr(name, words[i]))
 			return 1;
@@ -968,8 +1131,9 @@ static void log_request(struct MHD_Connection *c, const char *method, const char
 		return;
 	json_t *headers = json_object();
 	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, headers);
-	json_t *body = q->doc ? json_incref(q->doc) : json_stringn(q->body.p ? q->body.p : "",
-								  q->body.len);
+	json_t *body = q->doc ? json_incref(q->doc)
+		     : q->too_large ? json_string("[larger than 32 MiB: dropped]")
+		     : json_stringn(q->body.p ? q->body.p : "", q->body.len);
 	if (!body) {   /* not UTF-8: keep what can be read */
 		char *s = xstrndup(q->body.p, q->body.len);
 		for (char *p = s; *p; p++)
@@ -983,11 +1147,53 @@ static void log_request(struct MHD_Connection *c, const char *method, const char
 				 "outcome", rp->outcome, "status", rp->drop ? 0 : rp->status);
 	char *s = dump(line);
 	json_decref(line);
+	/* --key and the --redact-env values, wherever they are (a body too) */
+	secret_redact_json(s, strlen(s));
 	pthread_mutex_lock(&lock);
 	fprintf(conf.log, "%s\n", s);
 	fflush(conf.log);
 	pthread_mutex_unlock(&lock);
 	free(s);
+}
+
+/* ---- echoes ---- */
+
+struct echo {
+	struct buf b;
+	int credentials;      /* this pass: the credential headers, or the rest */
+};
+
+static enum MHD_Result echo_header(void *cls, enum MHD_ValueKind kind, const char *name,
+				   const char *value)
+{
+	(void)kind;
+	struct echo *e = cls;
+	char *lower = xstrdup(name);
+	for (char *p = lower; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	if (redacted(lower) == e->credentials)
+		buf_addf(&e->b, "%s: %s; ", name, value ? value : "");
+	free(lower);
+	return MHD_YES;
+}
+
+/* What a careless server repeats in an error or an answer: every header
+ * as received, the credentials first, and the body, on one line. */
+static char *echo_text(struct MHD_Connection *c, const struct req *q)
+{
+	struct echo e = {.credentials = 1};
+	struct buf *b = &e.b;
+	buf_adds(b, "We received these headers: ");
+	MHD_get_connection_values(c, MHD_HEADER_KIND, echo_header, &e);
+	e.credentials = 0;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, echo_header, &e);
+	buf_adds(b, "and this body: ");
+	buf_add(b, q->body.p ? q->body.p : "", q->body.len);
+	for (size_t i = 0; i < b->len; i++)
+		if (b->p[i] == '\n' || b->p[i] == '\r' || !b->p[i])
+			b->p[i] = ' ';
+	return buf_steal(b);
 }
 
 /* ---- serving ---- */
@@ -1071,22 +1277,51 @@ static void respond(struct MHD_Connection *c, const char *method, const char *ur
 		rp->outcome = "rejected";
 		return;
 	}
+	if (q->too_large) {
+		reply_error(rp, api, 413, "invalid_request_error", "request_too_large", NULL, NULL,
+			    "Request exceeds the maximum allowed number of bytes.");
+		rp->outcome = "rejected";
+		return;
+	}
 	q->key = hash64(q->body.p ? q->body.p : "", q->body.len, opts.seed);
 	q->doc = json_loadb(q->body.p ? q->body.p : "", q->body.len, 0, NULL);
 	if (!json_is_object(q->doc)) {
 		json_decref(q->doc);
 		q->doc = NULL;
 	}
+	rp->outcome = kind_names[q->out.kind];
+	if (q->out.kind == K_ECHO401) {
+		/* before the key check: a server that echoes what it refuses */
+		char *text = echo_text(c, q);
+		rp->status = 401;
+		rp->ctype = "text/plain";
+		buf_addf(&rp->body, "401 Unauthorized. %s\n", text);
+		free(text);
+		return;
+	}
 	if (!authorized(c, rp, api)) {
 		rp->outcome = "rejected";
 		return;
 	}
 	const char *model = json_str(q->doc, "model");
-	rp->outcome = kind_names[q->out.kind];
 	if (q->out.rpm_limited)
 		rp->outcome = "rpm";
 	if (fault(rp, api, &q->out, model ? model : "the model"))
 		return;
+	if (q->out.kind == K_ERROR200) {
+		reply_error(rp, api, 200, "server_error", "api_error", NULL, NULL,
+			    "The server had an error while processing your request.");
+		return;
+	}
+	if (q->out.kind == K_HUGE || q->out.kind == K_GZIP) {
+		big_reply(rp, api, model ? model : "mock", q->out.bytes > 0 ? q->out.bytes : MOCK_HUGE_BYTES,
+			  q->out.kind == K_GZIP);
+		if (q->out.kind == K_GZIP)
+			header(rp, "content-encoding", "gzip");
+		return;
+	}
+	if (q->out.kind == K_ECHO)
+		q->echo = echo_text(c, q);
 	if (api == API_ANTHROPIC && !MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 								 "anthropic-version")) {
 		invalid(rp, api, NULL, NULL, "anthropic-version: header is required");
@@ -1133,7 +1368,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		buf_add(&q->body, upload, *upload_size);
+		if (q->too_large || *upload_size > (size_t)MOCK_MAX_UPLOAD - q->body.len) {
+			q->too_large = 1;   /* the rest is read and dropped */
+			buf_free(&q->body);
+		} else
+			buf_add(&q->body, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -1152,9 +1391,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	enum MHD_Result ret = MHD_NO;
 	if (!rp.drop && !__atomic_load_n(&stopping, __ATOMIC_RELAXED)) {
 		size_t len = rp.body.len;
-		struct MHD_Response *resp = MHD_create_response_from_buffer(
-			len, len ? buf_steal(&rp.body) : (void *)"",
-			len ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		/* a plain big body says its size; a gzip one cannot know it */
+		struct MHD_Response *resp = rp.big
+			? MHD_create_response_from_callback(rp.big->gz ? MHD_SIZE_UNKNOWN
+					: strlen(rp.big->head) + rp.big->fill + strlen(rp.big->tail),
+					1 << 16, big_read, rp.big, big_free)
+			: MHD_create_response_from_buffer(len, len ? buf_steal(&rp.body) : (void *)"",
+							  len ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		rp.big = NULL;
+		if (!resp)
+			die("out of memory");
 		MHD_add_response_header(resp, "content-type", rp.ctype);
 		for (int i = 0; i < rp.nhdr; i++)
 			MHD_add_response_header(resp, rp.hdr[i][0], rp.hdr[i][1]);
@@ -1165,6 +1411,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		free(rp.hdr[i][0]);
 		free(rp.hdr[i][1]);
 	}
+	if (rp.big)
+		big_free(rp.big);
 	buf_free(&rp.body);
 	return ret;
 }
@@ -1180,6 +1428,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	buf_free(&q->body);
 	json_decref(q->doc);
+	free(q->echo);
 	free(q);
 	*con_cls = NULL;
 }
@@ -1188,7 +1437,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 enum {
 	C_PORT = OPT_PROG, C_HOST, C_LATENCY, C_RPM, C_FAIL, C_SCRIPT, C_RETRY_MS,
-	C_STALL_MS, C_LOG, C_KEY, C_MODELS, C_STRICT,
+	C_STALL_MS, C_LOG, C_KEY, C_MODELS, C_STRICT, C_REDACT_ENV,
 };
 
 static const struct option longopts[] = {
@@ -1205,6 +1454,7 @@ static const struct option longopts[] = {
 	{"key", required_argument, 0, C_KEY},
 	{"models", required_argument, 0, C_MODELS},
 	{"strict", no_argument, 0, C_STRICT},
+	{"redact-env", required_argument, 0, C_REDACT_ENV},
 	{0, 0, 0, 0},
 };
 
@@ -1218,15 +1468,17 @@ static const char help[] =
 	"      --latency MS|MIN..MAX  delay of every answer, fixed or drawn per request\n"
 	"      --rpm N            answer 429 to more than N requests a minute\n"
 	"      --fail KIND=RATE,...  inject faults: 429 quota toolarge 500 502 503 529\n"
-	"                         noretry drop stall garbage invalid 400 403 408 409,\n"
-	"                         each with a rate in 0..1\n"
+	"                         noretry drop stall garbage invalid 400 403 408 409\n"
+	"                         echo401 echo error200 huge gzip, each with a rate in 0..1\n"
 	"      --script FILE      one outcome a line (ok or a KIND, optionally\n"
 	"                         retry-after=S, retry-after-date=S, retry-after-ms=MS,\n"
-	"                         should-retry=true|false), in arrival order\n"
+	"                         should-retry=true|false, times=N, bytes=N, usage=N),\n"
+	"                         in arrival order\n"
 	"      --retry-after-ms MS  the wait a 429 asks for (default 100)\n"
 	"      --stall-ms MS      how long a stall lasts (default 30000)\n"
 	"      --log FILE         log every request as a JSON line (secrets redacted)\n"
-	"      --key KEY          require this API key\n"
+	"      --key KEY          require this API key (never logged)\n"
+	"      --redact-env VAR,...  never log the values of these environment variables\n"
 	"      --models LIST      only these models exist (comma-separated)\n"
 	"      --strict           enforce Anthropic's first-user and alternation rules\n";
 
@@ -1268,11 +1520,23 @@ static int option(int code, const char *arg)
 	case C_LOG:
 		/* emptied at start, then appended to: a log emptied while the
 		 * server runs (: >log) starts again at its beginning */
-		if (!(conf.log = fopen(arg, "w")))
-			die("%s: %s", arg, strerror(errno));
-		fcntl(fileno(conf.log), F_SETFL, fcntl(fileno(conf.log), F_GETFL) | O_APPEND);
+		{
+			int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+			if (fd < 0 || !(conf.log = fdopen(fd, "a")))
+				die("%s: %s", arg, strerror(errno));
+		}
 		break;
-	case C_KEY: conf.key = arg; break;
+	case C_KEY:
+		conf.key = arg;
+		secret_add(arg);
+		break;
+	case C_REDACT_ENV:
+		for (const char *p = arg; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+			char *name = xstrndup(p, strcspn(p, ","));
+			secret_add(getenv(name));
+			free(name);
+		}
+		break;
 	case C_MODELS:
 		for (const char *p = arg; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
 			conf.models = xrealloc(conf.models, sizeof *conf.models * (size_t)(conf.nmodels + 1));

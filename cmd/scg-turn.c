@@ -188,7 +188,7 @@ static void start_assistant(struct job *j, json_t *msgs)
 				json_array_append(spoken, m);
 		char *body = endpoint_body(&ep, spoken);
 		json_decref(spoken);
-		job_http(j, ep.url, endpoint_headers(&ep), body, ep.timeout, ep.retries, SIDE_ASSISTANT, NULL);
+		job_endpoint(j, &ep, body, SIDE_ASSISTANT, NULL);
 		free(body);
 		return;
 	}

@@ -1,8 +1,12 @@
-/* cache: one file per answer, named by a 128-bit hash of the request. */
+/* cache: one file per answer, named by a 128-bit hash of the request.
+ * The request itself is not stored (it may hold secrets: a URL's
+ * userinfo, an endpoint's ${VAR} values), only a second, independent hash
+ * of it that tells a collision from a hit. */
 #include "cache.h"
 #include "jparse.h"
 #include "opt.h"
 #include "record.h"
+#include "secret.h"
 #include "util.h"
 
 #include <errno.h>
@@ -46,6 +50,13 @@ void cache_init(void)
 	mkdirs(dir);
 }
 
+/* A hash of the key text independent of the file name's. */
+static char *key_check(const char *key_text)
+{
+	XXH128_hash_t h = XXH3_128bits_withSeed(key_text, strlen(key_text), 0x73636763616368ULL);
+	return xasprintf("%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+}
+
 static char *path_for(const char *key_text)
 {
 	XXH128_hash_t h = XXH3_128bits(key_text, strlen(key_text));
@@ -59,20 +70,24 @@ json_t *cache_get(const char *key_text)
 		return NULL;
 	char *path = path_for(key_text);
 	size_t len;
-	char *text = read_file(path, &len);
+	/* an answer is at most --max-answer-bytes, every byte of it escaped
+	 * at worst as \u00XX: a larger file is not one of ours */
+	char *text = read_file_max(path, (size_t)opts.max_answer * 6 + 65536, &len);
 	json_t *v = NULL;
-	if (text) {
+	if (text || errno == EFBIG) {
 		struct buf err = {0};
-		v = jparse(text, len, &err);
+		v = text ? jparse(text, len, &err) : NULL;
 		buf_free(&err);
-		/* the key text is stored too: a hash collision is a miss */
+		/* a hash collision is a miss too */
+		char *check = key_check(key_text);
 		const char *k = json_str(v, "key");
-		if (!json_is_object(v) || !k || strcmp(k, key_text) || !json_object_get(v, "answer")) {
+		if (!json_is_object(v) || !k || strcmp(k, check) || !json_object_get(v, "answer")) {
 			if (!warned_damage++)
 				warnx_("cache: %s is damaged; treated as a miss", path);
 			json_decref(v);
 			v = NULL;
 		}
+		free(check);
 		free(text);
 	}
 	free(path);
@@ -81,6 +96,15 @@ json_t *cache_get(const char *key_text)
 	json_t *a = json_incref(json_object_get(v, "answer"));
 	json_decref(v);
 	return a;
+}
+
+void cache_damaged(const char *key_text, const char *why)
+{
+	if (!dir || warned_damage++)
+		return;
+	char *path = path_for(key_text);
+	warnx_("cache: %s holds %s; treated as a miss", path, why);
+	free(path);
 }
 
 void cache_put(const char *key_text, json_t *answer)
@@ -93,9 +117,13 @@ void cache_put(const char *key_text, json_t *answer)
 	mkdir(path, 0700);
 	*slash = '/';
 	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	json_t *v = json_pack("{s:s, s:O}", "key", key_text, "answer", answer);
+	char *check = key_check(key_text);
+	json_t *v = json_pack("{s:s, s:O}", "key", check, "answer", answer);
+	free(check);
 	char *s = json_compact(v);
 	json_decref(v);
+	/* an answer that echoes a key is stored masked, as it is written */
+	secret_redact_json(s, strlen(s));
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int err = fd < 0 ? errno : 0;
 	size_t n = strlen(s), off = 0;

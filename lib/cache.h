@@ -13,7 +13,12 @@ void cache_init(void);
 /* The stored answer (caller decrefs) or NULL. A damaged file is a miss,
  * reported once. */
 json_t *cache_get(const char *key_text);
-/* Stores an answer; failures are reported once and otherwise ignored. */
+/* The caller found the stored answer unusable: reported once, a miss (the
+ * next cache_put replaces it). */
+void cache_damaged(const char *key_text, const char *why);
+/* Stores an answer; failures are reported once and otherwise ignored. The
+ * key text itself is not stored, and known secrets in the answer are
+ * masked. */
 void cache_put(const char *key_text, json_t *answer);
 
 #endif

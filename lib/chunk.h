@@ -14,6 +14,9 @@
 
 #define CHUNK_DEFAULT_SEPARATOR "(?<=[.!?])\\s+"
 #define CHUNK_DEFAULT_MAX_WORDS 500
+/* A knowledge file is read whole; past this it is refused, so that a
+ * device or an endless pipe cannot take all memory. */
+#define CHUNK_MAX_FILE (64L << 20)
 
 enum chunk_by { CHUNK_SENTENCES, CHUNK_PARAGRAPHS, CHUNK_LINES };
 

@@ -1,6 +1,7 @@
 /* conf: YAML and JSON configuration files as jansson values. YAML goes
  * through libyaml's document API and is converted node by node. */
 #include "conf.h"
+#include "secret.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -348,6 +349,8 @@ static int expand_str(const char *s, struct buf *o, const char *name, struct buf
 			return -1;
 		}
 		free(var);
+		/* what comes from the environment is a secret: never written */
+		secret_add(val);
 		buf_adds(o, val);
 		s = close + 1;
 	}

@@ -1,6 +1,7 @@
 /* endpoint: calling the assistant under test as the original tool did. */
 #include "endpoint.h"
 #include "conf.h"
+#include "llm.h"
 #include "record.h"
 
 #include <string.h>
@@ -32,8 +33,9 @@ void endpoint_load(struct endpoint *e, const char *path)
 	const char *url = json_str(v, "url");
 	if (!url || !*url)
 		die("%s: missing field url", path);
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-		die("%s: url must start with http:// or https://", path);
+	char *what = xasprintf("%s: url", path);
+	url_check(url, what);
+	free(what);
 	e->url = xstrdup(url);
 	json_t *body = json_object_get(v, "body");
 	if (body && !json_is_object(body))
@@ -45,9 +47,17 @@ void endpoint_load(struct endpoint *e, const char *path)
 			die("%s: headers must be a mapping of name to value", path);
 		const char *k;
 		json_t *hv;
-		json_object_foreach(h, k, hv)
+		json_object_foreach(h, k, hv) {
 			if (!json_is_string(hv) && !json_is_number(hv))
 				die("%s: header %s must be a string", path, k);
+			/* a CR or LF (from a ${VAR} too) would add headers */
+			if (!*k || ctl_at(k) >= 0 || strpbrk(k, ": "))
+				die("%s: header name '%s' is not a valid name: refused", path, k);
+			if (json_is_string(hv) && (ctl_at(json_string_value(hv)) >= 0 ||
+						   strlen(json_string_value(hv)) != json_string_length(hv)))
+				die("%s: header %s: the value holds a control character (CR, LF or "
+				    "another): refused", path, k);
+		}
 		e->headers = json_incref(h);
 	}
 	json_t *rp = json_object_get(v, "response_path");
@@ -152,10 +162,19 @@ char *endpoint_reply(const struct endpoint *e, const char *body, size_t len, str
 	char *out = NULL;
 	if (!v)
 		buf_addf(err, "the endpoint's answer has nothing at %s (response_path)", where.p);
+	else if (json_is_string(v) && memchr(json_string_value(v), 0, json_string_length(v)))
+		buf_addf(err, "the endpoint's answer at %s holds a NUL character (\\u0000)", where.p);
 	else if (json_is_string(v))
 		out = xstrdup(json_string_value(v));
 	else
 		buf_addf(err, "the endpoint's answer at %s is not a string", where.p);
+	if (!out && json_object_get(root, "error")) {
+		/* a 200 that carries an error: say which */
+		struct buf msg = {0};
+		llm_error_text(body, len, &msg);
+		buf_addf(err, "; it carries an error: %s", msg.p ? msg.p : "");
+		buf_free(&msg);
+	}
 	buf_free(&where);
 	json_decref(root);
 	return out;

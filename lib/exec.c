@@ -3,10 +3,12 @@
 #include "exec.h"
 #include "cache.h"
 #include "cost.h"
+#include "endpoint.h"
 #include "jparse.h"
 #include "opt.h"
 #include "rng.h"
 #include "schema.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 int exec_reasks = 2;
 
@@ -49,6 +52,7 @@ struct limiter {
 struct req {
 	int kind;
 	struct job *job;
+	const struct endpoint *ep;  /* K_HTTP: what a reply must look like */
 	struct call call;
 	struct limiter *lim;
 	struct model_stats *stats;
@@ -69,6 +73,7 @@ struct req {
 	long status;
 	double retry_after;     /* seconds, < 0 when absent */
 	int should_retry;       /* -1 absent, 0, 1 */
+	int too_big;            /* the answer passed --max-answer-bytes */
 	char *answer_text;
 	json_t *answer_json;
 	char *error;
@@ -78,6 +83,8 @@ struct req {
 	pid_t pid;
 	struct ev in_ev, out_ev;
 	double deadline;
+	int out_eof, exited;    /* stdout closed; the process has exited (not reaped) */
+	siginfo_t exit_info;
 	struct req *next;
 };
 
@@ -96,7 +103,9 @@ static double avg_completion = 150, completions;
 static double t_start, last_progress;
 static int progress_on, progress_drawn;
 static struct req *cmds;              /* running commands */
-static volatile sig_atomic_t got_signal;
+static pid_t *orphans;                /* killed commands not reaped yet */
+static size_t norphans;
+static volatile sig_atomic_t got_signal, got_child;
 static sigset_t wait_mask;            /* the mask while waiting: signals let in */
 
 static void on_signal(int sig)
@@ -104,24 +113,58 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-/* SIGINT and SIGTERM are blocked except inside epoll_pwait, so one that
- * comes at any moment wakes the loop instead of being lost before a wait. */
+static void on_child(int sig)
+{
+	(void)sig;
+	got_child = 1;
+}
+
+/* SIGINT, SIGTERM and SIGCHLD are blocked except inside epoll_pwait, so one
+ * that comes at any moment wakes the loop instead of being lost before a
+ * wait. A command gets none of this: see cmd_child(). */
 static void signals_init(void)
 {
 	sigset_t block;
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &wait_mask);
 	sigdelset(&wait_mask, SIGINT);
 	sigdelset(&wait_mask, SIGTERM);
+	sigdelset(&wait_mask, SIGCHLD);
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	/* a full disk or file-size limit fails a write instead of killing us */
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	/* a full disk or file-size limit fails a write instead of killing us,
+	 * and a command that closes its stdin early fails a write too */
 	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* epoll_ctl, ending the program when it fails; removing a descriptor that
+ * is already gone (closed, so out of the set by itself) is no failure. */
+static void ep_ctl(int op, int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ee = {.events = events, .data.ptr = ptr};
+	if (epoll_ctl(epfd, op, fd, &ee) == 0)
+		return;
+	if (op == EPOLL_CTL_DEL && (errno == ENOENT || errno == EBADF))
+		return;
+	die("epoll_ctl: %s", strerror(errno));
+}
+
+static void socket_action(curl_socket_t fd, int flags)
+{
+	int running;
+	CURLMcode mc = curl_multi_socket_action(multi, fd, flags, &running);
+	if (mc != CURLM_OK)
+		die("curl: %s", curl_multi_strerror(mc));
 }
 
 static void write_job(struct job *j);
@@ -240,6 +283,7 @@ void job_reject(struct job *j, const char *fmt, ...)
 	if (vasprintf(&why, fmt, ap) < 0)
 		die("out of memory");
 	va_end(ap);
+	secret_redact(why, strlen(why));
 	record_reject(j->rec, why);
 	free(why);
 	j->rejected = 1;
@@ -325,16 +369,6 @@ static void limiter_ok(struct limiter *l)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static void redact_key(struct req *r, char *s)
-{
-	const char *key = r->lr.model ? r->lr.model->key : NULL;
-	if (!key || strlen(key) < 4 || !s)
-		return;
-	char *p;
-	while ((p = strstr(s, key)))
-		memset(p, '*', strlen(key));
-}
-
 static struct req *req_new(struct job *j, int kind, int tag, void *udata)
 {
 	struct req *r = xcalloc(1, sizeof *r);
@@ -399,7 +433,7 @@ static void fail(struct req *r, const char *fmt, ...)
 	if (vasprintf(&r->error, fmt, ap) < 0)
 		die("out of memory");
 	va_end(ap);
-	redact_key(r, r->error);
+	secret_redact(r->error, strlen(r->error));
 	if (r->stats)
 		r->stats->failed++;
 	r->call.ok = 0;
@@ -488,14 +522,26 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 	submit(r);
 }
 
-void job_http(struct job *j, const char *url, struct curl_slist *headers, const char *body,
-	      double timeout, int retries, int tag, void *udata)
+/* The request of an endpoint call; ep may be NULL (any JSON answer will do). */
+static void http_call(struct job *j, const struct endpoint *ep, const char *url,
+		      struct curl_slist *headers, const char *body, double timeout, int retries,
+		      int tag, void *udata)
 {
 	struct req *r = req_new(j, K_HTTP, tag, udata);
+	r->ep = ep;
 	r->h.url = xstrdup(url);
 	r->h.headers = headers;
 	r->h.body = xstrdup(body);
-	r->h.key_text = xasprintf("scg-cache-1\nendpoint\n%s\n%s", url, body);
+	/* two endpoints that differ in a header only are two assistants */
+	struct buf lines = {0};
+	for (struct curl_slist *l = r->h.headers; l; l = l->next) {
+		buf_adds(&lines, l->data);
+		buf_addc(&lines, '\n');
+	}
+	XXH128_hash_t hh = XXH3_128bits(lines.p, lines.len);
+	buf_free(&lines);
+	r->h.key_text = xasprintf("scg-cache-2\nendpoint\n%s\n%016llx%016llx\n%s", url,
+				  (unsigned long long)hh.high64, (unsigned long long)hh.low64, body);
 	if (timeout > 0)
 		r->timeout = timeout;
 	if (retries >= 0)
@@ -514,6 +560,17 @@ void job_http(struct job *j, const char *url, struct curl_slist *headers, const 
 		return;
 	}
 	submit(r);
+}
+
+void job_endpoint(struct job *j, const struct endpoint *ep, const char *body, int tag, void *udata)
+{
+	http_call(j, ep, ep->url, endpoint_headers(ep), body, ep->timeout, ep->retries, tag, udata);
+}
+
+void job_http(struct job *j, const char *url, struct curl_slist *headers, const char *body,
+	      double timeout, int retries, int tag, void *udata)
+{
+	http_call(j, NULL, url, headers, body, timeout, retries, tag, udata);
 }
 
 void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata)
@@ -537,10 +594,52 @@ void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *u
 	enqueue(r, 0);
 }
 
+/* The reply in an endpoint's answer (response_path), or for a call made
+ * without an endpoint, the answer itself when it is JSON; else NULL and
+ * why. */
+static char *http_reply(struct req *r, const char *body, size_t len, struct buf *why)
+{
+	if (r->ep)
+		return endpoint_reply(r->ep, body, len, why);
+	struct buf jerr = {0};
+	json_t *parsed = jparse(body, len, &jerr);
+	if (!parsed)
+		buf_addf(why, "the endpoint's answer is not JSON (%s)", jerr.p);
+	json_decref(parsed);
+	buf_free(&jerr);
+	return parsed ? xstrndup(body, len) : NULL;
+}
+
+/* A stored answer of the shape this call stores; else it is damaged. */
+static int cached_ok(struct req *r, json_t *ans)
+{
+	if (!json_is_object(ans))
+		return 0;
+	if (r->kind == K_LLM) {
+		json_t *pt = json_object_get(ans, "prompt_tokens"), *ct = json_object_get(ans, "completion_tokens");
+		json_t *t = json_object_get(ans, "text");
+		return json_is_string(t) && !memchr(json_string_value(t), 0, json_string_length(t)) &&
+		       (!pt || json_is_integer(pt)) && (!ct || json_is_integer(ct));
+	}
+	json_t *b = json_object_get(ans, "body");
+	if (!json_is_string(b))
+		return 0;
+	struct buf err = {0};
+	char *reply = http_reply(r, json_string_value(b), json_string_length(b), &err);
+	buf_free(&err);
+	free(reply);
+	return reply != NULL;
+}
+
 /* Serves a call from the cache, or queues it. */
 static void submit(struct req *r)
 {
 	json_t *ans = r->kind == K_CMD ? NULL : cache_get(r->h.key_text);
+	if (ans && !cached_ok(r, ans)) {
+		cache_damaged(r->h.key_text, "an answer of the wrong shape");
+		json_decref(ans);
+		ans = NULL;
+	}
 	if (!ans) {
 		enqueue(r, 0);
 		return;
@@ -561,11 +660,18 @@ static void submit(struct req *r)
 	json_decref(ans);
 }
 
+/* Bodies arrive decompressed: the cap holds against gzip bombs too. A
+ * short count aborts the transfer (CURLE_WRITE_ERROR). */
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct req *r = ud;
-	buf_add(&r->resp, p, size * n);
-	return size * n;
+	size_t len = size * n;
+	if (len > (size_t)opts.max_answer - r->resp.len) {
+		r->too_big = 1;
+		return 0;
+	}
+	buf_add(&r->resp, p, len);
+	return len;
 }
 
 static double parse_http_date(const char *s)
@@ -624,6 +730,7 @@ static void start_http(struct req *r)
 	r->status = 0;
 	r->retry_after = -1;
 	r->should_retry = -1;
+	r->too_big = 0;
 	CURL *e = easy_pooled ? easy_pool[--easy_pooled] : curl_easy_init();
 	if (!e)
 		die("out of memory");
@@ -643,59 +750,120 @@ static void start_http(struct req *r)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "scg/" SCG_VERSION);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	/* a declared size past the cap fails before the body comes */
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)opts.max_answer);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	CURLMcode mc = curl_multi_add_handle(multi, e);
 	if (mc != CURLM_OK)
 		die("curl: %s", curl_multi_strerror(mc));
 }
 
+/* ---- commands ------------------------------------------------------------ */
+
 static void set_nonblock(int fd)
 {
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		die("fcntl: %s", strerror(errno));
+}
+
+/* Only async-signal-safe calls between fork and exec. */
+static void child_fail(const char *what)
+{
+	static const char msg[] = ": cannot start the command: ";
+	(void)!write(2, prog_name, strlen(prog_name));
+	(void)!write(2, msg, sizeof msg - 1);
+	(void)!write(2, what, strlen(what));
+	(void)!write(2, "\n", 1);
+	_exit(126);
+}
+
+/* fd becomes descriptor to, open across exec. */
+static void child_fd(int fd, int to)
+{
+	if (fd == to ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, to) < 0)
+		child_fail("dup2");
+}
+
+/* In the child: its own process group, so that a deadline stops all it
+ * started; the record on stdin, the reply from stdout; and signals as a
+ * shell would give them, not as scg holds them (blocked, ignored), or the
+ * command could not be stopped and would outlive scg. */
+static void cmd_child(const char *cmd, int in, int out)
+{
+	if (setpgid(0, 0))
+		child_fail("setpgid");
+	/* (with scg's stdin closed, a pipe end may be descriptor 0) */
+	if (out == 0 && (out = fcntl(out, F_DUPFD_CLOEXEC, 3)) < 0)
+		child_fail("dup");
+	child_fd(in, 0);
+	child_fd(out, 1);
+	/* nothing else of ours: libcurl's sockets are not close-on-exec */
+	if (close_range(3, ~0U, 0))
+		for (int fd = 3; fd < 65536; fd++)
+			close(fd);
+	static const int reset[] = {SIGINT, SIGTERM, SIGCHLD, SIGPIPE, SIGXFSZ, SIGQUIT, SIGHUP};
+	for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++)
+		signal(reset[i], SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* the record reaches the command on stdin only, never in its words */
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
 }
 
 static void start_cmd(struct req *r)
 {
 	int in[2], out[2];
-	if (pipe(in) || pipe(out))
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
 		die("pipe: %s", strerror(errno));
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		/* its own process group, so that a timeout kills what it started too */
-		setpgid(0, 0);
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		signal(SIGPIPE, SIG_DFL);
-		/* the record reaches the command on stdin only, never in its words */
-		execl("/bin/sh", "sh", "-c", r->cmd, (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
+	if (pid == 0)
+		cmd_child(r->cmd, in[0], out[1]);
+	/* set here too, so that a kill before the child ran finds the group;
+	 * EACCES: the child has exec'd (after its own setpgid); ESRCH: gone */
+	if (setpgid(pid, pid) && errno != EACCES && errno != ESRCH)
+		die("setpgid: %s", strerror(errno));
 	close(in[0]);
 	close(out[1]);
 	r->pid = pid;
 	r->input_off = 0;
+	r->out_eof = r->exited = 0;
 	buf_reset(&r->resp);
 	set_nonblock(in[1]);
 	set_nonblock(out[0]);
 	r->in_ev = (struct ev){.type = EV_CMD_IN, .fd = in[1], .req = r};
 	r->out_ev = (struct ev){.type = EV_CMD_OUT, .fd = out[0], .req = r};
-	struct epoll_event ee = {.events = EPOLLOUT, .data.ptr = &r->in_ev};
-	epoll_ctl(epfd, EPOLL_CTL_ADD, in[1], &ee);
-	ee = (struct epoll_event){.events = EPOLLIN, .data.ptr = &r->out_ev};
-	epoll_ctl(epfd, EPOLL_CTL_ADD, out[0], &ee);
+	ep_ctl(EPOLL_CTL_ADD, in[1], EPOLLOUT, &r->in_ev);
+	ep_ctl(EPOLL_CTL_ADD, out[0], EPOLLIN, &r->out_ev);
 	r->deadline = now_mono() + r->timeout;
 	r->next = cmds;
 	cmds = r;
 }
 
 static int over_budget;   /* a request was refused: start no new one */
+
+/* Every attempt passes here, retries too: a retry still holds what was
+ * reserved for its first attempt (counted in cost_total), a new request
+ * reserves its estimate. Once one attempt would pass the budget, none
+ * starts any more, even when answers settle below what was reserved. */
+static int budget_allows(struct req *r)
+{
+	double est = r->reserved ? 0 : cost_usd(r->lr.model->name, r->est_prompt, r->est_completion, NULL);
+	if (over_budget || cost_total() + est > opts.budget) {
+		over_budget = 1;
+		return 0;
+	}
+	if (!r->reserved) {
+		r->reserved = est;   /* settled when the answer comes */
+		r->stats->cost += est;
+	}
+	return 1;
+}
 
 /* Starts what the limits allow; returns the seconds until the next may. */
 static double pump(void)
@@ -709,19 +877,10 @@ static double pump(void)
 			w = limiter_wait(r->lim, r, now);
 		if (w == 0 && inflight >= opts.jobs)
 			w = 1e9;
-		/* A request already paid for (a retry) goes on; once one new
-		 * request would pass the budget, no new one starts, even when
-		 * answers settle below what was reserved for them. */
-		if (w == 0 && r->kind == K_LLM && opts.budget > 0 && !r->reserved) {
-			double est = cost_usd(r->lr.model->name, r->est_prompt, r->est_completion, NULL);
-			if (over_budget || cost_total() + est > opts.budget) {
-				over_budget = 1;
-				dequeue(p);
-				fail(r, "over budget: --budget %g would be passed", opts.budget);
-				continue;
-			}
-			r->reserved = est;   /* settled when the answer comes */
-			r->stats->cost += est;
+		if (w == 0 && r->kind == K_LLM && opts.budget > 0 && !budget_allows(r)) {
+			dequeue(p);
+			fail(r, "over budget: --budget %g would be passed", opts.budget);
+			continue;
 		}
 		if (w > 0) {
 			if (w < wait)
@@ -780,6 +939,9 @@ static void take_answer(struct req *r, json_t *ans, int cached)
 	const char *text = json_str(ans, "text");
 	long pt = (long)json_integer_value(json_object_get(ans, "prompt_tokens"));
 	long ct = (long)json_integer_value(json_object_get(ans, "completion_tokens"));
+	/* a server's negative count would make the spend negative */
+	pt = pt < 0 ? 0 : pt;
+	ct = ct < 0 ? 0 : ct;
 	struct model_stats *s = r->stats;
 	if (cached)
 		s->cached++;
@@ -844,6 +1006,12 @@ static void http_done(struct req *r, CURLcode cc)
 	if (r->stats)
 		r->stats->requests++;
 	double now = now_mono();
+	if (r->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+		/* the server would send as much again: not retried */
+		fail(r, "the answer passed --max-answer-bytes (%ld bytes, counted after decompression)",
+		     opts.max_answer);
+		return;
+	}
 	if (cc != CURLE_OK) {
 		char why[160];
 		if (cc == CURLE_OPERATION_TIMEDOUT)
@@ -857,18 +1025,18 @@ static void http_done(struct req *r, CURLcode cc)
 	if (st >= 200 && st < 300) {
 		limiter_ok(r->lim);
 		if (r->kind == K_HTTP) {
-			/* an endpoint answers JSON; anything else is a garbage body */
-			struct buf jerr = {0};
-			json_t *parsed = jparse(r->resp.p ? r->resp.p : "", r->resp.len, &jerr);
-			if (!parsed) {
-				char *why = xasprintf("the endpoint's answer is not JSON (%s)", jerr.p);
-				buf_free(&jerr);
-				retry_or_fail(r, why);
-				free(why);
+			/* an endpoint answers JSON with the reply at response_path;
+			 * anything else (a garbage body, a 200 carrying an error) is
+			 * retried and never cached */
+			struct buf err = {0};
+			char *reply = http_reply(r, r->resp.p ? r->resp.p : "", r->resp.len, &err);
+			if (!reply) {
+				retry_or_fail(r, err.p);
+				buf_free(&err);
 				return;
 			}
-			json_decref(parsed);
-			buf_free(&jerr);
+			free(reply);
+			buf_free(&err);
 			json_t *c = json_object();
 			json_object_set_new_nocheck(c, "body", json_stringn_nocheck(r->resp.p, r->resp.len));
 			cache_put(r->h.key_text, c);
@@ -903,7 +1071,6 @@ static void http_done(struct req *r, CURLcode cc)
 	llm_error_text(r->resp.p ? r->resp.p : "", r->resp.len, &msg);
 	char *why = xasprintf("HTTP %ld: %s", st, msg.p ? msg.p : "");
 	buf_free(&msg);
-	redact_key(r, why);
 	int retry;
 	if (r->retry_after > 120)
 		retry = 0;      /* a long wait asked for: give up now, as the SDKs do */
@@ -925,18 +1092,74 @@ static void http_done(struct req *r, CURLcode cc)
 	free(why);
 }
 
-static void cmd_close(struct req *r)
+static void cmd_close_fd(struct ev *e)
 {
-	if (r->in_ev.fd >= 0) {
-		epoll_ctl(epfd, EPOLL_CTL_DEL, r->in_ev.fd, NULL);
-		close(r->in_ev.fd);
-		r->in_ev.fd = -1;
+	if (e->fd < 0)
+		return;
+	ep_ctl(EPOLL_CTL_DEL, e->fd, 0, NULL);
+	close(e->fd);
+	e->fd = -1;
+}
+
+/* Notes whether the command has exited, without reaping it: until it is
+ * reaped its pid stays its group's id, safe to signal. */
+static void cmd_peek(struct req *r)
+{
+	if (r->exited)
+		return;
+	siginfo_t si = {0};
+	if (waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == r->pid) {
+		r->exited = 1;
+		r->exit_info = si;
 	}
-	if (r->out_ev.fd >= 0) {
-		epoll_ctl(epfd, EPOLL_CTL_DEL, r->out_ev.fd, NULL);
-		close(r->out_ev.fd);
-		r->out_ev.fd = -1;
+}
+
+/* Killed commands are reaped once they are gone, never waited for. */
+static void reap_orphans(void)
+{
+	for (size_t i = 0; i < norphans;) {
+		pid_t p = waitpid(orphans[i], NULL, WNOHANG);
+		if (p == orphans[i] || (p < 0 && errno == ECHILD))
+			orphans[i] = orphans[--norphans];
+		else
+			i++;
 	}
+}
+
+/* At the end: what was killed is gone in a moment; reap it rather than
+ * leave zombies behind. Commands still running get SIGTERM, then SIGKILL
+ * after a grace period. */
+static void cmds_end_all(void)
+{
+	for (struct req *c = cmds; c; c = c->next) {
+		kill(-c->pid, SIGTERM);
+		orphans = xrealloc(orphans, (norphans + 1) * sizeof *orphans);
+		orphans[norphans++] = c->pid;
+	}
+	for (double end = now_mono() + 2; norphans && now_mono() < end; usleep(10000))
+		reap_orphans();
+	for (size_t i = 0; i < norphans; i++)
+		kill(-orphans[i], SIGKILL);
+	for (double end = now_mono() + 1; norphans && now_mono() < end; usleep(10000))
+		reap_orphans();
+}
+
+/* The command is over (answered, failed or out of time): whatever is left
+ * of its process group is killed, the command reaped (or left to
+ * reap_orphans when it has not exited yet), its pipes closed. */
+static void cmd_end(struct req *r)
+{
+	cmd_peek(r);
+	kill(-r->pid, SIGKILL);
+	if (r->exited) {
+		if (waitpid(r->pid, NULL, 0) < 0 && errno != ECHILD)
+			die("waitpid: %s", strerror(errno));
+	} else {
+		orphans = xrealloc(orphans, (norphans + 1) * sizeof *orphans);
+		orphans[norphans++] = r->pid;
+	}
+	cmd_close_fd(&r->in_ev);
+	cmd_close_fd(&r->out_ev);
 	for (struct req **p = &cmds; *p; p = &(*p)->next)
 		if (*p == r) {
 			*p = r->next;
@@ -948,36 +1171,61 @@ static void cmd_close(struct req *r)
 	r->stats->requests++;
 }
 
-static void cmd_finished(struct req *r, int timed_out)
+static void cmd_timed_out(struct req *r)
 {
-	int status = 0;
-	if (timed_out)
-		kill(-r->pid, SIGKILL);
-	waitpid(r->pid, &status, 0);
-	cmd_close(r);
-	if (timed_out) {
-		char why[64];
-		snprintf(why, sizeof why, "no answer within %gs", r->timeout);
+	cmd_end(r);
+	char why[64];
+	snprintf(why, sizeof why, "no answer within %gs", r->timeout);
+	retry_or_fail(r, why);
+}
+
+/* Both ends reached: the command exited and its stdout is closed. */
+static void cmd_finished(struct req *r)
+{
+	siginfo_t si = r->exit_info;
+	cmd_end(r);
+	char why[96];
+	if (si.si_code != CLD_EXITED || si.si_status) {
+		if (si.si_code == CLD_EXITED)
+			snprintf(why, sizeof why, "the command exited with status %d", si.si_status);
+		else
+			snprintf(why, sizeof why, "the command was killed by signal %d", si.si_status);
 		retry_or_fail(r, why);
 		return;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		char why[96];
-		if (WIFEXITED(status))
-			snprintf(why, sizeof why, "the command exited with status %d", WEXITSTATUS(status));
-		else
-			snprintf(why, sizeof why, "the command was killed by signal %d", WTERMSIG(status));
+	size_t bad;
+	const char *out = r->resp.p ? r->resp.p : "";
+	const char *nul = memchr(out, 0, r->resp.len);
+	if (nul) {
+		snprintf(why, sizeof why, "the command's output holds a NUL byte (byte %zu)",
+			 (size_t)(nul - out) + 1);
+		retry_or_fail(r, why);
+		return;
+	}
+	if (!utf8_valid(out, r->resp.len, &bad)) {
+		snprintf(why, sizeof why, "the command's output is not UTF-8 (byte %zu)", bad + 1);
 		retry_or_fail(r, why);
 		return;
 	}
 	r->call.ok = 1;
-	r->call.body = r->resp.p ? r->resp.p : "";
+	r->call.body = out;
 	r->call.body_len = r->resp.len;
 	r->call.text = r->call.body;
 	finish(r);
 }
 
-static void cmd_io(struct ev *e, uint32_t events)
+/* Whether a command is done is seen in two places: at the end of its
+ * output and when SIGCHLD says a child exited. */
+static void cmd_check(struct req *r)
+{
+	if (!r->out_eof)
+		return;
+	cmd_peek(r);
+	if (r->exited)
+		cmd_finished(r);
+}
+
+static void cmd_io(struct ev *e)
 {
 	struct req *r = e->req;
 	if (e->type == EV_CMD_IN) {
@@ -985,28 +1233,34 @@ static void cmd_io(struct ev *e, uint32_t events)
 		while (r->input_off < n) {
 			ssize_t w = write(e->fd, r->input + r->input_off, n - r->input_off);
 			if (w < 0) {
-				if (errno == EAGAIN)
+				if (errno == EAGAIN || errno == EINTR)
 					return;
 				break;  /* the command closed its stdin: fine */
 			}
 			r->input_off += (size_t)w;
 		}
-		epoll_ctl(epfd, EPOLL_CTL_DEL, e->fd, NULL);
-		close(e->fd);
-		e->fd = -1;
+		cmd_close_fd(e);
 		return;
 	}
-	(void)events;
 	char tmp[65536];
 	for (;;) {
 		ssize_t n = read(e->fd, tmp, sizeof tmp);
 		if (n > 0) {
+			if ((size_t)n > (size_t)opts.max_answer - r->resp.len) {
+				cmd_end(r);
+				fail(r, "the command's output passed --max-answer-bytes (%ld bytes)", opts.max_answer);
+				return;
+			}
 			buf_add(&r->resp, tmp, (size_t)n);
 			continue;
 		}
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
-		cmd_finished(r, 0);
+		r->out_eof = 1;
+		cmd_close_fd(e);
+		cmd_check(r);
 		return;
 	}
 }
@@ -1020,7 +1274,7 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 	struct ev *ev = socketp;
 	if (what == CURL_POLL_REMOVE) {
 		if (ev) {
-			epoll_ctl(epfd, EPOLL_CTL_DEL, s, NULL);
+			ep_ctl(EPOLL_CTL_DEL, s, 0, NULL);
 			ev->type = EV_DEAD;
 			ev->next_dead = dead_evs;
 			dead_evs = ev;
@@ -1036,12 +1290,12 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 		ev->fd = s;
 		curl_multi_assign(multi, s, ev);
 		ee.data.ptr = ev;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ee) && errno == EEXIST)
-			epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ee);
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ee) && (errno != EEXIST || epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ee)))
+			die("epoll_ctl: socket %d: %s", (int)s, strerror(errno));
 	} else {
 		ee.data.ptr = ev;
-		if (epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ee) && errno == ENOENT)
-			epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ee);
+		if (epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ee) && (errno != ENOENT || epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ee)))
+			die("epoll_ctl: socket %d: %s", (int)s, strerror(errno));
 	}
 	return 0;
 }
@@ -1106,10 +1360,52 @@ static void run_done(void)
 	}
 }
 
+/* A string with a NUL (\u0000) in it would be cut there wherever the
+ * programs read it as text: such a record is refused, not cut. Returns 1
+ * with the path of the first such string in where. */
+static int holds_nul(json_t *v, struct buf *where)
+{
+	size_t at = where->len;
+	if (json_is_string(v))
+		return memchr(json_string_value(v), 0, json_string_length(v)) != NULL;
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			buf_addf(where, "[%zu]", i);
+			if (holds_nul(e, where))
+				return 1;
+			where->len = at;
+			where->p[at] = 0;
+		}
+	} else if (json_is_object(v)) {
+		const char *k;
+		size_t klen;
+		json_t *e;
+		json_object_keylen_foreach(v, k, klen, e) {
+			if (memchr(k, 0, klen))
+				return 1;
+			buf_addf(where, "%s%s", at ? "." : "", k);
+			if (holds_nul(e, where))
+				return 1;
+			where->len = at;
+			where->p[at] = 0;
+		}
+	}
+	return 0;
+}
+
 static void new_record(struct input *in, char *line, size_t len, int *stop)
 {
 	struct buf err = {0};
 	json_t *rec = record_parse(line, len, &err);
+	struct buf where = {0};
+	if (rec && holds_nul(rec, &where)) {
+		buf_addf(&err, "a string holds a NUL character (\\u0000) at %s", where.len ? where.p : "a key");
+		json_decref(rec);
+		rec = NULL;
+	}
+	buf_free(&where);
 	if (!rec) {
 		if (record_bad(in, line, len, err.p))
 			*stop = 1;
@@ -1220,17 +1516,19 @@ int exec_run(struct input *in, const struct exec_ops *o)
 				stdin_ready = 0;
 				int fd = input_fd(in);
 				if (stdin_polled && stdin_ev.fd != fd)
-					epoll_ctl(epfd, EPOLL_CTL_DEL, stdin_ev.fd, NULL);
+					ep_ctl(EPOLL_CTL_DEL, stdin_ev.fd, 0, NULL);
 				stdin_ev.fd = fd;
 				struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &stdin_ev};
 				if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ee) == 0 || errno == EEXIST)
 					stdin_polled = 1;
-				else
+				else if (errno == EPERM)
 					stdin_ready = 1;   /* a regular file: always ready */
+				else
+					die("epoll_ctl: %s: %s", in->name, strerror(errno));
 			}
 		}
 		if (stdin_polled && (in->done || stop)) {
-			epoll_ctl(epfd, EPOLL_CTL_DEL, stdin_ev.fd, NULL);
+			ep_ctl(EPOLL_CTL_DEL, stdin_ev.fd, 0, NULL);
 			stdin_polled = 0;
 		}
 		run_done();
@@ -1259,7 +1557,6 @@ int exec_run(struct input *in, const struct exec_ops *o)
 		int n = epoll_pwait(epfd, evs, 64, ms, &wait_mask);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
-		int running;
 		for (int i = 0; i < n; i++) {
 			struct ev *e = evs[i].data.ptr;
 			if (e->type == EV_STDIN) {
@@ -1268,17 +1565,17 @@ int exec_run(struct input *in, const struct exec_ops *o)
 				int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
 					    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
 					    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-				curl_multi_socket_action(multi, e->fd, flags, &running);
+				socket_action(e->fd, flags);
 			} else if (e->type == EV_CMD_IN || e->type == EV_CMD_OUT) {
 				if (e->fd >= 0)
-					cmd_io(e, evs[i].events);
+					cmd_io(e);
 			}
 		}
 		now = now_mono();
 		if (curl_deadline >= 0 && now >= curl_deadline) {
 			/* forget the deadline: the timer callback sets the next one */
 			curl_deadline = -1;
-			curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+			socket_action(CURL_SOCKET_TIMEOUT, 0);
 		}
 		check_multi();
 		while (dead_evs) {
@@ -1286,15 +1583,22 @@ int exec_run(struct input *in, const struct exec_ops *o)
 			dead_evs = d->next_dead;
 			free(d);
 		}
+		if (got_child) {
+			got_child = 0;
+			reap_orphans();
+		}
+		/* a command that closed its stdout may live on: its exit is
+		 * waited for here, never blocking, and its deadline holds */
 		for (struct req *c = cmds, *nx; c; c = nx) {
 			nx = c->next;
 			if (now >= c->deadline)
-				cmd_finished(c, 1);
+				cmd_timed_out(c);
+			else
+				cmd_check(c);
 		}
 	}
 	if (got_signal) {
-		for (struct req *c = cmds; c; c = c->next)
-			kill(-c->pid, SIGTERM);   /* commands still running end with us */
+		cmds_end_all();   /* commands still running end with us */
 		long left = write_answered();
 		out_flush();
 		progress(1);
@@ -1304,6 +1608,7 @@ int exec_run(struct input *in, const struct exec_ops *o)
 		summary();
 		exit(128 + got_signal);
 	}
+	cmds_end_all();
 	out_flush();
 	progress(1);
 	summary();

@@ -51,10 +51,18 @@ typedef int (*answer_check)(struct job *j, const char *text, json_t *answer, str
 /* A model call. r is copied (messages and schema are referenced). */
 void job_llm(struct job *j, const struct llm_req *r, answer_check check, void *check_ctx,
 	     int tag, void *udata);
-/* An HTTP POST to an assistant endpoint; headers are stolen. */
+/* An HTTP POST of body to an assistant endpoint (its url, headers, timeout
+ * and retries). A reply that response_path does not find is retried like a
+ * garbage body, and never cached; ep must outlive the call. */
+struct endpoint;
+void job_endpoint(struct job *j, const struct endpoint *ep, const char *body, int tag, void *udata);
+/* The same without an endpoint file: any JSON answer is taken; headers
+ * are stolen. */
 void job_http(struct job *j, const char *url, struct curl_slist *headers, const char *body,
 	      double timeout, int retries, int tag, void *udata);
-/* A command (sh -c CMD) with input on its stdin; its stdout is the answer. */
+/* A command (sh -c CMD) with input on its stdin; its stdout is the answer.
+ * It runs in a process group of its own, with the default signal mask and
+ * dispositions; past the timeout the whole group is killed. */
 void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata);
 
 void job_emit(struct job *j, json_t *rec);    /* steals rec */

@@ -4,18 +4,94 @@
 #include "jparse.h"
 #include "opt.h"
 #include "record.h"
+#include "secret.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 double llm_chars_per_token = 4.7;
+
+/* A key goes into a header line as it is: a CR or LF in it would add
+ * headers of the sender's choosing. */
+static char *checked_key(char *key, const char *from)
+{
+	long at = ctl_at(key);
+	if (at >= 0)
+		die("%s: the key holds a control character (byte %ld; CR, LF or another): refused",
+		    from, at + 1);
+	secret_add(key);
+	return key;
+}
 
 static char *env_key(const char *name)
 {
 	const char *v = getenv(name);
-	return v && *v ? xstrdup(v) : NULL;
+	return v && *v ? checked_key(xstrdup(v), name) : NULL;
+}
+
+/* base64 of the percent-decoded user:password, as in a Basic auth header */
+static char *basic_auth(const char *userinfo)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct buf raw = {0}, out = {0};
+	for (const char *p = userinfo; *p; p++) {
+		unsigned v;
+		if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1 && isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2])) {
+			buf_addc(&raw, (char)v);
+			p += 2;
+		} else {
+			buf_addc(&raw, *p);
+		}
+	}
+	const unsigned char *r = (const unsigned char *)(raw.p ? raw.p : "");
+	for (size_t i = 0; i < raw.len; i += 3) {
+		unsigned n = (unsigned)r[i] << 16 | (i + 1 < raw.len ? (unsigned)r[i + 1] << 8 : 0) |
+			     (i + 2 < raw.len ? r[i + 2] : 0);
+		buf_addc(&out, b64[n >> 18 & 63]);
+		buf_addc(&out, b64[n >> 12 & 63]);
+		buf_addc(&out, i + 1 < raw.len ? b64[n >> 6 & 63] : '=');
+		buf_addc(&out, i + 2 < raw.len ? b64[n & 63] : '=');
+	}
+	buf_free(&raw);
+	return buf_steal(&out);
+}
+
+void url_check(const char *url, const char *what)
+{
+	/* http://user:password@host/...: the userinfo is a secret, even in
+	 * the message that refuses the URL */
+	const char *auth = strstr(url, "://");
+	if (auth) {
+		auth += 3;
+		size_t n = strcspn(auth, "/?#");
+		const char *at_sign = NULL;
+		for (const char *p = auth; p < auth + n; p++)
+			if (*p == '@')
+				at_sign = p;
+		if (at_sign) {
+			char *userinfo = xstrndup(auth, (size_t)(at_sign - auth));
+			secret_add(userinfo);
+			char *colon = strchr(userinfo, ':');
+			if (colon)
+				secret_add(colon + 1);
+			/* curl sends it as Basic auth: a server that echoes
+			 * headers would show it in base64 */
+			char *basic = basic_auth(userinfo);
+			secret_add(basic);
+			free(basic);
+			free(userinfo);
+		}
+	}
+	if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
+		die("%s: %s: only http:// and https:// URLs are allowed", what, url);
+	long at = ctl_at(url);
+	if (at >= 0)
+		die("%s: the URL holds a control character (byte %ld): refused", what, at + 1);
 }
 
 static int is_reasoning(const char *name)
@@ -72,6 +148,7 @@ void model_init(struct model *m, const char *provider, const char *name, const c
 		base_url = m->provider == P_ANTHROPIC ? "https://api.anthropic.com"
 			 : m->provider == P_OLLAMA ? "http://localhost:11434"
 			 : "https://api.openai.com/v1";
+	url_check(base_url, "--base-url");
 	m->base_url = xstrdup(base_url);
 	size_t n = strlen(m->base_url);
 	while (n && m->base_url[n - 1] == '/')
@@ -83,12 +160,16 @@ void model_init(struct model *m, const char *provider, const char *name, const c
 
 	if (opts.key_file) {
 		size_t len;
-		char *k = read_file(opts.key_file, &len);
+		char *k = read_file_max(opts.key_file, 65536, &len);
 		if (!k)
 			die("--key-file: %s: %s", opts.key_file, strerror(errno));
 		while (len && isspace((unsigned char)k[len - 1]))
 			k[--len] = 0;
-		m->key = k;
+		if (strlen(k) != len)
+			die("--key-file: %s: the key holds a NUL byte: refused", opts.key_file);
+		char *from = xasprintf("--key-file: %s", opts.key_file);
+		m->key = checked_key(k, from);
+		free(from);
 	}
 	if (!m->key)
 		m->key = env_key("SCG_API_KEY");
@@ -251,7 +332,7 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
 	h->body = json_compact(body);
 	struct buf key = {0};
-	buf_adds(&key, "scg-cache-1\n");
+	buf_adds(&key, "scg-cache-2\n");
 	buf_adds(&key, m->provider_name);
 	buf_addc(&key, '\n');
 	buf_adds(&key, m->base_url);
@@ -270,10 +351,25 @@ void http_req_free(struct http_req *h)
 	memset(h, 0, sizeof *h);
 }
 
+/* A token count; a negative one (a broken or hostile server) counts 0. */
 static long int_field(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
-	return json_is_integer(v) ? (long)json_integer_value(v) : 0;
+	long n = json_is_integer(v) ? (long)json_integer_value(v) : 0;
+	return n < 0 ? 0 : n;
+}
+
+/* A text value, or NULL when it is not a string or holds a NUL, which
+ * would cut it short. */
+static const char *whole_text(json_t *v, const char *what, struct buf *why)
+{
+	if (!json_is_string(v))
+		return NULL;
+	if (memchr(json_string_value(v), 0, json_string_length(v))) {
+		buf_addf(why, "%s holds a NUL character (\\u0000)", what);
+		return NULL;
+	}
+	return json_string_value(v);
 }
 
 int llm_parse(const struct model *m, int structured, const char *body, size_t len,
@@ -300,11 +396,13 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 			buf_addf(why, "the model refused: %s", refusal);
 			goto bad;
 		}
-		if (!json_is_string(c)) {
-			buf_adds(why, "the response has no choices[0].message.content");
+		const char *text = whole_text(c, "choices[0].message.content", why);
+		if (!text) {
+			if (!why->len)
+				buf_adds(why, "the response has no choices[0].message.content");
 			goto bad;
 		}
-		a->text = xstrdup(json_string_value(c));
+		a->text = xstrdup(text);
 		finish = json_str(json_path(root, "choices.0"), "finish_reason");
 		json_t *u = json_object_get(root, "usage");
 		a->prompt_tokens = int_field(u, "prompt_tokens");
@@ -332,8 +430,15 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 				free(s);
 				break;
 			}
-			if (!strcmp(type, "text"))
-				buf_adds(&t, json_str(blk, "text") ? json_str(blk, "text") : "");
+			if (!strcmp(type, "text")) {
+				json_t *tv = json_object_get(blk, "text");
+				const char *text = whole_text(tv, "a text block", why);
+				if (!text && why->len) {
+					buf_free(&t);
+					goto bad;
+				}
+				buf_adds(&t, text ? text : "");
+			}
 		}
 		a->text = buf_steal(&t);
 		finish = json_str(root, "stop_reason");
@@ -344,9 +449,11 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 		break;
 	}
 	case P_OLLAMA: {
-		const char *c = json_str(json_object_get(root, "message"), "content");
+		const char *c = whole_text(json_object_get(json_object_get(root, "message"), "content"),
+					   "message.content", why);
 		if (!c) {
-			buf_adds(why, "the response has no message.content");
+			if (!why->len)
+				buf_adds(why, "the response has no message.content");
 			goto bad;
 		}
 		a->text = xstrdup(c);
@@ -385,15 +492,23 @@ void llm_error_text(const char *body, size_t len, struct buf *out)
 	if (msg) {
 		buf_adds(out, msg);
 	} else {
-		/* not JSON (an HTML error page): the first line, shortened */
-		size_t n = len < 120 ? len : 120;
-		const char *nl = memchr(body, '\n', n);
-		if (nl)
-			n = (size_t)(nl - body);
-		if (utf8_valid(body, n, NULL) && n)
-			buf_add(out, body, n);
+		/* not JSON (an HTML error page): the first line, shortened, but
+		 * masked before it is cut, or the cut would leave a piece of an
+		 * echoed key too short to be recognised */
+		const char *nl = memchr(body, '\n', len);
+		size_t n = nl ? (size_t)(nl - body) : len;
+		char *line = xstrndup(body, n);
+		secret_redact(line, n);
+		if (n > 120) {
+			n = 120;
+			while (n && ((unsigned char)line[n] & 0xc0) == 0x80)
+				n--;   /* whole characters */
+		}
+		if (n && utf8_valid(line, n, NULL) && !memchr(line, 0, n))
+			buf_add(out, line, n);
 		else
 			buf_adds(out, "(no error message)");
+		free(line);
 	}
 	json_decref(root);
 }

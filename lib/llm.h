@@ -29,6 +29,10 @@ struct model {
  * the official API is named and no key is set. */
 void model_init(struct model *m, const char *provider, const char *name, const char *base_url);
 
+/* Dies (exit 2) unless url is http:// or https:// without control
+ * characters; what names it in the message. Its userinfo becomes a secret. */
+void url_check(const char *url, const char *what);
+
 struct llm_req {
 	const struct model *model;
 	json_t *messages;       /* [{role, content}], system messages included */

@@ -175,7 +175,19 @@ struct gen {
 	const json_t *root;
 	uint64_t key;
 	int depth;
+	long left;      /* bytes the value may still take (about) */
 };
+
+/* Counts n bytes against the budget; 0 once it is spent. */
+static int spend(struct gen *g, double n)
+{
+	if (g->left < 0 || n > (double)g->left) {
+		g->left = -1;
+		return 0;
+	}
+	g->left -= (long)n;
+	return 1;
+}
 
 static json_t *gen_value(struct gen *g, const json_t *s, const char *path);
 
@@ -251,6 +263,10 @@ static json_t *gen_string(struct gen *g, const json_t *s, const char *path)
 
 	/* lengths count characters; the vocabulary is ASCII */
 	double minl = num_field(s, "minLength", 0), maxl = num_field(s, "maxLength", -1);
+	if (!spend(g, fmax(minl, (double)b.len) + 2)) {
+		buf_free(&b);
+		return json_null();
+	}
 	while ((double)b.len < minl) {
 		buf_addc(&b, ' ');
 		mock_words(&b, &r, 1);
@@ -372,13 +388,17 @@ static json_t *gen_array(struct gen *g, const json_t *s, const char *path)
 	long hi = g->depth > DEEP ? lo : maxn >= 0 ? (long)maxn : (lo > 3 ? lo : 3);
 	if (hi < lo)
 		hi = lo;
+	/* every item takes a byte or two at least: a minItems past the
+	 * budget fails at once instead of after a long build */
+	if (!spend(g, 2 * fmax(minn, 0)))
+		return json_array();
 	long n = lo + (long)rng_below(&r, (uint64_t)(hi - lo + 1));
 	long nprefix = (long)json_array_size(prefix);
 	if (nprefix && !json_is_object(items) && n > nprefix)
 		n = nprefix > lo ? nprefix : lo;
 	int unique = json_is_true(json_object_get(s, "uniqueItems"));
 	json_t *a = json_array();
-	for (long i = 0, tries = 0; (long)json_array_size(a) < n && tries < 8 * n + 8; tries++) {
+	for (long i = 0, tries = 0; (long)json_array_size(a) < n && tries < 8 * n + 8 && g->left >= 0; tries++) {
 		i = (long)json_array_size(a);
 		char *p = tries > i ? xasprintf("%s[%ld]~%ld", path, i, tries)
 				    : xasprintf("%s[%ld]", path, i);
@@ -402,7 +422,10 @@ static json_t *gen_value(struct gen *g, const json_t *s, const char *path)
 		/* no schema (or true): any value will do; a string reads best */
 		s = NULL;
 	}
+	/* a value in memory takes far more than its text: count it so */
 	json_t *v;
+	if (!spend(g, 16))
+		return json_null();
 	if ((v = json_object_get(s, "const")))
 		return json_deep_copy(v);
 	if (json_array_size(v = json_object_get(s, "enum"))) {
@@ -461,8 +484,13 @@ static json_t *gen_value(struct gen *g, const json_t *s, const char *path)
 
 json_t *mock_value(const json_t *schema, uint64_t key)
 {
-	struct gen g = {.root = schema, .key = key};
-	return gen_value(&g, schema, "$");
+	struct gen g = {.root = schema, .key = key, .left = MOCK_GEN_MAX};
+	json_t *v = gen_value(&g, schema, "$");
+	if (g.left < 0) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
 }
 
 json_t *mock_canned_load(const char *path, struct buf *err)

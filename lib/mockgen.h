@@ -20,8 +20,11 @@ char *mock_prose(uint64_t key);
 /* A value valid against schema (object, array, string, integer, number,
  * boolean, null, enum, const, anyOf/oneOf/allOf first branch, local $ref).
  * Each value is drawn from key and its JSON path, so editing one property
- * leaves the others alone. A new reference. */
+ * leaves the others alone. A new reference, or NULL when the schema asks
+ * for more than MOCK_GEN_MAX bytes (minItems, minLength, nesting): one
+ * request cannot make the mock build gigabytes. */
 json_t *mock_value(const json_t *schema, uint64_t key);
+#define MOCK_GEN_MAX (4L << 20)
 
 /* The small object of JSON mode (no schema): {"tag":…,"answer":…}. */
 json_t *mock_object(uint64_t key);

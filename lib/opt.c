@@ -11,6 +11,7 @@
 
 struct scg_opts opts = {
 	.jobs = 8, .retries = 6, .timeout = 120, .temp_lo = -1, .top_p_lo = -1,
+	.max_answer = OPT_MAX_ANSWER,
 };
 
 static const struct opt_prog *cur;
@@ -20,7 +21,7 @@ enum {
 	C_JOBS, C_UNORDERED, C_RPM, C_TPM, C_RETRIES, C_TIMEOUT, C_NOCACHE,
 	C_DRYRUN, C_BUDGET, C_PROVIDER, C_MODEL, C_BASEURL, C_KEYFILE,
 	C_MAXTOK, C_TEMP, C_TOPP, C_TOPK, C_PROMPT, C_PRINTPROMPT, C_INJECT,
-	C_TEMPLATES, C_EXAMPLES, C_PARAMS, C_EXTRA_BODY,
+	C_TEMPLATES, C_EXAMPLES, C_PARAMS, C_EXTRA_BODY, C_MAXANSWER,
 };
 
 static const struct option basic_opts[] = {
@@ -48,6 +49,7 @@ static const struct option model_opts[] = {
 	{"no-cache", no_argument, 0, C_NOCACHE},
 	{"dry-run", no_argument, 0, C_DRYRUN},
 	{"budget", required_argument, 0, C_BUDGET},
+	{"max-answer-bytes", required_argument, 0, C_MAXANSWER},
 	{"provider", required_argument, 0, C_PROVIDER},
 	{"model", required_argument, 0, C_MODEL},
 	{"base-url", required_argument, 0, C_BASEURL},
@@ -99,6 +101,8 @@ static const char model_help[] =
 	"      --no-cache         neither read nor write the response cache\n"
 	"      --dry-run          print the requests that would be sent; call nothing\n"
 	"      --budget USD       start no request once the estimated spend would pass USD\n"
+	"      --max-answer-bytes N[k|M|G]  largest answer or command output taken, counted\n"
+	"                         after decompression (default 4M); a larger one is rejected\n"
 	"      --prompt NAME=FILE replace a built-in prompt\n"
 	"      --print-prompt NAME  print a built-in prompt and exit\n"
 	"      --inject NAME=FILE|DIR  draw {{inject.NAME}} per record from a value list\n"
@@ -121,26 +125,49 @@ void usage_error(const char *fmt, ...)
 	exit(2);
 }
 
+/* "max-turns", "--max-turns" -> "--max-turns"; "n", "-n" -> "-n": callers
+ * name an option either way, messages show it as it is typed. */
+static const char *dashed(const char *optname, char *out, size_t size)
+{
+	while (*optname == '-')
+		optname++;
+	snprintf(out, size, "%s%s", optname[0] && !optname[1] ? "-" : "--", optname);
+	return out;
+}
+
 long opt_long(const char *optname, const char *arg, long min, long max)
 {
-	char *end;
+	char *end, name[64];
 	errno = 0;
 	long v = strtol(arg, &end, 10);
 	if (end == arg || *end || errno || v < min || v > max)
-		usage_error("--%s: expected an integer from %ld to %ld, got '%s'",
-			    optname, min, max, arg);
+		usage_error("%s: expected an integer from %ld to %ld, got '%s'",
+			    dashed(optname, name, sizeof name), min, max, arg);
 	return v;
 }
 
 double opt_double(const char *optname, const char *arg, double min, double max)
 {
-	char *end;
+	char *end, name[64];
 	errno = 0;
 	double v = strtod(arg, &end);
 	if (end == arg || *end || errno || v < min || v > max)
-		usage_error("--%s: expected a number from %g to %g, got '%s'",
-			    optname, min, max, arg);
+		usage_error("%s: expected a number from %g to %g, got '%s'",
+			    dashed(optname, name, sizeof name), min, max, arg);
 	return v;
+}
+
+long opt_bytes(const char *optname, const char *arg, long min, long max)
+{
+	char *end, name[64];
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	long unit = !strcmp(end, "k") || !strcmp(end, "K") ? 1L << 10 : !strcmp(end, "M") ? 1L << 20
+		  : !strcmp(end, "G") ? 1L << 30 : *end ? 0 : 1;
+	if (end == arg || !unit || errno || v < 0 || v > max / unit || v * unit < min)
+		usage_error("%s: expected a size from %ld to %ld bytes (a k, M or G suffix allowed), got '%s'",
+			    dashed(optname, name, sizeof name), min, max, arg);
+	return v * unit;
 }
 
 static void add_kv(struct kv **list, int *n, const char *optname, const char *arg)
@@ -215,6 +242,7 @@ static int common(int c, const char *arg)
 	case C_NOCACHE: opts.no_cache = 1; break;
 	case C_DRYRUN: opts.dry_run = 1; break;
 	case C_BUDGET: opts.budget = opt_double("budget", arg, 0, 1e9); break;
+	case C_MAXANSWER: opts.max_answer = opt_bytes("max-answer-bytes", arg, 1024, 1L << 30); break;
 	case C_PROVIDER:
 		if (strcmp(arg, "openai") && strcmp(arg, "anthropic") && strcmp(arg, "ollama"))
 			usage_error("--provider: expected openai, anthropic or ollama, got '%s'", arg);
@@ -311,7 +339,7 @@ int opt_parse(const struct opt_prog *p, int argc, char **argv)
 
 	opts.rejects = stderr;
 	if (opts.rejects_path && strcmp(opts.rejects_path, "-")) {
-		opts.rejects = fopen(opts.rejects_path, "a");
+		opts.rejects = fopen(opts.rejects_path, "ae");
 		if (!opts.rejects)
 			die("%s: %s", opts.rejects_path, strerror(errno));
 		setvbuf(opts.rejects, NULL, _IOLBF, 0);

@@ -37,6 +37,7 @@ struct scg_opts {
 	double timeout;
 	int no_cache, dry_run;
 	double budget;            /* USD, 0 = none */
+	long max_answer;          /* bytes of one answer or command output, decompressed */
 	/* model */
 	const char *provider, *model, *base_url, *key_file;
 	int max_tokens;           /* 0 = provider default */
@@ -75,5 +76,11 @@ void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1
 /* Number parsing for option values: exits 2 with a message naming the option. */
 long opt_long(const char *optname, const char *arg, long min, long max);
 double opt_double(const char *optname, const char *arg, double min, double max);
+/* A size in bytes, with an optional k, M or G suffix (powers of 1024). */
+long opt_bytes(const char *optname, const char *arg, long min, long max);
+
+/* The default of --max-answer-bytes: far above any real answer (a model's
+ * longest is a few hundred kilobytes), far below what hurts. */
+#define OPT_MAX_ANSWER (4L << 20)
 
 #endif

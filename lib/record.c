@@ -3,10 +3,12 @@
 #include "record.h"
 #include "jparse.h"
 #include "opt.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,17 @@
 #include <unistd.h>
 
 long records_rejected;
+
+/* stdin's file status flags as they came: O_NONBLOCK is set on the open
+ * file, which a terminal shares with the shell, so it is put back. */
+static int stdin_flags = -1;
+
+static void stdin_restore(void)
+{
+	/* at exit, or with stdin closed already, a failure leaves nothing to do */
+	if (stdin_flags >= 0 && !(stdin_flags & O_NONBLOCK) && fcntl(0, F_SETFL, stdin_flags) < 0)
+		stdin_flags = -1;
+}
 
 struct input *input_new(int nfiles, char **files)
 {
@@ -57,8 +70,14 @@ static int open_next(struct input *in)
 	struct stat st;
 	if (in->nonblock && (in->fd == 0 || (!fstat(in->fd, &st) && !S_ISREG(st.st_mode)))) {
 		int fl = fcntl(in->fd, F_GETFL);
-		if (fl >= 0)
-			fcntl(in->fd, F_SETFL, fl | O_NONBLOCK);
+		if (fl < 0)
+			die_status(2, "%s: %s", in->name, strerror(errno));
+		if (in->fd == 0 && stdin_flags < 0) {
+			stdin_flags = fl;
+			atexit(stdin_restore);
+		}
+		if (fcntl(in->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			die_status(2, "%s: %s", in->name, strerror(errno));
 	}
 	return 1;
 }
@@ -72,6 +91,8 @@ static void close_cur(struct input *in)
 {
 	if (in->fd > 0)
 		close(in->fd);
+	else if (in->fd == 0)
+		stdin_restore();
 	in->fd = -1;
 }
 
@@ -166,12 +187,18 @@ json_t *record_parse(const char *line, size_t len, struct buf *err)
 	return v;
 }
 
+/* A reject that cannot be written is a record lost: the run stops. */
 static void reject_write(json_t *line)
 {
-	char *s = json_compact(line);
-	fprintf(opts.rejects ? opts.rejects : stderr, "%s\n", s);
-	fflush(opts.rejects ? opts.rejects : stderr);
-	free(s);
+	FILE *f = opts.rejects ? opts.rejects : stderr;
+	struct buf b = {0};
+	json_dump_buf(line, &b);
+	secret_redact_json(b.p, b.len);
+	buf_addc(&b, '\n');
+	if (fwrite(b.p, 1, b.len, f) != b.len || fflush(f))
+		die_status(2, "%s: %s", opts.rejects_path && f != stderr ? opts.rejects_path : "rejects",
+			   strerror(errno));
+	buf_free(&b);
 }
 
 int record_bad(const struct input *in, const char *line, size_t len, const char *reason)
@@ -228,6 +255,7 @@ void record_reject(json_t *rec, const char *reason)
 
 /* Output: our own buffer over write(2) so a closed pipe is seen at once. */
 static struct buf out;
+static int exiting;      /* out_flush runs as an atexit handler */
 
 void out_flush(void)
 {
@@ -237,13 +265,25 @@ void out_flush(void)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EPIPE)
+			if (errno == EPIPE) {
+				/* a closed stdout ends the program quietly; at exit
+				 * already, exit() may not be called again */
+				buf_reset(&out);
+				if (exiting)
+					return;
 				exit(0);
+			}
 			if (errno == EAGAIN) {
-				/* stdout is non-blocking (shared with stdin's file) */
-				usleep(1000);
+				/* stdout is non-blocking (shared with stdin's file):
+				 * wait until it takes more, without spinning */
+				struct pollfd pfd = {.fd = 1, .events = POLLOUT};
+				if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+					die_status(2, "stdout: %s", strerror(errno));
 				continue;
 			}
+			buf_reset(&out);
+			if (exiting)
+				return;
 			die_status(2, "stdout: %s", strerror(errno));
 		}
 		off += (size_t)w;
@@ -251,20 +291,33 @@ void out_flush(void)
 	buf_reset(&out);
 }
 
+static void out_at_exit(void)
+{
+	exiting = 1;
+	out_flush();
+}
+
 static void out_init(void)
 {
 	static int done;
 	if (!done) {
 		signal(SIGPIPE, SIG_IGN);
-		atexit(out_flush);
+		atexit(out_at_exit);
 		done = 1;
 	}
 }
 
+/* What goes out is masked where it repeats a secret (a server that echoes
+ * a key in its answer); a JSON line stays valid JSON. */
 void out_line(const char *s, size_t n)
 {
 	out_init();
+	size_t at = out.len;
 	buf_add(&out, s, n);
+	if (n && (s[0] == '{' || s[0] == '['))
+		secret_redact_json(out.p + at, n);
+	else
+		secret_redact(out.p + at, n);
 	buf_addc(&out, '\n');
 	if (out.len >= 1 << 16)
 		out_flush();
@@ -273,7 +326,9 @@ void out_line(const char *s, size_t n)
 void out_record(json_t *rec)
 {
 	out_init();
+	size_t at = out.len;
 	json_dump_buf(rec, &out);
+	secret_redact_json(out.p + at, out.len - at);
 	buf_addc(&out, '\n');
 	if (out.len >= 1 << 16)
 		out_flush();

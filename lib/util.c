@@ -1,22 +1,40 @@
 /* util: the small things every module needs. Allocation failure ends the
  * program here, so callers never check for NULL. */
 #include "util.h"
+#include "secret.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <xxhash.h>
 
 const char *prog_name = "scg";
 
+/* Every message is formatted whole, then has the known secrets masked,
+ * then goes out in one write. */
 static void vmsg(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", prog_name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	struct buf b = {0};
+	buf_addf(&b, "%s: ", prog_name);
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n > 0) {
+		buf_grow(&b, (size_t)n);
+		vsnprintf(b.p + b.len, (size_t)n + 1, fmt, ap);
+		b.len += (size_t)n;
+	}
+	buf_addc(&b, '\n');
+	secret_redact(b.p, b.len);
+	fwrite(b.p, 1, b.len, stderr);
+	fflush(stderr);
+	buf_free(&b);
 }
 
 void die(const char *fmt, ...)
@@ -89,6 +107,8 @@ char *xasprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		oom();   /* only an impossible size fails vsnprintf */
 	if (n < (int)sizeof small)
 		return xstrndup(small, (size_t)n);
 	char *p = xmalloc((size_t)n + 1);
@@ -100,11 +120,14 @@ char *xasprintf(const char *fmt, ...)
 
 void buf_grow(struct buf *b, size_t extra)
 {
-	if (b->len + extra + 1 <= b->cap)
+	if (extra > SIZE_MAX - 1 - b->len)
+		oom();
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
 		return;
 	size_t cap = b->cap ? b->cap : 64;
-	while (cap < b->len + extra + 1)
-		cap *= 2;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	b->p = xrealloc(b->p, cap);
 	b->cap = cap;
 }
@@ -128,6 +151,8 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		oom();
 	buf_grow(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
@@ -216,24 +241,43 @@ fail:
 
 char *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	return read_file_max(path, SIZE_MAX - 1, len);
+}
+
+char *read_file_max(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rbe");
 	if (!f)
 		return NULL;
 	struct buf b = {0};
 	char tmp[65536];
 	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_add(&b, tmp, n);
-	int err = ferror(f);
+	int err = 0;
+	while (!err && (n = fread(tmp, 1, sizeof tmp, f)) > 0) {
+		if (n > max - b.len)
+			err = EFBIG;
+		else
+			buf_add(&b, tmp, n);
+	}
+	if (!err && ferror(f))
+		err = EIO;
 	fclose(f);
 	if (err) {
 		buf_free(&b);
-		errno = EIO;
+		errno = err;
 		return NULL;
 	}
 	if (len)
 		*len = b.len;
 	return buf_steal(&b);
+}
+
+long ctl_at(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return (long)(p - (const unsigned char *)s);
+	return -1;
 }
 
 int parse_range(const char *s, double *lo, double *hi)

@@ -54,6 +54,11 @@ int utf8_valid(const char *s, size_t n, size_t *bad);
 
 /* Read a whole file; NULL and errno set on failure. */
 char *read_file(const char *path, size_t *len);
+/* The same, failing with EFBIG once the file passes max bytes. */
+char *read_file_max(const char *path, size_t max, size_t *len);
+/* The offset of the first control character (below 0x20, or DEL) in s, or
+ * -1: such a value would break a header line or a URL. */
+long ctl_at(const char *s);
 /* The names in folder path that do not start with '.', sorted by strcmp:
  * 0 with *names (each and the array for the caller to free) and *n, or -1
  * with errno from opendir. */

@@ -161,7 +161,6 @@ alternates() {
 }
 
 @test "with scg-turn --script: every SFT record starts with the user and alternates, pairs in TRL shape" {
-	scg-turn --help | grep -q -- --script || skip "scg-turn has no --script yet"
 	mock_start
 	run character -q -c "$EX/card.yaml" -p "$EX/profile.txt" --cut-at Legacy -k 1 --dpo 1 -t 3 -o out
 	[ "$status" -le 1 ]

@@ -14,7 +14,7 @@ EP=$BATS_TEST_DIRNAME/../examples/endpoints
 # otherwise), or carrying no key at all when AUTH is empty. The record
 # keeps the endpoint's system prompt first, and the request has it once.
 reply() {
-	local name=$1 path=$2 auth=$3 key=dummy-key-$1 var
+	local name=$1 path=$2 auth=$3 key=dummy-key-0451 var
 	if [ -n "$auth" ]; then mock_start --key "$key"; else mock_start; fi
 	sed "s#^url: *[a-z]*://[^/]*#url: $MOCK_URL#" "$EP/$name.yaml" >"$name.yaml"
 	grep -qx "url: $MOCK_URL$path" "$name.yaml"

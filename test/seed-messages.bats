@@ -43,8 +43,6 @@ check() {
 }
 
 @test "the shipped seeds become one restyled conversation each, profile and originals kept" {
-	command -v scg-scenes >/dev/null && command -v scg-personas >/dev/null ||
-		skip "scg-scenes and scg-personas are not built yet"
 	mock_start
 	run bash -c "seed-messages -q -s '$SEEDS' -x '$AXES' -t 3 --style thread >out.jsonl"
 	[ "$status" -eq 0 ]
@@ -65,8 +63,6 @@ check() {
 }
 
 @test "-a names the assistant from its card; the writer of a seed speaks as User, never as an axes label" {
-	command -v scg-scenes >/dev/null && command -v scg-personas >/dev/null ||
-		skip "scg-scenes and scg-personas are not built yet"
 	mock_start
 	run bash -c "seed-messages -q -s '$SEEDS' -x '$AXES' -a '$CARD' -t 2 --style none >out.jsonl"
 	[ "$status" -eq 0 ]
