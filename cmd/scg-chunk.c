@@ -16,41 +16,6 @@
 #include "util.h"
 #include "wiki.h"
 
-enum {
-	C_MAX_WORDS = OPT_PROG, C_OVERLAP, C_SEPARATOR, C_BY, C_CUT_AT, C_STRATEGY,
-	C_WIKIPEDIA, C_WIKI_LANG, C_WIKI_URL, C_NO_CACHE, C_TIMEOUT,
-};
-
-static const struct option longopts[] = {
-	{"max-words", required_argument, 0, C_MAX_WORDS},
-	{"overlap", required_argument, 0, C_OVERLAP},
-	{"separator", required_argument, 0, C_SEPARATOR},
-	{"by", required_argument, 0, C_BY},
-	{"cut-at", required_argument, 0, C_CUT_AT},
-	{"strategy", required_argument, 0, C_STRATEGY},
-	{"wikipedia", required_argument, 0, C_WIKIPEDIA},
-	{"wiki-lang", required_argument, 0, C_WIKI_LANG},
-	{"wiki-url", required_argument, 0, C_WIKI_URL},
-	{"no-cache", no_argument, 0, C_NO_CACHE},
-	{"timeout", required_argument, 0, C_TIMEOUT},
-	{0, 0, 0, 0},
-};
-
-static const char help[] =
-	"      --max-words N      at most N words a chunk (default 500)\n"
-	"      --overlap N        each chunk repeats the last N words of the one before (default 0)\n"
-	"      --separator REGEX  where sentences end (PCRE2; default '(?<=[.!?])\\s+')\n"
-	"      --by paragraph|lines  one chunk per paragraph, or per non-blank line\n"
-	"      --cut-at TITLE     drop everything from the heading TITLE on (TITLE, # TITLE,\n"
-	"                         == TITLE ==, TITLE[edit]; any case)\n"
-	"      --strategy FILE    per-file max_words, overlap and separator (JSON or YAML)\n"
-	"      --wikipedia TITLE  chunk the Wikipedia article TITLE (one record a paragraph\n"
-	"                         unless --by is given; repeatable)\n"
-	"      --wiki-lang LANG   which Wikipedia (default en)\n"
-	"      --wiki-url URL     the MediaWiki API to ask instead ($SCG_WIKI_URL)\n"
-	"      --timeout SEC      time limit of one article's request (default 120)\n"
-	"      --no-cache         neither read nor write the response cache\n";
-
 static struct chunk_rules rules = {
 	.by = CHUNK_SENTENCES, .max_words = CHUNK_DEFAULT_MAX_WORDS,
 };
@@ -62,37 +27,50 @@ static struct chunk_strategies *strategies;
 static json_t *ids_taken;     /* file part of the ids written so far */
 static int failed;
 
-static int handle(int code, const char *arg)
+static void by_opt(const char *name, const char *arg)
 {
-	switch (code) {
-	case C_MAX_WORDS: rules.max_words = opt_long("max-words", arg, 1, 100000000); break;
-	case C_OVERLAP: rules.overlap = opt_long("overlap", arg, 0, 100000000); break;
-	case C_SEPARATOR: separator = arg; break;
-	case C_BY:
-		if (!strcmp(arg, "paragraph") || !strcmp(arg, "paragraphs"))
-			rules.by = CHUNK_PARAGRAPHS;
-		else if (!strcmp(arg, "lines") || !strcmp(arg, "line"))
-			rules.by = CHUNK_LINES;
-		else if (!strcmp(arg, "sentences") || !strcmp(arg, "sentence"))
-			rules.by = CHUNK_SENTENCES;
-		else
-			usage_error("--by: expected paragraph, lines or sentences, got '%s'", arg);
-		by_given = 1;
-		break;
-	case C_CUT_AT: rules.cut_at = arg; break;
-	case C_STRATEGY: strategy_path = arg; break;
-	case C_WIKIPEDIA:
-		titles = xrealloc(titles, sizeof *titles * (size_t)(ntitles + 1));
-		titles[ntitles++] = arg;
-		break;
-	case C_WIKI_LANG: wiki_lang = arg; break;
-	case C_WIKI_URL: wiki_url = arg; break;
-	case C_NO_CACHE: opts.no_cache = 1; break;
-	case C_TIMEOUT: opts.timeout = opt_double("timeout", arg, 0.001, 86400); break;
-	default: return -1;
-	}
-	return 0;
+	if (!strcmp(arg, "paragraph") || !strcmp(arg, "paragraphs"))
+		rules.by = CHUNK_PARAGRAPHS;
+	else if (!strcmp(arg, "lines") || !strcmp(arg, "line"))
+		rules.by = CHUNK_LINES;
+	else if (!strcmp(arg, "sentences") || !strcmp(arg, "sentence"))
+		rules.by = CHUNK_SENTENCES;
+	else
+		usage_error("%s: expected paragraph, lines or sentences, got '%s'", name, arg);
+	by_given = 1;
 }
+
+static void wikipedia_opt(const char *name, const char *arg)
+{
+	(void)name;
+	titles = xrealloc(titles, sizeof *titles * (size_t)(ntitles + 1));
+	titles[ntitles++] = arg;
+}
+
+static const struct opt options[] = {
+	OPT_LONG(0, "max-words", &rules.max_words, "N", 1, 100000000,
+		 "at most N words a chunk (default 500)"),
+	OPT_LONG(0, "overlap", &rules.overlap, "N", 0, 100000000,
+		 "each chunk repeats the last N words of the one before (default 0)"),
+	OPT_STRING(0, "separator", &separator, "REGEX",
+		   "where sentences end (PCRE2; default '(?<=[.!?])\\s+')"),
+	OPT_CALL(0, "by", "paragraph|lines", by_opt, "one chunk per paragraph, or per non-blank line"),
+	OPT_STRING(0, "cut-at", &rules.cut_at, "TITLE",
+		   "drop everything from the heading TITLE on (TITLE, # TITLE, == TITLE ==, "
+		   "TITLE[edit]; any case)"),
+	OPT_STRING(0, "strategy", &strategy_path, "FILE",
+		   "per-file max_words, overlap and separator (JSON or YAML)"),
+	OPT_CALL(0, "wikipedia", "TITLE", wikipedia_opt,
+		 "chunk the Wikipedia article TITLE (one record a paragraph unless --by is "
+		 "given; repeatable)"),
+	OPT_STRING(0, "wiki-lang", &wiki_lang, "LANG", "which Wikipedia (default en)"),
+	OPT_STRING(0, "wiki-url", &wiki_url, "URL",
+		   "the MediaWiki API to ask instead ($SCG_WIKI_URL)"),
+	OPT_DOUBLE(0, "timeout", &opts.timeout, "SEC", 0.001, 86400,
+		   "time limit of one article's request (default 120)"),
+	OPT_FLAG(0, "no-cache", &opts.no_cache, "neither read nor write the response cache"),
+	OPT_END,
+};
 
 /* The name of the folder that holds path; "." and ".." are resolved. */
 static char *topic_of(const char *path)
@@ -284,10 +262,8 @@ int main(int argc, char **argv)
 		.name = "scg-chunk",
 		.synopsis = "[options] file|folder ...",
 		.summary = "Split knowledge files (plain text or Markdown) into chunk records.",
-		.help = help,
 		.common = OPT_BASIC,
-		.longopts = longopts,
-		.handle = handle,
+		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
 	if (i == argc && !ntitles)

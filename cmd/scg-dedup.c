@@ -24,37 +24,6 @@
  * at most this (at 0.8: 9 bands x 4 rows, not 16 x 6; bench/README.md). */
 #define VERIFY_FMAX 0.25
 
-enum { C_KEY = OPT_PROG, C_EXACT, C_NGRAM, C_CHARNG, C_PERM, C_THRESH, C_NOVERIFY,
-       C_KEEPPUNCT, C_MISSING, C_DUPS, C_VERBOSE };
-
-static const struct option longopts[] = {
-	{"key", required_argument, 0, C_KEY},
-	{"exact", no_argument, 0, C_EXACT},
-	{"ngram", required_argument, 0, C_NGRAM},
-	{"char-ngrams", required_argument, 0, C_CHARNG},
-	{"perm", required_argument, 0, C_PERM},
-	{"threshold", required_argument, 0, C_THRESH},
-	{"no-verify", no_argument, 0, C_NOVERIFY},
-	{"keep-punct", no_argument, 0, C_KEEPPUNCT},
-	{"missing", required_argument, 0, C_MISSING},
-	{"dups", required_argument, 0, C_DUPS},
-	{"verbose", no_argument, 0, C_VERBOSE},
-	{0, 0, 0, 0},
-};
-
-static const char help[] =
-	"      --key PATH[,PATH...]  fields whose text is compared (default messages.*.content)\n"
-	"      --exact            drop exact duplicates (of the normalised text) only\n"
-	"      --threshold J      near duplicate at Jaccard >= J, 0 < J <= 1 (default 0.8)\n"
-	"      --ngram N          words per shingle (default 5)\n"
-	"      --char-ngrams N    shingles of N characters instead of words\n"
-	"      --perm N           MinHash signature length, up to 512 (default 128)\n"
-	"      --no-verify        decide on a MinHash estimate; about 60 bytes a kept record\n"
-	"      --keep-punct       compare punctuation too\n"
-	"      --missing error|keep  a record without the key is an error (default) or kept\n"
-	"      --dups FILE        write each dropped record there with dup_of and jaccard\n"
-	"  -v, --verbose          print the LSH bands x rows and the memory used\n";
-
 static struct {
 	const char *key;
 	int exact, ngram, char_ngrams, perm, no_verify, keep_punct, missing_keep, verbose;
@@ -62,37 +31,41 @@ static struct {
 	const char *dups_path;
 } cf = {.key = "messages.*.content", .ngram = 5, .perm = 128, .threshold = 0.8};
 
-static int handle(int c, const char *arg)
+static void key_opt(const char *name, const char *arg)
 {
-	switch (c) {
-	case C_KEY:
-		if (!*arg || strstr(arg, ",,") || *arg == ',' || arg[strlen(arg) - 1] == ',')
-			usage_error("--key: expected PATH[,PATH...], got '%s'", arg);
-		cf.key = arg;
-		break;
-	case C_EXACT: cf.exact = 1; break;
-	case C_NGRAM: cf.ngram = (int)opt_long("ngram", arg, 1, 64); break;
-	case C_CHARNG: cf.char_ngrams = (int)opt_long("char-ngrams", arg, 1, 64); break;
-	case C_PERM: cf.perm = (int)opt_long("perm", arg, 1, 512); break;
-	case C_THRESH:
-		cf.threshold = opt_double("threshold", arg, 0, 1);
-		if (cf.threshold <= 0)
-			usage_error("--threshold: expected a number in (0, 1], got '%s'", arg);
-		break;
-	case C_NOVERIFY: cf.no_verify = 1; break;
-	case C_KEEPPUNCT: cf.keep_punct = 1; break;
-	case C_MISSING:
-		if (strcmp(arg, "error") && strcmp(arg, "keep"))
-			usage_error("--missing: expected error or keep, got '%s'", arg);
-		cf.missing_keep = !strcmp(arg, "keep");
-		break;
-	case C_DUPS: cf.dups_path = arg; break;
-	case 'v':
-	case C_VERBOSE: cf.verbose = 1; break;
-	default: return 1;
-	}
-	return 0;
+	if (!*arg || strstr(arg, ",,") || *arg == ',' || arg[strlen(arg) - 1] == ',')
+		usage_error("%s: expected PATH[,PATH...], got '%s'", name, arg);
+	cf.key = arg;
 }
+
+static void threshold_opt(const char *name, const char *arg)
+{
+	cf.threshold = opt_double(name, arg, 0, 1);
+	if (cf.threshold <= 0)
+		usage_error("%s: expected a number in (0, 1], got '%s'", name, arg);
+}
+
+static const struct opt options[] = {
+	OPT_CALL(0, "key", "PATH[,PATH...]", key_opt,
+		 "fields whose text is compared (default messages.*.content)"),
+	OPT_FLAG(0, "exact", &cf.exact, "drop exact duplicates (of the normalised text) only"),
+	OPT_CALL(0, "threshold", "J", threshold_opt,
+		 "near duplicate at Jaccard >= J, 0 < J <= 1 (default 0.8)"),
+	OPT_INT(0, "ngram", &cf.ngram, "N", 1, 64, "words per shingle (default 5)"),
+	OPT_INT(0, "char-ngrams", &cf.char_ngrams, "N", 1, 64,
+		"shingles of N characters instead of words"),
+	OPT_INT(0, "perm", &cf.perm, "N", 1, 512,
+		"MinHash signature length, up to 512 (default 128)"),
+	OPT_FLAG(0, "no-verify", &cf.no_verify,
+		 "decide on a MinHash estimate; about 60 bytes a kept record"),
+	OPT_FLAG(0, "keep-punct", &cf.keep_punct, "compare punctuation too"),
+	OPT_CHOICE(0, "missing", &cf.missing_keep, "error|keep",
+		   "a record without the key is an error (default) or kept"),
+	OPT_STRING(0, "dups", &cf.dups_path, "FILE",
+		   "write each dropped record there with dup_of and jaccard"),
+	OPT_FLAG('v', "verbose", &cf.verbose, "print the LSH bands x rows and the memory used"),
+	OPT_END,
+};
 
 /* What is kept per kept record, indexed by its number among the kept. */
 static struct {
@@ -365,8 +338,7 @@ int main(int argc, char **argv)
 		.name = "scg-dedup",
 		.synopsis = "[options] [file ...]",
 		.summary = "Drop exact and near-duplicate records; kept lines pass unchanged.",
-		.help = help, .common = OPT_BASIC, .longopts = longopts, .shortopts = "v",
-		.handle = handle,
+		.common = OPT_BASIC, .opts = options,
 	};
 	int first = opt_parse(&prog, argc, argv);
 	/* a fixed threshold keeps the big arrays mmapped, so that growing them

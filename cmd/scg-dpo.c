@@ -33,32 +33,31 @@ struct pair {
 	int asked;              /* rejected answers asked for */
 };
 
-enum { O_PAIR = OPT_PROG, O_TRIES, O_NO_SYSTEM, O_CHARACTER };
-
-static const struct option longopts[] = {
-	{"pair", required_argument, 0, O_PAIR},
-	{"tries", required_argument, 0, O_TRIES},
-	{"no-system", no_argument, 0, O_NO_SYSTEM},
-	{"character", required_argument, 0, O_CHARACTER},
-	{0, 0, 0, 0},
-};
-
-static int handle(int c, const char *arg)
+/* in-character is the older name of anachronism */
+static void pair_opt(const char *name, const char *arg)
 {
-	switch (c) {
-	case O_PAIR:
-		/* in-character is the older name of anachronism */
-		from_last = !strcmp(arg, "from-last");
-		compliant = !strcmp(arg, "compliant");
-		if (!from_last && !compliant && strcmp(arg, "anachronism") && strcmp(arg, "in-character"))
-			usage_error("--pair: expected anachronism, compliant or from-last, got '%s'", arg);
-		return 0;
-	case O_CHARACTER: card_path = arg; return 0;
-	case O_TRIES: tries = opt_long("--tries", arg, 1, 20); return 0;
-	case O_NO_SYSTEM: no_system = 1; return 0;
-	}
-	return 1;
+	from_last = !strcmp(arg, "from-last");
+	compliant = !strcmp(arg, "compliant");
+	if (!from_last && !compliant && strcmp(arg, "anachronism") && strcmp(arg, "in-character"))
+		usage_error("%s: expected anachronism, compliant or from-last, got '%s'", name, arg);
 }
+
+static const struct opt options[] = {
+	OPT_CALL(0, "pair", "STYLE", pair_opt,
+		 "both answers generated, chosen in character, rejected: anachronism (default; "
+		 "also in-character) in the character's voice with knowledge the character "
+		 "cannot have, or compliant a plain answer as any assistant would give it; "
+		 "from-last: chosen is the last assistant turn, rejected a generated answer "
+		 "that breaks character"),
+	OPT_STRING(0, "character", &card_path, "FILE",
+		   "character card (YAML or JSON) for records that have none"),
+	OPT_LONG(0, "tries", &tries, "N", 1, 20,
+		 "rejected answers asked for before a pair whose answers are (nearly) the same "
+		 "is rejected (default 3)"),
+	OPT_FLAG(0, "no-system", &no_system,
+		 "do not put a system message naming the character first"),
+	OPT_END,
+};
 
 /* --prompt chosen=FILE, rejected=FILE and system=FILE name this program's prompts. */
 static void short_prompt_names(void)
@@ -288,20 +287,8 @@ int main(int argc, char **argv)
 		.synopsis = "[--pair anachronism|compliant|from-last] [--character FILE] [--prompt chosen=FILE]\n"
 			    "       [--prompt rejected=FILE] [options] [file ...]",
 		.summary = "Write preference pairs (prompt, chosen, rejected) in TRL's conversational format.",
-		.help =
-			"      --pair STYLE       both answers generated, chosen in character, rejected:\n"
-			"                         anachronism (default; also in-character) in the character's\n"
-			"                         voice with knowledge the character cannot have, or\n"
-			"                         compliant a plain answer as any assistant would give it;\n"
-			"                         from-last: chosen is the last assistant turn, rejected a\n"
-			"                         generated answer that breaks character\n"
-			"      --character FILE   character card (YAML or JSON) for records that have none\n"
-			"      --tries N          rejected answers asked for before a pair whose answers are\n"
-			"                         (nearly) the same is rejected (default 3)\n"
-			"      --no-system        do not put a system message naming the character first\n",
 		.common = OPT_BASIC | OPT_MODEL,
-		.longopts = longopts,
-		.handle = handle,
+		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
 	if (from_last || compliant)

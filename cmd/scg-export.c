@@ -17,22 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { O_FORMAT = 'f', O_OUT = 'o', O_SPLIT = OPT_PROG, O_GROUP, O_TRAIN_ON, O_KEEP,
-       O_SYSTEM, O_MAX_TOKENS, O_CHECK };
-
-static const struct option longopts[] = {
-	{"format", required_argument, 0, O_FORMAT},
-	{"out", required_argument, 0, O_OUT},
-	{"split", required_argument, 0, O_SPLIT},
-	{"group", required_argument, 0, O_GROUP},
-	{"train-on", required_argument, 0, O_TRAIN_ON},
-	{"keep", required_argument, 0, O_KEEP},
-	{"system", required_argument, 0, O_SYSTEM},
-	{"max-tokens", required_argument, 0, O_MAX_TOKENS},
-	{"check", no_argument, 0, O_CHECK},
-	{0, 0, 0, 0},
-};
-
 static struct {
 	enum export_format format;
 	int format_set, check;
@@ -45,68 +29,81 @@ static struct {
 	long max_tokens;
 } cf;
 
-static char *system_text(const char *arg)
-{
-	if (*arg != '@')
-		return xstrdup(arg);
-	size_t len;
-	char *t = read_file(arg + 1, &len);
-	if (!t)
-		die_status(2, "--system: %s: %s", arg + 1, strerror(errno));
-	if (!utf8_valid(t, len, NULL) || strlen(t) != len)
-		die_status(2, "--system: %s: not UTF-8 text", arg + 1);
-	while (len && (t[len - 1] == '\n' || t[len - 1] == '\r'))
-		t[--len] = 0;
-	return t;
-}
-
-static void keep_paths(const char *arg)
+static void keep_opt(const char *name, const char *arg)
 {
 	char *list = xstrdup(arg), *save = NULL;
 	for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		if (*p == '.' || p[strlen(p) - 1] == '.' || strstr(p, ".."))
-			usage_error("--keep: '%s' is not a path like id or persona.name", p);
+			usage_error("%s: '%s' is not a path like id or persona.name", name, p);
 		cf.keep = xrealloc(cf.keep, sizeof *cf.keep * (size_t)(cf.nkeep + 1));
 		cf.keep[cf.nkeep++] = xstrdup(p);
 	}
 	free(list);
 	if (!cf.nkeep)
-		usage_error("--keep: expected PATH[,PATH...], got '%s'", arg);
+		usage_error("%s: expected PATH[,PATH...], got '%s'", name, arg);
 }
 
-static int handle(int c, const char *arg)
+static void format_opt(const char *name, const char *arg)
 {
-	switch (c) {
-	case O_FORMAT:
-		if (export_format_parse(arg, &cf.format))
-			usage_error("--format: expected openai, openai-dpo, trl, sharegpt or hf, got '%s'", arg);
-		cf.format_set = 1;
-		return 0;
-	case O_OUT: cf.out = arg; return 0;
-	case O_SPLIT:
-		cf.split = opt_double("split", arg, 0, 1);
-		if (cf.split <= 0 || cf.split >= 1)
-			usage_error("--split: expected the share of training examples, above 0 and below 1, got '%s'", arg);
-		return 0;
-	case O_GROUP: cf.group = arg; return 0;
-	case O_TRAIN_ON:
-		if (!strcmp(arg, "last"))
-			cf.train_on = TRAIN_LAST;
-		else if (!strcmp(arg, "all"))
-			cf.train_on = TRAIN_ALL;
-		else
-			usage_error("--train-on: expected last or all, got '%s'", arg);
-		return 0;
-	case O_KEEP: keep_paths(arg); return 0;
-	case O_SYSTEM:
-		free(cf.system);
-		cf.system = system_text(arg);
-		return 0;
-	case O_MAX_TOKENS: cf.max_tokens = opt_long("max-tokens", arg, 1, 100000000); return 0;
-	case O_CHECK: cf.check = 1; return 0;
-	}
-	return 1;
+	if (export_format_parse(arg, &cf.format))
+		usage_error("%s: expected openai, openai-dpo, trl, sharegpt or hf, got '%s'", name, arg);
+	cf.format_set = 1;
 }
+
+static void split_opt(const char *name, const char *arg)
+{
+	cf.split = opt_double(name, arg, 0, 1);
+	if (cf.split <= 0 || cf.split >= 1)
+		usage_error("%s: expected the share of training examples, above 0 and below 1, got '%s'",
+			    name, arg);
+}
+
+static void train_on_opt(const char *name, const char *arg)
+{
+	static const enum train_on ways[] = {TRAIN_LAST, TRAIN_ALL};
+	cf.train_on = ways[opt_choice(name, arg, "last|all")];
+}
+
+/* TEXT, or @FILE: the file's text without its final line ends */
+static void system_opt(const char *name, const char *arg)
+{
+	free(cf.system);
+	if (*arg != '@') {
+		cf.system = xstrdup(arg);
+		return;
+	}
+	size_t len;
+	char *t = read_file(arg + 1, &len);
+	if (!t)
+		die_status(2, "%s: %s: %s", name, arg + 1, strerror(errno));
+	if (!utf8_valid(t, len, NULL) || strlen(t) != len)
+		die_status(2, "%s: %s: not UTF-8 text", name, arg + 1);
+	while (len && (t[len - 1] == '\n' || t[len - 1] == '\r'))
+		t[--len] = 0;
+	cf.system = t;
+}
+
+static const struct opt options[] = {
+	OPT_CALL('f', "format", "FORMAT", format_opt,
+		 "openai, openai-dpo, trl, sharegpt, or hf (a dataset folder)"),
+	OPT_STRING('o', "out", &cf.out, "DIR",
+		   "write DIR/train.jsonl (hf: DIR/data/ and DIR/README.md)"),
+	OPT_FLAG(0, "check", &cf.check, "only check; print the count of each problem"),
+	OPT_CALL(0, "split", "F", split_opt,
+		 "put about F (0 < F < 1) of the groups in train, the rest in validation"),
+	OPT_STRING(0, "group", &cf.group, "PATH",
+		   "the field that groups records for --split (default persona.name, else "
+		   "source, else id)"),
+	OPT_CALL(0, "train-on", "last|all", train_on_opt,
+		 "learn from the last assistant message only, or from all"),
+	OPT_CALL(0, "keep", "PATH[,PATH...]", keep_opt,
+		 "copy these fields as columns (trl, sharegpt, hf)"),
+	OPT_CALL(0, "system", "TEXT|@FILE", system_opt,
+		 "set or replace the system prompt of every example"),
+	OPT_LONG(0, "max-tokens", &cf.max_tokens, "N", 1, 100000000,
+		 "an example of more estimated tokens is a problem"),
+	OPT_END,
+};
 
 static void check_options(void)
 {
@@ -396,22 +393,8 @@ int main(int argc, char **argv)
 		.synopsis = "-f openai|openai-dpo|trl|sharegpt|hf [-o DIR] [options] [file ...]\n"
 			    "       scg-export --check [-f FORMAT] [options] [file ...]",
 		.summary = "Check conversations and preference pairs and write them in a trainer's format.",
-		.help =
-			"  -f, --format FORMAT    openai, openai-dpo, trl, sharegpt, or hf (a dataset folder)\n"
-			"  -o, --out DIR          write DIR/train.jsonl (hf: DIR/data/ and DIR/README.md)\n"
-			"      --check            only check; print the count of each problem\n"
-			"      --split F          put about F (0 < F < 1) of the groups in train, the rest in\n"
-			"                         validation\n"
-			"      --group PATH       the field that groups records for --split (default\n"
-			"                         persona.name, else source, else id)\n"
-			"      --train-on last|all  learn from the last assistant message only, or from all\n"
-			"      --keep PATH[,PATH...]  copy these fields as columns (trl, sharegpt, hf)\n"
-			"      --system TEXT|@FILE  set or replace the system prompt of every example\n"
-			"      --max-tokens N     an example of more estimated tokens is a problem\n",
 		.common = OPT_BASIC,
-		.longopts = longopts,
-		.shortopts = "f:o:",
-		.handle = handle,
+		.opts = options,
 	};
 	int first = opt_parse(&prog, argc, argv);
 	check_options();

@@ -24,27 +24,29 @@ static int ncriteria_args;
 static struct rubric *rubric;
 static char *criteria_text, *failures_text;
 
-static const struct option longopts[] = {
-	{"max-turns", required_argument, 0, 'T'},
-	{"min-turns", required_argument, 0, 'M'},
-	{"evaluate", no_argument, 0, 'E'},
-	{"criteria", required_argument, 0, 'C'},
-	{0, 0, 0, 0},
-};
-
-static int handle(int c, const char *arg)
+static void criteria_opt(const char *name, const char *arg)
 {
-	switch (c) {
-	case 'T': max_turns = opt_long("--max-turns", arg, 1, 100000); return 0;
-	case 'M': min_turns = opt_long("--min-turns", arg, 0, 100000); return 0;
-	case 'E': evaluate = 1; return 0;
-	case 'C':
-		criteria_args = xrealloc(criteria_args, sizeof *criteria_args * (size_t)(ncriteria_args + 1));
-		criteria_args[ncriteria_args++] = arg;
-		return 0;
-	}
-	return 1;
+	(void)name;
+	criteria_args = xrealloc(criteria_args, sizeof *criteria_args * (size_t)(ncriteria_args + 1));
+	criteria_args[ncriteria_args++] = arg;
 }
+
+static const struct opt options[] = {
+	OPT_LONG(0, "max-turns", &max_turns, "T", 1, 100000,
+		 "end a conversation that has T user turns (reason max_turns), without asking "
+		 "the judge"),
+	OPT_LONG(0, "min-turns", &min_turns, "M", 0, 100000,
+		 "do not ask the judge before the user's M-th turn"),
+	OPT_FLAG(0, "evaluate", &evaluate,
+		 "judge each conversation that is over (done): outcome (met, partly, not met), "
+		 "evidence, failures and the criteria's scores, written to eval; others pass "
+		 "unchanged"),
+	OPT_CALL(0, "criteria", "FILE", criteria_opt,
+		 "score these criteria too (YAML or JSON: name, description, scale [LO, HI] or "
+		 "pass/fail, weight); builtin: all of role_adherence, knowledge_retention, "
+		 "completeness and relevance; builtin:NAME,... some; may be repeated"),
+	OPT_END,
+};
 
 static void set_stop(json_t *rec, const char *reason, const char *by, long turn, const char *rationale)
 {
@@ -178,23 +180,10 @@ int main(int argc, char **argv)
 		.name = "scg-judge",
 		.synopsis = "[--max-turns T] [--min-turns M] [options] [file ...]\n"
 			    "       scg-judge --evaluate [--criteria FILE|builtin[:NAME,...]]... [options] [file ...]",
-		.summary = "Decide for each conversation whether it ends after the assistant's last message,\n"
+		.summary = "Decide for each conversation whether it ends after the assistant's last message, "
 			   "or (--evaluate) whether a conversation that is over met the user's goal.",
-		.help =
-			"      --max-turns T      end a conversation that has T user turns (reason max_turns),\n"
-			"                         without asking the judge\n"
-			"      --min-turns M      do not ask the judge before the user's M-th turn\n"
-			"      --evaluate         judge each conversation that is over (done): outcome\n"
-			"                         (met, partly, not met), evidence, failures and the\n"
-			"                         criteria's scores, written to eval; others pass unchanged\n"
-			"      --criteria FILE    score these criteria too (YAML or JSON: name, description,\n"
-			"                         scale [LO, HI] or pass/fail, weight); builtin: all of\n"
-			"                         role_adherence, knowledge_retention, completeness and\n"
-			"                         relevance; builtin:NAME,... some; may be repeated\n",
 		.common = OPT_BASIC | OPT_MODEL,
-		.longopts = longopts,
-		.shortopts = "",
-		.handle = handle,
+		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
 	if (max_turns && min_turns > max_turns)

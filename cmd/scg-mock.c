@@ -93,7 +93,7 @@ static enum kind kind_parse(const char *s, size_t n)
 }
 
 /* --fail 429=0.1,500=0.05 */
-static void fail_parse(const char *arg)
+static void fail_opt(const char *name, const char *arg)
 {
 	double sum = 0;
 	for (const char *p = arg; *p;) {
@@ -103,17 +103,17 @@ static void fail_parse(const char *arg)
 		char *end;
 		double rate = eq ? strtod(eq + 1, &end) : -1;
 		if (k == NKINDS || k == K_OK || end != p + n || rate < 0 || rate > 1)
-			usage_error("--fail: expected KIND=RATE,... with RATE in 0..1, got '%.*s'",
-				    (int)n, p);
+			usage_error("%s: expected KIND=RATE,... with RATE in 0..1, got '%.*s'",
+				    name, (int)n, p);
 		conf.fail[conf.nfail].kind = k;
 		conf.fail[conf.nfail++].rate = rate;
 		sum += rate;
 		if (conf.nfail == NKINDS && p[n])
-			usage_error("--fail: too many kinds");
+			usage_error("%s: too many kinds", name);
 		p += n + (p[n] == ',');
 	}
 	if (sum > 1 + 1e-9)
-		usage_error("--fail: the rates add up to %g, more than 1", sum);
+		usage_error("%s: the rates add up to %g, more than 1", name, sum);
 }
 
 /* --script FILE: one outcome a line, "429 retry-after=3", "400 should-retry=true",
@@ -607,7 +607,6 @@ struct answer {
 };
 
 /* --answers FILE: canned structured answers, matched on the request body */
-#define C_ANSWERS (OPT_PROG + 0x100)
 static json_t *canned;
 
 /* A structured request that a canned entry matches asks, in effect, for
@@ -1435,57 +1434,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- options and main ---- */
 
-enum {
-	C_PORT = OPT_PROG, C_HOST, C_LATENCY, C_RPM, C_FAIL, C_SCRIPT, C_RETRY_MS,
-	C_STALL_MS, C_LOG, C_KEY, C_MODELS, C_STRICT, C_REDACT_ENV,
-};
-
-static const struct option longopts[] = {
-	{"port", required_argument, 0, C_PORT},
-	{"host", required_argument, 0, C_HOST},
-	{"latency", required_argument, 0, C_LATENCY},
-	{"rpm", required_argument, 0, C_RPM},
-	{"fail", required_argument, 0, C_FAIL},
-	{"script", required_argument, 0, C_SCRIPT},
-	{"answers", required_argument, 0, C_ANSWERS},
-	{"retry-after-ms", required_argument, 0, C_RETRY_MS},
-	{"stall-ms", required_argument, 0, C_STALL_MS},
-	{"log", required_argument, 0, C_LOG},
-	{"key", required_argument, 0, C_KEY},
-	{"models", required_argument, 0, C_MODELS},
-	{"strict", no_argument, 0, C_STRICT},
-	{"redact-env", required_argument, 0, C_REDACT_ENV},
-	{0, 0, 0, 0},
-};
-
-static const char help[] =
-	"      --port N           listen on port N; 0 (default) takes a free one; the port\n"
-	"                         is the first line on stdout\n"
-	"      --host ADDR        address to listen on (default 127.0.0.1)\n"
-	"      --answers FILE     canned structured answers: {\"match\": TEXT or [TEXT...],\n"
-	"                         \"answer\": VALUE} a line; a request for JSON whose body\n"
-	"                         holds every TEXT gets the first such VALUE\n"
-	"      --latency MS|MIN..MAX  delay of every answer, fixed or drawn per request\n"
-	"      --rpm N            answer 429 to more than N requests a minute\n"
-	"      --fail KIND=RATE,...  inject faults: 429 quota toolarge 500 502 503 529\n"
-	"                         noretry drop stall garbage invalid 400 403 408 409\n"
-	"                         echo401 echo error200 huge gzip, each with a rate in 0..1\n"
-	"      --script FILE      one outcome a line (ok or a KIND, optionally\n"
-	"                         retry-after=S, retry-after-date=S, retry-after-ms=MS,\n"
-	"                         should-retry=true|false, times=N, bytes=N, usage=N),\n"
-	"                         in arrival order\n"
-	"      --retry-after-ms MS  the wait a 429 asks for (default 100)\n"
-	"      --stall-ms MS      how long a stall lasts (default 30000)\n"
-	"      --log FILE         log every request as a JSON line (secrets redacted)\n"
-	"      --key KEY          require this API key (never logged)\n"
-	"      --redact-env VAR,...  never log the values of these environment variables\n"
-	"      --models LIST      only these models exist (comma-separated)\n"
-	"      --strict           enforce Anthropic's first-user and alternation rules\n";
-
 static const char *script_path;
 
 /* MS or MIN..MAX; parse_range() would read "300..800" as "300." and fail */
-static void latency_parse(const char *arg)
+static void latency_opt(const char *name, const char *arg)
 {
 	const char *dots = strstr(arg, "..");
 	char *lo = dots ? xstrndup(arg, (size_t)(dots - arg)) : xstrdup(arg), *end;
@@ -1497,66 +1449,95 @@ static void latency_parse(const char *arg)
 	}
 	free(lo);
 	if (bad || conf.lat_lo < 0 || conf.lat_hi < conf.lat_lo)
-		usage_error("--latency: expected MS or MIN..MAX, got '%s'", arg);
+		usage_error("%s: expected MS or MIN..MAX, got '%s'", name, arg);
 }
 
-static int option(int code, const char *arg)
+static void answers_opt(const char *name, const char *arg)
 {
-	switch (code) {
-	case C_PORT: conf.port = (int)opt_long("port", arg, 0, 65535); break;
-	case C_HOST: conf.host = arg; break;
-	case C_LATENCY: latency_parse(arg); break;
-	case C_RPM: conf.rpm = opt_long("rpm", arg, 1, 10000000); break;
-	case C_FAIL: fail_parse(arg); break;
-	case C_SCRIPT: script_path = arg; break;
-	case C_ANSWERS: {
-		struct buf err = {0};
-		if (!(canned = mock_canned_load(arg, &err)))
-			die("%s", err.p);
-		break;
-	}
-	case C_RETRY_MS: conf.retry_ms = opt_double("retry-after-ms", arg, 0, 1e9); break;
-	case C_STALL_MS: conf.stall_ms = opt_double("stall-ms", arg, 0, 1e9); break;
-	case C_LOG:
-		/* emptied at start, then appended to: a log emptied while the
-		 * server runs (: >log) starts again at its beginning */
-		{
-			int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-			if (fd < 0 || !(conf.log = fdopen(fd, "a")))
-				die("%s: %s", arg, strerror(errno));
-		}
-		break;
-	case C_KEY:
-		conf.key = arg;
-		secret_add(arg);
-		break;
-	case C_REDACT_ENV:
-		for (const char *p = arg; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
-			char *name = xstrndup(p, strcspn(p, ","));
-			secret_add(getenv(name));
-			free(name);
-		}
-		break;
-	case C_MODELS:
-		for (const char *p = arg; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
-			conf.models = xrealloc(conf.models, sizeof *conf.models * (size_t)(conf.nmodels + 1));
-			conf.models[conf.nmodels++] = xstrndup(p, strcspn(p, ","));
-		}
-		break;
-	case C_STRICT: conf.strict = 1; break;
-	default: return -1;
-	}
-	return 0;
+	(void)name;
+	struct buf err = {0};
+	if (!(canned = mock_canned_load(arg, &err)))
+		die("%s", err.p);
 }
+
+/* emptied at start, then appended to: a log emptied while the server runs
+ * (: >log) starts again at its beginning */
+static void log_opt(const char *name, const char *arg)
+{
+	(void)name;
+	int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0 || !(conf.log = fdopen(fd, "a")))
+		die("%s: %s", arg, strerror(errno));
+}
+
+static void key_opt(const char *name, const char *arg)
+{
+	(void)name;
+	conf.key = arg;
+	secret_add(arg);
+}
+
+static void redact_env_opt(const char *name, const char *arg)
+{
+	(void)name;
+	for (const char *p = arg; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		char *var = xstrndup(p, strcspn(p, ","));
+		secret_add(getenv(var));
+		free(var);
+	}
+}
+
+static void models_opt(const char *name, const char *arg)
+{
+	(void)name;
+	for (const char *p = arg; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		conf.models = xrealloc(conf.models, sizeof *conf.models * (size_t)(conf.nmodels + 1));
+		conf.models[conf.nmodels++] = xstrndup(p, strcspn(p, ","));
+	}
+}
+
+static const struct opt options[] = {
+	OPT_INT(0, "port", &conf.port, "N", 0, 65535,
+		"listen on port N; 0 (default) takes a free one; the port is the first line "
+		"on stdout"),
+	OPT_STRING(0, "host", &conf.host, "ADDR", "address to listen on (default 127.0.0.1)"),
+	OPT_CALL(0, "answers", "FILE", answers_opt,
+		 "canned structured answers: {\"match\": TEXT or [TEXT...], \"answer\": VALUE} "
+		 "a line; a request for JSON whose body holds every TEXT gets the first such "
+		 "VALUE"),
+	OPT_CALL(0, "latency", "MS|MIN..MAX", latency_opt,
+		 "delay of every answer, fixed or drawn per request"),
+	OPT_LONG(0, "rpm", &conf.rpm, "N", 1, 10000000,
+		 "answer 429 to more than N requests a minute"),
+	OPT_CALL(0, "fail", "KIND=RATE,...", fail_opt,
+		 "inject faults: 429 quota toolarge 500 502 503 529 noretry drop stall garbage "
+		 "invalid 400 403 408 409 echo401 echo error200 huge gzip, each with a rate in "
+		 "0..1"),
+	OPT_STRING(0, "script", &script_path, "FILE",
+		   "one outcome a line (ok or a KIND, optionally retry-after=S, "
+		   "retry-after-date=S, retry-after-ms=MS, should-retry=true|false, times=N, "
+		   "bytes=N, usage=N), in arrival order"),
+	OPT_DOUBLE(0, "retry-after-ms", &conf.retry_ms, "MS", 0, 1e9,
+		   "the wait a 429 asks for (default 100)"),
+	OPT_DOUBLE(0, "stall-ms", &conf.stall_ms, "MS", 0, 1e9,
+		   "how long a stall lasts (default 30000)"),
+	OPT_CALL(0, "log", "FILE", log_opt,
+		 "log every request as a JSON line (secrets redacted)"),
+	OPT_CALL(0, "key", "KEY", key_opt, "require this API key (never logged)"),
+	OPT_CALL(0, "redact-env", "VAR,...", redact_env_opt,
+		 "never log the values of these environment variables"),
+	OPT_CALL(0, "models", "LIST", models_opt, "only these models exist (comma-separated)"),
+	OPT_FLAG(0, "strict", &conf.strict,
+		 "enforce Anthropic's first-user and alternation rules"),
+	OPT_END,
+};
 
 static const struct opt_prog prog = {
 	.name = "scg-mock",
 	.synopsis = "[--port N] [--latency MS|MIN..MAX] [--fail KIND=RATE,...] [--script FILE] [options]",
 	.summary = "Serve fake OpenAI, Anthropic and Ollama chat APIs with deterministic answers.",
-	.help = help,
 	.common = OPT_BASIC,
-	.longopts = longopts,
-	.handle = option,
+	.opts = options,
 };
 
 int main(int argc, char **argv)

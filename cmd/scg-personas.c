@@ -40,44 +40,29 @@ static json_t *users;        /* --format yaml: the personas to write at the end 
 static const char *const fields[] = {"name", "description", "personality", "scenario", "summary"};
 #define NFIELDS (sizeof fields / sizeof *fields)
 
-enum { O_PREVIOUS = OPT_PROG, O_GUIDANCE, O_BATCH, O_SIMILAR, O_FORMAT, O_FROM, O_AXES, O_CROSS };
-
-static const struct option longopts[] = {
-	{"assistant", required_argument, 0, 'a'},
-	{"count", required_argument, 0, 'n'},
-	{"conversations", required_argument, 0, 'k'},
-	{"previous", required_argument, 0, O_PREVIOUS},
-	{"guidance", required_argument, 0, O_GUIDANCE},
-	{"batch", required_argument, 0, O_BATCH},
-	{"similar", required_argument, 0, O_SIMILAR},
-	{"format", required_argument, 0, O_FORMAT},
-	{"from", required_argument, 0, O_FROM},
-	{"axes", required_argument, 0, O_AXES},
-	{"cross", no_argument, 0, O_CROSS},
-	{0, 0, 0, 0},
+static const struct opt options[] = {
+	OPT_STRING('a', "assistant", &card_path, "FILE",
+		   "the assistant card (YAML or JSON: name, description)"),
+	OPT_LONG('n', "count", &count, "N", 0, 1000000,
+		 "how many personas (default 10; with --from: at most N)"),
+	OPT_STRING(0, "previous", &previous_path, "FILE",
+		   "personas made before (users: YAML or JSONL records); new ones must differ "
+		   "from them"),
+	OPT_STRING(0, "guidance", &guidance, "TEXT", "what kind of personas to make"),
+	OPT_INT(0, "batch", &batch, "K", 1, 100, "personas per request (default 1)"),
+	OPT_DOUBLE(0, "similar", &similar, "X", 0, 1,
+		   "ask again for a description whose estimated similarity to an earlier one "
+		   "is X or more (default 0.6)"),
+	OPT_INT('k', "conversations", &conversations, "K", 1, 10000,
+		"K records per persona, ids ID.c1…ID.cK (default 1)"),
+	OPT_CHOICE(0, "format", &yaml_out, "jsonl|yaml", "jsonl (default) or yaml (a users: file)"),
+	OPT_STRING(0, "from", &from_path, "FILE", "write the personas of FILE as records; no model"),
+	OPT_STRING(0, "axes", &axes_path, "FILE",
+		   "filter: give each input record a profile drawn from the axes in FILE; no "
+		   "model"),
+	OPT_FLAG(0, "cross", &cross, "with --axes: one record per allowed combination"),
+	OPT_END,
 };
-
-static int handle(int c, const char *arg)
-{
-	switch (c) {
-	case 'a': card_path = arg; return 0;
-	case 'n': count = opt_long("-n", arg, 0, 1000000); return 0;
-	case 'k': conversations = (int)opt_long("--conversations", arg, 1, 10000); return 0;
-	case O_PREVIOUS: previous_path = arg; return 0;
-	case O_GUIDANCE: guidance = arg; return 0;
-	case O_BATCH: batch = (int)opt_long("--batch", arg, 1, 100); return 0;
-	case O_SIMILAR: similar = opt_double("--similar", arg, 0, 1); return 0;
-	case O_FROM: from_path = arg; return 0;
-	case O_AXES: axes_path = arg; return 0;
-	case O_CROSS: cross = 1; return 0;
-	case O_FORMAT:
-		if (strcmp(arg, "jsonl") && strcmp(arg, "yaml"))
-			usage_error("--format: expected jsonl or yaml, got '%s'", arg);
-		yaml_out = !strcmp(arg, "yaml");
-		return 0;
-	}
-	return 1;
-}
 
 /* ---- personas from files ------------------------------------------------ */
 
@@ -429,25 +414,8 @@ int main(int argc, char **argv)
 			    "       scg-personas --from FILE [-a assistant.yaml] [options]\n"
 			    "       scg-personas --axes FILE [--cross] [options] [file ...]",
 		.summary = "Make diverse synthetic-user personas: with a model, from a file, or on axes.",
-		.help =
-			"  -a, --assistant FILE   the assistant card (YAML or JSON: name, description)\n"
-			"  -n, --count N          how many personas (default 10; with --from: at most N)\n"
-			"      --previous FILE    personas made before (users: YAML or JSONL records);\n"
-			"                         new ones must differ from them\n"
-			"      --guidance TEXT    what kind of personas to make\n"
-			"      --batch K          personas per request (default 1)\n"
-			"      --similar X        ask again for a description whose estimated similarity\n"
-			"                         to an earlier one is X or more (default 0.6)\n"
-			"  -k, --conversations K  K records per persona, ids ID.c1…ID.cK (default 1)\n"
-			"      --format FMT       jsonl (default) or yaml (a users: file)\n"
-			"      --from FILE        write the personas of FILE as records; no model\n"
-			"      --axes FILE        filter: give each input record a profile drawn from the\n"
-			"                         axes in FILE; no model\n"
-			"      --cross            with --axes: one record per allowed combination\n",
 		.common = OPT_BASIC | OPT_MODEL,
-		.longopts = longopts,
-		.shortopts = "a:n:k:",
-		.handle = handle,
+		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
 	if (!!from_path + !!axes_path > 1)

@@ -16,40 +16,19 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { C_TITLE = OPT_PROG, C_AXES, C_COMPARE };
-
-static const struct option longopts[] = {
-	{"output", required_argument, 0, 'o'},
-	{"title", required_argument, 0, C_TITLE},
-	{"axes", required_argument, 0, C_AXES},
-	{"compare", no_argument, 0, C_COMPARE},
-	{0, 0, 0, 0},
-};
-
-static const char help[] =
-	"  -o, --output FILE      write the page to FILE (default: stdout)\n"
-	"      --title TEXT       the page's title (default: scg report)\n"
-	"      --axes FILE        the axes file for the coverage, as scg-stats --axes\n"
-	"  -k N                   pass^k: k tries per persona, as scg-stats -k\n"
-	"      --compare          two operands, A and B: the page of B, compared with A\n";
-
 static struct {
 	const char *out, *title, *axes;
 	int k, compare;
 } cf = {.title = "scg report"};
 
-static int handle(int c, const char *arg)
-{
-	switch (c) {
-	case 'o': cf.out = arg; break;
-	case C_TITLE: cf.title = arg; break;
-	case C_AXES: cf.axes = arg; break;
-	case 'k': cf.k = (int)opt_long("k", arg, 1, 1000000); break;
-	case C_COMPARE: cf.compare = 1; break;
-	default: return 1;
-	}
-	return 0;
-}
+static const struct opt options[] = {
+	OPT_STRING('o', "output", &cf.out, "FILE", "write the page to FILE (default: stdout)"),
+	OPT_STRING(0, "title", &cf.title, "TEXT", "the page's title (default: scg report)"),
+	OPT_STRING(0, "axes", &cf.axes, "FILE", "the axes file for the coverage, as scg-stats --axes"),
+	OPT_INT('k', NULL, &cf.k, "N", 1, 1000000, "pass^k: k tries per persona, as scg-stats -k"),
+	OPT_FLAG(0, "compare", &cf.compare, "two operands, A and B: the page of B, compared with A"),
+	OPT_END,
+};
 
 struct ctx {
 	struct stats *st;
@@ -82,8 +61,7 @@ int main(int argc, char **argv)
 		.synopsis = "[-o FILE] [--title TEXT] [--axes FILE] [-k N] [file ...]\n"
 			    "       scg-report --compare [options] A B",
 		.summary = "Write one self-contained HTML report of scg records: summary, charts, browser.",
-		.help = help, .common = OPT_BASIC, .longopts = longopts, .shortopts = "o:k:",
-		.handle = handle,
+		.common = OPT_BASIC, .opts = options,
 	};
 	int first = opt_parse(&prog, argc, argv);
 	if (cf.compare && argc - first != 2)

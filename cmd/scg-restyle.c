@@ -13,8 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_ROLES = OPT_PROG, OPT_STYLE, OPT_MAX_CHARS, OPT_PER_MESSAGE };
-
 /* The built-in styles: prompts/restyle-NAME.txt, and their length limit. */
 static const struct {
 	const char *name;
@@ -30,24 +28,20 @@ static long max_chars = -1;     /* -1: the style's own; 0: none */
 static int per_message;
 static struct model model;
 
-static const struct option longopts[] = {
-	{"roles", required_argument, 0, OPT_ROLES},
-	{"style", required_argument, 0, OPT_STYLE},
-	{"max-chars", required_argument, 0, OPT_MAX_CHARS},
-	{"per-message", no_argument, 0, OPT_PER_MESSAGE},
-	{0, 0, 0, 0},
+static const struct opt options[] = {
+	OPT_STRING(0, "style", &style_arg, "STYLE",
+		   "thread (built in), a file that describes the style, or the description "
+		   "itself (default: thread)"),
+	OPT_STRING(0, "roles", &roles_arg, "LIST",
+		   "whose messages to rewrite: user, assistant, system, comma-separated, or all "
+		   "(default: all)"),
+	OPT_LONG(0, "max-chars", &max_chars, "N", 0, 1000000,
+		 "longest rewritten message; longer ones are asked for again (default: 280 for "
+		 "thread, else none; 0: none)"),
+	OPT_FLAG(0, "per-message", &per_message,
+		 "one call per message instead of one per conversation"),
+	OPT_END,
 };
-
-static int handle(int c, const char *arg)
-{
-	switch (c) {
-	case OPT_ROLES: roles_arg = arg; return 0;
-	case OPT_STYLE: style_arg = arg; return 0;
-	case OPT_MAX_CHARS: max_chars = opt_long("--max-chars", arg, 0, 1000000); return 0;
-	case OPT_PER_MESSAGE: per_message = 1; return 0;
-	}
-	return 1;
-}
 
 /* --style: a built-in name, else a file of that name, else the text itself. */
 static void style_init(void)
@@ -298,17 +292,8 @@ int main(int argc, char **argv)
 		.name = "scg-restyle",
 		.synopsis = "[--style thread|TEXT|FILE] [--roles LIST] [--max-chars N] [--per-message] [options] [file ...]",
 		.summary = "Rewrite the messages of each conversation in a target style, keeping their meaning.",
-		.help =
-			"      --style STYLE      thread (built in), a file that describes the style, or\n"
-			"                         the description itself (default: thread)\n"
-			"      --roles LIST       whose messages to rewrite: user, assistant, system,\n"
-			"                         comma-separated, or all (default: all)\n"
-			"      --max-chars N      longest rewritten message; longer ones are asked for\n"
-			"                         again (default: 280 for thread, else none; 0: none)\n"
-			"      --per-message      one call per message instead of one per conversation\n",
 		.common = OPT_BASIC | OPT_MODEL,
-		.longopts = longopts,
-		.handle = handle,
+		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
 	prompt_init();

@@ -51,29 +51,26 @@ static const char *card_path, *field = "text";
 static json_t *card, *schema;
 static struct model model;
 
-static const struct option longopts[] = {
-	{"kind", required_argument, 0, 'K'},
-	{"character", required_argument, 0, 'c'},
-	{"field", required_argument, 0, 'f'},
-	{0, 0, 0, 0},
-};
-
-static int handle(int c, const char *arg)
+static void kind_opt(const char *name, const char *arg)
 {
-	switch (c) {
-	case 'K':
-		for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-			if (!strcmp(arg, kinds[i].name)) {
-				kind = &kinds[i];
-				return 0;
-			}
-		usage_error("--kind: expected topic, scene, adversarial, questions or opening, got '%s'", arg);
-	case 'k': k = opt_long("-k", arg, 1, 100); return 0;
-	case 'c': card_path = arg; return 0;
-	case 'f': field = arg; return 0;
-	}
-	return 1;
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (!strcmp(arg, kinds[i].name)) {
+			kind = &kinds[i];
+			return;
+		}
+	usage_error("%s: expected topic, scene, adversarial, questions or opening, got '%s'", name, arg);
 }
+
+static const struct opt options[] = {
+	OPT_CALL(0, "kind", "KIND", kind_opt,
+		 "topic (default), scene, adversarial, questions, or opening"),
+	OPT_LONG('k', NULL, &k, "N", 1, 100, "set-ups per input record (default 3)"),
+	OPT_STRING(0, "character", &card_path, "FILE",
+		   "character card (YAML or JSON: name, aliases, era, description)"),
+	OPT_STRING(0, "field", &field, "PATH",
+		   "opening: where JSON input records hold the seed (default text)"),
+	OPT_END,
+};
 
 /* {"<list>": [k items of the kind's fields, all strings]} */
 static json_t *make_schema(void)
@@ -229,15 +226,8 @@ int main(int argc, char **argv)
 		.name = "scg-scenes",
 		.synopsis = "[--kind topic|scene|adversarial|questions|opening] [-k N] [--character FILE] [options] [file ...]",
 		.summary = "Turn source records into conversation set-ups, or seed messages into openings.",
-		.help =
-			"      --kind KIND        topic (default), scene, adversarial, questions, or opening\n"
-			"  -k N                   set-ups per input record (default 3)\n"
-			"      --character FILE   character card (YAML or JSON: name, aliases, era, description)\n"
-			"      --field PATH       opening: where JSON input records hold the seed (default text)\n",
 		.common = OPT_BASIC | OPT_MODEL,
-		.longopts = longopts,
-		.shortopts = "k:",
-		.handle = handle,
+		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
 	if (card_path)

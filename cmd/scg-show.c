@@ -18,24 +18,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-enum { C_WIDTH = OPT_PROG, C_COLOR, C_ID, C_TEMPLATE };
-
-static const struct option longopts[] = {
-	{"width", required_argument, 0, C_WIDTH},
-	{"color", required_argument, 0, C_COLOR},
-	{"colour", required_argument, 0, C_COLOR},
-	{"id", required_argument, 0, C_ID},
-	{"template", required_argument, 0, C_TEMPLATE},
-	{0, 0, 0, 0},
-};
-
-static const char help[] =
-	"  -w, --width N          wrap to N columns (default: the terminal's, $COLUMNS, or 80)\n"
-	"      --color auto|always|never  colour the roles (auto: when stdout is a terminal)\n"
-	"      --id ID            show only the records with this id (may be repeated)\n"
-	"      --template FILE    lay each record out by FILE: a JSON layout (one JSON line a\n"
-	"                         record) or text, with {{path}} and {{transcript}}\n";
-
 static struct {
 	int width, color;   /* color: -1 auto */
 	const char **ids;
@@ -45,30 +27,31 @@ static struct {
 	json_t *layout;        /* a JSON layout */
 } cf = {.color = -1};
 
-static int handle(int c, const char *arg)
+static void color_opt(const char *name, const char *arg)
 {
-	switch (c) {
-	case 'w':
-	case C_WIDTH: cf.width = (int)opt_long("width", arg, 20, 1000); break;
-	case C_COLOR:
-		if (!strcmp(arg, "auto"))
-			cf.color = -1;
-		else if (!strcmp(arg, "always"))
-			cf.color = 1;
-		else if (!strcmp(arg, "never"))
-			cf.color = 0;
-		else
-			usage_error("--color: expected auto, always or never, got '%s'", arg);
-		break;
-	case C_ID:
-		cf.ids = xrealloc(cf.ids, (size_t)(cf.nids + 1) * sizeof *cf.ids);
-		cf.ids[cf.nids++] = arg;
-		break;
-	case C_TEMPLATE: cf.template_path = arg; break;
-	default: return 1;
-	}
-	return 0;
+	static const int colors[] = {-1, 1, 0};
+	cf.color = colors[opt_choice(name, arg, "auto|always|never")];
 }
+
+static void id_opt(const char *name, const char *arg)
+{
+	(void)name;
+	cf.ids = xrealloc(cf.ids, (size_t)(cf.nids + 1) * sizeof *cf.ids);
+	cf.ids[cf.nids++] = arg;
+}
+
+static const struct opt options[] = {
+	OPT_INT('w', "width", &cf.width, "N", 20, 1000,
+		"wrap to N columns (default: the terminal's, $COLUMNS, or 80)"),
+	OPT_CALL(0, "color", "auto|always|never", color_opt,
+		 "colour the roles (auto: when stdout is a terminal)"),
+	OPT_ALIAS("colour"),
+	OPT_CALL(0, "id", "ID", id_opt, "show only the records with this id (may be repeated)"),
+	OPT_STRING(0, "template", &cf.template_path, "FILE",
+		   "lay each record out by FILE: a JSON layout (one JSON line a record) or "
+		   "text, with {{path}} and {{transcript}}"),
+	OPT_END,
+};
 
 /* ---- output ------------------------------------------------------------- */
 
@@ -379,8 +362,7 @@ int main(int argc, char **argv)
 		.name = "scg-show",
 		.synopsis = "[-w N] [--color auto|always|never] [--id ID] [--template FILE] [file ...]",
 		.summary = "Show scg records for reading: conversations, DPO pairs, scenes.",
-		.help = help, .common = OPT_BASIC, .longopts = longopts, .shortopts = "w:",
-		.handle = handle,
+		.common = OPT_BASIC, .opts = options,
 	};
 	int first = opt_parse(&prog, argc, argv);
 	if (!cf.width)

@@ -11,26 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { C_JSON = OPT_PROG, C_AXES, C_COMPARE, C_FAIL };
-
-static const struct option longopts[] = {
-	{"json", no_argument, 0, C_JSON},
-	{"axes", required_argument, 0, C_AXES},
-	{"compare", no_argument, 0, C_COMPARE},
-	{"fail-under", required_argument, 0, C_FAIL},
-	{0, 0, 0, 0},
-};
-
-static const char help[] =
-	"      --json             print one JSON object instead of the table\n"
-	"      --axes FILE        measure the coverage of persona.axes against the\n"
-	"                         combinations this axes file allows\n"
-	"  -k N                   pass^k: k tries per persona (default: the fewest any has)\n"
-	"      --compare          two operands, A and B: the change from A to B, paired\n"
-	"                         by persona and conversation index\n"
-	"      --fail-under RATE  exit 1 when the success rate is under RATE (0..1)\n"
-	"      --fail-under NAME=X  exit 1 when criterion NAME's mean is under X (0..1)\n";
-
 static struct {
 	int json, k, compare;
 	const char *axes;
@@ -41,30 +21,33 @@ static struct {
 	int ngates;
 } cf;
 
-static void add_gate(const char *arg)
+static void fail_under_opt(const char *name, const char *arg)
 {
 	const char *eq = strrchr(arg, '=');
-	char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : NULL;
+	char *gate = eq ? xstrndup(arg, (size_t)(eq - arg)) : NULL;
 	char *end;
 	double x = strtod(eq ? eq + 1 : arg, &end);
-	if ((eq && !*name) || end == (eq ? eq + 1 : arg) || *end || !(x >= 0 && x <= 1))
-		usage_error("--fail-under: expected RATE or NAME=X with a number from 0 to 1, got '%s'", arg);
+	if ((eq && !*gate) || end == (eq ? eq + 1 : arg) || *end || !(x >= 0 && x <= 1))
+		usage_error("%s: expected RATE or NAME=X with a number from 0 to 1, got '%s'", name, arg);
 	cf.gates = xrealloc(cf.gates, (size_t)(cf.ngates + 1) * sizeof *cf.gates);
-	cf.gates[cf.ngates++] = (struct gate){name, x};
+	cf.gates[cf.ngates++] = (struct gate){gate, x};
 }
 
-static int handle(int c, const char *arg)
-{
-	switch (c) {
-	case C_JSON: cf.json = 1; break;
-	case C_AXES: cf.axes = arg; break;
-	case 'k': cf.k = (int)opt_long("k", arg, 1, 1000000); break;
-	case C_COMPARE: cf.compare = 1; break;
-	case C_FAIL: add_gate(arg); break;
-	default: return 1;
-	}
-	return 0;
-}
+static const struct opt options[] = {
+	OPT_FLAG(0, "json", &cf.json, "print one JSON object instead of the table"),
+	OPT_STRING(0, "axes", &cf.axes, "FILE",
+		   "measure the coverage of persona.axes against the combinations this axes "
+		   "file allows"),
+	OPT_INT('k', NULL, &cf.k, "N", 1, 1000000,
+		"pass^k: k tries per persona (default: the fewest any has)"),
+	OPT_FLAG(0, "compare", &cf.compare,
+		 "two operands, A and B: the change from A to B, paired by persona and "
+		 "conversation index"),
+	OPT_CALL(0, "fail-under", "RATE|NAME=X", fail_under_opt,
+		 "exit 1 when the success rate is under RATE, or criterion NAME's mean under "
+		 "X (both 0..1); may be repeated"),
+	OPT_END,
+};
 
 /* ---- the table ---------------------------------------------------------- */
 
@@ -347,8 +330,7 @@ int main(int argc, char **argv)
 		.synopsis = "[--json] [--axes FILE] [-k N] [--fail-under RATE|NAME=X] [file ...]\n"
 			    "       scg-stats --compare [options] A B",
 		.summary = "Summarise scg records and rejects: counts, turns, lengths, cost, health, diversity.",
-		.help = help, .common = OPT_BASIC, .longopts = longopts, .shortopts = "k:",
-		.handle = handle,
+		.common = OPT_BASIC, .opts = options,
 	};
 	int first = opt_parse(&prog, argc, argv);
 	if (cf.compare && argc - first != 2)

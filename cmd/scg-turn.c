@@ -16,7 +16,6 @@
 #include <strings.h>
 
 enum side { SIDE_AUTO, SIDE_USER, SIDE_ASSISTANT, SIDE_SCRIPT };
-enum { OPT_SCRIPT = OPT_PROG, OPT_NO_SYSTEM, OPT_CHARACTER };
 
 static enum side side = SIDE_AUTO;
 static int script_exchanges;    /* --script N */
@@ -26,37 +25,29 @@ static json_t *card;              /* --character FILE */
 static struct endpoint ep;
 static struct model model;
 
-static const struct option longopts[] = {
-	{"side", required_argument, 0, 's'},
-	{"endpoint", required_argument, 0, 'e'},
-	{"endpoint-cmd", required_argument, 0, 'c'},
-	{"script", required_argument, 0, OPT_SCRIPT},
-	{"no-system", no_argument, 0, OPT_NO_SYSTEM},
-	{"character", required_argument, 0, OPT_CHARACTER},
-	{0, 0, 0, 0},
-};
-
-static int handle(int c, const char *arg)
+static void side_opt(const char *name, const char *arg)
 {
-	switch (c) {
-	case 's':
-		if (!strcmp(arg, "user"))
-			side = SIDE_USER;
-		else if (!strcmp(arg, "assistant"))
-			side = SIDE_ASSISTANT;
-		else if (!strcmp(arg, "auto"))
-			side = SIDE_AUTO;
-		else
-			usage_error("--side: expected user, assistant or auto, got '%s'", arg);
-		return 0;
-	case 'e': endpoint_path = arg; return 0;
-	case 'c': endpoint_cmd = arg; return 0;
-	case OPT_SCRIPT: script_exchanges = (int)opt_long("--script", arg, 1, 1000); return 0;
-	case OPT_NO_SYSTEM: no_system = 1; return 0;
-	case OPT_CHARACTER: card_path = arg; return 0;
-	}
-	return 1;
+	static const enum side sides[] = {SIDE_USER, SIDE_ASSISTANT, SIDE_AUTO};
+	side = sides[opt_choice(name, arg, "user|assistant|auto")];
 }
+
+static const struct opt options[] = {
+	OPT_CALL(0, "side", "SIDE", side_opt,
+		 "user, assistant or auto (default: whoever speaks next)"),
+	OPT_STRING('e', "endpoint", &endpoint_path, "FILE",
+		   "the assistant under test: an endpoint file (YAML or JSON)"),
+	OPT_STRING(0, "endpoint-cmd", &endpoint_cmd, "CMD",
+		   "the assistant under test: a command that reads the record on stdin and "
+		   "writes the reply on stdout"),
+	OPT_INT(0, "script", &script_exchanges, "N", 1, 1000,
+		"write the rest of each conversation, up to N exchanges, in one structured "
+		"call, and mark it done"),
+	OPT_FLAG(0, "no-system", &no_system,
+		 "do not put the assistant's system prompt first in the record"),
+	OPT_STRING(0, "character", &card_path, "FILE",
+		   "character card (YAML or JSON) for records that have none"),
+	OPT_END,
+};
 
 static void append(json_t *msgs, const char *role, const char *content)
 {
@@ -432,19 +423,8 @@ int main(int argc, char **argv)
 		.synopsis = "[--side user|assistant|auto] [-e endpoint.yaml | --endpoint-cmd CMD] [options] [file ...]\n"
 			    "       scg-turn --script N [options] [file ...]",
 		.summary = "Append the next message to every conversation that is not done.",
-		.help =
-			"      --side SIDE        user, assistant or auto (default: whoever speaks next)\n"
-			"  -e, --endpoint FILE    the assistant under test: an endpoint file (YAML or JSON)\n"
-			"      --endpoint-cmd CMD the assistant under test: a command that reads the record\n"
-			"                         on stdin and writes the reply on stdout\n"
-			"      --script N         write the rest of each conversation, up to N exchanges,\n"
-			"                         in one structured call, and mark it done\n"
-			"      --no-system        do not put the assistant's system prompt first in the record\n"
-			"      --character FILE   character card (YAML or JSON) for records that have none\n",
 		.common = OPT_BASIC | OPT_MODEL,
-		.longopts = longopts,
-		.shortopts = "e:",
-		.handle = handle,
+		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
 	if (endpoint_path && endpoint_cmd)
