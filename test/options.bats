@@ -181,3 +181,21 @@ check_options() {
 	run scg-show --colour=pink </dev/null
 	[ "${lines[0]}" = "scg-show: --colour: expected auto, always or never, got 'pink'" ]
 }
+
+@test "scg(7): the common options it names are the common rows, each listed by --help" {
+	# the basic options in its first paragraph, the others on .It lines
+	awk '/^\.Ss Common options/ { p = 1; next } /^\.S[sh]/ { p = 0 } /^Programs that call a model/ { p = 2 }
+	     p == 1 || (p == 2 && /^\.It/)' "$ROOT/man/scg.7" |
+		grep -o 'Fl [^ ]*' | sed 's/^Fl //' |
+		awk '/^-/ { print "-" $0; next } { for (i = 1; i <= length($0); i++) print "-" substr($0, i, 1) }' |
+		sort -u >man.txt
+	for t in basic_opts model_opts prompt_opts request_opts; do
+		rows "$ROOT/lib/opt.c" $t
+	done | awk '$2 != "-" { print "-" $2 } $3 != "-" { print "--" $3 }' | sort -u >table.txt
+	help_options scg-turn >help.txt
+	run comm -3 man.txt table.txt
+	[ -z "$output" ] || { echo "in scg(7) only / in the tables only: $output"; return 1; }
+	while read -r opt; do
+		grep -qFx -- "$opt" help.txt || { echo "scg-turn --help does not list $opt"; return 1; }
+	done <table.txt
+}
