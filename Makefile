@@ -21,7 +21,8 @@ LDLIBS     = $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/prompts.o $(BUILD)/report-assets.o
-PROGS    = $(patsubst cmd/%.c,$(BUILD)/bin/%,$(wildcard cmd/*.c))
+MOCK_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard mock/*.c))
+PROGS    = $(patsubst cmd/%.c,$(BUILD)/bin/%,$(wildcard cmd/*.c)) $(BUILD)/bin/scg-mock
 TESTS    = $(patsubst test/%.c,$(BUILD)/test/%,$(wildcard test/*.c))
 PROMPTS  = $(sort $(wildcard prompts/*.txt))
 REPORT   = $(sort $(wildcard report/*))
@@ -60,6 +61,11 @@ $(BUILD)/libscg.a: $(LIB_OBJ)
 	ar rcs $@ $(LIB_OBJ)
 
 $(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/libscg.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# scg-mock, the test server, is a folder of its own
+$(BUILD)/bin/scg-mock: $(MOCK_OBJ) $(BUILD)/libscg.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,4 +1,4 @@
-/* opt: the command line of every program (DESIGN §3-§5). Options are
+/* opt: the command line of every program (scg(7), Common options). Options are
  * data, as in git's parse-options: a program lists its own as rows of a
  * table (names, the value's name, the help, and what the option sets or
  * the handler it calls) and names the common groups it takes; opt_parse()

@@ -82,12 +82,14 @@ accepted() {
 }
 
 check_options() {
-	local prog=$1 src type letter name value opt given
+	local prog=$1 src f type letter name value opt given
 	src=$(sources "$prog")
 	help_options "$prog" >help.txt
 	[ -s help.txt ]
 	{
-		rows $src
+		for f in $src; do
+			rows "$f"
+		done
 		rows "$ROOT/lib/opt.c" basic_opts
 		if grep -q 'OPT_MODEL' $src; then
 			for t in model_opts prompt_opts request_opts; do

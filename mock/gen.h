@@ -1,16 +1,17 @@
-/* mockgen: the deterministic answers of scg-mock. Everything is drawn from
- * a 64-bit key (the hash of the request body and --seed), so the same
- * request always gets the same answer, in any order and from any process:
- * prose from a built-in vocabulary, values valid against a JSON schema, and
- * the mock's own token count. */
-#ifndef SCG_MOCKGEN_H
-#define SCG_MOCKGEN_H
+/* gen: the deterministic answers of scg-mock (gen-text.c, gen-value.c).
+ * Everything is drawn from a 64-bit key (the hash of the request body and
+ * --seed), so the same request always gets the same answer, in any order
+ * and from any process: prose from a built-in vocabulary, values valid
+ * against a JSON schema, and the mock's own token count. */
+#ifndef SCG_MOCK_GEN_H
+#define SCG_MOCK_GEN_H
 
 #include <jansson.h>
 #include <stdint.h>
 
-/* The mock's tokens: a run of letters and digits counts ceil(len/6) (at
- * least 1), every other character that is not a space counts 1. */
+/* The mock's tokens, close to a BPE vocabulary on English: a run of
+ * letters counts one token for every 8, of digits one for every 3, of
+ * other characters that are not spaces one for every 2. */
 long mock_tokens(const char *s);
 
 /* "[a3f9c012] Sentence one. Sentence two." — 1 to 3 sentences; the tag is
@@ -40,8 +41,10 @@ json_t *mock_canned_load(const char *path, struct buf *err);
  * request as sent), or NULL. */
 const json_t *mock_canned_find(const json_t *canned, const char *body, size_t len);
 
-/* n words drawn from the vocabulary, separated by spaces, appended to b. */
+/* A word drawn from the vocabulary; n of them, separated by spaces,
+ * appended to b. */
 struct rng;
+const char *mock_word(struct rng *r);
 void mock_words(struct buf *b, struct rng *r, int n);
 
 #endif
