@@ -369,9 +369,9 @@ pl_dry_run() {
 		def head: "\($p): dry run: ";
 		def row($name): head + "\($name | pad(24))\(.requests) requests, ~\(.prompt_tokens) prompt + ~\(.completion_tokens) completion tokens, \(.cost | usd)";
 		.usage as $u
-		| head + "rehearsed against scg-mock; nothing was sent and no output written",
+		| head + "rehearsed against scg-mock: no model or assistant was asked, no output written",
 		  ($u.stages | to_entries[] | . as $e | $e.value | row("stage " + $e.key)),
-		  ($u.models | to_entries[] | . as $e | $e.value | row("model " + $e.key)),
+		  ($u.models | select(length > 1) | to_entries[] | . as $e | $e.value | row("model " + $e.key)),
 		  (select($calls > 0) | head + "\("assistant under test" | pad(24))\($calls) requests (not priced)"),
 		  ($u | row("total")),
 		  (select($bound != null) | $bound | row("at most") + " (\($when))"),
