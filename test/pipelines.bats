@@ -35,7 +35,7 @@ spied() {
 		case $line in *"--kind opening"* | *" --axes "*) continue ;; esac
 		n=$((n + 1))
 		for o in "${COMMON[@]}" --base-url "$MOCK_URL/v1"; do
-			[ "$o" != probe-m ] || [[ $line != *"--side assistant"* ]] || continue
+			[[ $o != --model && $o != probe-m || $line != *"--side assistant"* ]] || continue
 			[[ " $line " == *" $o "* ]] || { echo "'$o' is missing from: $line"; return 1; }
 		done
 	done <spy.log
@@ -61,19 +61,24 @@ mock_keyed() {
 
 @test "simulate takes every common option and passes each to every model-calling stage" {
 	mock_keyed
-	simulate -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 2 -t 2 --base-url "$MOCK_URL/v1" \
-		"${COMMON[@]}" >out.jsonl
+	# the mock wants the key from the assistant under test too
+	printf 'url: %s/v1/chat/completions\nheaders: {Authorization: "Bearer ${PROBE_KEY}"}\nbody: {model: mock-assistant}\nresponse_path: [choices, 0, message, content]\n' \
+		"$MOCK_URL" >keyed.yaml
+	PROBE_KEY=sk-probe-1234567890 simulate -a "$EX/assistant.yaml" -e keyed.yaml -n 2 -t 2 \
+		--base-url "$MOCK_URL/v1" "${COMMON[@]}" >out.jsonl
 	[ "$(wc -l <out.jsonl)" -eq 2 ]
 	spied 8
-	grep -q 'scg-turn .*--side assistant .*-e .*mock.yaml' spy.log
+	grep -q 'scg-turn .* -e keyed.yaml --side assistant' spy.log
 	asked_right
 }
 
 @test "seed-messages takes every common option and passes each to every model-calling stage" {
 	mock_keyed
-	seed-messages -s "$EX/seed/seeds.txt" -x "$EX/seed/axes.yaml" -t 2 --base-url "$MOCK_URL/v1" \
-		"${COMMON[@]}" >out.jsonl
-	[ "$(wc -l <out.jsonl)" -eq "$(grep -c . "$EX/seed/seeds.txt")" ]
+	# (the mock's scripts for probe-m leave some without an answer: rejects, exit 1)
+	run seed-messages -s "$EX/seed/seeds.txt" -x "$EX/seed/axes.yaml" -t 2 --base-url "$MOCK_URL/v1" \
+		"${COMMON[@]}"
+	[ "$status" -le 1 ]
+	[ "$(grep -c '^{' <<<"$output")" -ge 5 ]
 	spied 4
 	grep -q '^scg-scenes .*--kind opening .*--seed 5 .*--rejects rej.jsonl' spy.log
 	asked_right
