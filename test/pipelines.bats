@@ -217,6 +217,13 @@ within15() {
 	[[ "$stderr" == *"assumed: "* ]]
 	# the official API was never asked (there is no key), nor the mock
 	[ "$(mock_requests)" -eq 0 ]
+	# personas on a pipe are read once, for both rehearsals
+	head -n 2 "$EX/personas.jsonl" >two.jsonl
+	run --separate-stderr simulate -p two.jsonl -e "$EX/endpoints/mock.yaml" -t 3 --model gpt-4o-mini --dry-run
+	local from_file=$stderr
+	[[ "$from_file" == *"simulate: dry run: at most                 10 requests, "* ]]
+	run --separate-stderr bash -c "cat two.jsonl | simulate -p /dev/stdin -e '$EX/endpoints/mock.yaml' -t 3 --model gpt-4o-mini --dry-run"
+	[ "$stderr" = "$from_file" ]
 }
 
 @test "sharded over parallel --pipe, simulate and seed-messages give the records of one process" {

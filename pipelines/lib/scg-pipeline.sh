@@ -166,6 +166,13 @@ pl_file() {
 	[ -r "$2" ] || pl_die "$1: $2: cannot read it"
 }
 
+# pl_input PATH: PATH is read as a stream of records (it may be a pipe,
+# /dev/stdin); a dry run reads it once and gives each rehearsal a copy.
+PL_INPUTS=()
+pl_input() {
+	PL_INPUTS+=("$1")
+}
+
 # pl_dir WHAT PATH: PATH must be a folder.
 pl_dir() {
 	[ -d "$2" ] || pl_die "$1: $2: not a folder"
@@ -354,6 +361,19 @@ pl_dry_run() {
 	pl_scratch=$(mktemp -d "${TMPDIR:-/tmp}/scg-dry-run.XXXXXX") || pl_die "dry run: cannot make a scratch folder"
 	trap pl_cleanup EXIT
 	trap 'exit 130' INT TERM
+	# an input that is a stream is read once, for every rehearsal
+	local i a in
+	for i in "${!PL_INPUTS[@]}"; do
+		in=${PL_INPUTS[$i]}
+		[ ! -f "$in" ] || continue
+		cat -- "$in" >"$pl_scratch/input$i" || pl_die "dry run: $in: cannot read it"
+		for a in "${!PL_ARGV[@]}"; do
+			case ${PL_ARGV[$a]} in
+			"$in") PL_ARGV[a]=$pl_scratch/input$i ;;
+			--*=*) [ "${PL_ARGV[$a]#*=}" != "$in" ] || PL_ARGV[a]=${PL_ARGV[$a]%%=*}=$pl_scratch/input$i ;;
+			esac
+		done
+	done
 	pl_rehearse "$pl_scratch/run"
 	local bound=null
 	if [ $# -ge 3 ]; then
