@@ -36,6 +36,7 @@ pl_common_flags=' --no-cache --dry-run --progress -q --quiet -v --verbose '
 # The options common to the pipelines, for their --help.
 pl_common_help() {
 	cat <<'EOF'
+
 Common options (scg(7)), passed to every stage that calls a model:
       --provider NAME    openai, anthropic or ollama ($SCG_PROVIDER)
       --model NAME       the model ($SCG_MODEL); scg names none of its own
@@ -97,34 +98,35 @@ pl_common() {
 # pl_parse ARG...: the command line. The script names its own options in
 # PL_VALUED (those that take a value) and PL_FLAGS, and handles each in
 # own_option NAME [VALUE]; --name=value is --name value; what follows --
-# is PL_REST, for the model-calling stages. --dry-run there is the
-# pipeline's, as it is before.
+# is PL_REST, for the model-calling stages, but for a --dry-run there,
+# which is the pipeline's (as older versions had it).
 pl_parse() {
 	PL_ARGV=("$@")
-	local opt a
+	# the names are the library's own: own_option sets the script's
+	local pl_opt pl_a
 	while [ $# -gt 0 ]; do
-		opt=$1
-		case $opt in
+		pl_opt=$1
+		case $pl_opt in
 		--) shift; break ;;
-		--*=*) set -- "${opt%%=*}" "${opt#*=}" "${@:2}"; continue ;;
+		--*=*) set -- "${pl_opt%%=*}" "${pl_opt#*=}" "${@:2}"; continue ;;
 		-h | --help) usage; exit 0 ;;
 		esac
-		if pl_in "$opt" "$pl_common_valued ${PL_VALUED:-}"; then
-			[ $# -ge 2 ] || pl_usage_error "option '$opt' needs a value"
-			pl_common "$opt" "$2" || own_option "$opt" "$2"
+		if pl_in "$pl_opt" "$pl_common_valued ${PL_VALUED:-}"; then
+			[ $# -ge 2 ] || pl_usage_error "option '$pl_opt' needs a value"
+			pl_common "$pl_opt" "$2" || own_option "$pl_opt" "$2"
 			shift 2
-		elif pl_in "$opt" "$pl_common_flags ${PL_FLAGS:-}"; then
-			pl_common "$opt" || own_option "$opt"
+		elif pl_in "$pl_opt" "$pl_common_flags ${PL_FLAGS:-}"; then
+			pl_common "$pl_opt" || own_option "$pl_opt"
 			shift
-		elif [[ $opt == -?* ]]; then
-			pl_usage_error "unknown option '$opt'"
+		elif [[ $pl_opt == -?* ]]; then
+			pl_usage_error "unknown option '$pl_opt'"
 		else
-			pl_usage_error "unexpected argument '$opt'"
+			pl_usage_error "unexpected argument '$pl_opt'"
 		fi
 	done
 	PL_REST=()
-	for a in "$@"; do
-		if [ "$a" = --dry-run ]; then pl_dry=1; else PL_REST+=("$a"); fi
+	for pl_a in "$@"; do
+		if [ "$pl_a" = --dry-run ]; then pl_dry=1; else PL_REST+=("$pl_a"); fi
 	done
 	pl_rehearsal_setup
 }
