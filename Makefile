@@ -2,6 +2,7 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -28,7 +29,9 @@ PROMPTS  = $(sort $(wildcard prompts/*.txt))
 REPORT   = $(sort $(wildcard report/*))
 MAN1     = $(wildcard man/*.1)
 MAN7     = $(wildcard man/*.7)
-SCRIPTS  = $(wildcard pipelines/*)
+# the workflows (pipelines/NAME, installed as scg-NAME) and the shell
+# library they share (installed in $(DATADIR)/scg, beside the examples)
+SCRIPTS  = $(filter-out pipelines/lib,$(wildcard pipelines/*))
 
 # The programs, and the test drivers of test/*.c (test/lib.bats,
 # test/scg-turn-script.bats) that link the library the same way.
@@ -87,10 +90,15 @@ check-asan:
 lint-man:
 	@out=$$(mandoc -Tlint -W warning $(MAN1) $(MAN7)); [ -z "$$out" ] || { echo "$$out"; exit 1; }
 
+# Each pipeline is installed with the path of its library written in.
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)/scg
 	cp $(PROGS) $(DESTDIR)$(BINDIR)/
-	for s in $(SCRIPTS); do cp $$s $(DESTDIR)$(BINDIR)/scg-$$(basename $$s); done
+	cp pipelines/lib/scg-pipeline.sh $(DESTDIR)$(DATADIR)/scg/
+	for s in $(SCRIPTS); do t=$(DESTDIR)$(BINDIR)/scg-$$(basename $$s); \
+		sed 's|^pl_lib=.*|pl_lib=$(DATADIR)/scg/scg-pipeline.sh|' $$s >$$t && chmod 755 $$t || exit 1; done
+	rm -rf $(DESTDIR)$(DATADIR)/scg/examples
+	cp -R examples $(DESTDIR)$(DATADIR)/scg/examples
 	[ -z "$(MAN1)" ] || cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	[ -z "$(MAN7)" ] || cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 

@@ -140,8 +140,7 @@ void model_init(struct model *m, const char *provider, const char *name, const c
 		m->provider = P_OPENAI;
 	name = name ? name : opts.model;
 	if (!name)
-		name = m->provider == P_ANTHROPIC ? "claude-haiku-4-5"
-		     : m->provider == P_OLLAMA ? "llama3.2" : "gpt-4o-mini";
+		die("no model named: give --model NAME or set SCG_MODEL (scg names no model of its own)");
 	m->name = xstrdup(name);
 	base_url = base_url ? base_url : opts.base_url;
 	if (!base_url)

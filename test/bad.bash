@@ -2,6 +2,8 @@
 # $F its file) and checks what the manifest says it must give.
 
 BAD_DIR=$BATS_TEST_DIRNAME/bad
+# the cases are bad inputs, not a missing model (scg names none of its own)
+export SCG_MODEL=mock-1
 
 # The big inputs are made by the test that needs them rather than kept in
 # the tree; bad_make NAME PATH writes one, or fails for an unknown NAME.

@@ -201,11 +201,11 @@ gone() {
 
 @test "stdin's open file is left blocking as scg-turn found it, at the end and when interrupted" {
 	local flags='import fcntl, os; print(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK)'
-	run bash -c "printf '' | { scg-turn -q --dry-run; python3 -c '$flags'; }"
+	run bash -c "printf '' | { scg-turn -q --dry-run --model m; python3 -c '$flags'; }"
 	[ "$status" -eq 0 ]
 	[ "$output" = 0 ]
 	# interrupted while it waits for more input on a pipe held open
-	run bash -c "{ sleep 3; } | { scg-turn -q --dry-run & t=\$!; sleep 0.5; kill -TERM \$t; wait \$t; python3 -c '$flags'; }"
+	run bash -c "{ sleep 3; } | { scg-turn -q --dry-run --model m & t=\$!; sleep 0.5; kill -TERM \$t; wait \$t; python3 -c '$flags'; }"
 	[ "$output" = 0 ]
 }
 

@@ -267,9 +267,32 @@ turn() { scg-turn -q "$@" 2>>stderr.txt; }
 }
 
 @test "no key for the official API is a configuration error, exit 2" {
-	run scg-turn </dev/null
+	run scg-turn --model gpt-4o-mini </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"OPENAI_API_KEY"* ]]
+}
+
+@test "scg names no model of its own: without --model or SCG_MODEL it is one line, exit 2, nothing sent" {
+	mock_start
+	unset SCG_MODEL
+	local p
+	for p in "scg-turn --side user" "scg-judge" "scg-scenes --kind topic" "scg-restyle" "scg-dpo" \
+		"scg-personas -a $BATS_TEST_DIRNAME/../examples/assistant.yaml -n 1" "scg-turn --dry-run"; do
+		run $p <"$FIXTURES/conv3.jsonl"
+		[ "$status" -eq 2 ]
+		[ "$output" = "${p%% *}: no model named: give --model NAME or set SCG_MODEL (scg names no model of its own)" ]
+	done
+	for p in anthropic ollama; do
+		run scg-turn --provider $p <"$FIXTURES/conv3.jsonl"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"no model named"* ]]
+	done
+	[ "$(mock_requests)" -eq 0 ]
+	# the assistant under test needs none
+	export SCG_MOCK_PORT=$MOCK_PORT
+	run scg-turn -q --side assistant -e "$BATS_TEST_DIRNAME/../examples/endpoints/mock.yaml" <"$FIXTURES/conv3.jsonl"
+	[ "$status" -eq 1 ]   # c2 has no user message to answer
+	[ "$(mock_requests)" -ge 1 ]
 }
 
 @test "an endpoint file plays the assistant under test" {

@@ -159,11 +159,11 @@ EOF2
 
 @test "--base-url and endpoint urls take http and https only" {
 	echo 'a local file that must not be read' >local.txt
-	run scg-turn --retries 0 --rejects rej.jsonl --base-url "file://$PWD/local.txt?" <"$FIXTURES/conv3.jsonl"
+	run scg-turn --model m --retries 0 --rejects rej.jsonl --base-url "file://$PWD/local.txt?" <"$FIXTURES/conv3.jsonl"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--base-url: file://"*"only http:// and https:// URLs are allowed"* ]]
 	[ ! -s rej.jsonl ]
-	SCG_BASE_URL=gopher://127.0.0.1:1/ run scg-turn <"$FIXTURES/conv3.jsonl"
+	SCG_BASE_URL=gopher://127.0.0.1:1/ run scg-turn --model m <"$FIXTURES/conv3.jsonl"
 	[ "$status" -eq 2 ]
 	printf 'url: "file://%s/local.txt"\nbody: {}\nresponse_path: [a]\n' "$PWD" >ep.yaml
 	run scg-turn --side assistant -e ep.yaml <"$FIXTURES/conv3.jsonl"
