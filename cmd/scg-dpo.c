@@ -10,6 +10,7 @@
 #include "derive.h"
 #include "dyn.h"
 #include "exec.h"
+#include "jv.h"
 #include "neardup.h"
 #include "opt.h"
 #include "prompt.h"
@@ -78,7 +79,7 @@ static void short_prompt_names(void)
 
 static const char *role_of(json_t *m)
 {
-	const char *r = json_str(m, "role");
+	const char *r = jv_str(m, "role");
 	return r ? r : "";
 }
 
@@ -90,7 +91,7 @@ static char *clean(struct job *j, const char *text)
 		p++;
 	json_t *names = json_pack("[s]", "assistant");
 	json_t *ch = json_object_get(j->rec, "character");
-	if (json_str(ch, "name"))
+	if (jv_str(ch, "name"))
 		json_array_append(names, json_object_get(ch, "name"));
 	if (json_is_array(json_object_get(ch, "aliases")))
 		json_array_extend(names, json_object_get(ch, "aliases"));
@@ -136,7 +137,7 @@ static json_t *take_prompt(struct job *j, struct pair *p, const char **why)
 	size_t n = json_array_size(msgs), i;
 	json_t *m;
 	json_array_foreach(msgs, i, m)
-		if (!json_str(m, "role") || !json_str(m, "content")) {
+		if (!jv_str(m, "role") || !jv_str(m, "content")) {
 			*why = "a message without a role or content";
 			return NULL;
 		}
@@ -151,7 +152,7 @@ static json_t *take_prompt(struct job *j, struct pair *p, const char **why)
 	if (ends_assistant) {
 		last--;
 		if (from_last) {
-			p->answer[CHOSEN] = clean(j, json_str(json_array_get(msgs, last), "content"));
+			p->answer[CHOSEN] = clean(j, jv_str(json_array_get(msgs, last), "content"));
 			if (!*p->answer[CHOSEN]) {
 				*why = "the last assistant turn is empty";
 				return NULL;
@@ -206,7 +207,7 @@ static int ask(struct job *j, struct pair *p, int side)
 /* A system message saying who speaks, where the prompt has none. */
 static int add_system(struct job *j, json_t *prompt, struct buf *err)
 {
-	if (no_system || !json_str(json_object_get(j->rec, "character"), "name"))
+	if (no_system || !jv_str(json_object_get(j->rec, "character"), "name"))
 		return 0;
 	json_t *ctx = dyn_context(j->rec, j->id);
 	int bad = prompt_put_system("dpo-system", ctx, prompt, err);

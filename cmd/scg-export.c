@@ -6,6 +6,7 @@
  * See scg-export(1). */
 #include "export.h"
 #include "hfcard.h"
+#include "jv.h"
 #include "opt.h"
 #include "record.h"
 #include "validate.h"
@@ -180,7 +181,7 @@ static void write_line(int split, json_t *line, json_t *rec)
 {
 	if (cf.format == EXPORT_HF)
 		hfcard_row(card, split, line, rec);
-	char *s = json_compact(line);
+	char *s = jv_compact(line);
 	if (!cf.out) {
 		out_line(s, strlen(s));
 	} else {
@@ -241,8 +242,8 @@ static enum vproblem export_record(json_t *rec, long lineno, struct buf *why)
 		p = V_NOT_IN_FORMAT;
 	if (!p) {
 		/* the example itself, not the columns kept beside it */
-		char *text = json_compact(line);
-		const char *id = json_str(rec, "id");
+		char *text = jv_compact(line);
+		const char *id = jv_str(rec, "id");
 		char *name = id ? xasprintf("record %s", id) : xasprintf("line %ld", lineno);
 		const char *first = vdups_check(dups, text, strlen(text), name);
 		if (first) {
@@ -270,7 +271,7 @@ static void problem(const struct input *in, json_t *rec, enum vproblem p, const 
 	counts[p]++;
 	char *reason = xasprintf("%s: %s", validate_name(p), why);
 	if (cf.check) {
-		const char *id = json_str(rec, "id");
+		const char *id = jv_str(rec, "id");
 		warnx_("%s:%ld: %s%s%s%s", in->name, in->lineno, id ? "record " : "", id ? id : "",
 		       id ? ": " : "", reason);
 	} else {

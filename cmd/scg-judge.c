@@ -8,6 +8,7 @@
 #include "conv.h"
 #include "dyn.h"
 #include "exec.h"
+#include "jv.h"
 #include "opt.h"
 #include "prompt.h"
 #include "rubric.h"
@@ -59,7 +60,7 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 	(void)text;
 	(void)ctx;
 	int complete = json_is_true(json_object_get(answer, "is_complete"));
-	int cont = !strcmp(json_str(answer, "reason"), "continue");
+	int cont = !strcmp(jv_str(answer, "reason"), "continue");
 	if (complete != cont || j->data)
 		return 0;
 	j->data = (void *)(intptr_t)1;
@@ -162,10 +163,10 @@ static void done(struct job *j, struct call *c)
 		job_end(j);
 		return;
 	}
-	const char *reason = json_str(c->json, "reason");
+	const char *reason = jv_str(c->json, "reason");
 	if (json_is_true(json_object_get(c->json, "is_complete")))
 		set_stop(rec, strcmp(reason, "continue") ? reason : "unspecified", "judge",
-			 conv_user_turns(json_object_get(rec, "messages")), json_str(c->json, "rationale"));
+			 conv_user_turns(json_object_get(rec, "messages")), jv_str(c->json, "rationale"));
 	else
 		json_object_set_new(rec, "done", json_false());
 	job_emit(j, rec);

@@ -7,6 +7,7 @@
 #include "conf.h"
 #include "dyn.h"
 #include "exec.h"
+#include "jv.h"
 #include "opt.h"
 #include "prompt.h"
 #include "rng.h"
@@ -86,7 +87,7 @@ static void remember(json_t *persona)
 	size_t n = json_array_size(earlier);
 	sets = xrealloc(sets, sizeof *sets * (n + 1));
 	memset(&sets[n], 0, sizeof *sets);
-	nd_text_set(json_str(persona, "description") ? json_str(persona, "description") : "",
+	nd_text_set(jv_str(persona, "description") ? jv_str(persona, "description") : "",
 		    SHINGLE_WORDS, &sets[n]);
 	json_array_append(earlier, persona);
 }
@@ -104,7 +105,7 @@ static int seen(json_t *list, json_t *p)
 /* The assistant of a card: {name, description}, both strings, or exit 2. */
 static json_t *assistant_card(json_t *card, const char *path)
 {
-	const char *name = json_str(card, "name"), *desc = json_str(card, "description");
+	const char *name = jv_str(card, "name"), *desc = jv_str(card, "description");
 	if (!name || !desc)
 		die("%s: an assistant card needs the strings name and description", path);
 	return json_pack("{s:s, s:s}", "name", name, "description", desc);
@@ -202,7 +203,7 @@ static int from_file(void)
 		if (count >= 0 && (long)i >= count)
 			break;
 		json_t *asst = assistant ? assistant : json_object_get(it, "assistant");
-		char *id = json_str(it, "id") ? xstrdup(json_str(it, "id")) : xasprintf("p%04zu", i + 1);
+		char *id = jv_str(it, "id") ? xstrdup(jv_str(it, "id")) : xasprintf("p%04zu", i + 1);
 		write_persona(NULL, id, json_is_object(asst) ? asst : NULL, json_object_get(it, "persona"));
 		free(id);
 	}
@@ -233,8 +234,8 @@ static void feed_next(void)
 
 static const char *summary_of(json_t *p)
 {
-	const char *s = json_str(p, "summary");
-	return s && *s ? s : json_str(p, "description") ? json_str(p, "description") : json_str(p, "name");
+	const char *s = jv_str(p, "summary");
+	return s && *s ? s : jv_str(p, "description") ? jv_str(p, "description") : jv_str(p, "name");
 }
 
 static json_t *schema_for(int n)
@@ -266,7 +267,7 @@ static void add_previous(json_t *ctx)
 		buf_addf(&lines, "%s- %s", i ? "\n" : "", summary_of(p));
 		for (size_t f = 0; want_cards && f < NFIELDS; f++)
 			buf_addf(&cards, "%s%s: %s", f ? "\n  " : i ? "\n- " : "- ", fields[f],
-				 json_str(p, fields[f]) ? json_str(p, fields[f]) : "");
+				 jv_str(p, fields[f]) ? jv_str(p, fields[f]) : "");
 	}
 	json_object_set_new(ctx, "previous", json_string(lines.p));
 	if (want_cards)
@@ -294,11 +295,11 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 	for (size_t i = 0; i < n && !why->len; i++) {
 		json_t *p = json_array_get(list, i);
 		for (size_t f = 0; f < NFIELDS; f++)
-			if (blank(json_str(p, fields[f])))
+			if (blank(jv_str(p, fields[f])))
 				buf_addf(why, "persona %zu has an empty %s", i + 1, fields[f]);
 		if (why->len)
 			break;
-		nd_text_set(json_str(p, "description"), SHINGLE_WORDS, &mine[i]);
+		nd_text_set(jv_str(p, "description"), SHINGLE_WORDS, &mine[i]);
 		double best = -1;
 		json_t *near = NULL;
 		for (size_t k = 0; k < have + i; k++) {
@@ -312,12 +313,12 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 			continue;
 		if ((intptr_t)j->data >= DUP_REASKS) {
 			warnx_("%s: kept '%s' though it is close to '%s' (similarity %.2f)", j->id,
-			       json_str(p, "name"), json_str(near, "name"), best);
+			       jv_str(p, "name"), jv_str(near, "name"), best);
 			continue;
 		}
 		j->data = (void *)((intptr_t)j->data + 1);
 		buf_addf(why, "%s is too much like an earlier persona (\"%s\", similarity %.2f); "
-			 "write a different kind of person", json_str(p, "name"), summary_of(near), best);
+			 "write a different kind of person", jv_str(p, "name"), summary_of(near), best);
 	}
 	for (size_t i = 0; i < n; i++)
 		nd_set_free(&mine[i]);

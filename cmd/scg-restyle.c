@@ -5,6 +5,7 @@
  * per message (--per-message); --max-chars is enforced by asking again. */
 #include "dyn.h"
 #include "exec.h"
+#include "jv.h"
 #include "opt.h"
 #include "prompt.h"
 
@@ -107,8 +108,8 @@ static json_t *targets(json_t *msgs)
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role");
-		if (role && json_str(m, "content") && chosen(role))
+		const char *role = jv_str(m, "role");
+		if (role && jv_str(m, "content") && chosen(role))
 			json_array_append_new(t, json_integer((json_int_t)i));
 	}
 	return t;
@@ -165,8 +166,8 @@ static int ask(struct job *j, json_t *msgs, json_t *which, int tag)
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m)
-		if (json_str(m, "role") && json_str(m, "content"))
-			buf_addf(&b, "[%zu] %s: %s\n", i + 1, json_str(m, "role"), json_str(m, "content"));
+		if (jv_str(m, "role") && jv_str(m, "content"))
+			buf_addf(&b, "[%zu] %s: %s\n", i + 1, jv_str(m, "role"), jv_str(m, "content"));
 	json_object_set_new(v, "transcript", json_string(b.p));
 	buf_reset(&b);
 	size_t n = json_array_size(which);

@@ -6,6 +6,7 @@
 #include "derive.h"
 #include "dyn.h"
 #include "exec.h"
+#include "jv.h"
 #include "opt.h"
 #include "prompt.h"
 
@@ -102,9 +103,9 @@ static void start(struct job *j)
 {
 	card_stamp(j->rec, card, CARD_REPLACE);
 	const char *why = NULL;
-	if (!json_is_string(json_path(j->rec, "source.text")))
+	if (!json_is_string(jv_path(j->rec, "source.text")))
 		why = "no source.text to ground the set-ups in";
-	else if (needs_character() && !json_is_string(json_path(j->rec, "character.name")))
+	else if (needs_character() && !json_is_string(jv_path(j->rec, "character.name")))
 		why = "no character.name (give --character FILE)";
 	if (why) {
 		job_reject(j, "%s", why);
@@ -192,7 +193,7 @@ static int run_opening(struct input *in)
 		const char *seed = p;
 		if (*p == '{') {
 			rec = record_parse(line, len, &err);
-			json_t *t = rec ? json_path(rec, field) : NULL;
+			json_t *t = rec ? jv_path(rec, field) : NULL;
 			seed = json_string_value(t);
 			if (rec && (!seed || !*seed))
 				buf_addf(&err, "no text at %s (see --field)", field);
@@ -208,7 +209,7 @@ static int run_opening(struct input *in)
 			continue;
 		}
 		buf_free(&err);
-		const char *rid = rec ? json_str(rec, "id") : NULL;
+		const char *rid = rec ? jv_str(rec, "id") : NULL;
 		char *id = rid ? xstrdup(rid) : xasprintf("s%04ld", base + in->lineno);
 		json_t *empty = rec ? NULL : json_object();
 		json_t *out = opening(rec ? rec : empty, seed, id);

@@ -6,6 +6,7 @@
  * original knowledge generator's output-format file did. See scg-show(1). */
 #include "conf.h"
 #include "conv.h"
+#include "jv.h"
 #include "opt.h"
 #include "record.h"
 #include "tmpl.h"
@@ -139,7 +140,7 @@ static char *members(json_t *obj)
 
 static void header(json_t *rec)
 {
-	const char *id = json_str(rec, "id");
+	const char *id = jv_str(rec, "id");
 	int w = wrap_width(id ? id : "");
 	buf_addf(&o, "%s── %s ", paint("bold"), id ? id : "(no id)");
 	for (int i = w + 4; i < cf.width; i++)
@@ -149,14 +150,14 @@ static void header(json_t *rec)
 	json_t *p = json_object_get(rec, "persona");
 	if (json_is_object(p)) {
 		struct buf t = {0};
-		buf_adds(&t, json_str(p, "name") ? json_str(p, "name") : "");
+		buf_adds(&t, jv_str(p, "name") ? jv_str(p, "name") : "");
 		json_t *axes = json_object_get(p, "axes");
 		if (json_object_size(axes)) {
 			char *m = members(axes);
 			buf_addf(&t, " (%s)", m);
 			free(m);
 		}
-		const char *goal = json_str(p, "goal") ? json_str(p, "goal") : json_str(p, "scenario");
+		const char *goal = jv_str(p, "goal") ? jv_str(p, "goal") : jv_str(p, "scenario");
 		if (goal)
 			buf_addf(&t, " — %s", goal);
 		field("persona", t.p);
@@ -164,8 +165,8 @@ static void header(json_t *rec)
 	}
 	json_t *ch = json_object_get(rec, "character");
 	if (json_is_object(ch))
-		field("character", json_str(ch, "name"));
-	const char *kind = json_str(rec, "kind");
+		field("character", jv_str(ch, "name"));
+	const char *kind = jv_str(rec, "kind");
 	field("kind", kind);
 	json_t *scene = json_object_get(rec, "scene");
 	if (json_is_object(scene)) {
@@ -176,28 +177,28 @@ static void header(json_t *rec)
 	json_t *src = json_object_get(rec, "source");
 	if (json_is_object(src)) {
 		struct buf t = {0};
-		const char *file = json_str(src, "file");
+		const char *file = jv_str(src, "file");
 		json_t *chunk = json_object_get(src, "chunk");
 		if (file)
 			buf_addf(&t, "%s", file);
 		if (json_is_integer(chunk))
 			buf_addf(&t, " #%lld", (long long)json_integer_value(chunk));
-		if (json_str(src, "text"))
-			buf_addf(&t, "%s%s", t.len ? ": " : "", json_str(src, "text"));
+		if (jv_str(src, "text"))
+			buf_addf(&t, "%s%s", t.len ? ": " : "", jv_str(src, "text"));
 		field("source", t.p);
 		buf_free(&t);
 	}
 	json_t *stop = json_object_get(rec, "stop");
 	if (json_is_object(stop)) {
 		struct buf t = {0};
-		buf_addf(&t, "%s", json_str(stop, "reason") ? json_str(stop, "reason") : "?");
-		if (json_str(stop, "by"))
-			buf_addf(&t, " by %s", json_str(stop, "by"));
+		buf_addf(&t, "%s", jv_str(stop, "reason") ? jv_str(stop, "reason") : "?");
+		if (jv_str(stop, "by"))
+			buf_addf(&t, " by %s", jv_str(stop, "by"));
 		json_t *turn = json_object_get(stop, "turn");
 		if (json_is_integer(turn))
 			buf_addf(&t, " at turn %lld", (long long)json_integer_value(turn));
-		if (json_str(stop, "rationale"))
-			buf_addf(&t, " — %s", json_str(stop, "rationale"));
+		if (jv_str(stop, "rationale"))
+			buf_addf(&t, " — %s", jv_str(stop, "rationale"));
 		field("stop", t.p);
 		buf_free(&t);
 	}
@@ -205,8 +206,8 @@ static void header(json_t *rec)
 
 static void message(json_t *m, int indent)
 {
-	const char *role = json_str(m, "role");
-	const char *text = json_str(m, "content");
+	const char *role = jv_str(m, "role");
+	const char *text = jv_str(m, "content");
 	buf_addf(&o, "%*s%s%s%s\n", indent, "", paint(role), role ? role : "?", off());
 	struct lines ls = {0};
 	wrap_text(text ? text : "", cf.width - indent - 2, &ls);
@@ -228,8 +229,8 @@ static void side_by_side(const char *left_title, json_t *left, const char *right
 		struct lines ls[2] = {{0}, {0}};
 		const char *role[2];
 		for (int s = 0; s < 2; s++) {
-			role[s] = json_str(side[s], "role");
-			const char *text = json_str(side[s], "content");
+			role[s] = jv_str(side[s], "role");
+			const char *text = jv_str(side[s], "content");
 			if (side[s])
 				wrap_text(text ? text : "", col - 2, &ls[s]);
 		}
@@ -356,7 +357,7 @@ static int wanted(json_t *rec)
 {
 	if (!cf.nids)
 		return 1;
-	const char *id = json_str(rec, "id");
+	const char *id = jv_str(rec, "id");
 	for (int i = 0; id && i < cf.nids; i++)
 		if (!strcmp(cf.ids[i], id))
 			return 1;

@@ -3,6 +3,7 @@
  * object. The numbers come from lib/stats; this file parses the options
  * and lays the table out. See scg-stats(1). */
 #include "eval.h"
+#include "jv.h"
 #include "opt.h"
 #include "record.h"
 #include "stats.h"
@@ -75,7 +76,7 @@ static struct buf tab;
 
 static json_int_t num(json_t *v, const char *path)
 {
-	return (json_int_t)json_number_value(json_path(v, path));
+	return (json_int_t)json_number_value(jv_path(v, path));
 }
 
 /* "name n, name n, ..." of a counter, at most max members. */
@@ -128,8 +129,8 @@ static void table(json_t *s)
 	       (long long)num(s, "records"), convs, (long long)num(s, "dpo_pairs"),
 	       (long long)num(s, "rejected.count"));
 	counts("kinds", json_object_get(s, "kinds"), 12);
-	counts("stop reasons", json_path(s, "stop.reason"), 12);
-	counts("stopped by", json_path(s, "stop.by"), 12);
+	counts("stop reasons", jv_path(s, "stop.reason"), 12);
+	counts("stopped by", jv_path(s, "stop.by"), 12);
 	if (convs) {
 		printf("%-16s", "user turns");
 		spread(json_object_get(s, "turns"));
@@ -137,7 +138,7 @@ static void table(json_t *s)
 		const char *k;
 		json_t *v;
 		int i = 0;
-		json_object_foreach(json_path(s, "turns.histogram"), k, v)
+		json_object_foreach(jv_path(s, "turns.histogram"), k, v)
 			printf("%s%s: %lld", i++ ? ", " : "", k, (long long)json_integer_value(v));
 		printf("\n");
 		int row = 0;
@@ -162,7 +163,7 @@ static void table(json_t *s)
 	}
 	const char *k;
 	json_t *v;
-	json_object_foreach(json_path(s, "rejected.programs"), k, v) {
+	json_object_foreach(jv_path(s, "rejected.programs"), k, v) {
 		printf("%-16s%s: %lld\n", "rejects", k, (long long)num(v, "count"));
 		const char *r;
 		json_t *n;
@@ -196,9 +197,9 @@ static void table(json_t *s)
 		json_t *p = json_object_get(d, "personas");
 		if (num(p, "count"))
 			printf("  personas: %lld, conversations each: min %g, mean %.1f, max %g\n",
-			       (long long)num(p, "count"), json_number_value(json_path(p, "conversations.min")),
-			       json_number_value(json_path(p, "conversations.mean")),
-			       json_number_value(json_path(p, "conversations.max")));
+			       (long long)num(p, "count"), json_number_value(jv_path(p, "conversations.min")),
+			       json_number_value(jv_path(p, "conversations.mean")),
+			       json_number_value(jv_path(p, "conversations.max")));
 		json_t *a = json_object_get(d, "axes");
 		if (num(a, "seen"))
 			printf("  axes combinations: %lld of %lld (%.1f%%)\n", (long long)num(a, "covered"),
@@ -208,8 +209,8 @@ static void table(json_t *s)
 	if (num(dpo, "pairs"))
 		printf("%-16s%lld pairs, chosen %.0f chars on average, rejected %.0f; "
 		       "identical openings %lld (%.1f%%)\n", "DPO", (long long)num(dpo, "pairs"),
-		       json_number_value(json_path(dpo, "chosen_chars.mean")),
-		       json_number_value(json_path(dpo, "rejected_chars.mean")),
+		       json_number_value(jv_path(dpo, "chosen_chars.mean")),
+		       json_number_value(jv_path(dpo, "rejected_chars.mean")),
 		       (long long)num(dpo, "identical_openings"),
 		       100 * json_number_value(json_object_get(dpo, "identical_openings_share")));
 	if (json_object_get(s, "eval"))
@@ -228,8 +229,8 @@ static void rate_rows(const char *label, json_t *rates, int max)
 			break;
 		}
 		printf("%-16s%.3f [%.3f, %.3f] (%lld of %lld)  %s\n", i++ ? "" : label,
-		       json_number_value(json_object_get(v, "rate")), json_number_value(json_path(v, "ci.0")),
-		       json_number_value(json_path(v, "ci.1")), (long long)num(v, "successes"),
+		       json_number_value(json_object_get(v, "rate")), json_number_value(jv_path(v, "ci.0")),
+		       json_number_value(jv_path(v, "ci.1")), (long long)num(v, "successes"),
 		       (long long)num(v, "n"), k);
 	}
 }
@@ -238,8 +239,8 @@ static void eval_table(json_t *e)
 {
 	json_t *su = json_object_get(e, "success");
 	printf("%-16s%.3f [%.3f, %.3f]: %lld of %lld conversations met the user's goal\n", "success",
-	       json_number_value(json_object_get(su, "rate")), json_number_value(json_path(su, "ci.0")),
-	       json_number_value(json_path(su, "ci.1")), (long long)num(su, "successes"),
+	       json_number_value(json_object_get(su, "rate")), json_number_value(jv_path(su, "ci.0")),
+	       json_number_value(jv_path(su, "ci.1")), (long long)num(su, "successes"),
 	       (long long)num(su, "n"));
 	counts("outcomes", json_object_get(e, "outcomes"), 12);
 	rate_rows("by persona", json_object_get(e, "by_persona"), 20);
@@ -252,15 +253,15 @@ static void eval_table(json_t *e)
 	json_t *v;
 	json_object_foreach(json_object_get(e, "criteria"), k, v)
 		printf("  %-24s %.3f [%.3f, %.3f] (n %lld)\n", k, json_number_value(json_object_get(v, "mean")),
-		       json_number_value(json_path(v, "ci.0")), json_number_value(json_path(v, "ci.1")),
+		       json_number_value(jv_path(v, "ci.0")), json_number_value(jv_path(v, "ci.1")),
 		       (long long)num(v, "n"));
 	json_t *sc = json_object_get(e, "score");
 	if (num(sc, "n"))
 		printf("  %-24s %.3f [%.3f, %.3f] (weighted mean of the criteria)\n", "score",
-		       json_number_value(json_object_get(sc, "mean")), json_number_value(json_path(sc, "ci.0")),
-		       json_number_value(json_path(sc, "ci.1")));
+		       json_number_value(json_object_get(sc, "mean")), json_number_value(jv_path(sc, "ci.0")),
+		       json_number_value(jv_path(sc, "ci.1")));
 	counts("failures", json_object_get(e, "failures"), 12);
-	json_t *ids = json_path(e, "failed.ids");
+	json_t *ids = jv_path(e, "failed.ids");
 	if (json_array_size(ids)) {
 		printf("%-16s", "not met");
 		size_t i;
@@ -286,7 +287,7 @@ static void compare_table(json_t *c, const char *a, const char *b)
 	       (long long)num(c, "pairs"), (long long)num(c, "only_a"), (long long)num(c, "only_b"));
 	json_t *s = json_object_get(c, "success"), *m = json_object_get(s, "mcnemar");
 	printf("%-16s%.3f -> %.3f (%+.3f); McNemar %s p = %.4g (%lld to met, %lld to not met)\n", "success",
-	       json_number_value(json_path(s, "a.rate")), json_number_value(json_path(s, "b.rate")),
+	       json_number_value(jv_path(s, "a.rate")), json_number_value(jv_path(s, "b.rate")),
 	       json_number_value(json_object_get(s, "change")), json_string_value(json_object_get(m, "method")),
 	       json_number_value(json_object_get(m, "p")), (long long)num(m, "to_met"),
 	       (long long)num(m, "to_not_met"));
@@ -295,10 +296,10 @@ static void compare_table(json_t *c, const char *a, const char *b)
 	json_object_foreach(json_object_get(c, "criteria"), k, v)
 		printf("  %-24s %.3f -> %.3f (%+.3f); Wilcoxon p = %.4g, sign p = %.4g (n %lld)\n", k,
 		       json_number_value(json_object_get(v, "a")), json_number_value(json_object_get(v, "b")),
-		       json_number_value(json_object_get(v, "change")), json_number_value(json_path(v, "wilcoxon.p")),
-		       json_number_value(json_path(v, "sign.p")), (long long)num(v, "n"));
-	ids_line("now met", json_path(c, "flipped.to_met"));
-	ids_line("no longer met", json_path(c, "flipped.to_not_met"));
+		       json_number_value(json_object_get(v, "change")), json_number_value(jv_path(v, "wilcoxon.p")),
+		       json_number_value(jv_path(v, "sign.p")), (long long)num(v, "n"));
+	ids_line("now met", jv_path(c, "flipped.to_met"));
+	ids_line("no longer met", jv_path(c, "flipped.to_not_met"));
 }
 
 /* The gates (--fail-under) against an eval summary (NULL: none): 0 when

@@ -6,6 +6,7 @@
 #include "dyn.h"
 #include "endpoint.h"
 #include "exec.h"
+#include "jv.h"
 #include "opt.h"
 #include "prompt.h"
 #include "conv.h"
@@ -90,7 +91,7 @@ static int assistant_system(struct job *j, json_t *rec, struct buf *err)
 {
 	const char *text = NULL;
 	if (endpoint_path)
-		text = ep.system ? ep.system : json_str(ep.body, "system");
+		text = ep.system ? ep.system : jv_str(ep.body, "system");
 	if (text)
 		return put_system(j, rec, text, NULL, err);
 	if (json_is_object(json_object_get(rec, "assistant")))
@@ -110,7 +111,7 @@ static int check_user(struct job *j, const char *text, json_t *answer, struct bu
 		buf_adds(why, "the message was empty; write the user's next message");
 		return -1;
 	}
-	const char *name = json_str(json_object_get(j->rec, "assistant"), "name");
+	const char *name = jv_str(json_object_get(j->rec, "assistant"), "name");
 	size_t n = name ? strlen(name) : 0;
 	if (!strncasecmp(p, "assistant:", 10) || !strncasecmp(p, "ai:", 3) ||
 	    (n && !strncasecmp(p, name, n) && p[n] == ':')) {
@@ -126,7 +127,7 @@ static char *clean_user_text(struct job *j, const char *text)
 	const char *p = text;
 	while (isspace((unsigned char)*p))
 		p++;
-	const char *pname = json_str(json_object_get(j->rec, "persona"), "name");
+	const char *pname = jv_str(json_object_get(j->rec, "persona"), "name");
 	size_t n = pname ? strlen(pname) : 0;
 	if (!strncasecmp(p, "user:", 5))
 		p += 5;
@@ -193,7 +194,7 @@ static void start_assistant(struct job *j, json_t *msgs)
 		return;
 	}
 	if (endpoint_cmd) {
-		char *in = json_compact(j->rec);
+		char *in = jv_compact(j->rec);
 		job_cmd(j, endpoint_cmd, in, SIDE_ASSISTANT, NULL);
 		free(in);
 		return;
@@ -211,7 +212,7 @@ static void start_assistant(struct job *j, json_t *msgs)
 		size_t i;
 		json_t *m;
 		json_array_foreach(msgs, i, m) {
-			const char *role = json_str(m, "role"), *c = json_str(m, "content");
+			const char *role = jv_str(m, "role"), *c = jv_str(m, "content");
 			if (role && c && strcmp(role, "system"))
 				append(req, role, c);
 		}
@@ -248,7 +249,7 @@ static json_t *script_messages(struct job *j, json_t *answer, struct buf *why)
 	json_t *msgs = json_object_get(j->rec, "messages");
 	json_t *got = script_map(answer, cast.assistant, msgs, script_max_user(msgs), why);
 	if (!got) {
-		char *names = json_dumps(cast.assistant, JSON_COMPACT);
+		char *names = jv_compact(cast.assistant);
 		buf_addf(why, " (the assistant is %s, the user \"%s\")", names, cast.user);
 		free(names);
 	}
@@ -269,7 +270,7 @@ static int check_script(struct job *j, const char *text, json_t *answer, struct 
 
 static void finish_script(struct job *j, json_t *rec, const char *reason, const char *by)
 {
-	const char *kind = json_string_value(json_path(rec, "scene.kind"));
+	const char *kind = json_string_value(jv_path(rec, "scene.kind"));
 	json_object_set_new(rec, "done", json_true());
 	json_object_set_new(rec, "stop", json_pack("{s:s, s:s, s:i}", "reason", reason, "by", by,
 		"turn", conv_user_turns(json_object_get(rec, "messages"))));
@@ -316,7 +317,7 @@ static void done_script(struct job *j, struct call *c)
 	if (!got) {
 		job_reject(j, "%s", c->ok ? why.p : c->error);
 		job_end(j);
-	} else if (json_str(json_object_get(j->rec, "character"), "name") &&
+	} else if (jv_str(json_object_get(j->rec, "character"), "name") &&
 		   put_system(j, j->rec, NULL, "dpo-system", &why)) {
 		job_reject(j, "%s", why.p);
 		job_end(j);

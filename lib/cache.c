@@ -4,6 +4,7 @@
  * of it that tells a collision from a hit. */
 #include "cache.h"
 #include "jparse.h"
+#include "jv.h"
 #include "opt.h"
 #include "record.h"
 #include "secret.h"
@@ -80,7 +81,7 @@ json_t *cache_get(const char *key_text)
 		buf_free(&err);
 		/* a hash collision is a miss too */
 		char *check = key_check(key_text);
-		const char *k = json_str(v, "key");
+		const char *k = jv_str(v, "key");
 		if (!json_is_object(v) || !k || strcmp(k, check) || !json_object_get(v, "answer")) {
 			if (!warned_damage++)
 				warnx_("cache: %s is damaged; treated as a miss", path);
@@ -120,7 +121,7 @@ void cache_put(const char *key_text, json_t *answer)
 	char *check = key_check(key_text);
 	json_t *v = json_pack("{s:s, s:O}", "key", check, "answer", answer);
 	free(check);
-	char *s = json_compact(v);
+	char *s = jv_compact(v);
 	json_decref(v);
 	/* an answer that echoes a key is stored masked, as it is written */
 	secret_redact_json(s, strlen(s));

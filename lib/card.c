@@ -1,13 +1,14 @@
 /* card: loading a character card and stamping it into records. */
 #include "card.h"
 #include "conf.h"
+#include "jv.h"
 #include "record.h"
 #include "util.h"
 
 json_t *card_load(const char *path)
 {
 	json_t *c = conf_load_or_die(path);
-	const char *name = json_str(c, "name");
+	const char *name = jv_str(c, "name");
 	if (!json_is_object(c) || !name || !*name)
 		die("%s: a character card needs a name", path);
 	json_t *al = json_object_get(c, "aliases");

@@ -8,6 +8,10 @@
 
 #include "util.h"
 
+/* A chat message {"role": role, "content": content}; content is copied,
+ * or referenced when given as a value (conv_msg_v). */
+json_t *conv_msg(const char *role, const char *content);
+json_t *conv_msg_v(const char *role, json_t *content);
 /* 1 with *role and *content when m is a message of the conversation
  * proper (a role and a text, not the system prompt), else 0. */
 int conv_spoken(json_t *m, const char **role, const char **content);

@@ -2,9 +2,11 @@
  * curl_multi_socket_action) and the pipes of endpoint commands. */
 #include "exec.h"
 #include "cache.h"
+#include "conv.h"
 #include "cost.h"
 #include "endpoint.h"
 #include "jparse.h"
+#include "jv.h"
 #include "opt.h"
 #include "rng.h"
 #include "schema.h"
@@ -448,7 +450,7 @@ static void build_llm(struct req *r)
 	llm_build(&r->lr, &r->h);
 	r->est_prompt = llm_estimate_prompt(r->messages);
 	if (r->lr.schema) {
-		char *s = json_compact(r->lr.schema);
+		char *s = jv_compact(r->lr.schema);
 		r->est_prompt += (double)strlen(s) / 3.6;
 		free(s);
 	}
@@ -921,10 +923,10 @@ static void retry_or_fail(struct req *r, const char *why)
 
 static void reask(struct req *r, const char *why)
 {
-	json_array_append_new(r->messages, json_msg("assistant", r->answer_text ? r->answer_text : ""));
+	json_array_append_new(r->messages, conv_msg("assistant", r->answer_text ? r->answer_text : ""));
 	char *msg = xasprintf("That answer could not be used: %s. Answer again%s.", why,
 			      r->lr.schema ? ", with only the JSON object the schema describes" : "");
-	json_array_append_new(r->messages, json_msg("user", msg));
+	json_array_append_new(r->messages, conv_msg("user", msg));
 	free(msg);
 	r->reasks--;
 	r->stats->reasks++;
@@ -936,7 +938,7 @@ static void reask(struct req *r, const char *why)
 /* An answer from the wire or the cache: count it, check it, deliver it. */
 static void take_answer(struct req *r, json_t *ans, int cached)
 {
-	const char *text = json_str(ans, "text");
+	const char *text = jv_str(ans, "text");
 	long pt = (long)json_integer_value(json_object_get(ans, "prompt_tokens"));
 	long ct = (long)json_integer_value(json_object_get(ans, "completion_tokens"));
 	/* a server's negative count would make the spend negative */
@@ -1417,7 +1419,7 @@ static void new_record(struct input *in, char *line, size_t len, int *stop)
 	struct job *j = xcalloc(1, sizeof *j);
 	j->rec = rec;
 	j->seq = seq_next++;
-	const char *id = json_str(rec, "id");
+	const char *id = jv_str(rec, "id");
 	j->id = id ? id : "";
 	j->out = json_array();
 	j->prev = jobs_tail;

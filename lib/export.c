@@ -1,5 +1,7 @@
 /* export: one training example, many trainers' field names. */
 #include "export.h"
+#include "conv.h"
+#include "jv.h"
 #include "record.h"
 
 #include <string.h>
@@ -48,11 +50,11 @@ const char *const *export_keys(enum export_format f)
 static void set_system(json_t *msgs, const char *system)
 {
 	json_t *first = json_array_get(msgs, 0);
-	const char *role = json_str(first, "role");
+	const char *role = jv_str(first, "role");
 	if (role && !strcmp(role, "system"))
 		json_object_set_new(first, "content", json_string(system));
 	else
-		json_array_insert_new(msgs, 0, json_msg("system", system));
+		json_array_insert_new(msgs, 0, conv_msg("system", system));
 }
 
 enum export_kind export_example(json_t *rec, const char *system, struct example *ex)
@@ -92,7 +94,7 @@ void example_free(struct example *ex)
 
 static int is_assistant(json_t *m)
 {
-	const char *r = json_str(m, "role");
+	const char *r = jv_str(m, "role");
 	return r && !strcmp(r, "assistant");
 }
 
@@ -176,7 +178,7 @@ static const char *from_of(const char *role)
 static json_t *call_value(json_t *call)
 {
 	json_t *f = json_object_get(call, "function");
-	const char *args = json_str(f, "arguments");
+	const char *args = jv_str(f, "arguments");
 	json_t *a = args ? json_loads(args, JSON_DECODE_ANY, NULL) : NULL;
 	if (!a)
 		a = json_string(args ? args : "");
@@ -190,7 +192,7 @@ static json_t *sharegpt_turns(json_t *msgs, struct buf *why)
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
 		json_t *calls = json_object_get(m, "tool_calls");
-		const char *text = json_str(m, "content");
+		const char *text = jv_str(m, "content");
 		if (calls) {
 			if (text && *text) {
 				buf_addf(why, "message %zu has both text and tool calls, which ShareGPT "
@@ -208,13 +210,13 @@ static json_t *sharegpt_turns(json_t *msgs, struct buf *why)
 				json_decref(v);
 				v = one;
 			}
-			char *s = json_compact(v);
+			char *s = jv_compact(v);
 			json_decref(v);
 			json_array_append_new(out, json_pack("{s:s, s:s}", "from", "function_call", "value", s));
 			free(s);
 			continue;
 		}
-		json_array_append_new(out, json_pack("{s:s, s:s}", "from", from_of(json_str(m, "role")),
+		json_array_append_new(out, json_pack("{s:s, s:s}", "from", from_of(jv_str(m, "role")),
 						     "value", text ? text : ""));
 	}
 	return out;
@@ -235,7 +237,7 @@ static json_t *sharegpt_line(const struct example *ex, struct buf *why)
 	}
 	if (ex->tools) {
 		/* LLaMA-Factory reads the tools as a JSON string */
-		char *s = json_compact(ex->tools);
+		char *s = jv_compact(ex->tools);
 		json_object_set_new(line, "tools", json_string(s));
 		free(s);
 	}
@@ -259,7 +261,7 @@ json_t *export_line(enum export_format f, enum train_on t, const struct example 
 void export_keep(json_t *line, json_t *rec, char *const *paths, int n)
 {
 	for (int i = 0; i < n; i++) {
-		json_t *v = json_path(rec, paths[i]);
+		json_t *v = jv_path(rec, paths[i]);
 		json_t *at = line;
 		char *p = xstrdup(paths[i]), *save = NULL;
 		char *key = strtok_r(p, ".", &save), *next;
@@ -280,10 +282,10 @@ void export_keep(json_t *line, json_t *rec, char *const *paths, int n)
 json_t *export_group(json_t *rec, const char *path)
 {
 	if (path)
-		return json_path(rec, path);
+		return jv_path(rec, path);
 	static const char *const dflt[] = {"persona.name", "source", "id"};
 	for (size_t i = 0; i < sizeof dflt / sizeof *dflt; i++) {
-		json_t *v = json_path(rec, dflt[i]);
+		json_t *v = jv_path(rec, dflt[i]);
 		if (v && !json_is_null(v))
 			return v;
 	}
@@ -296,7 +298,7 @@ double export_split_point(json_t *group, uint64_t seed)
 	if (json_is_string(group)) {
 		h = hash64(json_string_value(group), json_string_length(group), seed);
 	} else {
-		char *s = json_compact(group);
+		char *s = jv_compact(group);
 		h = hash64(s, strlen(s), seed);
 		free(s);
 	}

@@ -1,5 +1,6 @@
 /* schema: a validator for the schemas scg's prompts use. */
 #include "schema.h"
+#include "jv.h"
 
 #include <string.h>
 
@@ -52,7 +53,7 @@ static int check(json_t *s, json_t *v, struct buf *path, struct buf *err)
 		json_array_foreach(en, i, e)
 			found |= json_equal(e, v);
 		if (!found) {
-			char *allowed = json_dumps(en, JSON_COMPACT);
+			char *allowed = jv_compact(en);
 			buf_addf(err, "%s: must be one of %s", path->p, allowed);
 			free(allowed);
 			return -1;

@@ -7,6 +7,7 @@
 #include "axes.h"
 #include "conv.h"
 #include "eval.h"
+#include "jv.h"
 #include "neardup.h"
 #include "record.h"
 #include "util.h"
@@ -310,16 +311,16 @@ static int speaker_label(const char *low, json_t *rec)
 		if (line_label(low, generic[i]))
 			return 1;
 	const char *names[] = {
-		json_string_value(json_path(rec, "persona.name")),
-		json_string_value(json_path(rec, "assistant.name")),
-		json_string_value(json_path(rec, "character.name")),
+		json_string_value(jv_path(rec, "persona.name")),
+		json_string_value(jv_path(rec, "assistant.name")),
+		json_string_value(jv_path(rec, "character.name")),
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (line_label(low, names[i]))
 			return 1;
 	size_t i;
 	json_t *alias;
-	json_array_foreach(json_path(rec, "character.aliases"), i, alias)
+	json_array_foreach(jv_path(rec, "character.aliases"), i, alias)
 		if (line_label(low, json_string_value(alias)))
 			return 1;
 	/* the whole message in quotes */
@@ -431,7 +432,7 @@ static void add_usage(json_t *into, const char *name, json_t *u)
 
 static void usage_record(struct stats *st, json_t *rec)
 {
-	json_t *usage = json_path(rec, "meta.usage");
+	json_t *usage = jv_path(rec, "meta.usage");
 	const char *model;
 	json_t *u;
 	int costless = 0;
@@ -460,7 +461,7 @@ static void axes_record(struct stats *st, json_t *axes)
 		return;
 	struct buf label = {0};
 	axes_label(axes, &label);
-	json_count(st->combos, label.p, 1);
+	jv_count(st->combos, label.p, 1);
 	buf_free(&label);
 	const char *k;
 	json_t *v;
@@ -483,7 +484,7 @@ static void side_text(json_t *side, struct buf *out)
 	size_t i;
 	json_t *m;
 	json_array_foreach(side, i, m) {
-		const char *c = json_str(m, "content");
+		const char *c = jv_str(m, "content");
 		if (c)
 			buf_adds(out, c);
 	}
@@ -522,7 +523,7 @@ static void dpo_record(struct stats *st, json_t *rec)
 
 static const char *kind_of(json_t *rec)
 {
-	const char *k = json_str(rec, "kind");
+	const char *k = jv_str(rec, "kind");
 	if (k)
 		return k;
 	if (json_object_get(rec, "chosen") && json_object_get(rec, "rejected"))
@@ -551,17 +552,17 @@ static void conversation(struct stats *st, json_t *rec, json_t *msgs, const char
 	vals_add(&st->turns, turns);
 	char key[24];
 	snprintf(key, sizeof key, "%d", turns);
-	json_count(st->turn_hist, key, 1);
+	jv_count(st->turn_hist, key, 1);
 
 	json_t *stop = json_object_get(rec, "stop");
-	const char *reason = json_str(stop, "reason"), *by = json_str(stop, "by");
-	json_count(st->reasons, reason ? reason : "(none)", 1);
-	json_count(st->by, by ? by : "(none)", 1);
+	const char *reason = jv_str(stop, "reason"), *by = jv_str(stop, "by");
+	jv_count(st->reasons, reason ? reason : "(none)", 1);
+	jv_count(st->by, by ? by : "(none)", 1);
 
-	const char *pname = json_string_value(json_path(rec, "persona.name"));
+	const char *pname = json_string_value(jv_path(rec, "persona.name"));
 	if (pname)
-		json_count(st->personas, pname, 1);
-	axes_record(st, json_path(rec, "persona.axes"));
+		jv_count(st->personas, pname, 1);
+	axes_record(st, jv_path(rec, "persona.axes"));
 
 	int bad[NCHECKS] = {0};
 	const char *prev = NULL;
@@ -571,7 +572,7 @@ static void conversation(struct stats *st, json_t *rec, json_t *msgs, const char
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role");
+		const char *role = jv_str(m, "role");
 		json_t *cv = json_object_get(m, "content");
 		const char *content = json_string_value(cv);
 		if (!role || (strcmp(role, "system") && strcmp(role, "user") && strcmp(role, "assistant")))
@@ -618,9 +619,9 @@ static void conversation(struct stats *st, json_t *rec, json_t *msgs, const char
 void stats_add_record(struct stats *st, json_t *rec)
 {
 	st->records++;
-	json_count(st->kinds, kind_of(rec), 1);
+	jv_count(st->kinds, kind_of(rec), 1);
 	usage_record(st, rec);
-	const char *id = json_str(rec, "id");
+	const char *id = jv_str(rec, "id");
 	char fallback[32];
 	if (!id) {
 		snprintf(fallback, sizeof fallback, "#%ld", st->records);
@@ -644,7 +645,7 @@ int stats_is_reject(json_t *rec)
 void stats_add_reject(struct stats *st, json_t *rej)
 {
 	json_t *e = json_object_get(rej, "error");
-	const char *program = json_str(e, "program"), *reason = json_str(e, "reason");
+	const char *program = jv_str(e, "program"), *reason = jv_str(e, "reason");
 	st->rejects++;
 	if (!program)
 		program = "(unknown)";
@@ -654,7 +655,7 @@ void stats_add_reject(struct stats *st, json_t *rej)
 		json_object_set_new(st->reject_programs, program, p);
 	}
 	json_integer_set(json_object_get(p, "count"), json_integer_value(json_object_get(p, "count")) + 1);
-	json_count(json_object_get(p, "reasons"), reason ? reason : "(none)", 1);
+	jv_count(json_object_get(p, "reasons"), reason ? reason : "(none)", 1);
 }
 
 void stats_add(struct stats *st, json_t *rec)
