@@ -8,8 +8,8 @@
  *   lib/jparse.h  records (lib/record.c), cached answers (lib/cache.c),
  *                 model and endpoint answers (lib/llm.c, lib/exec-*.c),
  *                 wiki pages: fast, a tree of jansson values;
- *   lib/jscan.h   scg-dedup, scg-stats: a few paths pulled out of a line,
- *                 no tree built;
+ *   lib/jscan.h   scg-dedup: the text at a few paths pulled out of a line,
+ *                 no tree built, the line passed through as it came;
  *   json_loadb    configuration files (lib/conf.c, which refuses duplicate
  *                 keys), structured answers checked against a schema and
  *                 --extra-body: jansson's own reader, for its flags. */
