@@ -7,6 +7,7 @@
 #include "neardup.h"
 #include "opt.h"
 #include "record.h"
+#include "run.h"
 #include "simd.h"
 #include "util.h"
 
@@ -369,6 +370,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int first = opt_parse(&prog, argc, argv);
+	run_configure();
 	/* a fixed threshold keeps the big arrays mmapped, so that growing them
 	 * is a remap, not a copy */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);

@@ -14,6 +14,7 @@
 #include "neardup.h"
 #include "opt.h"
 #include "prompt.h"
+#include "run.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -310,12 +311,10 @@ int main(int argc, char **argv)
 	if (card_path)
 		card = card_load(card_path);
 	short_prompt_names();
+	run_configure();
 	prompt_init();
 	dyn_init();
-	model_init(&model, NULL, NULL, NULL);
-	struct input *in = input_new(argc - i, argv + i);
-	static const struct exec_ops ops = {start, done};
-	int rc = exec_run(in, &ops);
-	input_free(in);
-	return rc;
+	model_init(&model);
+	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};
+	return run_records(&ops, argc - i, argv + i);
 }

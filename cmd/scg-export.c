@@ -9,6 +9,7 @@
 #include "jv.h"
 #include "opt.h"
 #include "record.h"
+#include "run.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -415,6 +416,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int first = opt_parse(&prog, argc, argv);
+	run_configure();
 	check_options();
 	open_out();
 	dups = vdups_new();

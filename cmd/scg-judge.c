@@ -12,6 +12,7 @@
 #include "opt.h"
 #include "prompt.h"
 #include "rubric.h"
+#include "run.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -82,7 +83,7 @@ static void ask(struct job *j, const char *name, json_t *ctx, json_t *sch, const
 	} else {
 		struct llm_req r = {.model = &model, .messages = req, .schema = sch, .schema_name = sname};
 		dyn_params(j->id, &r);
-		if (opts.temp_lo < 0)
+		if (!dyn_temperature_given())
 			r.temperature = 0;   /* a judge is deterministic */
 		job_llm(j, &r, chk, NULL, 0, NULL);
 	}
@@ -198,6 +199,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (max_turns && min_turns > max_turns)
 		usage_error("--min-turns %ld is above --max-turns %ld", min_turns, max_turns);
 	if (evaluate && (max_turns || min_turns))
@@ -216,16 +218,14 @@ int main(int argc, char **argv)
 	failures_text = rubric_failures_text();
 	prompt_init();
 	dyn_init();
-	model_init(&model, NULL, NULL, NULL);
+	model_init(&model);
 	schema = json_pack("{s:s, s:{s:{s:s}, s:{s:s, s:[sssss]}, s:{s:s}}, s:[sss], s:b}", "type", "object",
 			   "properties", "is_complete", "type", "boolean", "reason", "type", "string", "enum",
 			   "goal_achieved", "frustrated", "dead_end", "closed", "continue", "rationale", "type",
 			   "string", "required", "is_complete", "reason", "rationale", "additionalProperties", 0);
-	exec_reasks = 2;
-	struct input *in = input_new(argc - i, argv + i);
-	static const struct exec_ops ops = {start, done}, eval_ops = {evaluate_start, done};
-	int rc = exec_run(in, evaluate ? &eval_ops : &ops);
-	input_free(in);
+	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2},
+		eval_ops = {.start = evaluate_start, .done = done, .reasks = 2};
+	int rc = run_records(evaluate ? &eval_ops : &ops, argc - i, argv + i);
 	json_decref(schema);
 	rubric_free(rubric);
 	free(criteria_text);

@@ -12,6 +12,7 @@
 #include "prompt.h"
 #include "rng.h"
 #include "neardup.h"
+#include "run.h"
 #include "yamlout.h"
 
 #include <ctype.h>
@@ -451,6 +452,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (!!from_path + !!axes_path > 1)
 		usage_error("--from and --axes exclude each other");
 	if (cross && !axes_path)
@@ -467,11 +469,8 @@ int main(int argc, char **argv)
 
 	if (axes_path) {
 		axes_load(&axes, axes_path);
-		static const struct exec_ops ops = {start_axes, done_axes};
-		struct input *in = input_new(argc - i, argv + i);
-		int rc = exec_run(in, &ops);
-		input_free(in);
-		return rc;
+		static const struct exec_ops ops = {.start = start_axes, .done = done_axes};
+		return run_records(&ops, argc - i, argv + i);
 	}
 	if (from_path) {
 		int rc = from_file();
@@ -490,8 +489,7 @@ int main(int argc, char **argv)
 	if (count < 0)
 		count = 10;
 	first_new = next_request = (long)json_array_size(earlier) + 1;
-	model_init(&model, NULL, NULL, NULL);
-	exec_reasks = DUP_REASKS + 1;
+	model_init(&model);
 	/* the requests arrive on stdin, one at a time, from feed_next() */
 	int fds[2];
 	if (pipe(fds) || dup2(fds[0], 0) < 0)
@@ -499,10 +497,8 @@ int main(int argc, char **argv)
 	close(fds[0]);
 	feed_fd = fds[1];
 	feed_next();
-	static const struct exec_ops ops = {start_llm, done_llm};
-	struct input *in = input_new(0, NULL);
-	int rc = exec_run(in, &ops);
-	input_free(in);
+	static const struct exec_ops ops = {.start = start_llm, .done = done_llm, .reasks = DUP_REASKS + 1};
+	int rc = run_records(&ops, 0, NULL);
 	if (yaml_out)
 		write_yaml();
 	return rc;

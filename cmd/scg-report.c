@@ -7,6 +7,7 @@
 #include "opt.h"
 #include "record.h"
 #include "report.h"
+#include "run.h"
 #include "stats.h"
 #include "util.h"
 
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int first = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (cf.compare && argc - first != 2)
 		usage_error("--compare takes two files, A and B");
 	int status = 0;

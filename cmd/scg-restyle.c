@@ -8,6 +8,7 @@
 #include "jv.h"
 #include "opt.h"
 #include "prompt.h"
+#include "run.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -312,15 +313,13 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure();
 	prompt_init();
 	roles_init();
 	style_init();
 	dyn_init();
-	model_init(&model, NULL, NULL, NULL);
-	exec_reasks = 2;   /* a text too long or a count that does not match */
-	struct input *in = input_new(argc - i, argv + i);
-	static const struct exec_ops ops = {start, done};
-	int rc = exec_run(in, &ops);
-	input_free(in);
-	return rc;
+	model_init(&model);
+	/* a text too long or a count that does not match is asked for twice more */
+	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};
+	return run_records(&ops, argc - i, argv + i);
 }

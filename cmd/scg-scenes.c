@@ -9,6 +9,7 @@
 #include "jv.h"
 #include "opt.h"
 #include "prompt.h"
+#include "run.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -241,6 +242,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (card_path)
 		card = card_load(card_path);
 	struct input *in = input_new(argc - i, argv + i);
@@ -248,9 +250,9 @@ int main(int argc, char **argv)
 		return run_opening(in);
 	prompt_init();
 	dyn_init();
-	model_init(&model, NULL, NULL, NULL);
+	model_init(&model);
 	schema = make_schema();
-	static const struct exec_ops ops = {start, done};
+	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};
 	int rc = exec_run(in, &ops);
 	input_free(in);
 	return rc;

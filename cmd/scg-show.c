@@ -9,6 +9,7 @@
 #include "jv.h"
 #include "opt.h"
 #include "record.h"
+#include "run.h"
 #include "tmpl.h"
 #include "util.h"
 #include "wrap.h"
@@ -384,6 +385,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int first = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (!cf.width)
 		cf.width = terminal_width();
 	if (cf.color < 0) {

@@ -6,6 +6,7 @@
 #include "jv.h"
 #include "opt.h"
 #include "record.h"
+#include "run.h"
 #include "stats.h"
 #include "util.h"
 
@@ -352,6 +353,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int first = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (cf.compare && argc - first != 2)
 		usage_error("--compare takes two files, A and B");
 	int nst = cf.compare ? 2 : 1, status = 0;

@@ -10,6 +10,7 @@
 #include "opt.h"
 #include "prompt.h"
 #include "conv.h"
+#include "run.h"
 #include "script.h"
 
 #include <ctype.h>
@@ -448,6 +449,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (endpoint_path && endpoint_cmd)
 		usage_error("--endpoint and --endpoint-cmd exclude each other");
 	if (script_exchanges && (side != SIDE_AUTO || endpoint_path || endpoint_cmd))
@@ -461,13 +463,10 @@ int main(int argc, char **argv)
 	if (endpoint_path)
 		endpoint_load(&ep, endpoint_path);
 	if (!(side == SIDE_ASSISTANT && (endpoint_path || endpoint_cmd)))
-		model_init(&model, NULL, NULL, NULL);
+		model_init(&model);
 	/* an empty or garbled message is asked for once more; a script that
 	 * maps to nothing usable three times */
-	exec_reasks = script_exchanges ? 3 : 1;
-	struct input *in = input_new(argc - i, argv + i);
-	static const struct exec_ops ops = {start, done};
-	int rc = exec_run(in, &ops);
-	input_free(in);
-	return rc;
+	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 1},
+		script_ops = {.start = start, .done = done, .reasks = 3};
+	return run_records(script_exchanges ? &script_ops : &ops, argc - i, argv + i);
 }

@@ -5,7 +5,6 @@
 #include "cache.h"
 #include "jparse.h"
 #include "jv.h"
-#include "opt.h"
 #include "record.h"
 #include "secret.h"
 #include "util.h"
@@ -19,6 +18,12 @@
 #include <xxhash.h>
 
 static char *dir;
+static struct cache_config cfg = {.max_answer = 4L << 20};
+
+void cache_configure(const struct cache_config *c)
+{
+	cfg = *c;
+}
 static int warned_damage;
 
 static void mkdirs(const char *path)
@@ -37,7 +42,7 @@ static void mkdirs(const char *path)
 
 void cache_init(void)
 {
-	if (opts.no_cache)
+	if (cfg.off)
 		return;
 	const char *d = getenv("SCG_CACHE");
 	if (d && *d)
@@ -73,7 +78,7 @@ json_t *cache_get(const char *key_text)
 	size_t len;
 	/* an answer is at most --max-answer-bytes, every byte of it escaped
 	 * at worst as \u00XX: a larger file is not one of ours */
-	char *text = read_file_max(path, (size_t)opts.max_answer * 6 + 65536, &len);
+	char *text = read_file_max(path, (size_t)cfg.max_answer * 6 + 65536, &len);
 	json_t *v = NULL;
 	if (text || errno == EFBIG) {
 		struct buf err = {0};

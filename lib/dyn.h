@@ -10,10 +10,31 @@
 #define SCG_DYN_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "llm.h"
 
-/* Loads the files named by the options; exits 2 naming a bad file. */
+/* The dynamic-prompting options (lib/run.c fills it). A range's low end
+ * below 0 (top_k, max_tokens: 0) means the option was not given. */
+struct dyn_config {
+	uint64_t seed;                  /* --seed: every draw depends on it */
+	double temp_lo, temp_hi;        /* --temperature */
+	double top_p_lo, top_p_hi;      /* --top-p */
+	int top_k_lo, top_k_hi;         /* --top-k */
+	int max_tokens;                 /* --max-tokens */
+	const char *const *inject_names;    /* --inject NAME=FILE|DIR */
+	const char *const *inject_paths;
+	int ninjects;
+	const char *templates_path;     /* --templates, or NULL */
+	const char *examples_path;      /* --examples, or NULL */
+	const char *params_path;        /* --params, or NULL */
+};
+void dyn_configure(const struct dyn_config *c);
+/* Whether --temperature was given (a program with a default of its own,
+ * such as scg-judge's 0, keeps it otherwise). */
+int dyn_temperature_given(void);
+
+/* Loads the files the configuration names; exits 2 naming a bad file. */
 void dyn_init(void);
 /* The context prompts render against: the record's fields plus "inject"
  * (NAME -> value), "injections" (the same as "- NAME: value" lines, which

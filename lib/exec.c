@@ -7,7 +7,7 @@
 #include "endpoint.h"
 #include "jparse.h"
 #include "jv.h"
-#include "opt.h"
+#include "opt.h"      /* SCG_VERSION */
 #include "rng.h"
 #include "schema.h"
 #include "secret.h"
@@ -27,7 +27,12 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-int exec_reasks = 2;
+static struct exec_config cfg = {.jobs = 8, .retries = 6, .timeout = 120, .max_answer = 4L << 20};
+
+void exec_configure(const struct exec_config *c)
+{
+	cfg = *c;
+}
 
 enum { K_LLM, K_HTTP, K_CMD };
 enum { EV_STDIN = 1, EV_SOCK, EV_CMD_IN, EV_CMD_OUT, EV_DEAD };
@@ -220,7 +225,7 @@ static void free_job(struct job *j)
 
 static void flush_jobs(void)
 {
-	if (opts.unordered) {
+	if (cfg.unordered) {
 		for (struct job *j = jobs_head, *n; j; j = n) {
 			n = j->next;
 			if (j->ended && !j->pending) {
@@ -307,9 +312,9 @@ static struct limiter *limiter_for(const char *key)
 			return *p;
 	*p = xcalloc(1, sizeof **p);
 	(*p)->key = xstrdup(key);
-	(*p)->window = opts.jobs;
-	(*p)->rpm_tokens = opts.rpm > 0 ? fmax(1, opts.rpm / 60) : 0;
-	(*p)->tpm_tokens = opts.tpm > 0 ? opts.tpm / 60 : 0;
+	(*p)->window = cfg.jobs;
+	(*p)->rpm_tokens = cfg.rpm > 0 ? fmax(1, cfg.rpm / 60) : 0;
+	(*p)->tpm_tokens = cfg.tpm > 0 ? cfg.tpm / 60 : 0;
 	(*p)->refilled = now_mono();
 	return *p;
 }
@@ -318,10 +323,10 @@ static void refill(struct limiter *l, double now)
 {
 	double dt = now - l->refilled;
 	l->refilled = now;
-	if (opts.rpm > 0)
-		l->rpm_tokens = fmin(fmax(1, opts.rpm / 60), l->rpm_tokens + dt * opts.rpm / 60);
-	if (opts.tpm > 0)
-		l->tpm_tokens = fmin(opts.tpm / 60, l->tpm_tokens + dt * opts.tpm / 60);
+	if (cfg.rpm > 0)
+		l->rpm_tokens = fmin(fmax(1, cfg.rpm / 60), l->rpm_tokens + dt * cfg.rpm / 60);
+	if (cfg.tpm > 0)
+		l->tpm_tokens = fmin(cfg.tpm / 60, l->tpm_tokens + dt * cfg.tpm / 60);
 }
 
 /* 0 when r may start now; else the seconds to wait (or a large number). */
@@ -332,24 +337,24 @@ static double limiter_wait(struct limiter *l, struct req *r, double now)
 	if (l->inflight >= (int)l->window)
 		return 1e9;  /* woken by a completion */
 	refill(l, now);
-	if (opts.rpm > 0 && l->rpm_tokens < 1)
-		return (1 - l->rpm_tokens) * 60 / opts.rpm;
+	if (cfg.rpm > 0 && l->rpm_tokens < 1)
+		return (1 - l->rpm_tokens) * 60 / cfg.rpm;
 	double need = r->est_prompt + r->est_completion;
-	double cap = opts.tpm / 60;
+	double cap = cfg.tpm / 60;
 	if (need > cap)
 		need = cap;   /* a request larger than the bucket waits for a full one */
-	if (opts.tpm > 0 && l->tpm_tokens < need)
-		return (need - l->tpm_tokens) * 60 / opts.tpm;
+	if (cfg.tpm > 0 && l->tpm_tokens < need)
+		return (need - l->tpm_tokens) * 60 / cfg.tpm;
 	return 0;
 }
 
 static void limiter_take(struct limiter *l, struct req *r)
 {
 	l->inflight++;
-	if (opts.rpm > 0)
+	if (cfg.rpm > 0)
 		l->rpm_tokens -= 1;
-	if (opts.tpm > 0)
-		l->tpm_tokens -= fmin(r->est_prompt + r->est_completion, opts.tpm / 60);
+	if (cfg.tpm > 0)
+		l->tpm_tokens -= fmin(r->est_prompt + r->est_completion, cfg.tpm / 60);
 }
 
 /* AIMD: a 429 halves the window (once a second at most), answers grow it back. */
@@ -365,8 +370,8 @@ static void limiter_throttled(struct limiter *l, double wait, double now)
 
 static void limiter_ok(struct limiter *l)
 {
-	if (l->window < opts.jobs)
-		l->window = fmin(opts.jobs, l->window + 1 / l->window);
+	if (l->window < cfg.jobs)
+		l->window = fmin(cfg.jobs, l->window + 1 / l->window);
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -380,8 +385,8 @@ static struct req *req_new(struct job *j, int kind, int tag, void *udata)
 	r->call.udata = udata;
 	r->retry_after = -1;
 	r->should_retry = -1;
-	r->timeout = opts.timeout;
-	r->max_retries = opts.retries;
+	r->timeout = cfg.timeout;
+	r->max_retries = cfg.retries;
 	j->pending++;
 	return r;
 }
@@ -392,7 +397,7 @@ static void enqueue(struct req *r, double delay)
 {
 	r->not_before = now_mono() + delay;
 	r->next = NULL;
-	if (r->attempt > 0 || r->reasks < exec_reasks) {
+	if (r->attempt > 0 || r->reasks < ops->reasks) {
 		r->next = queue;
 		queue = r;
 		if (!queue_tail)
@@ -494,18 +499,18 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 	struct rng g;
 	char sample[32];
 	snprintf(sample, sizeof sample, "sample %d", lr->sample);
-	rng_init(&g, opts.seed, j->id, prog_name, sample);
+	rng_init(&g, cfg.seed, j->id, prog_name, sample);
 	r->lr.seed = (long)(rng_next(&g) >> 33);
 	r->messages = json_copy(lr->messages);   /* re-asks append; messages are not changed */
 	if (lr->schema)
 		json_incref(lr->schema);
 	r->check = check;
 	r->check_ctx = check_ctx;
-	r->reasks = exec_reasks;
+	r->reasks = ops->reasks;
 	r->stats = cost_stats(lr->model->name);
 	r->lim = limiter_for(lr->model->base_url);
 	build_llm(r);
-	if (opts.dry_run) {
+	if (cfg.dry_run) {
 		r->stats->requests++;
 		r->stats->est_prompt += r->est_prompt;
 		r->stats->est_completion += r->est_completion;
@@ -550,7 +555,7 @@ static void http_call(struct job *j, const struct endpoint *ep, const char *url,
 		r->max_retries = retries;
 	r->lim = limiter_for(url);
 	r->stats = cost_stats("endpoint");
-	if (opts.dry_run) {
+	if (cfg.dry_run) {
 		json_t *line = json_pack("{s:s, s:s, s:s}", "id", j->id, "endpoint", url, "body", body);
 		out_record(line);
 		json_decref(line);
@@ -582,7 +587,7 @@ void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *u
 	r->input = xstrdup(input);
 	r->lim = limiter_for("command");
 	r->stats = cost_stats("command");
-	if (opts.dry_run) {
+	if (cfg.dry_run) {
 		json_t *line = json_pack("{s:s, s:s, s:s}", "id", j->id, "command", cmd, "input", input);
 		out_record(line);
 		json_decref(line);
@@ -668,7 +673,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct req *r = ud;
 	size_t len = size * n;
-	if (len > (size_t)opts.max_answer - r->resp.len) {
+	if (len > (size_t)cfg.max_answer - r->resp.len) {
 		r->too_big = 1;
 		return 0;
 	}
@@ -717,9 +722,9 @@ static int easy_pooled;
 
 static void easy_release(CURL *e)
 {
-	if (easy_pooled < opts.jobs) {
+	if (easy_pooled < cfg.jobs) {
 		if (!easy_pool)
-			easy_pool = xcalloc((size_t)opts.jobs, sizeof *easy_pool);
+			easy_pool = xcalloc((size_t)cfg.jobs, sizeof *easy_pool);
 		easy_pool[easy_pooled++] = e;
 	} else {
 		curl_easy_cleanup(e);
@@ -753,7 +758,7 @@ static void start_http(struct req *r)
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "scg/" SCG_VERSION);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	/* a declared size past the cap fails before the body comes */
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)opts.max_answer);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg.max_answer);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	CURLMcode mc = curl_multi_add_handle(multi, e);
@@ -856,7 +861,7 @@ static int over_budget;   /* a request was refused: start no new one */
 static int budget_allows(struct req *r)
 {
 	double est = r->reserved ? 0 : cost_usd(r->lr.model->name, r->est_prompt, r->est_completion, NULL);
-	if (over_budget || cost_total() + est > opts.budget) {
+	if (over_budget || cost_total() + est > cfg.budget) {
 		over_budget = 1;
 		return 0;
 	}
@@ -872,16 +877,16 @@ static double pump(void)
 {
 	double now = now_mono(), wait = 1e9;
 	struct req **p = &queue;
-	while (*p && inflight < opts.jobs) {
+	while (*p && inflight < cfg.jobs) {
 		struct req *r = *p;
 		double w = r->not_before > now ? r->not_before - now : 0;
 		if (w == 0)
 			w = limiter_wait(r->lim, r, now);
-		if (w == 0 && inflight >= opts.jobs)
+		if (w == 0 && inflight >= cfg.jobs)
 			w = 1e9;
-		if (w == 0 && r->kind == K_LLM && opts.budget > 0 && !budget_allows(r)) {
+		if (w == 0 && r->kind == K_LLM && cfg.budget > 0 && !budget_allows(r)) {
 			dequeue(p);
-			fail(r, "over budget: --budget %g would be passed", opts.budget);
+			fail(r, "over budget: --budget %g would be passed", cfg.budget);
 			continue;
 		}
 		if (w > 0) {
@@ -986,7 +991,7 @@ static void take_answer(struct req *r, json_t *ans, int cached)
 		if (r->reasks > 0)
 			reask(r, why.p);
 		else
-			fail(r, "unusable answer after %d tries: %s", exec_reasks + 1, why.p);
+			fail(r, "unusable answer after %d tries: %s", ops->reasks + 1, why.p);
 		buf_free(&why);
 		return;
 	}
@@ -1011,7 +1016,7 @@ static void http_done(struct req *r, CURLcode cc)
 	if (r->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 		/* the server would send as much again: not retried */
 		fail(r, "the answer passed --max-answer-bytes (%ld bytes, counted after decompression)",
-		     opts.max_answer);
+		     cfg.max_answer);
 		return;
 	}
 	if (cc != CURLE_OK) {
@@ -1248,9 +1253,9 @@ static void cmd_io(struct ev *e)
 	for (;;) {
 		ssize_t n = read(e->fd, tmp, sizeof tmp);
 		if (n > 0) {
-			if ((size_t)n > (size_t)opts.max_answer - r->resp.len) {
+			if ((size_t)n > (size_t)cfg.max_answer - r->resp.len) {
 				cmd_end(r);
-				fail(r, "the command's output passed --max-answer-bytes (%ld bytes)", opts.max_answer);
+				fail(r, "the command's output passed --max-answer-bytes (%ld bytes)", cfg.max_answer);
 				return;
 			}
 			buf_add(&r->resp, tmp, (size_t)n);
@@ -1455,12 +1460,12 @@ static void progress(int final)
 
 static void summary(void)
 {
-	if (opts.quiet)
+	if (cfg.quiet)
 		return;
 	fprintf(stderr, "%s: %ld records in, %ld out, %ld rejected\n", prog_name, records_in,
 		records_out, records_rejected);
 	for (struct model_stats *s = cost_all(); s; s = s->next) {
-		if (opts.dry_run) {
+		if (cfg.dry_run) {
 			fprintf(stderr, "%s: %s: %ld requests (dry run), ~%.0f prompt + ~%.0f completion tokens (estimated), ",
 				prog_name, s->model, s->requests, s->est_prompt, s->est_completion);
 		} else {
@@ -1469,7 +1474,7 @@ static void summary(void)
 				s->cached, s->retries, s->reasks, s->failed, s->prompt_tokens, s->completion_tokens);
 		}
 		if (s->priced)
-			fprintf(stderr, "$%.4f%s\n", s->cost, opts.dry_run ? " estimated" : "");
+			fprintf(stderr, "$%.4f%s\n", s->cost, cfg.dry_run ? " estimated" : "");
 		else
 			fprintf(stderr, "cost unknown (no price; see SCG_PRICES in scg(7))\n");
 	}
@@ -1479,7 +1484,7 @@ int exec_run(struct input *in, const struct exec_ops *o)
 {
 	ops = o;
 	t_start = now_mono();
-	progress_on = opts.progress || (!opts.quiet && isatty(2));
+	progress_on = cfg.progress || (!cfg.quiet && isatty(2));
 	rng_init(&jitter, (uint64_t)getpid() ^ (uint64_t)(now_real() * 1e6), "", prog_name, "jitter");
 	cache_init();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
@@ -1487,7 +1492,7 @@ int exec_run(struct input *in, const struct exec_ops *o)
 	multi = curl_multi_init();
 	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)opts.jobs * 2);
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)cfg.jobs * 2);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		die("epoll: %s", strerror(errno));
@@ -1497,7 +1502,7 @@ int exec_run(struct input *in, const struct exec_ops *o)
 	int stdin_polled = 0, stdin_ready = 1, stop = 0;
 	struct ev stdin_ev = {.type = EV_STDIN};
 	/* room for records in flight plus the reorder buffer */
-	long cap = (long)opts.jobs * 4 + 16;
+	long cap = (long)cfg.jobs * 4 + 16;
 
 	for (;;) {
 		if (got_signal)
@@ -1604,7 +1609,7 @@ int exec_run(struct input *in, const struct exec_ops *o)
 		long left = write_answered();
 		out_flush();
 		progress(1);
-		if (!opts.quiet)
+		if (!cfg.quiet)
 			warnx_("interrupted by %s: %ld records in flight not written; a rerun answers "
 			       "from the cache what was answered", strsignal(got_signal), left);
 		summary();

@@ -8,6 +8,7 @@
 #define SCG_EXEC_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "llm.h"
 #include "record.h"
@@ -42,7 +43,25 @@ struct exec_ops {
 	void (*start)(struct job *j);
 	/* One of the job's calls finished. */
 	void (*done)(struct job *j, struct call *c);
+	/* How many times a model is asked again for an answer that fails its
+	 * schema or its check. */
+	int reasks;
 };
+
+/* The executor's options (lib/run.c fills it from the common options). */
+struct exec_config {
+	int jobs;               /* -j: requests in flight */
+	int unordered;          /* --unordered: records out as they finish */
+	double rpm, tpm;        /* --rpm, --tpm per upstream; 0: no limit */
+	int retries;            /* --retries of a failed request */
+	double timeout;         /* --timeout of a request, seconds */
+	int dry_run;            /* --dry-run: print the requests, send nothing */
+	double budget;          /* --budget in USD; 0: none */
+	long max_answer;        /* --max-answer-bytes of an answer or a command's output */
+	uint64_t seed;          /* --seed: the requests' seeds depend on it */
+	int quiet, progress;    /* -q: no summary; --progress: the progress line */
+};
+void exec_configure(const struct exec_config *c);
 
 /* Extra check of an answer; 0 good, else -1 with why (the model is asked
  * again with why, up to the re-ask bound). */
@@ -72,8 +91,5 @@ void job_end(struct job *j);
 /* Runs until all input is read and every job has ended; returns the exit
  * status (0, or 1 when records were rejected). */
 int exec_run(struct input *in, const struct exec_ops *ops);
-
-/* How many times a structured or checked answer is asked for again. */
-extern int exec_reasks;
 
 #endif

@@ -4,7 +4,6 @@
 #include "conv.h"
 #include "jparse.h"
 #include "jv.h"
-#include "opt.h"
 #include "record.h"
 #include "secret.h"
 
@@ -16,6 +15,7 @@
 #include <strings.h>
 
 double llm_chars_per_token = 4.7;
+static struct llm_config cfg;
 
 /* A key goes into a header line as it is: a CR or LF in it would add
  * headers of the sender's choosing. */
@@ -108,7 +108,7 @@ static int is_reasoning(const char *name)
  * than OpenAI's fields, so top_k goes too: never to api.openai.com. */
 static json_t *extra_body(const struct model *m)
 {
-	const char *arg = opts.extra_body;
+	const char *arg = cfg.extra_body;
 	struct buf err = {0};
 	json_t *v;
 	if (arg[0] == '@') {
@@ -129,10 +129,15 @@ static json_t *extra_body(const struct model *m)
 	return v;
 }
 
-void model_init(struct model *m, const char *provider, const char *name, const char *base_url)
+void llm_configure(const struct llm_config *c)
+{
+	cfg = *c;
+}
+
+void model_init(struct model *m)
 {
 	memset(m, 0, sizeof *m);
-	provider = provider ? provider : opts.provider;
+	const char *provider = cfg.provider ? cfg.provider : "openai";
 	m->provider_name = provider;
 	if (!strcmp(provider, "anthropic"))
 		m->provider = P_ANTHROPIC;
@@ -140,12 +145,12 @@ void model_init(struct model *m, const char *provider, const char *name, const c
 		m->provider = P_OLLAMA;
 	else
 		m->provider = P_OPENAI;
-	name = name ? name : opts.model;
+	const char *name = cfg.model;
 	if (!name)
 		name = m->provider == P_ANTHROPIC ? "claude-haiku-4-5"
 		     : m->provider == P_OLLAMA ? "llama3.2" : "gpt-4o-mini";
 	m->name = xstrdup(name);
-	base_url = base_url ? base_url : opts.base_url;
+	const char *base_url = cfg.base_url;
 	if (!base_url)
 		base_url = m->provider == P_ANTHROPIC ? "https://api.anthropic.com"
 			 : m->provider == P_OLLAMA ? "http://localhost:11434"
@@ -157,19 +162,19 @@ void model_init(struct model *m, const char *provider, const char *name, const c
 		m->base_url[--n] = 0;
 	m->official = strstr(m->base_url, "api.openai.com") != NULL;
 	m->reasoning = m->provider == P_OPENAI && is_reasoning(m->name);
-	if (opts.extra_body)
+	if (cfg.extra_body)
 		m->extra = extra_body(m);
 
-	if (opts.key_file) {
+	if (cfg.key_file) {
 		size_t len;
-		char *k = read_file_max(opts.key_file, 65536, &len);
+		char *k = read_file_max(cfg.key_file, 65536, &len);
 		if (!k)
-			die("--key-file: %s: %s", opts.key_file, strerror(errno));
+			die("--key-file: %s: %s", cfg.key_file, strerror(errno));
 		while (len && isspace((unsigned char)k[len - 1]))
 			k[--len] = 0;
 		if (strlen(k) != len)
-			die("--key-file: %s: the key holds a NUL byte: refused", opts.key_file);
-		char *from = xasprintf("--key-file: %s", opts.key_file);
+			die("--key-file: %s: the key holds a NUL byte: refused", cfg.key_file);
+		char *from = xasprintf("--key-file: %s", cfg.key_file);
 		m->key = checked_key(k, from);
 		free(from);
 	}
@@ -179,7 +184,7 @@ void model_init(struct model *m, const char *provider, const char *name, const c
 		m->key = env_key("OPENAI_API_KEY");
 	if (!m->key && m->provider == P_ANTHROPIC)
 		m->key = env_key("ANTHROPIC_API_KEY");
-	if (!m->key && !opts.dry_run) {
+	if (!m->key && !cfg.dry_run) {
 		if (m->official)
 			die("no API key for %s: set OPENAI_API_KEY or SCG_API_KEY", m->base_url);
 		if (strstr(m->base_url, "api.anthropic.com"))

@@ -3,7 +3,6 @@
 #include "record.h"
 #include "jparse.h"
 #include "jv.h"
-#include "opt.h"
 #include "secret.h"
 
 #include <errno.h>
@@ -17,6 +16,12 @@
 #include <unistd.h>
 
 long records_rejected;
+static struct record_config cfg;
+
+void record_configure(const struct record_config *c)
+{
+	cfg = *c;
+}
 
 /* stdin's file status flags as they came: O_NONBLOCK is set on the open
  * file, which a terminal shares with the shell, so it is put back. */
@@ -191,13 +196,13 @@ json_t *record_parse(const char *line, size_t len, struct buf *err)
 /* A reject that cannot be written is a record lost: the run stops. */
 static void reject_write(json_t *line)
 {
-	FILE *f = opts.rejects ? opts.rejects : stderr;
+	FILE *f = cfg.rejects ? cfg.rejects : stderr;
 	struct buf b = {0};
 	jv_dump(line, &b);
 	secret_redact_json(b.p, b.len);
 	buf_addc(&b, '\n');
 	if (fwrite(b.p, 1, b.len, f) != b.len || fflush(f))
-		die_status(2, "%s: %s", opts.rejects_path && f != stderr ? opts.rejects_path : "rejects",
+		die_status(2, "%s: %s", cfg.rejects_path && f != stderr ? cfg.rejects_path : "rejects",
 			   strerror(errno));
 	buf_free(&b);
 }
@@ -206,7 +211,7 @@ int record_bad(const struct input *in, const char *line, size_t len, const char 
 {
 	warnx_("%s:%ld: %s", in->name, in->lineno, reason);
 	records_rejected++;
-	if (!opts.on_error_skip)
+	if (!cfg.skip_bad)
 		return 1;
 	json_t *r = json_object();
 	json_t *e = json_pack("{s:s, s:s, s:I, s:s}", "program", prog_name,

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -32,6 +33,16 @@ void input_set_nonblock(struct input *in);
 int input_line(struct input *in, char **line, size_t *len);
 int input_fd(const struct input *in);   /* the descriptor to poll, or -1 */
 void input_free(struct input *in);
+
+/* Where rejects go and what a bad input line does (lib/run.c fills it
+ * from --rejects and --on-error). Until it is called, rejects go to
+ * stderr and a bad line stops the program. */
+struct record_config {
+	FILE *rejects;              /* NULL: stderr */
+	const char *rejects_path;   /* its name, for a failed write */
+	int skip_bad;               /* --on-error skip: reject a bad line and read on */
+};
+void record_configure(const struct record_config *c);
 
 /* Parses a line into a JSON object, or returns NULL with the reason in err
  * ("invalid UTF-8 at byte 7", "not JSON: ...", "not a JSON object"). */

@@ -4,7 +4,7 @@
 #include "cache.h"
 #include "jparse.h"
 #include "jv.h"
-#include "opt.h"
+#include "opt.h"      /* SCG_VERSION */
 #include "record.h"
 
 #include <curl/curl.h>
