@@ -16,10 +16,8 @@
 #include "yamlout.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <unistd.h>
 
 #define SHINGLE_WORDS 3   /* descriptions are short: 3-word shingles */
 #define DUP_REASKS 2      /* a near duplicate is asked for again this often */
@@ -36,7 +34,6 @@ static json_t *earlier;      /* personas so far: --previous, then the new ones *
 static struct nd_set *sets;  /* their descriptions' shingle sets */
 static long first_new;       /* number of the first new persona */
 static long next_request;    /* number of the next request's first persona */
-static int feed_fd = -1;     /* our end of the pipe exec reads requests from */
 static json_t *users;        /* --format yaml: the personas to write at the end */
 
 static const char *const fields[] = {"name", "description", "personality", "scenario", "summary"};
@@ -214,22 +211,13 @@ static int from_file(void)
 
 /* ---- the model: one request after another ---------------------------- */
 
-/* Queues the next request as an input line, or ends the input. exec reads
- * it only once the previous request has its answer, so every request knows
- * every persona made before it. */
+/* Adds the next request as a record, once the request before it has its
+ * answer, so that every request knows every persona made before it. */
 static void feed_next(void)
 {
-	if (feed_fd < 0)
+	if (next_request >= first_new + count)
 		return;
-	if (next_request >= first_new + count) {
-		close(feed_fd);
-		feed_fd = -1;
-		return;
-	}
-	char line[64];
-	int n = snprintf(line, sizeof line, "{\"id\":\"p%04ld\"}\n", next_request);
-	if (write(feed_fd, line, (size_t)n) != n)
-		die("request pipe: %s", strerror(errno));
+	exec_add(json_pack("{s:o}", "id", json_sprintf("p%04ld", next_request)));
 	next_request += batch;
 }
 
@@ -490,13 +478,7 @@ int main(int argc, char **argv)
 		count = 10;
 	first_new = next_request = (long)json_array_size(earlier) + 1;
 	model_init(&model);
-	/* the requests arrive on stdin, one at a time, from feed_next() */
-	int fds[2];
-	if (pipe(fds) || dup2(fds[0], 0) < 0)
-		die("pipe: %s", strerror(errno));
-	close(fds[0]);
-	feed_fd = fds[1];
-	feed_next();
+	feed_next();   /* the first request; each answer adds the next */
 	static const struct exec_ops ops = {.start = start_llm, .done = done_llm, .reasks = DUP_REASKS + 1};
 	int rc = run_records(&ops, 0, NULL);
 	if (yaml_out)

@@ -1,9 +1,10 @@
-/* exec: the loop every model-calling program runs. It reads records (stdin
- * is one more descriptor in the epoll set), hands each to the program as a
- * job, sends the job's requests through libcurl's multi interface with -j in
- * flight, retries what docs/providers.md "Retries" says, honours rate limits,
- * caches answers, validates structured answers (re-asking when invalid) and
- * writes the jobs' records in input order (or as they finish). */
+/* exec: the loop every model-calling program runs. It reads records (the
+ * input is one more descriptor in the event set), hands each to the program
+ * as a job, sends the job's requests through libcurl's multi interface with
+ * -j in flight, retries what docs/providers.md "Retries" says, honours rate
+ * limits, caches answers, validates structured answers (re-asking when
+ * invalid) and writes the jobs' records in input order (or as they finish).
+ * Its parts, one concern a file, are listed in lib/exec-int.h. */
 #ifndef SCG_EXEC_H
 #define SCG_EXEC_H
 
@@ -30,7 +31,8 @@ struct call {
 	void *udata;            /* the program's pointer */
 	int ok;                 /* 1: answered; 0: failed after the retries */
 	const char *error;      /* why it failed */
-	const char *text;       /* the answer (model or endpoint text) */
+	const char *text;       /* the answer: a model's text, an endpoint's reply
+	                         * (found at its response_path), a command's stdout */
 	json_t *json;           /* a structured answer, valid against its schema */
 	long status;            /* HTTP status of an endpoint call */
 	const char *body;       /* raw body of an endpoint call */
@@ -88,8 +90,15 @@ void job_emit(struct job *j, json_t *rec);    /* steals rec */
 void job_reject(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void job_end(struct job *j);
 
-/* Runs until all input is read and every job has ended; returns the exit
- * status (0, or 1 when records were rejected). */
+/* Adds a record as if it came after the input read so far (steals rec, an
+ * object): for a program that makes its records as it goes, such as
+ * scg-personas, which asks for the next persona once the answer before it
+ * is in. Called before exec_run, or from start() or done(). */
+void exec_add(json_t *rec);
+
+/* Runs until all input is read, every record given to exec_add is done
+ * and every job has ended; in may be NULL (records come from exec_add
+ * only). Returns the exit status (0, or 1 when records were rejected). */
 int exec_run(struct input *in, const struct exec_ops *ops);
 
 #endif

@@ -11,8 +11,9 @@
  *   lib/jscan.h   scg-dedup: the text at a few paths pulled out of a line,
  *                 no tree built, the line passed through as it came;
  *   json_loadb    configuration files (lib/conf.c, which refuses duplicate
- *                 keys), structured answers checked against a schema and
- *                 --extra-body: jansson's own reader, for its flags. */
+ *                 keys), --extra-body, and a structured answer checked
+ *                 against its schema (jansson's message is what the model
+ *                 is told when it is asked again): jansson's own reader. */
 #ifndef SCG_JV_H
 #define SCG_JV_H
 
