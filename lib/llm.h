@@ -1,7 +1,7 @@
 /* llm: the providers. Builds the HTTP request for a chat call (OpenAI Chat
  * Completions, Anthropic Messages, Ollama /api/chat) and reads the answer,
  * the usage and the errors out of each one's response shape. No I/O here:
- * lib/exec.c sends what this builds. */
+ * lib/exec-http.c sends what this builds. */
 #ifndef SCG_LLM_H
 #define SCG_LLM_H
 
