@@ -6,7 +6,9 @@
  * or nearly so is asked again, then rejected, never written. The rejected
  * answer is an anachronism in the character's voice, or (compliant, the
  * original tool's) the plain answer any assistant would give. */
+#include "ask.h"
 #include "card.h"
+#include "conv.h"
 #include "derive.h"
 #include "dyn.h"
 #include "exec.h"
@@ -16,9 +18,7 @@
 #include "prompt.h"
 #include "run.h"
 
-#include <ctype.h>
 #include <string.h>
-#include <strings.h>
 
 enum { CHOSEN, REJECTED };
 
@@ -87,32 +87,15 @@ static const char *role_of(json_t *m)
 /* The answer trimmed, without a speaker label the model may put in front. */
 static char *clean(struct job *j, const char *text)
 {
-	const char *p = text;
-	while (isspace((unsigned char)*p))
-		p++;
 	json_t *names = json_pack("[s]", "assistant");
 	json_t *ch = json_object_get(j->rec, "character");
 	if (jv_str(ch, "name"))
 		json_array_append(names, json_object_get(ch, "name"));
 	if (json_is_array(json_object_get(ch, "aliases")))
 		json_array_extend(names, json_object_get(ch, "aliases"));
-	size_t i;
-	json_t *name;
-	json_array_foreach(names, i, name) {
-		const char *s = json_string_value(name);
-		size_t n = s ? strlen(s) : 0;
-		if (n && !strncasecmp(p, s, n) && p[n] == ':') {
-			p += n + 1;
-			break;
-		}
-	}
+	char *t = conv_trim(conv_skip_label(text, names));
 	json_decref(names);
-	while (isspace((unsigned char)*p))
-		p++;
-	size_t n = strlen(p);
-	while (n && isspace((unsigned char)p[n - 1]))
-		n--;
-	return xstrndup(p, n);
+	return t;
 }
 
 static int check_answer(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx)
@@ -183,26 +166,18 @@ static int ask(struct job *j, struct pair *p, int side)
 		if (!strcmp(role_of(m), "user"))
 			question = json_object_get(m, "content");
 	json_object_set(ctx, "question", question);
-	struct buf sys = {0}, err = {0};
-	int bad = prompt_render_system(side_prompt[side], ctx, &sys, &err);
-	if (bad) {
-		job_reject(j, "%s", err.p);
-	} else {
-		/* the model sees the conversation, not the prompt's system text */
-		json_t *req = json_pack("[{s:s, s:s}]", "role", "system", "content", sys.p);
-		json_array_foreach(p->prompt, i, m)
-			if (strcmp(role_of(m), "system"))
-				json_array_append(req, m);
-		struct llm_req r = {.model = &model, .messages = req};
-		dyn_params(j->id, &r);
-		r.sample = side == CHOSEN ? 0 : ++p->asked;
-		job_llm(j, &r, check_answer, NULL, side, NULL);
-		json_decref(req);
-	}
-	buf_free(&sys);
-	buf_free(&err);
+	/* the model sees the conversation under the side's system prompt,
+	 * not the conversation's own system message */
+	json_t *conversation = json_array();
+	json_array_foreach(p->prompt, i, m)
+		if (strcmp(role_of(m), "system"))
+			json_array_append(conversation, m);
+	int bad = ask_model(j, &(struct ask){.model = &model, .prompt = side_prompt[side], .ctx = ctx,
+		.conversation = conversation, .check = check_answer, .tag = side,
+		.sample = side == CHOSEN ? 0 : ++p->asked});
+	json_decref(conversation);
 	json_decref(ctx);
-	return bad ? -1 : 0;
+	return bad;
 }
 
 /* A system message saying who speaks, where the prompt has none. */

@@ -5,6 +5,7 @@
  * With --evaluate it judges instead each conversation that is over: was
  * the user's goal met, where, what went wrong, and the --criteria scores
  * (lib/rubric), written to the record's eval. */
+#include "ask.h"
 #include "conv.h"
 #include "dyn.h"
 #include "exec.h"
@@ -71,24 +72,14 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 }
 
 /* One structured call of prompt name against ctx, at temperature 0 unless
- * --temperature says otherwise (reasoning models get none). */
+ * --temperature says otherwise (a judge is deterministic; reasoning models
+ * get none). */
 static void ask(struct job *j, const char *name, json_t *ctx, json_t *sch, const char *sname,
 		answer_check chk)
 {
-	json_t *req = json_array();
-	struct buf err = {0};
-	if (prompt_messages(name, ctx, req, &err)) {
-		job_reject(j, "%s", err.p);
+	if (ask_model(j, &(struct ask){.model = &model, .prompt = name, .ctx = ctx, .schema = sch,
+				       .schema_name = sname, .check = chk, .cold = 1}))
 		job_end(j);
-	} else {
-		struct llm_req r = {.model = &model, .messages = req, .schema = sch, .schema_name = sname};
-		dyn_params(j->id, &r);
-		if (!dyn_temperature_given())
-			r.temperature = 0;   /* a judge is deterministic */
-		job_llm(j, &r, chk, NULL, 0, NULL);
-	}
-	json_decref(req);
-	buf_free(&err);
 }
 
 static void start(struct job *j)

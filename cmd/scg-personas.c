@@ -3,6 +3,7 @@
  * to fill a gap that the earlier personas (their one-line summaries) leave;
  * --from writes the personas of a file as records; --axes is a filter that
  * gives each input record a profile drawn from named axes, without a model. */
+#include "ask.h"
 #include "axes.h"
 #include "conf.h"
 #include "dyn.h"
@@ -326,24 +327,16 @@ static void start_llm(struct job *j)
 	add_previous(ctx);
 	json_object_set_new(ctx, "count", json_integer(n));
 	json_object_set_new(ctx, "several", json_boolean(n > 1));
-	json_t *msgs = json_array();
-	struct buf err = {0};
-	if (prompt_messages("personas", ctx, msgs, &err)) {
-		job_reject(j, "%s", err.p);
+	json_t *schema = schema_for((int)n);
+	if (ask_model(j, &(struct ask){.model = &model, .prompt = "personas", .ctx = ctx,
+				       .schema = schema, .schema_name = "personas", .check = check})) {
 		job_end(j);
 		feed_next();
-	} else {
-		json_t *schema = schema_for((int)n);
-		struct llm_req r = {.model = &model, .messages = msgs, .schema = schema, .schema_name = "personas"};
-		dyn_params(j->id, &r);
-		job_llm(j, &r, check, NULL, 0, NULL);
-		json_decref(schema);
-		if (opts.dry_run)
-			feed_next();   /* no answer will come: show every request */
+	} else if (opts.dry_run) {
+		feed_next();   /* no answer will come: show every request */
 	}
-	json_decref(msgs);
+	json_decref(schema);
 	json_decref(ctx);
-	buf_free(&err);
 }
 
 static void done_llm(struct job *j, struct call *c)

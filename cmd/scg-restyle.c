@@ -3,6 +3,8 @@
  * keeping what they mean. The originals stay in original_messages; every
  * other field passes through. One structured call per conversation, or one
  * per message (--per-message); --max-chars is enforced by asking again. */
+#include "ask.h"
+#include "conv.h"
 #include "dyn.h"
 #include "exec.h"
 #include "jv.h"
@@ -10,7 +12,6 @@
 #include "prompt.h"
 #include "run.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -144,22 +145,13 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 	return why->len ? -1 : 0;
 }
 
-static char *trimmed(const char *s)
-{
-	s += strspn(s, " \t\r\n");
-	size_t n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	return xstrndup(s, n);
-}
-
 /* Asks for the messages at indices which (an array) to be rewritten. */
 static int ask(struct job *j, json_t *msgs, json_t *which, int tag)
 {
-	struct buf b = {0}, err = {0};
+	struct buf b = {0};
 	json_t *ctx = dyn_context(j->rec, j->id), *v = json_object();
 	json_object_set_new(ctx, "restyle", v);
-	char *style = trimmed(style_text);
+	char *style = conv_trim(style_text);
 	json_object_set_new(v, "style", json_string(style));
 	free(style);
 	if (max_chars > 0)
@@ -177,25 +169,15 @@ static int ask(struct job *j, json_t *msgs, json_t *which, int tag)
 		buf_addf(&b, "%s%lld", !i ? "" : i + 1 == n ? " and " : ", ", (long long)json_integer_value(m) + 1);
 	json_object_set_new(v, "which", json_string(b.p));
 	json_object_set_new(v, "count", json_integer((json_int_t)n));
-	json_t *req = json_array();
-	int bad = prompt_messages("restyle", ctx, req, &err);
-	if (bad) {
-		job_reject(j, "%s", err.p);
-	} else {
-		json_t *schema = json_pack("{s:s, s:{s:{s:s, s:i, s:i, s:{s:s}}}, s:[s], s:b}",
-			"type", "object", "properties", "messages", "type", "array",
-			"minItems", (int)n, "maxItems", (int)n, "items", "type", "string",
-			"required", "messages", "additionalProperties", 0);
-		struct llm_req r = {.model = &model, .messages = req, .schema = schema,
-				    .schema_name = "restyled"};
-		dyn_params(j->id, &r);
-		job_llm(j, &r, check, NULL, tag, NULL);
-		json_decref(schema);
-	}
-	json_decref(req);
+	json_t *schema = json_pack("{s:s, s:{s:{s:s, s:i, s:i, s:{s:s}}}, s:[s], s:b}",
+		"type", "object", "properties", "messages", "type", "array",
+		"minItems", (int)n, "maxItems", (int)n, "items", "type", "string",
+		"required", "messages", "additionalProperties", 0);
+	int bad = ask_model(j, &(struct ask){.model = &model, .prompt = "restyle", .ctx = ctx,
+		.schema = schema, .schema_name = "restyled", .check = check, .tag = tag});
+	json_decref(schema);
 	json_decref(ctx);
 	buf_free(&b);
-	buf_free(&err);
 	return bad;
 }
 
@@ -265,7 +247,7 @@ static void done(struct job *j, struct call *c)
 		for (size_t i = 0; i < json_array_size(got); i++) {
 			while (json_array_size(s->texts) <= at + i)
 				json_array_append_new(s->texts, json_null());
-			char *t = trimmed(json_string_value(json_array_get(got, i)));
+			char *t = conv_trim(json_string_value(json_array_get(got, i)));
 			json_array_set_new(s->texts, at + i, json_string(t));
 			free(t);
 		}

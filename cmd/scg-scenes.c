@@ -2,6 +2,7 @@
  * into conversation set-ups, k of them per record from one structured
  * call; or, with --kind opening, seed messages into conversations that
  * open with them, without a model call. */
+#include "ask.h"
 #include "card.h"
 #include "derive.h"
 #include "dyn.h"
@@ -115,20 +116,11 @@ static void start(struct job *j)
 	}
 	json_t *ctx = dyn_context(j->rec, j->id);
 	json_object_set_new(ctx, "k", json_integer(k));
-	json_t *msgs = json_array();
-	struct buf err = {0};
 	char *name = xasprintf("scenes-%s", kind->name);
-	if (prompt_messages(name, ctx, msgs, &err)) {
-		job_reject(j, "%s", err.p);
+	if (ask_model(j, &(struct ask){.model = &model, .prompt = name, .ctx = ctx, .schema = schema,
+				       .schema_name = kind->list}))
 		job_end(j);
-	} else {
-		struct llm_req r = {.model = &model, .messages = msgs, .schema = schema, .schema_name = kind->list};
-		dyn_params(j->id, &r);
-		job_llm(j, &r, NULL, NULL, 0, NULL);
-	}
 	free(name);
-	buf_free(&err);
-	json_decref(msgs);
 	json_decref(ctx);
 }
 

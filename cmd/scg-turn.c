@@ -2,6 +2,7 @@
  * done: the synthetic user's (a model playing the persona), or the
  * assistant's (an HTTP endpoint, a command, or a model); or, with --script
  * N, the whole rest of the conversation in one structured call. */
+#include "ask.h"
 #include "card.h"
 #include "dyn.h"
 #include "endpoint.h"
@@ -13,9 +14,7 @@
 #include "run.h"
 #include "script.h"
 
-#include <ctype.h>
 #include <string.h>
-#include <strings.h>
 
 enum side { SIDE_AUTO, SIDE_USER, SIDE_ASSISTANT, SIDE_SCRIPT };
 enum { OPT_SCRIPT = OPT_PROG, OPT_NO_SYSTEM, OPT_CHARACTER };
@@ -60,11 +59,6 @@ static int handle(int c, const char *arg)
 	return 1;
 }
 
-static void append(json_t *msgs, const char *role, const char *content)
-{
-	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", role, "content", content));
-}
-
 /* Puts the system prompt the assistant answers under first in rec's
  * messages, unless they have one (or --no-system): text, else prompt NAME
  * rendered against the record, else nothing. The record carries what a
@@ -105,17 +99,16 @@ static int check_user(struct job *j, const char *text, json_t *answer, struct bu
 {
 	(void)answer;
 	(void)ctx;
-	const char *p = text;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (!*p) {
+	const char *said = conv_skip_label(text, NULL);
+	if (!*said) {
 		buf_adds(why, "the message was empty; write the user's next message");
 		return -1;
 	}
-	const char *name = jv_str(json_object_get(j->rec, "assistant"), "name");
-	size_t n = name ? strlen(name) : 0;
-	if (!strncasecmp(p, "assistant:", 10) || !strncasecmp(p, "ai:", 3) ||
-	    (n && !strncasecmp(p, name, n) && p[n] == ':')) {
+	json_t *names = json_pack("[s, s]", "assistant", "ai");
+	json_array_append(names, json_object_get(json_object_get(j->rec, "assistant"), "name"));
+	int labelled = conv_skip_label(text, names) != said;
+	json_decref(names);
+	if (labelled) {
 		buf_adds(why, "you wrote the assistant's part; write only the user's next message");
 		return -1;
 	}
@@ -125,69 +118,35 @@ static int check_user(struct job *j, const char *text, json_t *answer, struct bu
 /* Drops a speaker label ("User:", the persona's name) and wrapping quotes. */
 static char *clean_user_text(struct job *j, const char *text)
 {
-	const char *p = text;
-	while (isspace((unsigned char)*p))
-		p++;
-	const char *pname = jv_str(json_object_get(j->rec, "persona"), "name");
-	size_t n = pname ? strlen(pname) : 0;
-	if (!strncasecmp(p, "user:", 5))
-		p += 5;
-	else if (n && !strncasecmp(p, pname, n) && p[n] == ':')
-		p += n + 1;
-	while (isspace((unsigned char)*p))
-		p++;
-	size_t len = strlen(p);
-	while (len && isspace((unsigned char)p[len - 1]))
-		len--;
-	if (len >= 2 && p[0] == '"' && p[len - 1] == '"' && !memchr(p + 1, '"', len - 2)) {
-		p++;
-		len -= 2;
+	json_t *names = json_pack("[s]", "user");
+	json_array_append(names, json_object_get(json_object_get(j->rec, "persona"), "name"));
+	char *t = conv_trim(conv_skip_label(text, names));
+	json_decref(names);
+	size_t len = strlen(t);
+	if (len >= 2 && t[0] == '"' && t[len - 1] == '"' && !memchr(t + 1, '"', len - 2)) {
+		memmove(t, t + 1, len - 2);
+		t[len - 2] = 0;
 	}
-	return xstrndup(p, len);
+	return t;
 }
 
 static void start_user(struct job *j, json_t *msgs)
 {
-	json_t *req = json_array();
-	struct buf err = {0}, sys = {0};
-	json_t *ctx = dyn_context(j->rec, j->id);
-	int bad = prompt_render_system("turn-user", ctx, &sys, &err);
-	json_decref(ctx);
-	if (bad) {
-		job_reject(j, "%s", err.p);
-		job_end(j);
-		goto out;
-	}
-	append(req, "system", sys.p);
 	/* the model plays the user: every message is kept, roles flipped */
-	size_t i;
-	json_t *m;
-	const char *role, *c;
-	json_array_foreach(msgs, i, m)
-		if (conv_spoken(m, &role, &c))
-			append(req, !strcmp(role, "user") ? "assistant" : "user", c);
+	json_t *flipped = conv_flipped(msgs);
 	if (!conv_last_role(msgs))
-		append(req, "user", prompt_get("turn-user-first"));
-	struct llm_req r = {.model = &model, .messages = req};
-	dyn_params(j->id, &r);
-	job_llm(j, &r, check_user, NULL, SIDE_USER, NULL);
-out:
-	json_decref(req);
-	buf_free(&err);
-	buf_free(&sys);
+		json_array_append_new(flipped, conv_msg("user", prompt_get("turn-user-first")));
+	if (ask_model(j, &(struct ask){.model = &model, .prompt = "turn-user", .conversation = flipped,
+				       .check = check_user, .tag = SIDE_USER}))
+		job_end(j);
+	json_decref(flipped);
 }
 
 static void start_assistant(struct job *j, json_t *msgs)
 {
 	if (endpoint_path) {
 		/* the endpoint gets its file's system: only, never the record's */
-		json_t *spoken = json_array();
-		size_t i;
-		json_t *m;
-		const char *role, *c;
-		json_array_foreach(msgs, i, m)
-			if (conv_spoken(m, &role, &c))
-				json_array_append(spoken, m);
+		json_t *spoken = conv_spoken_messages(msgs);
 		char *body = endpoint_body(&ep, spoken);
 		json_decref(spoken);
 		job_endpoint(j, &ep, body, SIDE_ASSISTANT, NULL);
@@ -200,30 +159,11 @@ static void start_assistant(struct job *j, json_t *msgs)
 		free(in);
 		return;
 	}
-	json_t *req = json_array();
-	struct buf err = {0}, sys = {0};
-	json_t *ctx = dyn_context(j->rec, j->id);
-	int bad = prompt_render_system("turn-assistant", ctx, &sys, &err);
-	json_decref(ctx);
-	if (bad) {
-		job_reject(j, "%s", err.p);
+	json_t *spoken = conv_spoken_messages(msgs);
+	if (ask_model(j, &(struct ask){.model = &model, .prompt = "turn-assistant", .conversation = spoken,
+				       .tag = SIDE_ASSISTANT}))
 		job_end(j);
-	} else {
-		append(req, "system", sys.p);
-		size_t i;
-		json_t *m;
-		json_array_foreach(msgs, i, m) {
-			const char *role = jv_str(m, "role"), *c = jv_str(m, "content");
-			if (role && c && strcmp(role, "system"))
-				append(req, role, c);
-		}
-		struct llm_req r = {.model = &model, .messages = req};
-		dyn_params(j->id, &r);
-		job_llm(j, &r, NULL, NULL, SIDE_ASSISTANT, NULL);
-	}
-	json_decref(req);
-	buf_free(&err);
-	buf_free(&sys);
+	json_decref(spoken);
 }
 
 /* ---- --script N: the rest of the conversation in one structured call ---- */
@@ -290,22 +230,20 @@ static void start_script(struct job *j, json_t *msgs)
 	}
 	struct script_cast cast;
 	json_t *ctx = script_context(j, &cast);
-	json_t *req = json_array();
 	struct buf err = {0};
-	if (script_prompt_vars(ctx, &cast, msgs, script_exchanges, prompt_get("turn-script-protective"), &err) ||
-	    prompt_messages("turn-script", ctx, req, &err)) {
+	if (script_prompt_vars(ctx, &cast, msgs, script_exchanges, prompt_get("turn-script-protective"), &err)) {
 		job_reject(j, "%s", err.p);
 		job_end(j);
 	} else {
 		/* one exchange at least; room for a repeated seed and a last word */
 		int left = script_max_user(msgs) - conv_user_turns(msgs);
 		json_t *schema = script_schema(&cast, last && !strcmp(last, "user") ? 1 : 2, 2 * left + 2);
-		struct llm_req r = {.model = &model, .messages = req, .schema = schema, .schema_name = "script"};
-		dyn_params(j->id, &r);
-		job_llm(j, &r, check_script, NULL, SIDE_SCRIPT, NULL);
+		if (ask_model(j, &(struct ask){.model = &model, .prompt = "turn-script", .ctx = ctx,
+					       .schema = schema, .schema_name = "script", .check = check_script,
+					       .tag = SIDE_SCRIPT}))
+			job_end(j);
 		json_decref(schema);
 	}
-	json_decref(req);
 	json_decref(ctx);
 	script_cast_free(&cast);
 	buf_free(&err);
@@ -386,14 +324,7 @@ static void done(struct job *j, struct call *c)
 	} else if (endpoint_path) {
 		text = xstrdup(c->text);   /* the reply exec found in the body */
 	} else {
-		/* a command's stdout, or the model's answer, trimmed */
-		const char *p = c->text;
-		while (isspace((unsigned char)*p))
-			p++;
-		size_t n = strlen(p);
-		while (n && isspace((unsigned char)p[n - 1]))
-			n--;
-		text = xstrndup(p, n);
+		text = conv_trim(c->text);   /* a command's stdout, or the model's answer */
 	}
 	if (!*text) {
 		job_reject(j, "the %s's message was empty", c->tag == SIDE_USER ? "user" : "assistant");
@@ -413,7 +344,8 @@ static void done(struct job *j, struct call *c)
 	}
 	if (c->tag == SIDE_USER || !(endpoint_path || endpoint_cmd))
 		dyn_meta(rec, j->id);
-	append(json_object_get(rec, "messages"), c->tag == SIDE_USER ? "user" : "assistant", text);
+	json_array_append_new(json_object_get(rec, "messages"),
+			      conv_msg(c->tag == SIDE_USER ? "user" : "assistant", text));
 	free(text);
 	job_emit(j, rec);
 	job_end(j);

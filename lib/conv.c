@@ -4,13 +4,39 @@
 #include "record.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 int conv_spoken(json_t *m, const char **role, const char **content)
 {
 	*role = jv_str(m, "role");
 	*content = jv_str(m, "content");
 	return *role && *content && strcmp(*role, "system");
+}
+
+json_t *conv_spoken_messages(json_t *msgs)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *m;
+	const char *role, *c;
+	json_array_foreach(msgs, i, m)
+		if (conv_spoken(m, &role, &c))
+			json_array_append(out, m);
+	return out;
+}
+
+json_t *conv_flipped(json_t *msgs)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *m;
+	const char *role, *c;
+	json_array_foreach(msgs, i, m)
+		if (conv_spoken(m, &role, &c))
+			json_array_append_new(out, conv_msg(!strcmp(role, "user") ? "assistant" : "user", c));
+	return out;
 }
 
 int conv_has_system(json_t *msgs)
@@ -109,4 +135,34 @@ json_t *conv_msg(const char *role, const char *content)
 	json_object_set_new_nocheck(m, "role", json_string(role));
 	json_object_set_new_nocheck(m, "content", json_string(content));
 	return m;
+}
+
+char *conv_trim(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	return xstrndup(s, n);
+}
+
+const char *conv_skip_label(const char *text, json_t *names)
+{
+	const char *p = text;
+	while (isspace((unsigned char)*p))
+		p++;
+	size_t i;
+	json_t *name;
+	json_array_foreach(names, i, name) {
+		const char *s = json_string_value(name);
+		size_t n = s ? strlen(s) : 0;
+		if (n && !strncasecmp(p, s, n) && p[n] == ':') {
+			p += n + 1;
+			while (isspace((unsigned char)*p))
+				p++;
+			break;
+		}
+	}
+	return p;
 }
