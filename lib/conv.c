@@ -15,28 +15,33 @@ int conv_spoken(json_t *m, const char **role, const char **content)
 	return *role && *content && strcmp(*role, "system");
 }
 
-json_t *conv_spoken_messages(json_t *msgs)
+/* The spoken messages: the same objects, or flipped, new ones with the
+ * user's and the assistant's roles swapped. */
+static json_t *spoken(json_t *msgs, int flip)
 {
 	json_t *out = json_array();
 	size_t i;
 	json_t *m;
 	const char *role, *c;
-	json_array_foreach(msgs, i, m)
-		if (conv_spoken(m, &role, &c))
+	json_array_foreach(msgs, i, m) {
+		if (!conv_spoken(m, &role, &c))
+			continue;
+		if (flip)
+			json_array_append_new(out, conv_msg(!strcmp(role, "user") ? "assistant" : "user", c));
+		else
 			json_array_append(out, m);
+	}
 	return out;
+}
+
+json_t *conv_spoken_messages(json_t *msgs)
+{
+	return spoken(msgs, 0);
 }
 
 json_t *conv_flipped(json_t *msgs)
 {
-	json_t *out = json_array();
-	size_t i;
-	json_t *m;
-	const char *role, *c;
-	json_array_foreach(msgs, i, m)
-		if (conv_spoken(m, &role, &c))
-			json_array_append_new(out, conv_msg(!strcmp(role, "user") ? "assistant" : "user", c));
-	return out;
+	return spoken(msgs, 1);
 }
 
 int conv_has_system(json_t *msgs)
