@@ -5,7 +5,7 @@
  * gives each input record a profile drawn from named axes, without a model. */
 #include "ask.h"
 #include "axes.h"
-#include "conf.h"
+#include "card.h"
 #include "dyn.h"
 #include "exec.h"
 #include "jv.h"
@@ -14,7 +14,6 @@
 #include "rng.h"
 #include "neardup.h"
 #include "run.h"
-#include "yamlout.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -91,83 +90,6 @@ static void remember(json_t *persona)
 	json_array_append(earlier, persona);
 }
 
-static int seen(json_t *list, json_t *p)
-{
-	size_t i;
-	json_t *q;
-	json_array_foreach(list, i, q)
-		if (json_equal(json_object_get(q, "persona"), p))
-			return 1;
-	return 0;
-}
-
-/* The assistant of a card: {name, description}, both strings, or exit 2. */
-static json_t *assistant_card(json_t *card, const char *path)
-{
-	const char *name = jv_str(card, "name"), *desc = jv_str(card, "description");
-	if (!name || !desc)
-		die("%s: an assistant card needs the strings name and description", path);
-	return json_pack("{s:s, s:s}", "name", name, "description", desc);
-}
-
-/* The personas of a users: file, a list of cards, or records with a persona
- * field, as [{id?, assistant?, persona}], each persona once. A users: file
- * may carry the assistant card beside the list (assistant:); its personas
- * get it. */
-static json_t *load_personas(const char *path)
-{
-	struct buf err = {0};
-	json_t *items = conf_load_records(path, &err);
-	if (!items)
-		die("%s", err.p);
-	json_t *out = json_array();
-	size_t i, j;
-	json_t *it, *u;
-	json_array_foreach(items, i, it) {
-		json_t *list = json_object_get(it, "users");
-		json_t *one = json_pack("[O]", it);
-		json_t *beside = NULL;    /* the file's assistant: block */
-		if (json_is_array(list)) {
-			json_decref(one);
-			one = json_incref(list);
-			json_t *a = json_object_get(it, "assistant");
-			if (a && !json_is_null(a))
-				beside = assistant_card(a, path);
-		}
-		json_array_foreach(one, j, u) {
-			json_t *p = json_object_get(u, "persona");
-			json_t *rec = json_object();
-			if (json_is_object(p)) {
-				json_object_set(rec, "id", json_object_get(u, "id"));
-				json_object_set(rec, "assistant", json_object_get(u, "assistant"));
-			} else if (json_is_string(json_object_get(u, "name"))) {
-				p = u;
-				if (beside)
-					json_object_set(rec, "assistant", beside);
-			} else {
-				die("%s: item %zu: not a persona (expected users:, a card with a name, or a record with persona)",
-				    path, i + j + 1);
-			}
-			json_object_set(rec, "persona", p);
-			if (!seen(out, p))
-				json_array_append(out, rec);
-			json_decref(rec);
-		}
-		json_decref(one);
-		json_decref(beside);
-	}
-	json_decref(items);
-	return out;
-}
-
-static json_t *load_card(const char *path)
-{
-	json_t *card = conf_load_or_die(path);
-	json_t *a = assistant_card(card, path);
-	json_decref(card);
-	return a;
-}
-
 /* Writes K records of one persona (ids ID or ID.c1…ID.cK), or keeps it for
  * the YAML file. With a job the records are its output, else stdout. */
 static void write_persona(struct job *j, const char *id, json_t *asst, json_t *persona)
@@ -195,7 +117,7 @@ static void write_persona(struct job *j, const char *id, json_t *asst, json_t *p
 
 static int from_file(void)
 {
-	json_t *list = load_personas(from_path);
+	json_t *list = card_personas_load(from_path);
 	size_t i;
 	json_t *it;
 	json_array_foreach(list, i, it) {
@@ -391,19 +313,6 @@ static void done_axes(struct job *j, struct call *c)
 	(void)c;
 }
 
-static int write_yaml(void)
-{
-	json_t *doc = json_pack("{s:O}", "users", users);
-	struct buf b = {0};
-	if (yamlout_write(doc, &b))
-		die("cannot write the personas as YAML");
-	out_line(b.p, b.len && b.p[b.len - 1] == '\n' ? b.len - 1 : b.len);
-	out_flush();
-	buf_free(&b);
-	json_decref(doc);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
@@ -445,7 +354,7 @@ int main(int argc, char **argv)
 	prompt_init();
 	dyn_init();
 	if (card_path)
-		assistant = load_card(card_path);
+		assistant = card_assistant_load(card_path);
 	users = json_array();
 
 	if (axes_path) {
@@ -455,12 +364,14 @@ int main(int argc, char **argv)
 	}
 	if (from_path) {
 		int rc = from_file();
-		return yaml_out ? write_yaml() : rc;
+		if (yaml_out)
+			card_personas_write(users);
+		return rc;
 	}
 
 	earlier = json_array();
 	if (previous_path) {
-		json_t *prev = load_personas(previous_path);
+		json_t *prev = card_personas_load(previous_path);
 		size_t k;
 		json_t *it;
 		json_array_foreach(prev, k, it)
@@ -475,6 +386,6 @@ int main(int argc, char **argv)
 	static const struct exec_ops ops = {.start = start_llm, .done = done_llm, .reasks = DUP_REASKS + 1};
 	int rc = run_records(&ops, 0, NULL);
 	if (yaml_out)
-		write_yaml();
+		card_personas_write(users);
 	return rc;
 }
