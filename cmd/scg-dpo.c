@@ -9,8 +9,7 @@
 #include "ask.h"
 #include "card.h"
 #include "conv.h"
-#include "derive.h"
-#include "dyn.h"
+#include "vary.h"
 #include "exec.h"
 #include "jv.h"
 #include "neardup.h"
@@ -159,7 +158,7 @@ static json_t *take_prompt(struct job *j, struct pair *p, const char **why)
 /* Sends one side's request; -1 (the record rejected) when its prompt fails. */
 static int ask(struct job *j, struct pair *p, int side)
 {
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	size_t i;
 	json_t *m, *question = NULL;
 	json_array_foreach(p->prompt, i, m)
@@ -185,7 +184,7 @@ static int add_system(struct job *j, json_t *prompt, struct buf *err)
 {
 	if (no_system || !jv_str(json_object_get(j->rec, "character"), "name"))
 		return 0;
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	int bad = prompt_put_system("dpo-system", ctx, prompt, err);
 	json_decref(ctx);
 	return bad;
@@ -252,8 +251,8 @@ static void done(struct job *j, struct call *c)
 	}
 	json_t *with = json_pack("{s:O, s:o, s:o}", "prompt", p->prompt,
 		"chosen", one_answer(p->answer[CHOSEN]), "rejected", one_answer(p->answer[REJECTED]));
-	json_t *out = derive_record(j->rec, with, "messages");
-	dyn_meta(out, j->id);
+	json_t *out = record_derive(j->rec, with, "messages");
+	vary_meta(out, j->id);
 	job_emit(j, out);
 	finish(j);
 }
@@ -288,7 +287,7 @@ int main(int argc, char **argv)
 	short_prompt_names();
 	run_configure();
 	prompt_init();
-	dyn_init();
+	vary_init();
 	model_init(&model);
 	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};
 	return run_records(&ops, argc - i, argv + i);

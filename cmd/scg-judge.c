@@ -7,7 +7,7 @@
  * (lib/rubric), written to the record's eval. */
 #include "ask.h"
 #include "conv.h"
-#include "dyn.h"
+#include "vary.h"
 #include "exec.h"
 #include "jv.h"
 #include "opt.h"
@@ -104,7 +104,7 @@ static void start(struct job *j)
 		job_end(j);
 		return;
 	}
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	char *t = conv_transcript(msgs);
 	json_object_set_new(ctx, "transcript", json_string(t));
 	free(t);
@@ -127,7 +127,7 @@ static void evaluate_start(struct job *j)
 		return;
 	}
 	int turns = conv_user_turns(msgs);
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	char *t = conv_transcript_turns(msgs);
 	json_object_set_new(ctx, "transcript", json_string(t));
 	free(t);
@@ -148,7 +148,7 @@ static void done(struct job *j, struct call *c)
 		return;
 	}
 	json_t *rec = json_incref(j->rec);
-	dyn_meta(rec, j->id);
+	vary_meta(rec, j->id);
 	if (evaluate) {
 		json_object_set_new(rec, "eval", rubric_eval(rubric, c->json));
 		job_emit(j, rec);
@@ -208,7 +208,7 @@ int main(int argc, char **argv)
 	criteria_text = rubric_criteria_text(rubric);
 	failures_text = rubric_failures_text();
 	prompt_init();
-	dyn_init();
+	vary_init();
 	model_init(&model);
 	schema = json_pack("{s:s, s:{s:{s:s}, s:{s:s, s:[sssss]}, s:{s:s}}, s:[sss], s:b}", "type", "object",
 			   "properties", "is_complete", "type", "boolean", "reason", "type", "string", "enum",

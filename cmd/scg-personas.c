@@ -6,7 +6,7 @@
 #include "ask.h"
 #include "axes.h"
 #include "card.h"
-#include "dyn.h"
+#include "vary.h"
 #include "exec.h"
 #include "jv.h"
 #include "opt.h"
@@ -105,7 +105,7 @@ static void write_persona(struct job *j, const char *id, json_t *asst, json_t *p
 		if (!asst)
 			json_object_del(rec, "assistant");
 		if (j) {
-			dyn_meta(rec, j->id);
+			vary_meta(rec, j->id);
 			job_emit(j, rec);
 		} else {
 			out_record(rec);
@@ -242,7 +242,7 @@ static void start_llm(struct job *j)
 {
 	long first = strtol(j->id + 1, NULL, 10);
 	long n = first_new + count - first < batch ? first_new + count - first : batch;
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	json_object_set(ctx, "assistant", assistant);
 	if (guidance)
 		json_object_set_new(ctx, "guidance", json_string(guidance));
@@ -352,7 +352,7 @@ int main(int argc, char **argv)
 	if (!axes_path && !from_path && !card_path)
 		usage_error("an assistant card is needed: -a FILE");
 	prompt_init();
-	dyn_init();
+	vary_init();
 	if (card_path)
 		assistant = card_assistant_load(card_path);
 	users = json_array();

@@ -5,7 +5,7 @@
  * per message (--per-message); --max-chars is enforced by asking again. */
 #include "ask.h"
 #include "conv.h"
-#include "dyn.h"
+#include "vary.h"
 #include "exec.h"
 #include "jv.h"
 #include "opt.h"
@@ -149,7 +149,7 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 static int ask(struct job *j, json_t *msgs, json_t *which, int tag)
 {
 	struct buf b = {0};
-	json_t *ctx = dyn_context(j->rec, j->id), *v = json_object();
+	json_t *ctx = vary_context(j->rec, j->id), *v = json_object();
 	json_object_set_new(ctx, "restyle", v);
 	char *style = conv_trim(style_text);
 	json_object_set_new(v, "style", json_string(style));
@@ -263,7 +263,7 @@ static void done(struct job *j, struct call *c)
 		json_array_foreach(s->which, i, k)
 			json_object_set(json_array_get(msgs, (size_t)json_integer_value(k)), "content",
 					json_array_get(s->texts, i));
-		dyn_meta(rec, j->id);
+		vary_meta(rec, j->id);
 		json_t *meta = json_object_get(rec, "meta");
 		if (!json_is_object(meta))
 			json_object_set_new(rec, "meta", meta = json_object());
@@ -299,7 +299,7 @@ int main(int argc, char **argv)
 	prompt_init();
 	roles_init();
 	style_init();
-	dyn_init();
+	vary_init();
 	model_init(&model);
 	/* a text too long or a count that does not match is asked for twice more */
 	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};

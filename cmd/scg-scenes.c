@@ -4,8 +4,7 @@
  * open with them, without a model call. */
 #include "ask.h"
 #include "card.h"
-#include "derive.h"
-#include "dyn.h"
+#include "vary.h"
 #include "exec.h"
 #include "jv.h"
 #include "opt.h"
@@ -114,7 +113,7 @@ static void start(struct job *j)
 		job_end(j);
 		return;
 	}
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	json_object_set_new(ctx, "k", json_integer(k));
 	char *name = xasprintf("scenes-%s", kind->name);
 	if (ask_model(j, &(struct ask){.model = &model, .prompt = name, .ctx = ctx, .schema = schema,
@@ -142,8 +141,8 @@ static void done(struct job *j, struct call *c)
 		if (kind->suffix == 'q')
 			json_object_set_new(with, "messages", json_pack("[{s:s, s:O}]", "role", "user",
 				"content", json_object_get(scene, "question")));
-		json_t *out = derive_record(j->rec, with, NULL);
-		dyn_meta(out, j->id);
+		json_t *out = record_derive(j->rec, with, NULL);
+		vary_meta(out, j->id);
 		job_emit(j, out);
 	}
 	free(base);
@@ -159,7 +158,7 @@ static json_t *opening(json_t *rec, const char *seed, const char *id)
 	json_t *with = json_pack("{s:s, s:o, s:{s:s}, s:[{s:s, s:s}]}", "id", id, "source", src,
 				 "scene", "kind", "opening", "messages", "role", "user", "content", seed);
 	card_stamp(with, card, CARD_REPLACE);
-	return derive_record(rec, with, NULL);
+	return record_derive(rec, with, NULL);
 }
 
 static int run_opening(struct input *in)
@@ -241,7 +240,7 @@ int main(int argc, char **argv)
 	if (!kind->list)
 		return run_opening(in);
 	prompt_init();
-	dyn_init();
+	vary_init();
 	model_init(&model);
 	schema = make_schema();
 	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};

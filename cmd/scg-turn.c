@@ -4,7 +4,7 @@
  * N, the whole rest of the conversation in one structured call. */
 #include "ask.h"
 #include "card.h"
-#include "dyn.h"
+#include "vary.h"
 #include "endpoint.h"
 #include "exec.h"
 #include "jv.h"
@@ -73,7 +73,7 @@ static int put_system(struct job *j, json_t *rec, const char *text, const char *
 		conv_put_system(msgs, text);
 		return 0;
 	}
-	json_t *ctx = dyn_context(rec, j->id);
+	json_t *ctx = vary_context(rec, j->id);
 	int bad = prompt_put_system(name, ctx, msgs, err);
 	json_decref(ctx);
 	return bad;
@@ -177,7 +177,7 @@ static int script_max_user(json_t *msgs)
 
 static json_t *script_context(struct job *j, struct script_cast *cast)
 {
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	script_cast(ctx, cast);
 	return ctx;
 }
@@ -263,7 +263,7 @@ static void done_script(struct job *j, struct call *c)
 	} else {
 		json_t *rec = json_incref(j->rec);
 		json_array_extend(json_object_get(rec, "messages"), got);
-		dyn_meta(rec, j->id);
+		vary_meta(rec, j->id);
 		finish_script(j, rec, "script", "script");
 	}
 	json_decref(got);
@@ -343,7 +343,7 @@ static void done(struct job *j, struct call *c)
 		return;
 	}
 	if (c->tag == SIDE_USER || !(endpoint_path || endpoint_cmd))
-		dyn_meta(rec, j->id);
+		vary_meta(rec, j->id);
 	json_array_append_new(json_object_get(rec, "messages"),
 			      conv_msg(c->tag == SIDE_USER ? "user" : "assistant", text));
 	free(text);
@@ -381,7 +381,7 @@ int main(int argc, char **argv)
 	if (side == SIDE_USER && (endpoint_path || endpoint_cmd))
 		usage_error("--endpoint plays the assistant; it does not go with --side user");
 	prompt_init();
-	dyn_init();
+	vary_init();
 	if (card_path)
 		card = card_load(card_path);
 	if (endpoint_path)

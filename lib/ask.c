@@ -1,7 +1,7 @@
 /* ask: one model call of a record (see ask.h). */
 #include "ask.h"
 #include "conv.h"
-#include "dyn.h"
+#include "vary.h"
 #include "prompt.h"
 
 /* The request's messages: the prompt's, or its system part and the
@@ -29,7 +29,7 @@ static json_t *messages(const struct ask *a, json_t *ctx, struct buf *err)
 
 int ask_model(struct job *j, const struct ask *a)
 {
-	json_t *ctx = a->ctx ? json_incref(a->ctx) : dyn_context(j->rec, j->id);
+	json_t *ctx = a->ctx ? json_incref(a->ctx) : vary_context(j->rec, j->id);
 	struct buf err = {0};
 	json_t *msgs = messages(a, ctx, &err);
 	json_decref(ctx);
@@ -40,8 +40,8 @@ int ask_model(struct job *j, const struct ask *a)
 	}
 	struct llm_req r = {.model = a->model, .messages = msgs, .schema = a->schema,
 			    .schema_name = a->schema_name};
-	dyn_params(j->id, &r);
-	if (a->cold && !dyn_temperature_given())
+	vary_params(j->id, &r);
+	if (a->cold && !vary_temperature_given())
 		r.temperature = 0;
 	r.sample = a->sample;
 	job_llm(j, &r, a->check, a->check_ctx, a->tag, NULL);

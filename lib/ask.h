@@ -1,7 +1,7 @@
 /* ask: the model step of a model-calling program, the same in each:
  * render a prompt against the record's context, reject the record when it
  * does not render, build the request with the parameters drawn for the
- * record (lib/dyn.h), and send it through exec with its schema and the
+ * record (lib/vary.h), and send it through exec with its schema and the
  * program's check (an answer that fails either is asked for again, as
  * many times as exec_ops.reasks says). */
 #ifndef SCG_ASK_H
@@ -13,7 +13,7 @@ struct ask {
 	const struct model *model;
 	const char *prompt;      /* the prompt's name (prompts/NAME.txt, --prompt) */
 	json_t *ctx;             /* what it renders against (borrowed);
-	                          * NULL: the record's context, dyn_context */
+	                          * NULL: the record's context, vary_context */
 	json_t *conversation;    /* NULL: the prompt makes the system and user
 	                          * messages; else its system part comes first,
 	                          * then these messages (borrowed) */

@@ -1,19 +1,11 @@
-/* record: JSONL in and out. Input is read in large blocks and split on
- * newlines, so lines of any length work and memory is the longest line. */
+/* record: a record read, rejected or derived from another. */
 #include "record.h"
 #include "jparse.h"
 #include "jv.h"
 #include "secret.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 long records_rejected;
 static struct record_config cfg;
@@ -21,148 +13,6 @@ static struct record_config cfg;
 void record_configure(const struct record_config *c)
 {
 	cfg = *c;
-}
-
-/* stdin's file status flags as they came: O_NONBLOCK is set on the open
- * file, which a terminal shares with the shell, so it is put back. */
-static int stdin_flags = -1;
-
-static void stdin_restore(void)
-{
-	/* at exit, or with stdin closed already, a failure leaves nothing to do */
-	if (stdin_flags >= 0 && !(stdin_flags & O_NONBLOCK) && fcntl(0, F_SETFL, stdin_flags) < 0)
-		stdin_flags = -1;
-}
-
-struct input *input_new(int nfiles, char **files)
-{
-	struct input *in = xcalloc(1, sizeof *in);
-	in->files = files;
-	in->nfiles = nfiles;
-	in->fd = -1;
-	in->name = "stdin";
-	return in;
-}
-
-void input_set_nonblock(struct input *in)
-{
-	in->nonblock = 1;
-}
-
-static int open_next(struct input *in)
-{
-	if (in->nfiles == 0 && in->idx == 0) {
-		in->idx = 1;
-		in->fd = 0;
-		in->name = "stdin";
-	} else if (in->idx < in->nfiles) {
-		const char *f = in->files[in->idx++];
-		if (!strcmp(f, "-")) {
-			in->fd = 0;
-			in->name = "stdin";
-		} else {
-			in->fd = open(f, O_RDONLY | O_CLOEXEC);
-			if (in->fd < 0)
-				die_status(2, "%s: %s", f, strerror(errno));
-			in->name = f;
-		}
-	} else {
-		in->done = 1;
-		return 0;
-	}
-	in->lineno = 0;
-	/* stdin, and a named pipe or <(process substitution) as much, is read
-	 * inside the event loop; a regular file is always ready */
-	struct stat st;
-	if (in->nonblock && (in->fd == 0 || (!fstat(in->fd, &st) && !S_ISREG(st.st_mode)))) {
-		int fl = fcntl(in->fd, F_GETFL);
-		if (fl < 0)
-			die_status(2, "%s: %s", in->name, strerror(errno));
-		if (in->fd == 0 && stdin_flags < 0) {
-			stdin_flags = fl;
-			atexit(stdin_restore);
-		}
-		if (fcntl(in->fd, F_SETFL, fl | O_NONBLOCK) < 0)
-			die_status(2, "%s: %s", in->name, strerror(errno));
-	}
-	return 1;
-}
-
-int input_fd(const struct input *in)
-{
-	return in->fd;
-}
-
-static void close_cur(struct input *in)
-{
-	if (in->fd > 0)
-		close(in->fd);
-	else if (in->fd == 0)
-		stdin_restore();
-	in->fd = -1;
-}
-
-int input_line(struct input *in, char **line, size_t *len)
-{
-	for (;;) {
-		if (in->done)
-			return 0;
-		if (in->fd < 0 && !open_next(in))
-			return 0;
-		char *base = in->buf.p + in->start;
-		size_t avail = in->buf.len - in->start;
-		char *nl = avail ? memchr(base, '\n', avail) : NULL;
-		if (nl) {
-			*nl = 0;
-			in->start += (size_t)(nl - base) + 1;
-			in->lineno++;
-			size_t n = (size_t)(nl - base);
-			if (n && base[n - 1] == '\r')
-				base[--n] = 0;
-			if (strspn(base, " \t") == n)
-				continue;  /* blank line */
-			*line = base;
-			*len = n;
-			return 1;
-		}
-		/* compact, then read more */
-		if (in->start) {
-			memmove(in->buf.p, in->buf.p + in->start, avail);
-			in->buf.len = avail;
-			in->start = 0;
-		}
-		buf_grow(&in->buf, 1 << 16);
-		ssize_t r = read(in->fd, in->buf.p + in->buf.len, in->buf.cap - in->buf.len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return -1;
-			die_status(2, "%s: %s", in->name, strerror(errno));
-		}
-		if (r == 0) {
-			if (in->buf.len > in->start) {
-				/* last line without a newline */
-				buf_addc(&in->buf, '\n');
-				continue;
-			}
-			close_cur(in);
-			buf_reset(&in->buf);
-			in->start = 0;
-			continue;
-		}
-		in->buf.len += (size_t)r;
-		in->buf.p[in->buf.len] = 0;
-	}
-}
-
-void input_free(struct input *in)
-{
-	if (!in)
-		return;
-	close_cur(in);
-	buf_free(&in->buf);
-	free(in);
 }
 
 json_t *record_parse(const char *line, size_t len, struct buf *err)
@@ -259,84 +109,38 @@ void record_reject(json_t *rec, const char *reason)
 	json_decref(r);
 }
 
-/* Output: our own buffer over write(2) so a closed pipe is seen at once. */
-static struct buf out;
-static int exiting;      /* out_flush runs as an atexit handler */
-
-void out_flush(void)
+/* Adds the fields of `with` that rec does not have. */
+static void add_new(json_t *out, json_t *rec, json_t *with)
 {
-	size_t off = 0;
-	while (off < out.len) {
-		ssize_t w = write(1, out.p + off, out.len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE) {
-				/* a closed stdout ends the program quietly; at exit
-				 * already, exit() may not be called again */
-				buf_reset(&out);
-				if (exiting)
-					return;
-				exit(0);
-			}
-			if (errno == EAGAIN) {
-				/* stdout is non-blocking (shared with stdin's file):
-				 * wait until it takes more, without spinning */
-				struct pollfd pfd = {.fd = 1, .events = POLLOUT};
-				if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-					die_status(2, "stdout: %s", strerror(errno));
-				continue;
-			}
-			buf_reset(&out);
-			if (exiting)
-				return;
-			die_status(2, "stdout: %s", strerror(errno));
+	const char *k;
+	json_t *v;
+	json_object_foreach(with, k, v)
+		if (!json_object_get(rec, k) && !json_object_get(out, k))
+			json_object_set(out, k, v);
+}
+
+json_t *record_derive(json_t *rec, json_t *with, const char *at)
+{
+	json_t *out = json_object();
+	json_t *id = json_object_get(with, "id");
+	if (id && !json_object_get(rec, "id"))
+		json_object_set(out, "id", id);
+	int placed = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(rec, k, v) {
+		json_t *w = json_object_get(with, k);
+		if (at && !strcmp(k, at)) {
+			if (w)
+				json_object_set(out, k, w);
+			add_new(out, rec, with);
+			placed = 1;
+		} else {
+			json_object_set(out, k, w ? w : v);
 		}
-		off += (size_t)w;
 	}
-	buf_reset(&out);
+	if (!placed)
+		add_new(out, rec, with);
+	json_decref(with);
+	return out;
 }
-
-static void out_at_exit(void)
-{
-	exiting = 1;
-	out_flush();
-}
-
-static void out_init(void)
-{
-	static int done;
-	if (!done) {
-		signal(SIGPIPE, SIG_IGN);
-		atexit(out_at_exit);
-		done = 1;
-	}
-}
-
-/* What goes out is masked where it repeats a secret (a server that echoes
- * a key in its answer); a JSON line stays valid JSON. */
-void out_line(const char *s, size_t n)
-{
-	out_init();
-	size_t at = out.len;
-	buf_add(&out, s, n);
-	if (n && (s[0] == '{' || s[0] == '['))
-		secret_redact_json(out.p + at, n);
-	else
-		secret_redact(out.p + at, n);
-	buf_addc(&out, '\n');
-	if (out.len >= 1 << 16)
-		out_flush();
-}
-
-void out_record(json_t *rec)
-{
-	out_init();
-	size_t at = out.len;
-	jv_dump(rec, &out);
-	secret_redact_json(out.p + at, out.len - at);
-	buf_addc(&out, '\n');
-	if (out.len >= 1 << 16)
-		out_flush();
-}
-

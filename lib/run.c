@@ -1,7 +1,7 @@
 /* run: the options into the modules' configurations (see run.h). */
 #include "run.h"
 #include "cache.h"
-#include "dyn.h"
+#include "vary.h"
 #include "llm.h"
 #include "opt.h"
 #include "prompt.h"
@@ -43,7 +43,7 @@ void run_configure(void)
 		.examples = opts.examples_path != NULL,
 	});
 	split_kv(opts.injects, opts.ninjects, &names, &paths);
-	dyn_configure(&(struct dyn_config){
+	vary_configure(&(struct vary_config){
 		.seed = opts.seed, .temp_lo = opts.temp_lo, .temp_hi = opts.temp_hi,
 		.top_p_lo = opts.top_p_lo, .top_p_hi = opts.top_p_hi,
 		.top_k_lo = opts.top_k_lo, .top_k_hi = opts.top_k_hi, .max_tokens = opts.max_tokens,

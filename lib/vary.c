@@ -1,5 +1,5 @@
-/* dyn: per-record draws for prompts, keyed by seed and record id. */
-#include "dyn.h"
+/* vary: per-record draws for prompts, keyed by seed and record id. */
+#include "vary.h"
 #include "conf.h"
 #include "conv.h"
 #include "record.h"
@@ -15,14 +15,14 @@
 static json_t *injects;     /* NAME -> [values] */
 static json_t *templates;   /* [{name, text, ...}] */
 static char *examples;      /* rendered text */
-static struct dyn_config cfg = {.temp_lo = -1, .top_p_lo = -1};
+static struct vary_config cfg = {.temp_lo = -1, .top_p_lo = -1};
 
-void dyn_configure(const struct dyn_config *c)
+void vary_configure(const struct vary_config *c)
 {
 	cfg = *c;
 }
 
-int dyn_temperature_given(void)
+int vary_temperature_given(void)
 {
 	return cfg.temp_lo >= 0;
 }
@@ -279,7 +279,7 @@ static json_t *drawn_injections(const char *id)
 	return o;
 }
 
-json_t *dyn_context(json_t *rec, const char *id)
+json_t *vary_context(json_t *rec, const char *id)
 {
 	json_t *ctx = json_copy(rec);
 	json_t *inj = drawn_injections(id);
@@ -498,7 +498,7 @@ static void draw_params(const char *id, double v[NPARAMS])
 	}
 }
 
-void dyn_params(const char *id, struct llm_req *r)
+void vary_params(const char *id, struct llm_req *r)
 {
 	double v[NPARAMS];
 	draw_params(id, v);
@@ -508,7 +508,7 @@ void dyn_params(const char *id, struct llm_req *r)
 	r->max_tokens = v[PAR_MAX_TOKENS] > 0 ? (int)v[PAR_MAX_TOKENS] : 0;
 }
 
-void dyn_init(void)
+void vary_init(void)
 {
 	if (cfg.ninjects) {
 		injects = json_object();
@@ -536,7 +536,7 @@ static void merge_into(json_t *meta, const char *key, json_t *add)
 	}
 }
 
-void dyn_meta(json_t *rec, const char *id)
+void vary_meta(json_t *rec, const char *id)
 {
 	json_t *params = json_object();
 	double v[NPARAMS];

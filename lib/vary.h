@@ -1,13 +1,13 @@
-/* dyn: dynamic prompting (DESIGN §5), the same in every model-calling
- * program. Per record it draws, from --seed and the record id only:
- * {{inject.NAME}} values (--inject NAME=FILE|DIR), one conversation
- * template (--templates FILE, YAML/JSON or plain text), the sampling
- * parameters (--temperature, --top-p, --top-k ranges, and a --params file
- * of them and max_tokens); and it offers --examples as {{examples}}.
- * Everything drawn is written to the record's meta, so it can serve as a
- * label. */
-#ifndef SCG_DYN_H
-#define SCG_DYN_H
+/* vary: what varies from record to record (the dynamic prompting of
+ * DESIGN §5), the same in every model-calling program. Per record it
+ * draws, from --seed and the record id only: {{inject.NAME}} values
+ * (--inject NAME=FILE|DIR), one conversation template (--templates FILE,
+ * YAML/JSON or plain text), the sampling parameters (--temperature,
+ * --top-p, --top-k ranges, and a --params file of them and max_tokens);
+ * and it offers --examples as {{examples}}. Everything drawn is written to
+ * the record's meta, so it can serve as a label. */
+#ifndef SCG_VARY_H
+#define SCG_VARY_H
 
 #include <jansson.h>
 #include <stdint.h>
@@ -16,7 +16,7 @@
 
 /* The dynamic-prompting options (lib/run.c fills it). A range's low end
  * below 0 (top_k, max_tokens: 0) means the option was not given. */
-struct dyn_config {
+struct vary_config {
 	uint64_t seed;                  /* --seed: every draw depends on it */
 	double temp_lo, temp_hi;        /* --temperature */
 	double top_p_lo, top_p_hi;      /* --top-p */
@@ -29,21 +29,21 @@ struct dyn_config {
 	const char *examples_path;      /* --examples, or NULL */
 	const char *params_path;        /* --params, or NULL */
 };
-void dyn_configure(const struct dyn_config *c);
+void vary_configure(const struct vary_config *c);
 /* Whether --temperature was given (a program with a default of its own,
  * such as scg-judge's 0, keeps it otherwise). */
-int dyn_temperature_given(void);
+int vary_temperature_given(void);
 
 /* Loads the files the configuration names; exits 2 naming a bad file. */
-void dyn_init(void);
+void vary_init(void);
 /* The context prompts render against: the record's fields plus "inject"
  * (NAME -> value), "injections" (the same as "- NAME: value" lines, which
  * the built-in prompts use), "template" ({name, text, ...}) and "examples"
  * where given. New reference. */
-json_t *dyn_context(json_t *rec, const char *id);
+json_t *vary_context(json_t *rec, const char *id);
 /* Sets temperature, top_p, top_k and max_tokens of r for this record. */
-void dyn_params(const char *id, struct llm_req *r);
+void vary_params(const char *id, struct llm_req *r);
 /* Adds meta.params, meta.injections and meta.template for this record. */
-void dyn_meta(json_t *rec, const char *id);
+void vary_meta(json_t *rec, const char *id);
 
 #endif
