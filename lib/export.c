@@ -1,10 +1,17 @@
 /* export: one training example, many trainers' field names. */
 #include "export.h"
 #include "conv.h"
+#include "hfcard.h"
 #include "jv.h"
 #include "record.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const format_names[] = {
 	[EXPORT_OPENAI] = "openai", [EXPORT_OPENAI_DPO] = "openai-dpo", [EXPORT_TRL] = "trl",
@@ -303,4 +310,113 @@ double export_split_point(json_t *group, uint64_t seed)
 		free(s);
 	}
 	return (double)(h >> 11) * 0x1.0p-53;
+}
+
+enum vproblem export_check(const struct example *ex, long max_tokens, struct buf *why)
+{
+	enum vproblem p = ex->kind == EXPORT_SFT ? validate_messages(ex->messages, VEND_ASSISTANT, why)
+		: validate_pair(ex->prompt, ex->chosen, ex->rejected, why);
+	if (!p && ex->tools)
+		p = validate_tools(ex->tools, why);
+	if (p || !max_tokens)
+		return p;
+	double t = ex->kind == EXPORT_SFT ? validate_tokens(ex->messages, ex->tools)
+		: validate_tokens(ex->prompt, ex->tools) +
+		  fmax(validate_tokens(ex->chosen, NULL), validate_tokens(ex->rejected, NULL));
+	if (t > (double)max_tokens) {
+		buf_addf(why, "about %.0f tokens, over --max-tokens %ld", t, max_tokens);
+		return V_TOO_LONG;
+	}
+	return V_OK;
+}
+
+const char *export_about(enum export_kind k, enum train_on t)
+{
+	if (k == EXPORT_PAIR)
+		return "TRL's conversational preference format: `prompt` (the messages before "
+		       "the answer), `chosen` and `rejected` (one assistant message each).";
+	if (t == TRAIN_LAST)
+		return "TRL's conversational prompt-completion format: `prompt` (the messages "
+		       "before the last answer) and `completion` (the assistant's last message).";
+	return "TRL's conversational format: `messages`, the whole conversation as "
+	       "`{role, content}` messages (system first where there is one, then user and "
+	       "assistant by turns).";
+}
+
+/* ---- where the lines go ---- */
+
+struct export_out {
+	enum export_format format;
+	const char *dir;
+	FILE *files[HF_NSPLITS];
+};
+
+static char *out_path(const struct export_out *o, int split)
+{
+	if (o->format == EXPORT_HF)
+		return xasprintf("%s/%s", o->dir, hfcard_split_file(split));
+	return xasprintf("%s/%s.jsonl", o->dir, hfcard_split_name(split));
+}
+
+static void make_dir(const char *path)
+{
+	if (mkdir(path, 0777) && errno != EEXIST)
+		die_status(2, "%s: %s", path, strerror(errno));
+}
+
+struct export_out *export_out_open(enum export_format f, const char *dir)
+{
+	struct export_out *o = xcalloc(1, sizeof *o);
+	o->format = f;
+	o->dir = dir;
+	if (!dir)
+		return o;
+	make_dir(dir);
+	if (f == EXPORT_HF) {
+		char *data = xasprintf("%s/data", dir);
+		make_dir(data);
+		free(data);
+	}
+	char *v = out_path(o, HF_VALIDATION);
+	if (unlink(v) && errno != ENOENT)
+		die_status(2, "%s: %s", v, strerror(errno));
+	free(v);
+	return o;
+}
+
+static FILE *split_file(struct export_out *o, int split)
+{
+	if (!o->files[split]) {
+		char *p = out_path(o, split);
+		if (!(o->files[split] = fopen(p, "w")))
+			die_status(2, "%s: %s", p, strerror(errno));
+		free(p);
+	}
+	return o->files[split];
+}
+
+void export_out_line(struct export_out *o, int split, json_t *line)
+{
+	char *s = jv_compact(line);
+	if (!o->dir) {
+		out_line(s, strlen(s));
+	} else {
+		FILE *f = split_file(o, split);
+		if (fputs(s, f) == EOF || putc('\n', f) == EOF)
+			die("%s: %s", o->dir, strerror(errno));
+	}
+	free(s);
+}
+
+void export_out_close(struct export_out *o)
+{
+	for (int i = 0; i < HF_NSPLITS; i++) {
+		if (o->dir && !i)
+			split_file(o, i);   /* train.jsonl is written even when empty */
+		if (o->files[i] && fclose(o->files[i]))
+			die("%s: %s", o->dir, strerror(errno));
+		o->files[i] = NULL;
+	}
+	out_flush();
+	free(o);
 }
