@@ -285,7 +285,7 @@ int main(int argc, char **argv)
 	if (card_path)
 		card = card_load(card_path);
 	short_prompt_names();
-	run_configure();
+	run_configure_model();
 	prompt_init();
 	vary_init();
 	model_init(&model);

@@ -190,7 +190,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
-	run_configure();
+	run_configure_model();
 	if (max_turns && min_turns > max_turns)
 		usage_error("--min-turns %ld is above --max-turns %ld", min_turns, max_turns);
 	if (evaluate && (max_turns || min_turns))

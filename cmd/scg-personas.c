@@ -342,7 +342,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
-	run_configure();
+	run_configure_model();
 	if (!!from_path + !!axes_path > 1)
 		usage_error("--from and --axes exclude each other");
 	if (cross && !axes_path)

@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
-	run_configure();
+	run_configure_model();
 	prompt_init();
 	roles_init();
 	style_init();

@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
-	run_configure();
+	run_configure_model();
 	if (card_path)
 		card = card_load(card_path);
 	struct input *in = input_new(argc - i, argv + i);

@@ -373,7 +373,7 @@ int main(int argc, char **argv)
 		.handle = handle,
 	};
 	int i = opt_parse(&prog, argc, argv);
-	run_configure();
+	run_configure_model();
 	if (endpoint_path && endpoint_cmd)
 		usage_error("--endpoint and --endpoint-cmd exclude each other");
 	if (script_exchanges && (side != SIDE_AUTO || endpoint_path || endpoint_cmd))

@@ -1,22 +1,9 @@
-/* run: the options into the modules' configurations (see run.h). */
+/* run: the common options into the configurations of the modules every
+ * program uses (see run.h); lib/run-model.c does the model programs'. */
 #include "run.h"
 #include "cache.h"
-#include "vary.h"
-#include "llm.h"
 #include "opt.h"
-#include "prompt.h"
 #include "record.h"
-
-/* name=value pairs as two arrays, which outlive the program's run */
-static void split_kv(const struct kv *kv, int n, const char ***names, const char ***values)
-{
-	*names = xcalloc((size_t)n + 1, sizeof **names);
-	*values = xcalloc((size_t)n + 1, sizeof **values);
-	for (int i = 0; i < n; i++) {
-		(*names)[i] = kv[i].name;
-		(*values)[i] = kv[i].value;
-	}
-}
 
 void run_configure(void)
 {
@@ -25,38 +12,4 @@ void run_configure(void)
 		.skip_bad = opts.on_error_skip,
 	});
 	cache_configure(&(struct cache_config){.off = opts.no_cache, .max_answer = opts.max_answer});
-	exec_configure(&(struct exec_config){
-		.jobs = opts.jobs, .unordered = opts.unordered, .rpm = opts.rpm, .tpm = opts.tpm,
-		.retries = opts.retries, .timeout = opts.timeout, .dry_run = opts.dry_run,
-		.budget = opts.budget, .max_answer = opts.max_answer, .seed = opts.seed,
-		.quiet = opts.quiet, .progress = opts.progress,
-	});
-	llm_configure(&(struct llm_config){
-		.provider = opts.provider, .model = opts.model, .base_url = opts.base_url,
-		.key_file = opts.key_file, .extra_body = opts.extra_body, .dry_run = opts.dry_run,
-	});
-	const char **names, **paths;
-	split_kv(opts.prompts, opts.nprompts, &names, &paths);
-	prompt_configure(&(struct prompt_config){
-		.names = names, .paths = paths, .n = opts.nprompts,
-		.inject = opts.ninjects > 0, .templates = opts.templates_path != NULL,
-		.examples = opts.examples_path != NULL,
-	});
-	split_kv(opts.injects, opts.ninjects, &names, &paths);
-	vary_configure(&(struct vary_config){
-		.seed = opts.seed, .temp_lo = opts.temp_lo, .temp_hi = opts.temp_hi,
-		.top_p_lo = opts.top_p_lo, .top_p_hi = opts.top_p_hi,
-		.top_k_lo = opts.top_k_lo, .top_k_hi = opts.top_k_hi, .max_tokens = opts.max_tokens,
-		.inject_names = names, .inject_paths = paths, .ninjects = opts.ninjects,
-		.templates_path = opts.templates_path, .examples_path = opts.examples_path,
-		.params_path = opts.params_path,
-	});
-}
-
-int run_records(const struct exec_ops *ops, int nfiles, char **files)
-{
-	struct input *in = input_new(nfiles, files);
-	int rc = exec_run(in, ops);
-	input_free(in);
-	return rc;
 }
