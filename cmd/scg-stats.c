@@ -308,28 +308,8 @@ static void compare_table(json_t *c, const char *a, const char *b)
 static int gate(json_t *e)
 {
 	struct buf why = {0};
-	for (int i = 0; i < cf.ngates; i++) {
-		struct gate *g = &cf.gates[i];
-		const char *sep = why.len ? "; " : "";
-		if (!e) {
-			buf_addf(&why, "%sno conversation has an eval", sep);
-			break;
-		}
-		if (!g->name) {
-			json_t *su = json_object_get(e, "success");
-			double r = json_number_value(json_object_get(su, "rate"));
-			if (r < g->min)
-				buf_addf(&why, "%ssuccess rate %g < %g (%lld of %lld met)", sep, r, g->min,
-					 (long long)num(su, "successes"), (long long)num(su, "n"));
-			continue;
-		}
-		json_t *c = json_object_get(json_object_get(e, "criteria"), g->name);
-		if (!c)
-			buf_addf(&why, "%sno criterion '%s'", sep, g->name);
-		else if (json_number_value(json_object_get(c, "mean")) < g->min)
-			buf_addf(&why, "%s%s %g < %g (mean of %lld)", sep, g->name,
-				 json_number_value(json_object_get(c, "mean")), g->min, (long long)num(c, "n"));
-	}
+	for (int i = 0; i < cf.ngates && (e || !why.len); i++)
+		eval_gate(e, cf.gates[i].name, cf.gates[i].min, &why);
 	if (!why.len)
 		return 0;
 	warnx_("below --fail-under: %s", why.p);

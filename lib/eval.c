@@ -522,3 +522,33 @@ json_t *eval_compare(struct eval *a, struct eval *b)
 	json_decref(index);
 	return out;
 }
+
+int eval_gate(json_t *e, const char *name, double min, struct buf *why)
+{
+	const char *sep = why->len ? "; " : "";
+	if (!e) {
+		buf_addf(why, "%sno conversation has an eval", sep);
+		return 1;
+	}
+	if (!name) {
+		json_t *su = json_object_get(e, "success");
+		double r = json_number_value(json_object_get(su, "rate"));
+		if (r >= min)
+			return 0;
+		buf_addf(why, "%ssuccess rate %g < %g (%lld of %lld met)", sep, r, min,
+			 (long long)json_number_value(json_object_get(su, "successes")),
+			 (long long)json_number_value(json_object_get(su, "n")));
+		return 1;
+	}
+	json_t *c = json_object_get(json_object_get(e, "criteria"), name);
+	if (!c) {
+		buf_addf(why, "%sno criterion '%s'", sep, name);
+		return 1;
+	}
+	if (json_number_value(json_object_get(c, "mean")) >= min)
+		return 0;
+	buf_addf(why, "%s%s %g < %g (mean of %lld)", sep, name,
+		 json_number_value(json_object_get(c, "mean")), min,
+		 (long long)json_number_value(json_object_get(c, "n")));
+	return 1;
+}
