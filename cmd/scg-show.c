@@ -4,20 +4,16 @@
  * beside the restyled text, a DPO pair's chosen beside its rejected answer.
  * Or each record laid out by a template of the user's (--template), as the
  * original knowledge generator's output-format file did. See scg-show(1). */
-#include "conf.h"
-#include "conv.h"
+#include "layout.h"
 #include "jv.h"
 #include "opt.h"
 #include "record.h"
 #include "run.h"
-#include "tmpl.h"
 #include "util.h"
 #include "wrap.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 enum { C_WIDTH = OPT_PROG, C_COLOR, C_ID, C_TEMPLATE };
@@ -43,8 +39,7 @@ static struct {
 	const char **ids;
 	int nids;
 	const char *template_path;
-	char *template_text;   /* a text layout */
-	json_t *layout;        /* a JSON layout */
+	struct layout *layout;
 } cf = {.color = -1};
 
 static int handle(int c, const char *arg)
@@ -251,68 +246,23 @@ static void side_by_side(const char *left_title, json_t *left, const char *right
 
 static int wanted(json_t *rec);
 
-/* ---- --template ---------------------------------------------------- */
-
-/* A file whose text parses as a JSON object or list is a JSON layout;
- * any other is a text layout. */
-static void load_template(const char *path)
-{
-	size_t len;
-	char *text = read_file(path, &len);
-	if (!text)
-		die("--template: %s: %s", path, strerror(errno));
-	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
-		die("--template: %s: not UTF-8 text", path);
-	const char *p = text;
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	if (*p == '{' || *p == '[') {
-		struct buf err = {0};
-		cf.layout = conf_parse(path, text, len, &err);
-		if (!cf.layout)
-			die("--template: %s", err.p);
-		buf_free(&err);
-		free(text);
-		return;
-	}
-	struct buf err = {0};
-	if (tmpl_check(text, &err))
-		die("--template: %s: %s", path, err.p);
-	buf_free(&err);
-	cf.template_text = text;
-}
-
-/* The record, and {{transcript}}: its messages as "User: ..." paragraphs. */
+/* --template: the record laid out by the user's file (lib/layout.h) */
 static void show_templated(json_t *rec)
 {
-	json_t *ctx = json_copy(rec);
-	json_t *msgs = json_object_get(rec, "messages");
-	if (json_is_array(msgs)) {
-		char *t = conv_transcript(msgs);
-		json_object_set_new(ctx, "transcript", json_string(t));
-		free(t);
-	}
 	struct buf err = {0}, out = {0};
-	if (cf.layout) {
-		json_t *line = tmpl_render_json(cf.layout, ctx, &err);
-		if (line) {
-			out_record(line);
-			json_decref(line);
-		}
-	} else if (!tmpl_render(cf.template_text, ctx, &out, &err)) {
-		size_t n = out.len;
-		if (n && out.p[n - 1] == '\n')
-			n--;
-		out_line(n ? out.p : "", n);
-	}
+	json_t *line = layout_apply(cf.layout, rec, &out, &err);
+	if (line)
+		out_record(line);
+	else if (!err.len)
+		out_line(out.len ? out.p : "", out.len);
 	if (err.len) {
 		char *why = xasprintf("--template: %s", err.p);
 		record_reject(rec, why);
 		free(why);
 	}
+	json_decref(line);
 	buf_free(&err);
 	buf_free(&out);
-	json_decref(ctx);
 }
 
 static void show(json_t *rec, void *ctx)
@@ -365,16 +315,6 @@ static int wanted(json_t *rec)
 	return 0;
 }
 
-static int terminal_width(void)
-{
-	struct winsize ws;
-	if (isatty(1) && !ioctl(1, TIOCGWINSZ, &ws) && ws.ws_col >= 20)
-		return ws.ws_col;
-	const char *c = getenv("COLUMNS");
-	int n = c ? atoi(c) : 0;
-	return n >= 20 ? n : 80;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
@@ -387,13 +327,13 @@ int main(int argc, char **argv)
 	int first = opt_parse(&prog, argc, argv);
 	run_configure();
 	if (!cf.width)
-		cf.width = terminal_width();
+		cf.width = wrap_terminal_width();
 	if (cf.color < 0) {
 		const char *term = getenv("TERM");
 		cf.color = isatty(1) && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb"));
 	}
 	if (cf.template_path)
-		load_template(cf.template_path);
+		cf.layout = layout_load(cf.template_path, "--template");
 	struct input *in = input_new(argc - first, argv + first);
 	int status = record_each(in, show, NULL);
 	if (records_rejected)
@@ -402,7 +342,6 @@ int main(int argc, char **argv)
 	input_free(in);
 	buf_free(&o);
 	free(cf.ids);
-	free(cf.template_text);
-	json_decref(cf.layout);
+	layout_free(cf.layout);
 	return status;
 }
