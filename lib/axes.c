@@ -31,11 +31,7 @@ static char *trimmed(const char *s, size_t n)
 static char *value_text(const char *what, const char *fp)
 {
 	size_t len;
-	char *text = read_file(fp, &len);
-	if (!text)
-		die("%s: %s: %s", what, fp, strerror(errno));
-	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
-		die("%s: %s: not UTF-8 text", what, fp);
+	char *text = read_text(fp, what, &len);
 	char *t = trimmed(text, len);
 	free(text);
 	return t;

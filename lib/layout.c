@@ -4,7 +4,6 @@
 #include "conv.h"
 #include "tmpl.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +15,7 @@ struct layout {
 struct layout *layout_load(const char *path, const char *what)
 {
 	size_t len;
-	char *text = read_file(path, &len);
-	if (!text)
-		die("%s: %s: %s", what, path, strerror(errno));
-	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
-		die("%s: %s: not UTF-8 text", what, path);
+	char *text = read_text(path, what, &len);
 	struct layout *l = xcalloc(1, sizeof *l);
 	struct buf err = {0};
 	const char *p = text;

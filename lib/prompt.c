@@ -4,7 +4,6 @@
 #include "tmpl.h"
 #include "util.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,12 +48,7 @@ void prompt_init(void)
 	for (int i = 0; i < cfg.n; i++) {
 		if (!builtin(cfg.names[i]))
 			die("--prompt: no prompt named '%s'", cfg.names[i]);
-		size_t len;
-		override_text[i] = read_file(cfg.paths[i], &len);
-		if (!override_text[i])
-			die("--prompt: %s: %s", cfg.paths[i], strerror(errno));
-		if (memchr(override_text[i], 0, len) || !utf8_valid(override_text[i], len, NULL))
-			die("--prompt: %s: not UTF-8 text", cfg.paths[i]);
+		override_text[i] = read_text(cfg.paths[i], "--prompt", NULL);
 		struct buf err = {0};
 		if (tmpl_check(override_text[i], &err))
 			die("--prompt: %s: %s", cfg.paths[i], err.p);

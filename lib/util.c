@@ -244,6 +244,19 @@ char *read_file(const char *path, size_t *len)
 	return read_file_max(path, SIZE_MAX - 1, len);
 }
 
+char *read_text(const char *path, const char *what, size_t *len)
+{
+	size_t n;
+	char *text = read_file(path, &n);
+	if (!text)
+		die("%s: %s: %s", what, path, strerror(errno));
+	if (!utf8_valid(text, n, NULL) || memchr(text, 0, n))
+		die("%s: %s: not UTF-8 text", what, path);
+	if (len)
+		*len = n;
+	return text;
+}
+
 char *read_file_max(const char *path, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "rbe");

@@ -54,7 +54,11 @@ int utf8_valid(const char *s, size_t n, size_t *bad);
 
 /* Read a whole file; NULL and errno set on failure. */
 char *read_file(const char *path, size_t *len);
-/* The same, failing with EFBIG once the file passes max bytes. */
+/* A whole text file: UTF-8 without NUL bytes. Dies (exit 2) with
+ * "WHAT: PATH: why" when it cannot be read or is not text; what names
+ * where the path came from (an option). */
+char *read_text(const char *path, const char *what, size_t *len);
+/* The same as read_file, failing with EFBIG once the file passes max bytes. */
 char *read_file_max(const char *path, size_t max, size_t *len);
 /* The offset of the first control character (below 0x20, or DEL) in s, or
  * -1: such a value would break a header line or a URL. */

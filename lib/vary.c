@@ -29,12 +29,7 @@ int vary_temperature_given(void)
 
 static void add_lines(json_t *vals, const char *path)
 {
-	size_t len;
-	char *text = read_file(path, &len);
-	if (!text)
-		die("--inject: %s: %s", path, strerror(errno));
-	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
-		die("--inject: %s: not UTF-8 text", path);
+	char *text = read_text(path, "--inject", NULL);
 	char *save, *line = strtok_r(text, "\n", &save);
 	for (; line; line = strtok_r(NULL, "\n", &save)) {
 		size_t n = strlen(line);
@@ -125,11 +120,7 @@ static void add_block(json_t *blocks, struct buf *b)
 static json_t *plain_blocks(const char *opt, const char *path)
 {
 	size_t len;
-	char *text = read_file(path, &len);
-	if (!text)
-		die("%s: %s: %s", opt, path, strerror(errno));
-	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
-		die("%s: %s: not UTF-8 text", opt, path);
+	char *text = read_text(path, opt, &len);
 	int dashes = 0;
 	for (const char *l = text; l < text + len;) {
 		const char *nl = memchr(l, '\n', (size_t)(text + len - l));
