@@ -142,11 +142,8 @@ static void evaluate_start(struct job *j)
 
 static void done(struct job *j, struct call *c)
 {
-	if (!c->ok) {
-		job_reject(j, "%s", c->error);
-		job_end(j);
+	if (job_failed(j, c))
 		return;
-	}
 	json_t *rec = json_incref(j->rec);
 	vary_meta(rec, j->id);
 	if (evaluate) {

@@ -125,11 +125,8 @@ static void start(struct job *j)
 
 static void done(struct job *j, struct call *c)
 {
-	if (!c->ok) {
-		job_reject(j, "%s", c->error);
-		job_end(j);
+	if (job_failed(j, c))
 		return;
-	}
 	/* the schema asks for at least k; more are cut */
 	json_t *items = json_object_get(c->json, kind->list);
 	char *base = *j->id ? xstrdup(j->id) : xasprintf("r%ld", j->seq + 1);

@@ -313,11 +313,8 @@ static void done(struct job *j, struct call *c)
 		done_script(j, c);
 		return;
 	}
-	if (!c->ok) {
-		job_reject(j, "%s", c->error);
-		job_end(j);
+	if (job_failed(j, c))
 		return;
-	}
 	char *text = NULL;
 	if (c->tag == SIDE_USER) {
 		text = clean_user_text(j, c->text);

@@ -143,6 +143,15 @@ void job_end(struct job *j)
 	j->ended = 1;
 }
 
+int job_failed(struct job *j, const struct call *c)
+{
+	if (c->ok)
+		return 0;
+	job_reject(j, "%s", c->error);
+	job_end(j);
+	return 1;
+}
+
 void jobs_end_if_idle(struct job *j)
 {
 	if (!j->pending && !j->ended) {

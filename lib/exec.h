@@ -89,6 +89,9 @@ void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *u
 void job_emit(struct job *j, json_t *rec);    /* steals rec */
 void job_reject(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void job_end(struct job *j);
+/* For done(): when call c failed, the record is rejected with its error
+ * and the job ended; returns 1. Returns 0 when c has its answer. */
+int job_failed(struct job *j, const struct call *c);
 
 /* Adds a record as if it came after the input read so far (steals rec, an
  * object): for a program that makes its records as it goes, such as
