@@ -117,14 +117,6 @@ static json_t *targets(json_t *msgs)
 	return t;
 }
 
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
 /* Every text must say something and fit --max-chars. */
 static int check(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx)
 {

@@ -544,11 +544,8 @@ double llm_estimate_prompt(json_t *messages)
 	json_t *m;
 	json_array_foreach(messages, i, m) {
 		const char *c = jv_str(m, "content");
-		if (c) {
-			/* characters, not bytes */
-			for (const char *p = c; *p; p++)
-				chars += ((unsigned char)*p & 0xc0) != 0x80;
-		}
+		if (c)
+			chars += utf8_chars(c);   /* characters, not bytes */
 		n++;
 	}
 	return (double)chars / llm_chars_per_token + 4.0 * (double)n;

@@ -16,14 +16,6 @@ static int type_ok(const char *t, json_t *v)
 	return 1;
 }
 
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
 static int check(json_t *s, json_t *v, struct buf *path, struct buf *err)
 {
 	if (!json_is_object(s))

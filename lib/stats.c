@@ -127,14 +127,6 @@ struct eval *stats_eval(struct stats *st)
 
 /* ---- one record -------------------------------------------------------- */
 
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
 static struct role_stats *role_get(struct stats *st, const char *role)
 {
 	struct role_stats **p = &st->roles;

@@ -280,14 +280,6 @@ enum vproblem validate_pair(json_t *prompt, json_t *chosen, json_t *rejected, st
 	return V_OK;
 }
 
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
 double validate_tokens(json_t *msgs, json_t *tools)
 {
 	double t = llm_estimate_prompt(msgs);
