@@ -41,17 +41,6 @@ static int hex4(const char *s, unsigned *v)
 	return 0;
 }
 
-static void put_utf8(struct buf *b, unsigned cp)
-{
-	char o[4];
-	size_t n;
-	if (cp < 0x80) { o[0] = (char)cp; n = 1; }
-	else if (cp < 0x800) { o[0] = (char)(0xc0 | cp >> 6); o[1] = (char)(0x80 | (cp & 0x3f)); n = 2; }
-	else if (cp < 0x10000) { o[0] = (char)(0xe0 | cp >> 12); o[1] = (char)(0x80 | ((cp >> 6) & 0x3f)); o[2] = (char)(0x80 | (cp & 0x3f)); n = 3; }
-	else { o[0] = (char)(0xf0 | cp >> 18); o[1] = (char)(0x80 | ((cp >> 12) & 0x3f)); o[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); o[3] = (char)(0x80 | (cp & 0x3f)); n = 4; }
-	buf_add(b, o, n);
-}
-
 /* Reads a string after its opening quote. On success *out and *n point either
  * into the input (no escapes) or into p->tmp. */
 static int string(struct p *p, const char **out, size_t *n)
@@ -115,7 +104,7 @@ static int string(struct p *p, const char **out, size_t *n)
 				fail(p, "unpaired surrogate in \\u escape");
 				return -1;
 			}
-			put_utf8(&p->tmp, cp);
+			buf_add_utf8(&p->tmp, cp);
 			break;
 		}
 		default:
