@@ -15,7 +15,6 @@
 #include "neardup.h"
 #include "run.h"
 
-#include <ctype.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -188,13 +187,6 @@ static void add_previous(json_t *ctx)
 	buf_free(&cards);
 }
 
-static int blank(const char *s)
-{
-	while (s && isspace((unsigned char)*s))
-		s++;
-	return !s || !*s;
-}
-
 /* Every field said, and no description a near duplicate of an earlier one
  * (asked again DUP_REASKS times, then kept with a warning). */
 static int check(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx)
@@ -207,7 +199,7 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 	for (size_t i = 0; i < n && !why->len; i++) {
 		json_t *p = json_array_get(list, i);
 		for (size_t f = 0; f < NFIELDS; f++)
-			if (blank(jv_str(p, fields[f])))
+			if (is_blank(jv_str(p, fields[f])))
 				buf_addf(why, "persona %zu has an empty %s", i + 1, fields[f]);
 		if (why->len)
 			break;

@@ -30,14 +30,6 @@ void health_free(struct stats *st)
 		json_decref(st->checks[i].ids);
 }
 
-static int blank(const char *s)
-{
-	for (; *s; s++)
-		if (!isspace((unsigned char)*s))
-			return 0;
-	return 1;
-}
-
 /* s lowered (ASCII) with the typographic apostrophe made plain, onto out. */
 static void lower_plain(const char *s, struct buf *out)
 {
@@ -131,7 +123,7 @@ int health_message(struct health *h, const char *role, const char *content)
 		h->bad[H_ORDER] = 1;
 	if (role && strcmp(role, "system"))
 		h->prev = role;
-	if (!content || blank(content)) {
+	if (is_blank(content)) {
 		h->bad[H_EMPTY] = 1;
 		return 0;
 	}

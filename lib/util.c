@@ -3,6 +3,7 @@
 #include "util.h"
 #include "secret.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
@@ -216,6 +217,13 @@ double now_real(void)
 uint64_t hash64(const void *p, size_t n, uint64_t seed)
 {
 	return XXH3_64bits_withSeed(p, n, seed);
+}
+
+int is_blank(const char *s)
+{
+	while (s && isspace((unsigned char)*s))
+		s++;
+	return !s || !*s;
 }
 
 size_t utf8_chars(const char *s)

@@ -51,6 +51,8 @@ double now_real(void);  /* seconds since the epoch */
 /* 64-bit hash of bytes (xxh3) */
 uint64_t hash64(const void *p, size_t n, uint64_t seed);
 
+/* Whether s is NULL, empty or only white space (isspace). */
+int is_blank(const char *s);
 /* The characters (code points) of a UTF-8 string, not its bytes. */
 size_t utf8_chars(const char *s);
 /* Valid UTF-8 (no overlongs, no surrogates)? On failure *bad is the offset. */
