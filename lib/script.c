@@ -88,10 +88,7 @@ char *script_clean(const char *text)
 	buf_adds(&out, "");
 	tidy(cut.p, &out);
 	buf_free(&cut);
-	size_t a = strspn(out.p, " \t\r\n"), n = out.len;
-	while (n > a && strchr(" \t\r\n", out.p[n - 1]))
-		n--;
-	char *r = xstrndup(out.p + a, n - a);
+	char *r = conv_trim(out.p);
 	buf_free(&out);
 	return r;
 }
