@@ -158,8 +158,9 @@ static json_t *opening(json_t *rec, const char *seed, const char *id)
 	return record_derive(rec, with, NULL);
 }
 
-static int run_opening(struct input *in)
+static int run_opening(int nfiles, char **files)
 {
+	struct input *in = input_new(nfiles, files);
 	char *line;
 	size_t len;
 	const char *file = NULL;
@@ -233,15 +234,12 @@ int main(int argc, char **argv)
 	run_configure_model();
 	if (card_path)
 		card = card_load(card_path);
-	struct input *in = input_new(argc - i, argv + i);
 	if (!kind->list)
-		return run_opening(in);
+		return run_opening(argc - i, argv + i);
 	prompt_init();
 	vary_init();
 	model_init(&model);
 	schema = make_schema();
 	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};
-	int rc = exec_run(in, &ops);
-	input_free(in);
-	return rc;
+	return run_records(&ops, argc - i, argv + i);
 }
