@@ -86,8 +86,14 @@ void job_http(struct job *j, const char *url, struct curl_slist *headers, const 
  * dispositions; past the timeout the whole group is killed. */
 void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata);
 
-void job_emit(struct job *j, json_t *rec);    /* steals rec */
+/* A record the job writes (steals rec); the job's usage so far is added to
+ * its meta.usage. Records are written in input order once the job ends. */
+void job_emit(struct job *j, json_t *rec);
+/* The job's input record goes to the rejects with the reason (secrets
+ * masked); what it emitted is dropped. */
 void job_reject(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The job is over once its calls still out have finished (their done()
+ * is then not called). */
 void job_end(struct job *j);
 /* For done(): when call c failed, the record is rejected with its error
  * and the job ended; returns 1. Returns 0 when c has its answer. */
