@@ -81,11 +81,18 @@ $(BUILD)/test/%: $(BUILD)/obj/test/%.o $(BUILD)/libscg.a
 check: all
 	SCG_BIN=$(CURDIR)/$(BUILD)/bin bats test
 	$(MAKE) check-asan
+	$(MAKE) check-poll
 
 check-asan:
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	SCG_BIN=$(CURDIR)/build/asan/bin SCG_SANITIZED=1 bats test
+
+# The event loop on poll() instead of epoll (lib/exec-events.c), as on
+# systems without epoll, against the tests of the client and commands.
+check-poll:
+	$(MAKE) BUILD=build/poll CFLAGS="$(CFLAGS) -DSCG_POLL" all
+	SCG_BIN=$(CURDIR)/build/poll/bin bats test/client.bats test/endpoint-cmd.bats test/retry.bats
 
 lint-man:
 	@out=$$(mandoc -Tlint -W warning $(MAN1) $(MAN7)); [ -z "$$out" ] || { echo "$$out"; exit 1; }
@@ -136,5 +143,5 @@ bench: all
 clean:
 	rm -rf $(BUILD) build
 
-.PHONY: all check check-asan lint-man install deps demo bench fuzz clean
+.PHONY: all check check-asan check-poll lint-man install deps demo bench fuzz clean
 .SECONDARY:

@@ -13,6 +13,7 @@
 #include "chunk.h"
 #include "opt.h"
 #include "record.h"
+#include "run.h"
 #include "util.h"
 #include "wiki.h"
 
@@ -266,6 +267,7 @@ int main(int argc, char **argv)
 		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (i == argc && !ntitles)
 		usage_error("no file, folder or --wikipedia title to chunk");
 	if (rules.overlap >= rules.max_words)

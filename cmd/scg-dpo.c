@@ -6,17 +6,18 @@
  * or nearly so is asked again, then rejected, never written. The rejected
  * answer is an anachronism in the character's voice, or (compliant, the
  * original tool's) the plain answer any assistant would give. */
+#include "ask.h"
 #include "card.h"
-#include "derive.h"
-#include "dyn.h"
+#include "conv.h"
+#include "vary.h"
 #include "exec.h"
+#include "jv.h"
 #include "neardup.h"
 #include "opt.h"
 #include "prompt.h"
+#include "run.h"
 
-#include <ctype.h>
 #include <string.h>
-#include <strings.h>
 
 enum { CHOSEN, REJECTED };
 
@@ -77,39 +78,22 @@ static void short_prompt_names(void)
 
 static const char *role_of(json_t *m)
 {
-	const char *r = json_str(m, "role");
+	const char *r = jv_str(m, "role");
 	return r ? r : "";
 }
 
 /* The answer trimmed, without a speaker label the model may put in front. */
 static char *clean(struct job *j, const char *text)
 {
-	const char *p = text;
-	while (isspace((unsigned char)*p))
-		p++;
 	json_t *names = json_pack("[s]", "assistant");
 	json_t *ch = json_object_get(j->rec, "character");
-	if (json_str(ch, "name"))
+	if (jv_str(ch, "name"))
 		json_array_append(names, json_object_get(ch, "name"));
 	if (json_is_array(json_object_get(ch, "aliases")))
 		json_array_extend(names, json_object_get(ch, "aliases"));
-	size_t i;
-	json_t *name;
-	json_array_foreach(names, i, name) {
-		const char *s = json_string_value(name);
-		size_t n = s ? strlen(s) : 0;
-		if (n && !strncasecmp(p, s, n) && p[n] == ':') {
-			p += n + 1;
-			break;
-		}
-	}
+	char *t = conv_trim(conv_skip_label(text, names));
 	json_decref(names);
-	while (isspace((unsigned char)*p))
-		p++;
-	size_t n = strlen(p);
-	while (n && isspace((unsigned char)p[n - 1]))
-		n--;
-	return xstrndup(p, n);
+	return t;
 }
 
 static int check_answer(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx)
@@ -135,7 +119,7 @@ static json_t *take_prompt(struct job *j, struct pair *p, const char **why)
 	size_t n = json_array_size(msgs), i;
 	json_t *m;
 	json_array_foreach(msgs, i, m)
-		if (!json_str(m, "role") || !json_str(m, "content")) {
+		if (!jv_str(m, "role") || !jv_str(m, "content")) {
 			*why = "a message without a role or content";
 			return NULL;
 		}
@@ -150,7 +134,7 @@ static json_t *take_prompt(struct job *j, struct pair *p, const char **why)
 	if (ends_assistant) {
 		last--;
 		if (from_last) {
-			p->answer[CHOSEN] = clean(j, json_str(json_array_get(msgs, last), "content"));
+			p->answer[CHOSEN] = clean(j, jv_str(json_array_get(msgs, last), "content"));
 			if (!*p->answer[CHOSEN]) {
 				*why = "the last assistant turn is empty";
 				return NULL;
@@ -173,41 +157,33 @@ static json_t *take_prompt(struct job *j, struct pair *p, const char **why)
 /* Sends one side's request; -1 (the record rejected) when its prompt fails. */
 static int ask(struct job *j, struct pair *p, int side)
 {
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	size_t i;
 	json_t *m, *question = NULL;
 	json_array_foreach(p->prompt, i, m)
 		if (!strcmp(role_of(m), "user"))
 			question = json_object_get(m, "content");
 	json_object_set(ctx, "question", question);
-	struct buf sys = {0}, err = {0};
-	int bad = prompt_render_system(side_prompt[side], ctx, &sys, &err);
-	if (bad) {
-		job_reject(j, "%s", err.p);
-	} else {
-		/* the model sees the conversation, not the prompt's system text */
-		json_t *req = json_pack("[{s:s, s:s}]", "role", "system", "content", sys.p);
-		json_array_foreach(p->prompt, i, m)
-			if (strcmp(role_of(m), "system"))
-				json_array_append(req, m);
-		struct llm_req r = {.model = &model, .messages = req};
-		dyn_params(j->id, &r);
-		r.sample = side == CHOSEN ? 0 : ++p->asked;
-		job_llm(j, &r, check_answer, NULL, side, NULL);
-		json_decref(req);
-	}
-	buf_free(&sys);
-	buf_free(&err);
+	/* the model sees the conversation under the side's system prompt,
+	 * not the conversation's own system message */
+	json_t *conversation = json_array();
+	json_array_foreach(p->prompt, i, m)
+		if (strcmp(role_of(m), "system"))
+			json_array_append(conversation, m);
+	int bad = ask_model(j, &(struct ask){.model = &model, .prompt = side_prompt[side], .ctx = ctx,
+		.conversation = conversation, .check = check_answer, .tag = side,
+		.sample = side == CHOSEN ? 0 : ++p->asked});
+	json_decref(conversation);
 	json_decref(ctx);
-	return bad ? -1 : 0;
+	return bad;
 }
 
 /* A system message saying who speaks, where the prompt has none. */
 static int add_system(struct job *j, json_t *prompt, struct buf *err)
 {
-	if (no_system || !json_str(json_object_get(j->rec, "character"), "name"))
+	if (no_system || !jv_str(json_object_get(j->rec, "character"), "name"))
 		return 0;
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	int bad = prompt_put_system("dpo-system", ctx, prompt, err);
 	json_decref(ctx);
 	return bad;
@@ -274,8 +250,8 @@ static void done(struct job *j, struct call *c)
 	}
 	json_t *with = json_pack("{s:O, s:o, s:o}", "prompt", p->prompt,
 		"chosen", one_answer(p->answer[CHOSEN]), "rejected", one_answer(p->answer[REJECTED]));
-	json_t *out = derive_record(j->rec, with, "messages");
-	dyn_meta(out, j->id);
+	json_t *out = record_derive(j->rec, with, "messages");
+	vary_meta(out, j->id);
 	job_emit(j, out);
 	finish(j);
 }
@@ -296,12 +272,10 @@ int main(int argc, char **argv)
 	if (card_path)
 		card = card_load(card_path);
 	short_prompt_names();
+	run_configure_model();
 	prompt_init();
-	dyn_init();
-	model_init(&model, NULL, NULL, NULL);
-	struct input *in = input_new(argc - i, argv + i);
-	static const struct exec_ops ops = {start, done};
-	int rc = exec_run(in, &ops);
-	input_free(in);
-	return rc;
+	vary_init();
+	model_init(&model);
+	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};
+	return run_records(&ops, argc - i, argv + i);
 }

@@ -6,16 +6,15 @@
  * See scg-export(1). */
 #include "export.h"
 #include "hfcard.h"
+#include "jv.h"
 #include "opt.h"
 #include "record.h"
+#include "run.h"
 #include "validate.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static struct {
 	enum export_format format;
@@ -127,66 +126,8 @@ static void check_options(void)
 	}
 }
 
-/* ---- output: stdout, or the files of a folder ---- */
-
-static FILE *files[HF_NSPLITS];
+static struct export_out *out;
 static struct hfcard *card;
-
-static char *out_path(int split)
-{
-	if (cf.format == EXPORT_HF)
-		return xasprintf("%s/%s", cf.out, hfcard_split_file(split));
-	return xasprintf("%s/%s.jsonl", cf.out, hfcard_split_name(split));
-}
-
-static void make_dir(const char *path)
-{
-	if (mkdir(path, 0777) && errno != EEXIST)
-		die_status(2, "%s: %s", path, strerror(errno));
-}
-
-static void open_out(void)
-{
-	if (cf.check || !cf.out)
-		return;
-	make_dir(cf.out);
-	if (cf.format == EXPORT_HF) {
-		char *data = xasprintf("%s/data", cf.out);
-		make_dir(data);
-		free(data);
-	}
-	/* a validation file of an earlier run would be declared by nothing */
-	char *v = out_path(HF_VALIDATION);
-	if (unlink(v) && errno != ENOENT)
-		die_status(2, "%s: %s", v, strerror(errno));
-	free(v);
-}
-
-static FILE *split_file(int split)
-{
-	if (!files[split]) {
-		char *p = out_path(split);
-		if (!(files[split] = fopen(p, "w")))
-			die_status(2, "%s: %s", p, strerror(errno));
-		free(p);
-	}
-	return files[split];
-}
-
-static void write_line(int split, json_t *line, json_t *rec)
-{
-	if (cf.format == EXPORT_HF)
-		hfcard_row(card, split, line, rec);
-	char *s = json_compact(line);
-	if (!cf.out) {
-		out_line(s, strlen(s));
-	} else {
-		FILE *f = split_file(split);
-		if (fputs(s, f) == EOF || putc('\n', f) == EOF)
-			die("%s: %s", cf.out, strerror(errno));
-	}
-	free(s);
-}
 
 /* ---- one record ---- */
 
@@ -204,20 +145,7 @@ static enum vproblem check_example(const struct example *ex, struct buf *why)
 			 : "conversation", kind_written == EXPORT_PAIR ? "preference pairs" : "conversations");
 		return V_WRONG_KIND;
 	}
-	enum vproblem p = ex->kind == EXPORT_SFT ? validate_messages(ex->messages, VEND_ASSISTANT, why)
-		: validate_pair(ex->prompt, ex->chosen, ex->rejected, why);
-	if (!p && ex->tools)
-		p = validate_tools(ex->tools, why);
-	if (p || !cf.max_tokens)
-		return p;
-	double t = ex->kind == EXPORT_SFT ? validate_tokens(ex->messages, ex->tools)
-		: validate_tokens(ex->prompt, ex->tools) +
-		  fmax(validate_tokens(ex->chosen, NULL), validate_tokens(ex->rejected, NULL));
-	if (t > (double)cf.max_tokens) {
-		buf_addf(why, "about %.0f tokens, over --max-tokens %ld", t, cf.max_tokens);
-		return V_TOO_LONG;
-	}
-	return V_OK;
+	return export_check(ex, cf.max_tokens, why);
 }
 
 /* The problem of rec, or V_OK with the line written. */
@@ -238,8 +166,8 @@ static enum vproblem export_record(json_t *rec, long lineno, struct buf *why)
 		p = V_NOT_IN_FORMAT;
 	if (!p) {
 		/* the example itself, not the columns kept beside it */
-		char *text = json_compact(line);
-		const char *id = json_str(rec, "id");
+		char *text = jv_compact(line);
+		const char *id = jv_str(rec, "id");
 		char *name = id ? xasprintf("record %s", id) : xasprintf("line %ld", lineno);
 		const char *first = vdups_check(dups, text, strlen(text), name);
 		if (first) {
@@ -254,7 +182,9 @@ static enum vproblem export_record(json_t *rec, long lineno, struct buf *why)
 		rows[split]++;
 		if (!cf.check) {
 			export_keep(line, rec, cf.keep, cf.nkeep);
-			write_line(split, line, rec);
+			if (cf.format == EXPORT_HF)
+				hfcard_row(card, split, line, rec);
+			export_out_line(out, split, line);
 		}
 	}
 	json_decref(line);
@@ -267,7 +197,7 @@ static void problem(const struct input *in, json_t *rec, enum vproblem p, const 
 	counts[p]++;
 	char *reason = xasprintf("%s: %s", validate_name(p), why);
 	if (cf.check) {
-		const char *id = json_str(rec, "id");
+		const char *id = jv_str(rec, "id");
 		warnx_("%s:%ld: %s%s%s%s", in->name, in->lineno, id ? "record " : "", id ? id : "",
 		       id ? ": " : "", reason);
 	} else {
@@ -318,24 +248,11 @@ static void summary(long records)
 	buf_free(&b);
 }
 
-static const char *format_about(void)
-{
-	if (kind_written == EXPORT_PAIR)
-		return "TRL's conversational preference format: `prompt` (the messages before "
-		       "the answer), `chosen` and `rejected` (one assistant message each).";
-	if (cf.train_on == TRAIN_LAST)
-		return "TRL's conversational prompt-completion format: `prompt` (the messages "
-		       "before the last answer) and `completion` (the assistant's last message).";
-	return "TRL's conversational format: `messages`, the whole conversation as "
-	       "`{role, content}` messages (system first where there is one, then user and "
-	       "assistant by turns).";
-}
-
 static void write_card(int argc, char **argv, long records)
 {
 	struct buf about = {0}, made = {0}, err = {0}, b = {0};
 	buf_addf(&about, "Synthetic conversations made with scg. Each row is one example in %s\n\n"
-		 "| split | file | examples |\n|---|---|---:|\n", format_about());
+		 "| split | file | examples |\n|---|---|---:|\n", export_about(kind_written, cf.train_on));
 	for (int i = 0; i < HF_NSPLITS; i++)
 		if (!i || rows[i])
 			buf_addf(&about, "| %s | %s | %ld |\n", hfcard_split_name(i), hfcard_split_file(i), rows[i]);
@@ -374,18 +291,6 @@ static void write_card(int argc, char **argv, long records)
 	buf_free(&b);
 }
 
-static void close_out(void)
-{
-	for (int i = 0; i < HF_NSPLITS; i++) {
-		if (cf.out && !cf.check && !i)
-			split_file(i);   /* train.jsonl is written even when empty */
-		if (files[i] && fclose(files[i]))
-			die("%s: %s", cf.out, strerror(errno));
-		files[i] = NULL;
-	}
-	out_flush();
-}
-
 int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
@@ -397,8 +302,9 @@ int main(int argc, char **argv)
 		.opts = options,
 	};
 	int first = opt_parse(&prog, argc, argv);
+	run_configure();
 	check_options();
-	open_out();
+	out = export_out_open(cf.format, cf.check ? NULL : cf.out);
 	dups = vdups_new();
 	card = hfcard_new();
 	struct input *in = input_new(argc - first, argv + first);
@@ -427,7 +333,7 @@ int main(int argc, char **argv)
 			problem(in, rec, p, why.p);
 		json_decref(rec);
 	}
-	close_out();
+	export_out_close(out);
 	if (!cf.check && cf.format == EXPORT_HF)
 		write_card(argc, argv, records);
 	summary(records);

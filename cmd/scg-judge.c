@@ -5,12 +5,15 @@
  * With --evaluate it judges instead each conversation that is over: was
  * the user's goal met, where, what went wrong, and the --criteria scores
  * (lib/rubric), written to the record's eval. */
+#include "ask.h"
 #include "conv.h"
-#include "dyn.h"
+#include "vary.h"
 #include "exec.h"
+#include "jv.h"
 #include "opt.h"
 #include "prompt.h"
 #include "rubric.h"
+#include "run.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -61,7 +64,7 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 	(void)text;
 	(void)ctx;
 	int complete = json_is_true(json_object_get(answer, "is_complete"));
-	int cont = !strcmp(json_str(answer, "reason"), "continue");
+	int cont = !strcmp(jv_str(answer, "reason"), "continue");
 	if (complete != cont || j->data)
 		return 0;
 	j->data = (void *)(intptr_t)1;
@@ -71,24 +74,14 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 }
 
 /* One structured call of prompt name against ctx, at temperature 0 unless
- * --temperature says otherwise (reasoning models get none). */
+ * --temperature says otherwise (a judge is deterministic; reasoning models
+ * get none). */
 static void ask(struct job *j, const char *name, json_t *ctx, json_t *sch, const char *sname,
 		answer_check chk)
 {
-	json_t *req = json_array();
-	struct buf err = {0};
-	if (prompt_messages(name, ctx, req, &err)) {
-		job_reject(j, "%s", err.p);
+	if (ask_model(j, &(struct ask){.model = &model, .prompt = name, .ctx = ctx, .schema = sch,
+				       .schema_name = sname, .check = chk, .cold = 1}))
 		job_end(j);
-	} else {
-		struct llm_req r = {.model = &model, .messages = req, .schema = sch, .schema_name = sname};
-		dyn_params(j->id, &r);
-		if (opts.temp_lo < 0)
-			r.temperature = 0;   /* a judge is deterministic */
-		job_llm(j, &r, chk, NULL, 0, NULL);
-	}
-	json_decref(req);
-	buf_free(&err);
 }
 
 static void start(struct job *j)
@@ -113,7 +106,7 @@ static void start(struct job *j)
 		job_end(j);
 		return;
 	}
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	char *t = conv_transcript(msgs);
 	json_object_set_new(ctx, "transcript", json_string(t));
 	free(t);
@@ -136,7 +129,7 @@ static void evaluate_start(struct job *j)
 		return;
 	}
 	int turns = conv_user_turns(msgs);
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	char *t = conv_transcript_turns(msgs);
 	json_object_set_new(ctx, "transcript", json_string(t));
 	free(t);
@@ -151,23 +144,20 @@ static void evaluate_start(struct job *j)
 
 static void done(struct job *j, struct call *c)
 {
-	if (!c->ok) {
-		job_reject(j, "%s", c->error);
-		job_end(j);
+	if (job_failed(j, c))
 		return;
-	}
 	json_t *rec = json_incref(j->rec);
-	dyn_meta(rec, j->id);
+	vary_meta(rec, j->id);
 	if (evaluate) {
 		json_object_set_new(rec, "eval", rubric_eval(rubric, c->json));
 		job_emit(j, rec);
 		job_end(j);
 		return;
 	}
-	const char *reason = json_str(c->json, "reason");
+	const char *reason = jv_str(c->json, "reason");
 	if (json_is_true(json_object_get(c->json, "is_complete")))
 		set_stop(rec, strcmp(reason, "continue") ? reason : "unspecified", "judge",
-			 conv_user_turns(json_object_get(rec, "messages")), json_str(c->json, "rationale"));
+			 conv_user_turns(json_object_get(rec, "messages")), jv_str(c->json, "rationale"));
 	else
 		json_object_set_new(rec, "done", json_false());
 	job_emit(j, rec);
@@ -186,6 +176,7 @@ int main(int argc, char **argv)
 		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure_model();
 	if (max_turns && min_turns > max_turns)
 		usage_error("--min-turns %ld is above --max-turns %ld", min_turns, max_turns);
 	if (evaluate && (max_turns || min_turns))
@@ -203,17 +194,15 @@ int main(int argc, char **argv)
 	criteria_text = rubric_criteria_text(rubric);
 	failures_text = rubric_failures_text();
 	prompt_init();
-	dyn_init();
-	model_init(&model, NULL, NULL, NULL);
+	vary_init();
+	model_init(&model);
 	schema = json_pack("{s:s, s:{s:{s:s}, s:{s:s, s:[sssss]}, s:{s:s}}, s:[sss], s:b}", "type", "object",
 			   "properties", "is_complete", "type", "boolean", "reason", "type", "string", "enum",
 			   "goal_achieved", "frustrated", "dead_end", "closed", "continue", "rationale", "type",
 			   "string", "required", "is_complete", "reason", "rationale", "additionalProperties", 0);
-	exec_reasks = 2;
-	struct input *in = input_new(argc - i, argv + i);
-	static const struct exec_ops ops = {start, done}, eval_ops = {evaluate_start, done};
-	int rc = exec_run(in, evaluate ? &eval_ops : &ops);
-	input_free(in);
+	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2},
+		eval_ops = {.start = evaluate_start, .done = done, .reasks = 2};
+	int rc = run_records(evaluate ? &eval_ops : &ops, argc - i, argv + i);
 	json_decref(schema);
 	rubric_free(rubric);
 	free(criteria_text);

@@ -3,21 +3,20 @@
  * to fill a gap that the earlier personas (their one-line summaries) leave;
  * --from writes the personas of a file as records; --axes is a filter that
  * gives each input record a profile drawn from named axes, without a model. */
+#include "ask.h"
 #include "axes.h"
-#include "conf.h"
-#include "dyn.h"
+#include "card.h"
+#include "vary.h"
 #include "exec.h"
+#include "jv.h"
 #include "opt.h"
 #include "prompt.h"
 #include "rng.h"
 #include "neardup.h"
-#include "yamlout.h"
+#include "run.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <unistd.h>
 
 #define SHINGLE_WORDS 3   /* descriptions are short: 3-word shingles */
 #define DUP_REASKS 2      /* a near duplicate is asked for again this often */
@@ -34,7 +33,6 @@ static json_t *earlier;      /* personas so far: --previous, then the new ones *
 static struct nd_set *sets;  /* their descriptions' shingle sets */
 static long first_new;       /* number of the first new persona */
 static long next_request;    /* number of the next request's first persona */
-static int feed_fd = -1;     /* our end of the pipe exec reads requests from */
 static json_t *users;        /* --format yaml: the personas to write at the end */
 
 static const char *const fields[] = {"name", "description", "personality", "scenario", "summary"};
@@ -71,86 +69,9 @@ static void remember(json_t *persona)
 	size_t n = json_array_size(earlier);
 	sets = xrealloc(sets, sizeof *sets * (n + 1));
 	memset(&sets[n], 0, sizeof *sets);
-	nd_text_set(json_str(persona, "description") ? json_str(persona, "description") : "",
+	nd_text_set(jv_str(persona, "description") ? jv_str(persona, "description") : "",
 		    SHINGLE_WORDS, &sets[n]);
 	json_array_append(earlier, persona);
-}
-
-static int seen(json_t *list, json_t *p)
-{
-	size_t i;
-	json_t *q;
-	json_array_foreach(list, i, q)
-		if (json_equal(json_object_get(q, "persona"), p))
-			return 1;
-	return 0;
-}
-
-/* The assistant of a card: {name, description}, both strings, or exit 2. */
-static json_t *assistant_card(json_t *card, const char *path)
-{
-	const char *name = json_str(card, "name"), *desc = json_str(card, "description");
-	if (!name || !desc)
-		die("%s: an assistant card needs the strings name and description", path);
-	return json_pack("{s:s, s:s}", "name", name, "description", desc);
-}
-
-/* The personas of a users: file, a list of cards, or records with a persona
- * field, as [{id?, assistant?, persona}], each persona once. A users: file
- * may carry the assistant card beside the list (assistant:); its personas
- * get it. */
-static json_t *load_personas(const char *path)
-{
-	struct buf err = {0};
-	json_t *items = conf_load_records(path, &err);
-	if (!items)
-		die("%s", err.p);
-	json_t *out = json_array();
-	size_t i, j;
-	json_t *it, *u;
-	json_array_foreach(items, i, it) {
-		json_t *list = json_object_get(it, "users");
-		json_t *one = json_pack("[O]", it);
-		json_t *beside = NULL;    /* the file's assistant: block */
-		if (json_is_array(list)) {
-			json_decref(one);
-			one = json_incref(list);
-			json_t *a = json_object_get(it, "assistant");
-			if (a && !json_is_null(a))
-				beside = assistant_card(a, path);
-		}
-		json_array_foreach(one, j, u) {
-			json_t *p = json_object_get(u, "persona");
-			json_t *rec = json_object();
-			if (json_is_object(p)) {
-				json_object_set(rec, "id", json_object_get(u, "id"));
-				json_object_set(rec, "assistant", json_object_get(u, "assistant"));
-			} else if (json_is_string(json_object_get(u, "name"))) {
-				p = u;
-				if (beside)
-					json_object_set(rec, "assistant", beside);
-			} else {
-				die("%s: item %zu: not a persona (expected users:, a card with a name, or a record with persona)",
-				    path, i + j + 1);
-			}
-			json_object_set(rec, "persona", p);
-			if (!seen(out, p))
-				json_array_append(out, rec);
-			json_decref(rec);
-		}
-		json_decref(one);
-		json_decref(beside);
-	}
-	json_decref(items);
-	return out;
-}
-
-static json_t *load_card(const char *path)
-{
-	json_t *card = conf_load_or_die(path);
-	json_t *a = assistant_card(card, path);
-	json_decref(card);
-	return a;
 }
 
 /* Writes K records of one persona (ids ID or ID.c1…ID.cK), or keeps it for
@@ -168,7 +89,7 @@ static void write_persona(struct job *j, const char *id, json_t *asst, json_t *p
 		if (!asst)
 			json_object_del(rec, "assistant");
 		if (j) {
-			dyn_meta(rec, j->id);
+			vary_meta(rec, j->id);
 			job_emit(j, rec);
 		} else {
 			out_record(rec);
@@ -180,14 +101,14 @@ static void write_persona(struct job *j, const char *id, json_t *asst, json_t *p
 
 static int from_file(void)
 {
-	json_t *list = load_personas(from_path);
+	json_t *list = card_personas_load(from_path);
 	size_t i;
 	json_t *it;
 	json_array_foreach(list, i, it) {
 		if (count >= 0 && (long)i >= count)
 			break;
 		json_t *asst = assistant ? assistant : json_object_get(it, "assistant");
-		char *id = json_str(it, "id") ? xstrdup(json_str(it, "id")) : xasprintf("p%04zu", i + 1);
+		char *id = jv_str(it, "id") ? xstrdup(jv_str(it, "id")) : xasprintf("p%04zu", i + 1);
 		write_persona(NULL, id, json_is_object(asst) ? asst : NULL, json_object_get(it, "persona"));
 		free(id);
 	}
@@ -197,29 +118,20 @@ static int from_file(void)
 
 /* ---- the model: one request after another ---------------------------- */
 
-/* Queues the next request as an input line, or ends the input. exec reads
- * it only once the previous request has its answer, so every request knows
- * every persona made before it. */
+/* Adds the next request as a record, once the request before it has its
+ * answer, so that every request knows every persona made before it. */
 static void feed_next(void)
 {
-	if (feed_fd < 0)
+	if (next_request >= first_new + count)
 		return;
-	if (next_request >= first_new + count) {
-		close(feed_fd);
-		feed_fd = -1;
-		return;
-	}
-	char line[64];
-	int n = snprintf(line, sizeof line, "{\"id\":\"p%04ld\"}\n", next_request);
-	if (write(feed_fd, line, (size_t)n) != n)
-		die("request pipe: %s", strerror(errno));
+	exec_add(json_pack("{s:o}", "id", json_sprintf("p%04ld", next_request)));
 	next_request += batch;
 }
 
 static const char *summary_of(json_t *p)
 {
-	const char *s = json_str(p, "summary");
-	return s && *s ? s : json_str(p, "description") ? json_str(p, "description") : json_str(p, "name");
+	const char *s = jv_str(p, "summary");
+	return s && *s ? s : jv_str(p, "description") ? jv_str(p, "description") : jv_str(p, "name");
 }
 
 static json_t *schema_for(int n)
@@ -251,20 +163,13 @@ static void add_previous(json_t *ctx)
 		buf_addf(&lines, "%s- %s", i ? "\n" : "", summary_of(p));
 		for (size_t f = 0; want_cards && f < NFIELDS; f++)
 			buf_addf(&cards, "%s%s: %s", f ? "\n  " : i ? "\n- " : "- ", fields[f],
-				 json_str(p, fields[f]) ? json_str(p, fields[f]) : "");
+				 jv_str(p, fields[f]) ? jv_str(p, fields[f]) : "");
 	}
 	json_object_set_new(ctx, "previous", json_string(lines.p));
 	if (want_cards)
 		json_object_set_new(ctx, "previous_cards", json_string(cards.p));
 	buf_free(&lines);
 	buf_free(&cards);
-}
-
-static int blank(const char *s)
-{
-	while (s && isspace((unsigned char)*s))
-		s++;
-	return !s || !*s;
 }
 
 /* Every field said, and no description a near duplicate of an earlier one
@@ -279,11 +184,11 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 	for (size_t i = 0; i < n && !why->len; i++) {
 		json_t *p = json_array_get(list, i);
 		for (size_t f = 0; f < NFIELDS; f++)
-			if (blank(json_str(p, fields[f])))
+			if (is_blank(jv_str(p, fields[f])))
 				buf_addf(why, "persona %zu has an empty %s", i + 1, fields[f]);
 		if (why->len)
 			break;
-		nd_text_set(json_str(p, "description"), SHINGLE_WORDS, &mine[i]);
+		nd_text_set(jv_str(p, "description"), SHINGLE_WORDS, &mine[i]);
 		double best = -1;
 		json_t *near = NULL;
 		for (size_t k = 0; k < have + i; k++) {
@@ -297,12 +202,12 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 			continue;
 		if ((intptr_t)j->data >= DUP_REASKS) {
 			warnx_("%s: kept '%s' though it is close to '%s' (similarity %.2f)", j->id,
-			       json_str(p, "name"), json_str(near, "name"), best);
+			       jv_str(p, "name"), jv_str(near, "name"), best);
 			continue;
 		}
 		j->data = (void *)((intptr_t)j->data + 1);
 		buf_addf(why, "%s is too much like an earlier persona (\"%s\", similarity %.2f); "
-			 "write a different kind of person", json_str(p, "name"), summary_of(near), best);
+			 "write a different kind of person", jv_str(p, "name"), summary_of(near), best);
 	}
 	for (size_t i = 0; i < n; i++)
 		nd_set_free(&mine[i]);
@@ -314,31 +219,23 @@ static void start_llm(struct job *j)
 {
 	long first = strtol(j->id + 1, NULL, 10);
 	long n = first_new + count - first < batch ? first_new + count - first : batch;
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	json_object_set(ctx, "assistant", assistant);
 	if (guidance)
 		json_object_set_new(ctx, "guidance", json_string(guidance));
 	add_previous(ctx);
 	json_object_set_new(ctx, "count", json_integer(n));
 	json_object_set_new(ctx, "several", json_boolean(n > 1));
-	json_t *msgs = json_array();
-	struct buf err = {0};
-	if (prompt_messages("personas", ctx, msgs, &err)) {
-		job_reject(j, "%s", err.p);
+	json_t *schema = schema_for((int)n);
+	if (ask_model(j, &(struct ask){.model = &model, .prompt = "personas", .ctx = ctx,
+				       .schema = schema, .schema_name = "personas", .check = check})) {
 		job_end(j);
 		feed_next();
-	} else {
-		json_t *schema = schema_for((int)n);
-		struct llm_req r = {.model = &model, .messages = msgs, .schema = schema, .schema_name = "personas"};
-		dyn_params(j->id, &r);
-		job_llm(j, &r, check, NULL, 0, NULL);
-		json_decref(schema);
-		if (opts.dry_run)
-			feed_next();   /* no answer will come: show every request */
+	} else if (opts.dry_run) {
+		feed_next();   /* no answer will come: show every request */
 	}
-	json_decref(msgs);
+	json_decref(schema);
 	json_decref(ctx);
-	buf_free(&err);
 }
 
 static void done_llm(struct job *j, struct call *c)
@@ -393,19 +290,6 @@ static void done_axes(struct job *j, struct call *c)
 	(void)c;
 }
 
-static int write_yaml(void)
-{
-	json_t *doc = json_pack("{s:O}", "users", users);
-	struct buf b = {0};
-	if (yamlout_write(doc, &b))
-		die("cannot write the personas as YAML");
-	out_line(b.p, b.len && b.p[b.len - 1] == '\n' ? b.len - 1 : b.len);
-	out_flush();
-	buf_free(&b);
-	json_decref(doc);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
@@ -418,6 +302,7 @@ int main(int argc, char **argv)
 		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure_model();
 	if (!!from_path + !!axes_path > 1)
 		usage_error("--from and --axes exclude each other");
 	if (cross && !axes_path)
@@ -427,27 +312,26 @@ int main(int argc, char **argv)
 	if (!axes_path && !from_path && !card_path)
 		usage_error("an assistant card is needed: -a FILE");
 	prompt_init();
-	dyn_init();
+	vary_init();
 	if (card_path)
-		assistant = load_card(card_path);
+		assistant = card_assistant_load(card_path);
 	users = json_array();
 
 	if (axes_path) {
 		axes_load(&axes, axes_path);
-		static const struct exec_ops ops = {start_axes, done_axes};
-		struct input *in = input_new(argc - i, argv + i);
-		int rc = exec_run(in, &ops);
-		input_free(in);
-		return rc;
+		static const struct exec_ops ops = {.start = start_axes, .done = done_axes};
+		return run_records(&ops, argc - i, argv + i);
 	}
 	if (from_path) {
 		int rc = from_file();
-		return yaml_out ? write_yaml() : rc;
+		if (yaml_out)
+			card_personas_write(users);
+		return rc;
 	}
 
 	earlier = json_array();
 	if (previous_path) {
-		json_t *prev = load_personas(previous_path);
+		json_t *prev = card_personas_load(previous_path);
 		size_t k;
 		json_t *it;
 		json_array_foreach(prev, k, it)
@@ -457,20 +341,11 @@ int main(int argc, char **argv)
 	if (count < 0)
 		count = 10;
 	first_new = next_request = (long)json_array_size(earlier) + 1;
-	model_init(&model, NULL, NULL, NULL);
-	exec_reasks = DUP_REASKS + 1;
-	/* the requests arrive on stdin, one at a time, from feed_next() */
-	int fds[2];
-	if (pipe(fds) || dup2(fds[0], 0) < 0)
-		die("pipe: %s", strerror(errno));
-	close(fds[0]);
-	feed_fd = fds[1];
-	feed_next();
-	static const struct exec_ops ops = {start_llm, done_llm};
-	struct input *in = input_new(0, NULL);
-	int rc = exec_run(in, &ops);
-	input_free(in);
+	model_init(&model);
+	feed_next();   /* the first request; each answer adds the next */
+	static const struct exec_ops ops = {.start = start_llm, .done = done_llm, .reasks = DUP_REASKS + 1};
+	int rc = run_records(&ops, 0, NULL);
 	if (yaml_out)
-		write_yaml();
+		card_personas_write(users);
 	return rc;
 }

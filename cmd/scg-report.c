@@ -7,6 +7,7 @@
 #include "opt.h"
 #include "record.h"
 #include "report.h"
+#include "run.h"
 #include "stats.h"
 #include "util.h"
 
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
 		.common = OPT_BASIC, .opts = options,
 	};
 	int first = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (cf.compare && argc - first != 2)
 		usage_error("--compare takes two files, A and B");
 	int status = 0;

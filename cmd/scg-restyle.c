@@ -3,12 +3,15 @@
  * keeping what they mean. The originals stay in original_messages; every
  * other field passes through. One structured call per conversation, or one
  * per message (--per-message); --max-chars is enforced by asking again. */
-#include "dyn.h"
+#include "ask.h"
+#include "conv.h"
+#include "vary.h"
 #include "exec.h"
+#include "jv.h"
 #include "opt.h"
 #include "prompt.h"
+#include "run.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -101,19 +104,11 @@ static json_t *targets(json_t *msgs)
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role");
-		if (role && json_str(m, "content") && chosen(role))
+		const char *role = jv_str(m, "role");
+		if (role && jv_str(m, "content") && chosen(role))
 			json_array_append_new(t, json_integer((json_int_t)i));
 	}
 	return t;
-}
-
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
 }
 
 /* Every text must say something and fit --max-chars. */
@@ -136,22 +131,13 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 	return why->len ? -1 : 0;
 }
 
-static char *trimmed(const char *s)
-{
-	s += strspn(s, " \t\r\n");
-	size_t n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	return xstrndup(s, n);
-}
-
 /* Asks for the messages at indices which (an array) to be rewritten. */
 static int ask(struct job *j, json_t *msgs, json_t *which, int tag)
 {
-	struct buf b = {0}, err = {0};
-	json_t *ctx = dyn_context(j->rec, j->id), *v = json_object();
+	struct buf b = {0};
+	json_t *ctx = vary_context(j->rec, j->id), *v = json_object();
 	json_object_set_new(ctx, "restyle", v);
-	char *style = trimmed(style_text);
+	char *style = conv_trim(style_text);
 	json_object_set_new(v, "style", json_string(style));
 	free(style);
 	if (max_chars > 0)
@@ -159,8 +145,8 @@ static int ask(struct job *j, json_t *msgs, json_t *which, int tag)
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m)
-		if (json_str(m, "role") && json_str(m, "content"))
-			buf_addf(&b, "[%zu] %s: %s\n", i + 1, json_str(m, "role"), json_str(m, "content"));
+		if (jv_str(m, "role") && jv_str(m, "content"))
+			buf_addf(&b, "[%zu] %s: %s\n", i + 1, jv_str(m, "role"), jv_str(m, "content"));
 	json_object_set_new(v, "transcript", json_string(b.p));
 	buf_reset(&b);
 	size_t n = json_array_size(which);
@@ -169,25 +155,15 @@ static int ask(struct job *j, json_t *msgs, json_t *which, int tag)
 		buf_addf(&b, "%s%lld", !i ? "" : i + 1 == n ? " and " : ", ", (long long)json_integer_value(m) + 1);
 	json_object_set_new(v, "which", json_string(b.p));
 	json_object_set_new(v, "count", json_integer((json_int_t)n));
-	json_t *req = json_array();
-	int bad = prompt_messages("restyle", ctx, req, &err);
-	if (bad) {
-		job_reject(j, "%s", err.p);
-	} else {
-		json_t *schema = json_pack("{s:s, s:{s:{s:s, s:i, s:i, s:{s:s}}}, s:[s], s:b}",
-			"type", "object", "properties", "messages", "type", "array",
-			"minItems", (int)n, "maxItems", (int)n, "items", "type", "string",
-			"required", "messages", "additionalProperties", 0);
-		struct llm_req r = {.model = &model, .messages = req, .schema = schema,
-				    .schema_name = "restyled"};
-		dyn_params(j->id, &r);
-		job_llm(j, &r, check, NULL, tag, NULL);
-		json_decref(schema);
-	}
-	json_decref(req);
+	json_t *schema = json_pack("{s:s, s:{s:{s:s, s:i, s:i, s:{s:s}}}, s:[s], s:b}",
+		"type", "object", "properties", "messages", "type", "array",
+		"minItems", (int)n, "maxItems", (int)n, "items", "type", "string",
+		"required", "messages", "additionalProperties", 0);
+	int bad = ask_model(j, &(struct ask){.model = &model, .prompt = "restyle", .ctx = ctx,
+		.schema = schema, .schema_name = "restyled", .check = check, .tag = tag});
+	json_decref(schema);
 	json_decref(ctx);
 	buf_free(&b);
-	buf_free(&err);
 	return bad;
 }
 
@@ -257,7 +233,7 @@ static void done(struct job *j, struct call *c)
 		for (size_t i = 0; i < json_array_size(got); i++) {
 			while (json_array_size(s->texts) <= at + i)
 				json_array_append_new(s->texts, json_null());
-			char *t = trimmed(json_string_value(json_array_get(got, i)));
+			char *t = conv_trim(json_string_value(json_array_get(got, i)));
 			json_array_set_new(s->texts, at + i, json_string(t));
 			free(t);
 		}
@@ -273,7 +249,7 @@ static void done(struct job *j, struct call *c)
 		json_array_foreach(s->which, i, k)
 			json_object_set(json_array_get(msgs, (size_t)json_integer_value(k)), "content",
 					json_array_get(s->texts, i));
-		dyn_meta(rec, j->id);
+		vary_meta(rec, j->id);
 		json_t *meta = json_object_get(rec, "meta");
 		if (!json_is_object(meta))
 			json_object_set_new(rec, "meta", meta = json_object());
@@ -296,15 +272,13 @@ int main(int argc, char **argv)
 		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure_model();
 	prompt_init();
 	roles_init();
 	style_init();
-	dyn_init();
-	model_init(&model, NULL, NULL, NULL);
-	exec_reasks = 2;   /* a text too long or a count that does not match */
-	struct input *in = input_new(argc - i, argv + i);
-	static const struct exec_ops ops = {start, done};
-	int rc = exec_run(in, &ops);
-	input_free(in);
-	return rc;
+	vary_init();
+	model_init(&model);
+	/* a text too long or a count that does not match is asked for twice more */
+	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};
+	return run_records(&ops, argc - i, argv + i);
 }

@@ -2,12 +2,14 @@
  * into conversation set-ups, k of them per record from one structured
  * call; or, with --kind opening, seed messages into conversations that
  * open with them, without a model call. */
+#include "ask.h"
 #include "card.h"
-#include "derive.h"
-#include "dyn.h"
+#include "vary.h"
 #include "exec.h"
+#include "jv.h"
 #include "opt.h"
 #include "prompt.h"
+#include "run.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -99,41 +101,29 @@ static void start(struct job *j)
 {
 	card_stamp(j->rec, card, CARD_REPLACE);
 	const char *why = NULL;
-	if (!json_is_string(json_path(j->rec, "source.text")))
+	if (!json_is_string(jv_path(j->rec, "source.text")))
 		why = "no source.text to ground the set-ups in";
-	else if (needs_character() && !json_is_string(json_path(j->rec, "character.name")))
+	else if (needs_character() && !json_is_string(jv_path(j->rec, "character.name")))
 		why = "no character.name (give --character FILE)";
 	if (why) {
 		job_reject(j, "%s", why);
 		job_end(j);
 		return;
 	}
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	json_object_set_new(ctx, "k", json_integer(k));
-	json_t *msgs = json_array();
-	struct buf err = {0};
 	char *name = xasprintf("scenes-%s", kind->name);
-	if (prompt_messages(name, ctx, msgs, &err)) {
-		job_reject(j, "%s", err.p);
+	if (ask_model(j, &(struct ask){.model = &model, .prompt = name, .ctx = ctx, .schema = schema,
+				       .schema_name = kind->list}))
 		job_end(j);
-	} else {
-		struct llm_req r = {.model = &model, .messages = msgs, .schema = schema, .schema_name = kind->list};
-		dyn_params(j->id, &r);
-		job_llm(j, &r, NULL, NULL, 0, NULL);
-	}
 	free(name);
-	buf_free(&err);
-	json_decref(msgs);
 	json_decref(ctx);
 }
 
 static void done(struct job *j, struct call *c)
 {
-	if (!c->ok) {
-		job_reject(j, "%s", c->error);
-		job_end(j);
+	if (job_failed(j, c))
 		return;
-	}
 	/* the schema asks for at least k; more are cut */
 	json_t *items = json_object_get(c->json, kind->list);
 	char *base = *j->id ? xstrdup(j->id) : xasprintf("r%ld", j->seq + 1);
@@ -145,8 +135,8 @@ static void done(struct job *j, struct call *c)
 		if (kind->suffix == 'q')
 			json_object_set_new(with, "messages", json_pack("[{s:s, s:O}]", "role", "user",
 				"content", json_object_get(scene, "question")));
-		json_t *out = derive_record(j->rec, with, NULL);
-		dyn_meta(out, j->id);
+		json_t *out = record_derive(j->rec, with, NULL);
+		vary_meta(out, j->id);
 		job_emit(j, out);
 	}
 	free(base);
@@ -162,11 +152,12 @@ static json_t *opening(json_t *rec, const char *seed, const char *id)
 	json_t *with = json_pack("{s:s, s:o, s:{s:s}, s:[{s:s, s:s}]}", "id", id, "source", src,
 				 "scene", "kind", "opening", "messages", "role", "user", "content", seed);
 	card_stamp(with, card, CARD_REPLACE);
-	return derive_record(rec, with, NULL);
+	return record_derive(rec, with, NULL);
 }
 
-static int run_opening(struct input *in)
+static int run_opening(int nfiles, char **files)
 {
+	struct input *in = input_new(nfiles, files);
 	char *line;
 	size_t len;
 	const char *file = NULL;
@@ -189,7 +180,7 @@ static int run_opening(struct input *in)
 		const char *seed = p;
 		if (*p == '{') {
 			rec = record_parse(line, len, &err);
-			json_t *t = rec ? json_path(rec, field) : NULL;
+			json_t *t = rec ? jv_path(rec, field) : NULL;
 			seed = json_string_value(t);
 			if (rec && (!seed || !*seed))
 				buf_addf(&err, "no text at %s (see --field)", field);
@@ -205,7 +196,7 @@ static int run_opening(struct input *in)
 			continue;
 		}
 		buf_free(&err);
-		const char *rid = rec ? json_str(rec, "id") : NULL;
+		const char *rid = rec ? jv_str(rec, "id") : NULL;
 		char *id = rid ? xstrdup(rid) : xasprintf("s%04ld", base + in->lineno);
 		json_t *empty = rec ? NULL : json_object();
 		json_t *out = opening(rec ? rec : empty, seed, id);
@@ -230,17 +221,15 @@ int main(int argc, char **argv)
 		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure_model();
 	if (card_path)
 		card = card_load(card_path);
-	struct input *in = input_new(argc - i, argv + i);
 	if (!kind->list)
-		return run_opening(in);
+		return run_opening(argc - i, argv + i);
 	prompt_init();
-	dyn_init();
-	model_init(&model, NULL, NULL, NULL);
+	vary_init();
+	model_init(&model);
 	schema = make_schema();
-	static const struct exec_ops ops = {start, done};
-	int rc = exec_run(in, &ops);
-	input_free(in);
-	return rc;
+	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};
+	return run_records(&ops, argc - i, argv + i);
 }

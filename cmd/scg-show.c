@@ -4,18 +4,16 @@
  * beside the restyled text, a DPO pair's chosen beside its rejected answer.
  * Or each record laid out by a template of the user's (--template), as the
  * original knowledge generator's output-format file did. See scg-show(1). */
-#include "conf.h"
-#include "conv.h"
+#include "layout.h"
+#include "jv.h"
 #include "opt.h"
 #include "record.h"
-#include "tmpl.h"
+#include "run.h"
 #include "util.h"
 #include "wrap.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 static struct {
@@ -23,8 +21,7 @@ static struct {
 	const char **ids;
 	int nids;
 	const char *template_path;
-	char *template_text;   /* a text layout */
-	json_t *layout;        /* a JSON layout */
+	struct layout *layout;
 } cf = {.color = -1};
 
 static void color_opt(const char *name, const char *arg)
@@ -122,7 +119,7 @@ static char *members(json_t *obj)
 
 static void header(json_t *rec)
 {
-	const char *id = json_str(rec, "id");
+	const char *id = jv_str(rec, "id");
 	int w = wrap_width(id ? id : "");
 	buf_addf(&o, "%s── %s ", paint("bold"), id ? id : "(no id)");
 	for (int i = w + 4; i < cf.width; i++)
@@ -132,14 +129,14 @@ static void header(json_t *rec)
 	json_t *p = json_object_get(rec, "persona");
 	if (json_is_object(p)) {
 		struct buf t = {0};
-		buf_adds(&t, json_str(p, "name") ? json_str(p, "name") : "");
+		buf_adds(&t, jv_str(p, "name") ? jv_str(p, "name") : "");
 		json_t *axes = json_object_get(p, "axes");
 		if (json_object_size(axes)) {
 			char *m = members(axes);
 			buf_addf(&t, " (%s)", m);
 			free(m);
 		}
-		const char *goal = json_str(p, "goal") ? json_str(p, "goal") : json_str(p, "scenario");
+		const char *goal = jv_str(p, "goal") ? jv_str(p, "goal") : jv_str(p, "scenario");
 		if (goal)
 			buf_addf(&t, " — %s", goal);
 		field("persona", t.p);
@@ -147,8 +144,8 @@ static void header(json_t *rec)
 	}
 	json_t *ch = json_object_get(rec, "character");
 	if (json_is_object(ch))
-		field("character", json_str(ch, "name"));
-	const char *kind = json_str(rec, "kind");
+		field("character", jv_str(ch, "name"));
+	const char *kind = jv_str(rec, "kind");
 	field("kind", kind);
 	json_t *scene = json_object_get(rec, "scene");
 	if (json_is_object(scene)) {
@@ -159,28 +156,28 @@ static void header(json_t *rec)
 	json_t *src = json_object_get(rec, "source");
 	if (json_is_object(src)) {
 		struct buf t = {0};
-		const char *file = json_str(src, "file");
+		const char *file = jv_str(src, "file");
 		json_t *chunk = json_object_get(src, "chunk");
 		if (file)
 			buf_addf(&t, "%s", file);
 		if (json_is_integer(chunk))
 			buf_addf(&t, " #%lld", (long long)json_integer_value(chunk));
-		if (json_str(src, "text"))
-			buf_addf(&t, "%s%s", t.len ? ": " : "", json_str(src, "text"));
+		if (jv_str(src, "text"))
+			buf_addf(&t, "%s%s", t.len ? ": " : "", jv_str(src, "text"));
 		field("source", t.p);
 		buf_free(&t);
 	}
 	json_t *stop = json_object_get(rec, "stop");
 	if (json_is_object(stop)) {
 		struct buf t = {0};
-		buf_addf(&t, "%s", json_str(stop, "reason") ? json_str(stop, "reason") : "?");
-		if (json_str(stop, "by"))
-			buf_addf(&t, " by %s", json_str(stop, "by"));
+		buf_addf(&t, "%s", jv_str(stop, "reason") ? jv_str(stop, "reason") : "?");
+		if (jv_str(stop, "by"))
+			buf_addf(&t, " by %s", jv_str(stop, "by"));
 		json_t *turn = json_object_get(stop, "turn");
 		if (json_is_integer(turn))
 			buf_addf(&t, " at turn %lld", (long long)json_integer_value(turn));
-		if (json_str(stop, "rationale"))
-			buf_addf(&t, " — %s", json_str(stop, "rationale"));
+		if (jv_str(stop, "rationale"))
+			buf_addf(&t, " — %s", jv_str(stop, "rationale"));
 		field("stop", t.p);
 		buf_free(&t);
 	}
@@ -188,8 +185,8 @@ static void header(json_t *rec)
 
 static void message(json_t *m, int indent)
 {
-	const char *role = json_str(m, "role");
-	const char *text = json_str(m, "content");
+	const char *role = jv_str(m, "role");
+	const char *text = jv_str(m, "content");
 	buf_addf(&o, "%*s%s%s%s\n", indent, "", paint(role), role ? role : "?", off());
 	struct lines ls = {0};
 	wrap_text(text ? text : "", cf.width - indent - 2, &ls);
@@ -211,8 +208,8 @@ static void side_by_side(const char *left_title, json_t *left, const char *right
 		struct lines ls[2] = {{0}, {0}};
 		const char *role[2];
 		for (int s = 0; s < 2; s++) {
-			role[s] = json_str(side[s], "role");
-			const char *text = json_str(side[s], "content");
+			role[s] = jv_str(side[s], "role");
+			const char *text = jv_str(side[s], "content");
 			if (side[s])
 				wrap_text(text ? text : "", col - 2, &ls[s]);
 		}
@@ -232,68 +229,23 @@ static void side_by_side(const char *left_title, json_t *left, const char *right
 
 static int wanted(json_t *rec);
 
-/* ---- --template ---------------------------------------------------- */
-
-/* A file whose text parses as a JSON object or list is a JSON layout;
- * any other is a text layout. */
-static void load_template(const char *path)
-{
-	size_t len;
-	char *text = read_file(path, &len);
-	if (!text)
-		die("--template: %s: %s", path, strerror(errno));
-	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
-		die("--template: %s: not UTF-8 text", path);
-	const char *p = text;
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	if (*p == '{' || *p == '[') {
-		struct buf err = {0};
-		cf.layout = conf_parse(path, text, len, &err);
-		if (!cf.layout)
-			die("--template: %s", err.p);
-		buf_free(&err);
-		free(text);
-		return;
-	}
-	struct buf err = {0};
-	if (tmpl_check(text, &err))
-		die("--template: %s: %s", path, err.p);
-	buf_free(&err);
-	cf.template_text = text;
-}
-
-/* The record, and {{transcript}}: its messages as "User: ..." paragraphs. */
+/* --template: the record laid out by the user's file (lib/layout.h) */
 static void show_templated(json_t *rec)
 {
-	json_t *ctx = json_copy(rec);
-	json_t *msgs = json_object_get(rec, "messages");
-	if (json_is_array(msgs)) {
-		char *t = conv_transcript(msgs);
-		json_object_set_new(ctx, "transcript", json_string(t));
-		free(t);
-	}
 	struct buf err = {0}, out = {0};
-	if (cf.layout) {
-		json_t *line = tmpl_render_json(cf.layout, ctx, &err);
-		if (line) {
-			out_record(line);
-			json_decref(line);
-		}
-	} else if (!tmpl_render(cf.template_text, ctx, &out, &err)) {
-		size_t n = out.len;
-		if (n && out.p[n - 1] == '\n')
-			n--;
-		out_line(n ? out.p : "", n);
-	}
+	json_t *line = layout_apply(cf.layout, rec, &out, &err);
+	if (line)
+		out_record(line);
+	else if (!err.len)
+		out_line(out.len ? out.p : "", out.len);
 	if (err.len) {
 		char *why = xasprintf("--template: %s", err.p);
 		record_reject(rec, why);
 		free(why);
 	}
+	json_decref(line);
 	buf_free(&err);
 	buf_free(&out);
-	json_decref(ctx);
 }
 
 static void show(json_t *rec, void *ctx)
@@ -339,21 +291,11 @@ static int wanted(json_t *rec)
 {
 	if (!cf.nids)
 		return 1;
-	const char *id = json_str(rec, "id");
+	const char *id = jv_str(rec, "id");
 	for (int i = 0; id && i < cf.nids; i++)
 		if (!strcmp(cf.ids[i], id))
 			return 1;
 	return 0;
-}
-
-static int terminal_width(void)
-{
-	struct winsize ws;
-	if (isatty(1) && !ioctl(1, TIOCGWINSZ, &ws) && ws.ws_col >= 20)
-		return ws.ws_col;
-	const char *c = getenv("COLUMNS");
-	int n = c ? atoi(c) : 0;
-	return n >= 20 ? n : 80;
 }
 
 int main(int argc, char **argv)
@@ -365,14 +307,15 @@ int main(int argc, char **argv)
 		.common = OPT_BASIC, .opts = options,
 	};
 	int first = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (!cf.width)
-		cf.width = terminal_width();
+		cf.width = wrap_terminal_width();
 	if (cf.color < 0) {
 		const char *term = getenv("TERM");
 		cf.color = isatty(1) && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb"));
 	}
 	if (cf.template_path)
-		load_template(cf.template_path);
+		cf.layout = layout_load(cf.template_path, "--template");
 	struct input *in = input_new(argc - first, argv + first);
 	int status = record_each(in, show, NULL);
 	if (records_rejected)
@@ -381,7 +324,6 @@ int main(int argc, char **argv)
 	input_free(in);
 	buf_free(&o);
 	free(cf.ids);
-	free(cf.template_text);
-	json_decref(cf.layout);
+	layout_free(cf.layout);
 	return status;
 }

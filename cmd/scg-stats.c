@@ -3,8 +3,10 @@
  * object. The numbers come from lib/stats; this file parses the options
  * and lays the table out. See scg-stats(1). */
 #include "eval.h"
+#include "jv.h"
 #include "opt.h"
 #include "record.h"
+#include "run.h"
 #include "stats.h"
 #include "util.h"
 
@@ -58,7 +60,7 @@ static struct buf tab;
 
 static json_int_t num(json_t *v, const char *path)
 {
-	return (json_int_t)json_number_value(json_path(v, path));
+	return (json_int_t)json_number_value(jv_path(v, path));
 }
 
 /* "name n, name n, ..." of a counter, at most max members. */
@@ -111,8 +113,8 @@ static void table(json_t *s)
 	       (long long)num(s, "records"), convs, (long long)num(s, "dpo_pairs"),
 	       (long long)num(s, "rejected.count"));
 	counts("kinds", json_object_get(s, "kinds"), 12);
-	counts("stop reasons", json_path(s, "stop.reason"), 12);
-	counts("stopped by", json_path(s, "stop.by"), 12);
+	counts("stop reasons", jv_path(s, "stop.reason"), 12);
+	counts("stopped by", jv_path(s, "stop.by"), 12);
 	if (convs) {
 		printf("%-16s", "user turns");
 		spread(json_object_get(s, "turns"));
@@ -120,7 +122,7 @@ static void table(json_t *s)
 		const char *k;
 		json_t *v;
 		int i = 0;
-		json_object_foreach(json_path(s, "turns.histogram"), k, v)
+		json_object_foreach(jv_path(s, "turns.histogram"), k, v)
 			printf("%s%s: %lld", i++ ? ", " : "", k, (long long)json_integer_value(v));
 		printf("\n");
 		int row = 0;
@@ -145,7 +147,7 @@ static void table(json_t *s)
 	}
 	const char *k;
 	json_t *v;
-	json_object_foreach(json_path(s, "rejected.programs"), k, v) {
+	json_object_foreach(jv_path(s, "rejected.programs"), k, v) {
 		printf("%-16s%s: %lld\n", "rejects", k, (long long)num(v, "count"));
 		const char *r;
 		json_t *n;
@@ -179,9 +181,9 @@ static void table(json_t *s)
 		json_t *p = json_object_get(d, "personas");
 		if (num(p, "count"))
 			printf("  personas: %lld, conversations each: min %g, mean %.1f, max %g\n",
-			       (long long)num(p, "count"), json_number_value(json_path(p, "conversations.min")),
-			       json_number_value(json_path(p, "conversations.mean")),
-			       json_number_value(json_path(p, "conversations.max")));
+			       (long long)num(p, "count"), json_number_value(jv_path(p, "conversations.min")),
+			       json_number_value(jv_path(p, "conversations.mean")),
+			       json_number_value(jv_path(p, "conversations.max")));
 		json_t *a = json_object_get(d, "axes");
 		if (num(a, "seen"))
 			printf("  axes combinations: %lld of %lld (%.1f%%)\n", (long long)num(a, "covered"),
@@ -191,8 +193,8 @@ static void table(json_t *s)
 	if (num(dpo, "pairs"))
 		printf("%-16s%lld pairs, chosen %.0f chars on average, rejected %.0f; "
 		       "identical openings %lld (%.1f%%)\n", "DPO", (long long)num(dpo, "pairs"),
-		       json_number_value(json_path(dpo, "chosen_chars.mean")),
-		       json_number_value(json_path(dpo, "rejected_chars.mean")),
+		       json_number_value(jv_path(dpo, "chosen_chars.mean")),
+		       json_number_value(jv_path(dpo, "rejected_chars.mean")),
 		       (long long)num(dpo, "identical_openings"),
 		       100 * json_number_value(json_object_get(dpo, "identical_openings_share")));
 	if (json_object_get(s, "eval"))
@@ -211,8 +213,8 @@ static void rate_rows(const char *label, json_t *rates, int max)
 			break;
 		}
 		printf("%-16s%.3f [%.3f, %.3f] (%lld of %lld)  %s\n", i++ ? "" : label,
-		       json_number_value(json_object_get(v, "rate")), json_number_value(json_path(v, "ci.0")),
-		       json_number_value(json_path(v, "ci.1")), (long long)num(v, "successes"),
+		       json_number_value(json_object_get(v, "rate")), json_number_value(jv_path(v, "ci.0")),
+		       json_number_value(jv_path(v, "ci.1")), (long long)num(v, "successes"),
 		       (long long)num(v, "n"), k);
 	}
 }
@@ -221,8 +223,8 @@ static void eval_table(json_t *e)
 {
 	json_t *su = json_object_get(e, "success");
 	printf("%-16s%.3f [%.3f, %.3f]: %lld of %lld conversations met the user's goal\n", "success",
-	       json_number_value(json_object_get(su, "rate")), json_number_value(json_path(su, "ci.0")),
-	       json_number_value(json_path(su, "ci.1")), (long long)num(su, "successes"),
+	       json_number_value(json_object_get(su, "rate")), json_number_value(jv_path(su, "ci.0")),
+	       json_number_value(jv_path(su, "ci.1")), (long long)num(su, "successes"),
 	       (long long)num(su, "n"));
 	counts("outcomes", json_object_get(e, "outcomes"), 12);
 	rate_rows("by persona", json_object_get(e, "by_persona"), 20);
@@ -235,15 +237,15 @@ static void eval_table(json_t *e)
 	json_t *v;
 	json_object_foreach(json_object_get(e, "criteria"), k, v)
 		printf("  %-24s %.3f [%.3f, %.3f] (n %lld)\n", k, json_number_value(json_object_get(v, "mean")),
-		       json_number_value(json_path(v, "ci.0")), json_number_value(json_path(v, "ci.1")),
+		       json_number_value(jv_path(v, "ci.0")), json_number_value(jv_path(v, "ci.1")),
 		       (long long)num(v, "n"));
 	json_t *sc = json_object_get(e, "score");
 	if (num(sc, "n"))
 		printf("  %-24s %.3f [%.3f, %.3f] (weighted mean of the criteria)\n", "score",
-		       json_number_value(json_object_get(sc, "mean")), json_number_value(json_path(sc, "ci.0")),
-		       json_number_value(json_path(sc, "ci.1")));
+		       json_number_value(json_object_get(sc, "mean")), json_number_value(jv_path(sc, "ci.0")),
+		       json_number_value(jv_path(sc, "ci.1")));
 	counts("failures", json_object_get(e, "failures"), 12);
-	json_t *ids = json_path(e, "failed.ids");
+	json_t *ids = jv_path(e, "failed.ids");
 	if (json_array_size(ids)) {
 		printf("%-16s", "not met");
 		size_t i;
@@ -269,7 +271,7 @@ static void compare_table(json_t *c, const char *a, const char *b)
 	       (long long)num(c, "pairs"), (long long)num(c, "only_a"), (long long)num(c, "only_b"));
 	json_t *s = json_object_get(c, "success"), *m = json_object_get(s, "mcnemar");
 	printf("%-16s%.3f -> %.3f (%+.3f); McNemar %s p = %.4g (%lld to met, %lld to not met)\n", "success",
-	       json_number_value(json_path(s, "a.rate")), json_number_value(json_path(s, "b.rate")),
+	       json_number_value(jv_path(s, "a.rate")), json_number_value(jv_path(s, "b.rate")),
 	       json_number_value(json_object_get(s, "change")), json_string_value(json_object_get(m, "method")),
 	       json_number_value(json_object_get(m, "p")), (long long)num(m, "to_met"),
 	       (long long)num(m, "to_not_met"));
@@ -278,10 +280,10 @@ static void compare_table(json_t *c, const char *a, const char *b)
 	json_object_foreach(json_object_get(c, "criteria"), k, v)
 		printf("  %-24s %.3f -> %.3f (%+.3f); Wilcoxon p = %.4g, sign p = %.4g (n %lld)\n", k,
 		       json_number_value(json_object_get(v, "a")), json_number_value(json_object_get(v, "b")),
-		       json_number_value(json_object_get(v, "change")), json_number_value(json_path(v, "wilcoxon.p")),
-		       json_number_value(json_path(v, "sign.p")), (long long)num(v, "n"));
-	ids_line("now met", json_path(c, "flipped.to_met"));
-	ids_line("no longer met", json_path(c, "flipped.to_not_met"));
+		       json_number_value(json_object_get(v, "change")), json_number_value(jv_path(v, "wilcoxon.p")),
+		       json_number_value(jv_path(v, "sign.p")), (long long)num(v, "n"));
+	ids_line("now met", jv_path(c, "flipped.to_met"));
+	ids_line("no longer met", jv_path(c, "flipped.to_not_met"));
 }
 
 /* The gates (--fail-under) against an eval summary (NULL: none): 0 when
@@ -289,28 +291,8 @@ static void compare_table(json_t *c, const char *a, const char *b)
 static int gate(json_t *e)
 {
 	struct buf why = {0};
-	for (int i = 0; i < cf.ngates; i++) {
-		struct gate *g = &cf.gates[i];
-		const char *sep = why.len ? "; " : "";
-		if (!e) {
-			buf_addf(&why, "%sno conversation has an eval", sep);
-			break;
-		}
-		if (!g->name) {
-			json_t *su = json_object_get(e, "success");
-			double r = json_number_value(json_object_get(su, "rate"));
-			if (r < g->min)
-				buf_addf(&why, "%ssuccess rate %g < %g (%lld of %lld met)", sep, r, g->min,
-					 (long long)num(su, "successes"), (long long)num(su, "n"));
-			continue;
-		}
-		json_t *c = json_object_get(json_object_get(e, "criteria"), g->name);
-		if (!c)
-			buf_addf(&why, "%sno criterion '%s'", sep, g->name);
-		else if (json_number_value(json_object_get(c, "mean")) < g->min)
-			buf_addf(&why, "%s%s %g < %g (mean of %lld)", sep, g->name,
-				 json_number_value(json_object_get(c, "mean")), g->min, (long long)num(c, "n"));
-	}
+	for (int i = 0; i < cf.ngates && (e || !why.len); i++)
+		eval_gate(e, cf.gates[i].name, cf.gates[i].min, &why);
 	if (!why.len)
 		return 0;
 	warnx_("below --fail-under: %s", why.p);
@@ -333,6 +315,7 @@ int main(int argc, char **argv)
 		.common = OPT_BASIC, .opts = options,
 	};
 	int first = opt_parse(&prog, argc, argv);
+	run_configure();
 	if (cf.compare && argc - first != 2)
 		usage_error("--compare takes two files, A and B");
 	int nst = cf.compare ? 2 : 1, status = 0;

@@ -2,18 +2,19 @@
  * done: the synthetic user's (a model playing the persona), or the
  * assistant's (an HTTP endpoint, a command, or a model); or, with --script
  * N, the whole rest of the conversation in one structured call. */
+#include "ask.h"
 #include "card.h"
-#include "dyn.h"
+#include "vary.h"
 #include "endpoint.h"
 #include "exec.h"
+#include "jv.h"
 #include "opt.h"
 #include "prompt.h"
 #include "conv.h"
+#include "run.h"
 #include "script.h"
 
-#include <ctype.h>
 #include <string.h>
-#include <strings.h>
 
 enum side { SIDE_AUTO, SIDE_USER, SIDE_ASSISTANT, SIDE_SCRIPT };
 
@@ -49,11 +50,6 @@ static const struct opt options[] = {
 	OPT_END,
 };
 
-static void append(json_t *msgs, const char *role, const char *content)
-{
-	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", role, "content", content));
-}
-
 /* Puts the system prompt the assistant answers under first in rec's
  * messages, unless they have one (or --no-system): text, else prompt NAME
  * rendered against the record, else nothing. The record carries what a
@@ -68,7 +64,7 @@ static int put_system(struct job *j, json_t *rec, const char *text, const char *
 		conv_put_system(msgs, text);
 		return 0;
 	}
-	json_t *ctx = dyn_context(rec, j->id);
+	json_t *ctx = vary_context(rec, j->id);
 	int bad = prompt_put_system(name, ctx, msgs, err);
 	json_decref(ctx);
 	return bad;
@@ -81,7 +77,7 @@ static int assistant_system(struct job *j, json_t *rec, struct buf *err)
 {
 	const char *text = NULL;
 	if (endpoint_path)
-		text = ep.system ? ep.system : json_str(ep.body, "system");
+		text = ep.system ? ep.system : jv_str(ep.body, "system");
 	if (text)
 		return put_system(j, rec, text, NULL, err);
 	if (json_is_object(json_object_get(rec, "assistant")))
@@ -94,17 +90,16 @@ static int check_user(struct job *j, const char *text, json_t *answer, struct bu
 {
 	(void)answer;
 	(void)ctx;
-	const char *p = text;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (!*p) {
+	const char *said = conv_skip_label(text, NULL);
+	if (!*said) {
 		buf_adds(why, "the message was empty; write the user's next message");
 		return -1;
 	}
-	const char *name = json_str(json_object_get(j->rec, "assistant"), "name");
-	size_t n = name ? strlen(name) : 0;
-	if (!strncasecmp(p, "assistant:", 10) || !strncasecmp(p, "ai:", 3) ||
-	    (n && !strncasecmp(p, name, n) && p[n] == ':')) {
+	json_t *names = json_pack("[s, s]", "assistant", "ai");
+	json_array_append(names, json_object_get(json_object_get(j->rec, "assistant"), "name"));
+	int labelled = conv_skip_label(text, names) != said;
+	json_decref(names);
+	if (labelled) {
 		buf_adds(why, "you wrote the assistant's part; write only the user's next message");
 		return -1;
 	}
@@ -114,69 +109,35 @@ static int check_user(struct job *j, const char *text, json_t *answer, struct bu
 /* Drops a speaker label ("User:", the persona's name) and wrapping quotes. */
 static char *clean_user_text(struct job *j, const char *text)
 {
-	const char *p = text;
-	while (isspace((unsigned char)*p))
-		p++;
-	const char *pname = json_str(json_object_get(j->rec, "persona"), "name");
-	size_t n = pname ? strlen(pname) : 0;
-	if (!strncasecmp(p, "user:", 5))
-		p += 5;
-	else if (n && !strncasecmp(p, pname, n) && p[n] == ':')
-		p += n + 1;
-	while (isspace((unsigned char)*p))
-		p++;
-	size_t len = strlen(p);
-	while (len && isspace((unsigned char)p[len - 1]))
-		len--;
-	if (len >= 2 && p[0] == '"' && p[len - 1] == '"' && !memchr(p + 1, '"', len - 2)) {
-		p++;
-		len -= 2;
+	json_t *names = json_pack("[s]", "user");
+	json_array_append(names, json_object_get(json_object_get(j->rec, "persona"), "name"));
+	char *t = conv_trim(conv_skip_label(text, names));
+	json_decref(names);
+	size_t len = strlen(t);
+	if (len >= 2 && t[0] == '"' && t[len - 1] == '"' && !memchr(t + 1, '"', len - 2)) {
+		memmove(t, t + 1, len - 2);
+		t[len - 2] = 0;
 	}
-	return xstrndup(p, len);
+	return t;
 }
 
 static void start_user(struct job *j, json_t *msgs)
 {
-	json_t *req = json_array();
-	struct buf err = {0}, sys = {0};
-	json_t *ctx = dyn_context(j->rec, j->id);
-	int bad = prompt_render_system("turn-user", ctx, &sys, &err);
-	json_decref(ctx);
-	if (bad) {
-		job_reject(j, "%s", err.p);
-		job_end(j);
-		goto out;
-	}
-	append(req, "system", sys.p);
 	/* the model plays the user: every message is kept, roles flipped */
-	size_t i;
-	json_t *m;
-	const char *role, *c;
-	json_array_foreach(msgs, i, m)
-		if (conv_spoken(m, &role, &c))
-			append(req, !strcmp(role, "user") ? "assistant" : "user", c);
+	json_t *flipped = conv_flipped(msgs);
 	if (!conv_last_role(msgs))
-		append(req, "user", prompt_get("turn-user-first"));
-	struct llm_req r = {.model = &model, .messages = req};
-	dyn_params(j->id, &r);
-	job_llm(j, &r, check_user, NULL, SIDE_USER, NULL);
-out:
-	json_decref(req);
-	buf_free(&err);
-	buf_free(&sys);
+		json_array_append_new(flipped, conv_msg("user", prompt_get("turn-user-first")));
+	if (ask_model(j, &(struct ask){.model = &model, .prompt = "turn-user", .conversation = flipped,
+				       .check = check_user, .tag = SIDE_USER}))
+		job_end(j);
+	json_decref(flipped);
 }
 
 static void start_assistant(struct job *j, json_t *msgs)
 {
 	if (endpoint_path) {
 		/* the endpoint gets its file's system: only, never the record's */
-		json_t *spoken = json_array();
-		size_t i;
-		json_t *m;
-		const char *role, *c;
-		json_array_foreach(msgs, i, m)
-			if (conv_spoken(m, &role, &c))
-				json_array_append(spoken, m);
+		json_t *spoken = conv_spoken_messages(msgs);
 		char *body = endpoint_body(&ep, spoken);
 		json_decref(spoken);
 		job_endpoint(j, &ep, body, SIDE_ASSISTANT, NULL);
@@ -184,35 +145,16 @@ static void start_assistant(struct job *j, json_t *msgs)
 		return;
 	}
 	if (endpoint_cmd) {
-		char *in = json_compact(j->rec);
+		char *in = jv_compact(j->rec);
 		job_cmd(j, endpoint_cmd, in, SIDE_ASSISTANT, NULL);
 		free(in);
 		return;
 	}
-	json_t *req = json_array();
-	struct buf err = {0}, sys = {0};
-	json_t *ctx = dyn_context(j->rec, j->id);
-	int bad = prompt_render_system("turn-assistant", ctx, &sys, &err);
-	json_decref(ctx);
-	if (bad) {
-		job_reject(j, "%s", err.p);
+	json_t *spoken = conv_spoken_messages(msgs);
+	if (ask_model(j, &(struct ask){.model = &model, .prompt = "turn-assistant", .conversation = spoken,
+				       .tag = SIDE_ASSISTANT}))
 		job_end(j);
-	} else {
-		append(req, "system", sys.p);
-		size_t i;
-		json_t *m;
-		json_array_foreach(msgs, i, m) {
-			const char *role = json_str(m, "role"), *c = json_str(m, "content");
-			if (role && c && strcmp(role, "system"))
-				append(req, role, c);
-		}
-		struct llm_req r = {.model = &model, .messages = req};
-		dyn_params(j->id, &r);
-		job_llm(j, &r, NULL, NULL, SIDE_ASSISTANT, NULL);
-	}
-	json_decref(req);
-	buf_free(&err);
-	buf_free(&sys);
+	json_decref(spoken);
 }
 
 /* ---- --script N: the rest of the conversation in one structured call ---- */
@@ -226,7 +168,7 @@ static int script_max_user(json_t *msgs)
 
 static json_t *script_context(struct job *j, struct script_cast *cast)
 {
-	json_t *ctx = dyn_context(j->rec, j->id);
+	json_t *ctx = vary_context(j->rec, j->id);
 	script_cast(ctx, cast);
 	return ctx;
 }
@@ -239,7 +181,7 @@ static json_t *script_messages(struct job *j, json_t *answer, struct buf *why)
 	json_t *msgs = json_object_get(j->rec, "messages");
 	json_t *got = script_map(answer, cast.assistant, msgs, script_max_user(msgs), why);
 	if (!got) {
-		char *names = json_dumps(cast.assistant, JSON_COMPACT);
+		char *names = jv_compact(cast.assistant);
 		buf_addf(why, " (the assistant is %s, the user \"%s\")", names, cast.user);
 		free(names);
 	}
@@ -260,7 +202,7 @@ static int check_script(struct job *j, const char *text, json_t *answer, struct 
 
 static void finish_script(struct job *j, json_t *rec, const char *reason, const char *by)
 {
-	const char *kind = json_string_value(json_path(rec, "scene.kind"));
+	const char *kind = json_string_value(jv_path(rec, "scene.kind"));
 	json_object_set_new(rec, "done", json_true());
 	json_object_set_new(rec, "stop", json_pack("{s:s, s:s, s:i}", "reason", reason, "by", by,
 		"turn", conv_user_turns(json_object_get(rec, "messages"))));
@@ -279,22 +221,20 @@ static void start_script(struct job *j, json_t *msgs)
 	}
 	struct script_cast cast;
 	json_t *ctx = script_context(j, &cast);
-	json_t *req = json_array();
 	struct buf err = {0};
-	if (script_prompt_vars(ctx, &cast, msgs, script_exchanges, prompt_get("turn-script-protective"), &err) ||
-	    prompt_messages("turn-script", ctx, req, &err)) {
+	if (script_prompt_vars(ctx, &cast, msgs, script_exchanges, prompt_get("turn-script-protective"), &err)) {
 		job_reject(j, "%s", err.p);
 		job_end(j);
 	} else {
 		/* one exchange at least; room for a repeated seed and a last word */
 		int left = script_max_user(msgs) - conv_user_turns(msgs);
 		json_t *schema = script_schema(&cast, last && !strcmp(last, "user") ? 1 : 2, 2 * left + 2);
-		struct llm_req r = {.model = &model, .messages = req, .schema = schema, .schema_name = "script"};
-		dyn_params(j->id, &r);
-		job_llm(j, &r, check_script, NULL, SIDE_SCRIPT, NULL);
+		if (ask_model(j, &(struct ask){.model = &model, .prompt = "turn-script", .ctx = ctx,
+					       .schema = schema, .schema_name = "script", .check = check_script,
+					       .tag = SIDE_SCRIPT}))
+			job_end(j);
 		json_decref(schema);
 	}
-	json_decref(req);
 	json_decref(ctx);
 	script_cast_free(&cast);
 	buf_free(&err);
@@ -307,14 +247,14 @@ static void done_script(struct job *j, struct call *c)
 	if (!got) {
 		job_reject(j, "%s", c->ok ? why.p : c->error);
 		job_end(j);
-	} else if (json_str(json_object_get(j->rec, "character"), "name") &&
+	} else if (jv_str(json_object_get(j->rec, "character"), "name") &&
 		   put_system(j, j->rec, NULL, "dpo-system", &why)) {
 		job_reject(j, "%s", why.p);
 		job_end(j);
 	} else {
 		json_t *rec = json_incref(j->rec);
 		json_array_extend(json_object_get(rec, "messages"), got);
-		dyn_meta(rec, j->id);
+		vary_meta(rec, j->id);
 		finish_script(j, rec, "script", "script");
 	}
 	json_decref(got);
@@ -364,33 +304,15 @@ static void done(struct job *j, struct call *c)
 		done_script(j, c);
 		return;
 	}
-	if (!c->ok) {
-		job_reject(j, "%s", c->error);
-		job_end(j);
+	if (job_failed(j, c))
 		return;
-	}
 	char *text = NULL;
 	if (c->tag == SIDE_USER) {
 		text = clean_user_text(j, c->text);
 	} else if (endpoint_path) {
-		struct buf err = {0};
-		text = endpoint_reply(&ep, c->body, c->body_len, &err);
-		if (!text) {
-			job_reject(j, "%s: %s", ep.path, err.p);
-			buf_free(&err);
-			job_end(j);
-			return;
-		}
-		buf_free(&err);
+		text = xstrdup(c->text);   /* the reply exec found in the body */
 	} else {
-		/* a command's stdout, or the model's answer, trimmed */
-		const char *p = c->text;
-		while (isspace((unsigned char)*p))
-			p++;
-		size_t n = strlen(p);
-		while (n && isspace((unsigned char)p[n - 1]))
-			n--;
-		text = xstrndup(p, n);
+		text = conv_trim(c->text);   /* a command's stdout, or the model's answer */
 	}
 	if (!*text) {
 		job_reject(j, "the %s's message was empty", c->tag == SIDE_USER ? "user" : "assistant");
@@ -409,8 +331,9 @@ static void done(struct job *j, struct call *c)
 		return;
 	}
 	if (c->tag == SIDE_USER || !(endpoint_path || endpoint_cmd))
-		dyn_meta(rec, j->id);
-	append(json_object_get(rec, "messages"), c->tag == SIDE_USER ? "user" : "assistant", text);
+		vary_meta(rec, j->id);
+	json_array_append_new(json_object_get(rec, "messages"),
+			      conv_msg(c->tag == SIDE_USER ? "user" : "assistant", text));
 	free(text);
 	job_emit(j, rec);
 	job_end(j);
@@ -427,6 +350,7 @@ int main(int argc, char **argv)
 		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	run_configure_model();
 	if (endpoint_path && endpoint_cmd)
 		usage_error("--endpoint and --endpoint-cmd exclude each other");
 	if (script_exchanges && (side != SIDE_AUTO || endpoint_path || endpoint_cmd))
@@ -434,19 +358,16 @@ int main(int argc, char **argv)
 	if (side == SIDE_USER && (endpoint_path || endpoint_cmd))
 		usage_error("--endpoint plays the assistant; it does not go with --side user");
 	prompt_init();
-	dyn_init();
+	vary_init();
 	if (card_path)
 		card = card_load(card_path);
 	if (endpoint_path)
 		endpoint_load(&ep, endpoint_path);
 	if (!(side == SIDE_ASSISTANT && (endpoint_path || endpoint_cmd)))
-		model_init(&model, NULL, NULL, NULL);
+		model_init(&model);
 	/* an empty or garbled message is asked for once more; a script that
 	 * maps to nothing usable three times */
-	exec_reasks = script_exchanges ? 3 : 1;
-	struct input *in = input_new(argc - i, argv + i);
-	static const struct exec_ops ops = {start, done};
-	int rc = exec_run(in, &ops);
-	input_free(in);
-	return rc;
+	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 1},
+		script_ops = {.start = start, .done = done, .reasks = 3};
+	return run_records(script_exchanges ? &script_ops : &ops, argc - i, argv + i);
 }

@@ -1,6 +1,7 @@
 /* axes: loading an axes file and writing a drawn profile into a record. */
 #include "axes.h"
 #include "conf.h"
+#include "jv.h"
 #include "record.h"
 #include "util.h"
 
@@ -30,11 +31,7 @@ static char *trimmed(const char *s, size_t n)
 static char *value_text(const char *what, const char *fp)
 {
 	size_t len;
-	char *text = read_file(fp, &len);
-	if (!text)
-		die("%s: %s: %s", what, fp, strerror(errno));
-	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
-		die("%s: %s: not UTF-8 text", what, fp);
+	char *text = read_text(fp, what, &len);
 	char *t = trimmed(text, len);
 	free(text);
 	return t;
@@ -170,25 +167,25 @@ static json_t *experiment_doc(const char *dir)
 		size_t i, j;
 		json_t *p, *d;
 		json_array_foreach(profiles, i, p) {
-			const char *m = json_str(p, "motivation");
+			const char *m = jv_str(p, "motivation");
 			json_t *ds = json_object_get(p, "dispositions");
 			if (!m || !*m)
 				die("%s: user_profiles[%zu]: no motivation name", setup_path, i);
 			if (!json_is_array(ds) || !json_array_size(ds))
 				die("%s: user_profiles[%zu]: dispositions: expected a list of {name, path}", setup_path, i);
 			char *what = xasprintf("%s: user_profiles[%zu] (%s)", setup_path, i, m);
-			char *fp = entry_file(dir, motivation_dirs, json_str(p, "path"), m, what);
+			char *fp = entry_file(dir, motivation_dirs, jv_str(p, "path"), m, what);
 			char *t = value_text(what, fp);
 			add_value(motiv, m, t, setup_path);
 			free(t);
 			free(fp);
 			free(what);
 			json_array_foreach(ds, j, d) {
-				const char *dn = json_is_string(d) ? json_string_value(d) : json_str(d, "name");
+				const char *dn = json_is_string(d) ? json_string_value(d) : jv_str(d, "name");
 				if (!dn || !*dn)
 					die("%s: user_profiles[%zu].dispositions[%zu]: no name", setup_path, i, j);
 				what = xasprintf("%s: user_profiles[%zu].dispositions[%zu] (%s)", setup_path, i, j, dn);
-				fp = entry_file(dir, disposition_dirs, json_is_object(d) ? json_str(d, "path") : NULL, dn, what);
+				fp = entry_file(dir, disposition_dirs, json_is_object(d) ? jv_str(d, "path") : NULL, dn, what);
 				t = value_text(what, fp);
 				add_value(disp, dn, t, setup_path);
 				json_array_append_new(allowed, json_pack("[s, s]", m, dn));

@@ -4,7 +4,7 @@
  * of it that tells a collision from a hit. */
 #include "cache.h"
 #include "jparse.h"
-#include "opt.h"
+#include "jv.h"
 #include "record.h"
 #include "secret.h"
 #include "util.h"
@@ -18,6 +18,12 @@
 #include <xxhash.h>
 
 static char *dir;
+static struct cache_config cfg = {.max_answer = 4L << 20};
+
+void cache_configure(const struct cache_config *c)
+{
+	cfg = *c;
+}
 static int warned_damage;
 
 static void mkdirs(const char *path)
@@ -36,7 +42,7 @@ static void mkdirs(const char *path)
 
 void cache_init(void)
 {
-	if (opts.no_cache)
+	if (cfg.off)
 		return;
 	const char *d = getenv("SCG_CACHE");
 	if (d && *d)
@@ -72,7 +78,7 @@ json_t *cache_get(const char *key_text)
 	size_t len;
 	/* an answer is at most --max-answer-bytes, every byte of it escaped
 	 * at worst as \u00XX: a larger file is not one of ours */
-	char *text = read_file_max(path, (size_t)opts.max_answer * 6 + 65536, &len);
+	char *text = read_file_max(path, (size_t)cfg.max_answer * 6 + 65536, &len);
 	json_t *v = NULL;
 	if (text || errno == EFBIG) {
 		struct buf err = {0};
@@ -80,7 +86,7 @@ json_t *cache_get(const char *key_text)
 		buf_free(&err);
 		/* a hash collision is a miss too */
 		char *check = key_check(key_text);
-		const char *k = json_str(v, "key");
+		const char *k = jv_str(v, "key");
 		if (!json_is_object(v) || !k || strcmp(k, check) || !json_object_get(v, "answer")) {
 			if (!warned_damage++)
 				warnx_("cache: %s is damaged; treated as a miss", path);
@@ -120,7 +126,7 @@ void cache_put(const char *key_text, json_t *answer)
 	char *check = key_check(key_text);
 	json_t *v = json_pack("{s:s, s:O}", "key", check, "answer", answer);
 	free(check);
-	char *s = json_compact(v);
+	char *s = jv_compact(v);
 	json_decref(v);
 	/* an answer that echoes a key is stored masked, as it is written */
 	secret_redact_json(s, strlen(s));

@@ -7,8 +7,16 @@
 
 #include <jansson.h>
 
-/* Opens $SCG_CACHE, else $XDG_CACHE_HOME/scg, else ~/.cache/scg. Off with
- * --no-cache. */
+/* Set before cache_init (lib/run.c fills it from --no-cache and
+ * --max-answer-bytes); by default the cache is on and answers are up to
+ * 4 MiB. */
+struct cache_config {
+	int off;                /* --no-cache: nothing is read or stored */
+	long max_answer;        /* bytes of the largest answer: a larger file is not ours */
+};
+void cache_configure(const struct cache_config *c);
+/* Opens $SCG_CACHE, else $XDG_CACHE_HOME/scg, else ~/.cache/scg, unless
+ * the cache is off. */
 void cache_init(void);
 /* The stored answer (caller decrefs) or NULL. A damaged file is a miss,
  * reported once. */

@@ -56,7 +56,7 @@ struct words {
 	size_t n, cap;
 };
 
-static int is_blank(char c)
+static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -67,12 +67,12 @@ static size_t add_words(struct words *w, const char *t, size_t from, size_t to, 
 {
 	size_t added = 0;
 	for (size_t i = from; i < to;) {
-		if (is_blank(t[i])) {
+		if (is_space(t[i])) {
 			i++;
 			continue;
 		}
 		size_t s = i;
-		while (i < to && !is_blank(t[i]))
+		while (i < to && !is_space(t[i]))
 			i++;
 		if (w->n == w->cap) {
 			w->cap = w->cap ? 2 * w->cap : 256;
@@ -209,14 +209,14 @@ long chunk_split(const struct chunk_rules *r, const char *text, size_t len,
  * "Legacy" all give "Legacy". */
 static void heading_text(const char *s, size_t n, const char **out, size_t *outlen)
 {
-	while (n && (is_blank(*s) || *s == '#' || *s == '='))
+	while (n && (is_space(*s) || *s == '#' || *s == '='))
 		s++, n--;
-	while (n && is_blank(s[n - 1]))
+	while (n && is_space(s[n - 1]))
 		n--;
 	const char *open = n && s[n - 1] == ']' ? memrchr(s, '[', n) : NULL;
 	if (open) {
 		const char *w = open + 1;
-		while (w < s + n && is_blank(*w))
+		while (w < s + n && is_space(*w))
 			w++;
 		if (s + n - w >= 4 && !strncasecmp(w, "edit", 4))
 			n = (size_t)(open - s);
@@ -227,11 +227,11 @@ static void heading_text(const char *s, size_t n, const char **out, size_t *outl
 	if (k == n) {
 		while (k && s[k - 1] == '#')
 			k--;
-		if (k < n && k && !is_blank(s[k - 1]))
+		if (k < n && k && !is_space(s[k - 1]))
 			k = n;
 	}
 	n = k;
-	while (n && is_blank(s[n - 1]))
+	while (n && is_space(s[n - 1]))
 		n--;
 	*out = s;
 	*outlen = n;

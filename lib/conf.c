@@ -195,15 +195,23 @@ json_t *conf_parse(const char *name, const char *text, size_t len, struct buf *e
 	return parse_yaml(name, text, len, err);
 }
 
-json_t *conf_load(const char *path, struct buf *err)
+/* The file's text, or NULL with "PATH: why" in err. */
+static char *read_conf(const char *path, size_t *len, struct buf *err)
 {
-	size_t len;
-	char *text = read_file(path, &len);
+	char *text = read_file(path, len);
 	if (!text) {
 		buf_reset(err);
 		buf_addf(err, "%s: %s", path, strerror(errno));
-		return NULL;
 	}
+	return text;
+}
+
+json_t *conf_load(const char *path, struct buf *err)
+{
+	size_t len;
+	char *text = read_conf(path, &len, err);
+	if (!text)
+		return NULL;
 	json_t *v = conf_parse(path, text, len, err);
 	free(text);
 	return v;
@@ -271,12 +279,9 @@ json_t *conf_load_or_die(const char *path)
 json_t *conf_load_records(const char *path, struct buf *err)
 {
 	size_t len;
-	char *text = read_file(path, &len);
-	if (!text) {
-		buf_reset(err);
-		buf_addf(err, "%s: %s", path, strerror(errno));
+	char *text = read_conf(path, &len, err);
+	if (!text)
 		return NULL;
-	}
 	json_t *out = NULL;
 	size_t i = 0;
 	while (i < len && isspace((unsigned char)text[i]))

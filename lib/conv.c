@@ -1,15 +1,47 @@
 /* conv: reading a messages list. */
 #include "conv.h"
+#include "jv.h"
 #include "record.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 int conv_spoken(json_t *m, const char **role, const char **content)
 {
-	*role = json_str(m, "role");
-	*content = json_str(m, "content");
+	*role = jv_str(m, "role");
+	*content = jv_str(m, "content");
 	return *role && *content && strcmp(*role, "system");
+}
+
+/* The spoken messages: the same objects, or flipped, new ones with the
+ * user's and the assistant's roles swapped. */
+static json_t *spoken(json_t *msgs, int flip)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *m;
+	const char *role, *c;
+	json_array_foreach(msgs, i, m) {
+		if (!conv_spoken(m, &role, &c))
+			continue;
+		if (flip)
+			json_array_append_new(out, conv_msg(!strcmp(role, "user") ? "assistant" : "user", c));
+		else
+			json_array_append(out, m);
+	}
+	return out;
+}
+
+json_t *conv_spoken_messages(json_t *msgs)
+{
+	return spoken(msgs, 0);
+}
+
+json_t *conv_flipped(json_t *msgs)
+{
+	return spoken(msgs, 1);
 }
 
 int conv_has_system(json_t *msgs)
@@ -17,7 +49,7 @@ int conv_has_system(json_t *msgs)
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
-		const char *r = json_str(m, "role");
+		const char *r = jv_str(m, "role");
 		if (r && !strcmp(r, "system"))
 			return 1;
 	}
@@ -28,14 +60,14 @@ int conv_put_system(json_t *msgs, const char *text)
 {
 	if (!json_is_array(msgs) || !text || !*text || conv_has_system(msgs))
 		return 0;
-	json_array_insert_new(msgs, 0, json_msg("system", text));
+	json_array_insert_new(msgs, 0, conv_msg("system", text));
 	return 1;
 }
 
 const char *conv_last_role(json_t *msgs)
 {
 	for (size_t i = json_array_size(msgs); i > 0; i--) {
-		const char *r = json_str(json_array_get(msgs, i - 1), "role");
+		const char *r = jv_str(json_array_get(msgs, i - 1), "role");
 		if (r && strcmp(r, "system"))
 			return r;
 	}
@@ -48,7 +80,7 @@ int conv_user_turns(json_t *msgs)
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
-		const char *r = json_str(m, "role");
+		const char *r = jv_str(m, "role");
 		n += r && !strcmp(r, "user");
 	}
 	return n;
@@ -92,4 +124,50 @@ char *conv_transcript_turns(json_t *msgs)
 		buf_addf(&b, "%s: %s", user ? "User" : "Assistant", c);
 	}
 	return buf_steal(&b);
+}
+
+json_t *conv_msg_v(const char *role, json_t *content)
+{
+	json_t *m = json_object();
+	json_object_set_new_nocheck(m, "role", json_string(role));
+	json_object_set_nocheck(m, "content", content);
+	return m;
+}
+
+json_t *conv_msg(const char *role, const char *content)
+{
+	json_t *m = json_object();
+	json_object_set_new_nocheck(m, "role", json_string(role));
+	json_object_set_new_nocheck(m, "content", json_string(content));
+	return m;
+}
+
+char *conv_trim(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	return xstrndup(s, n);
+}
+
+const char *conv_skip_label(const char *text, json_t *names)
+{
+	const char *p = text;
+	while (isspace((unsigned char)*p))
+		p++;
+	size_t i;
+	json_t *name;
+	json_array_foreach(names, i, name) {
+		const char *s = json_string_value(name);
+		size_t n = s ? strlen(s) : 0;
+		if (n && !strncasecmp(p, s, n) && p[n] == ':') {
+			p += n + 1;
+			while (isspace((unsigned char)*p))
+				p++;
+			break;
+		}
+	}
+	return p;
 }

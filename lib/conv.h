@@ -8,9 +8,26 @@
 
 #include "util.h"
 
+/* A chat message {"role": role, "content": content}; content is copied,
+ * or referenced when given as a value (conv_msg_v). */
+json_t *conv_msg(const char *role, const char *content);
+json_t *conv_msg_v(const char *role, json_t *content);
+/* A new string: s without the white space (isspace) around it. */
+char *conv_trim(const char *s);
+/* text past a speaker's label the model put in front of what it wrote:
+ * after leading white space, "NAME:" where NAME is one of names (an array;
+ * strings tried in order, case ignored), and the white space after it.
+ * Without such a label (or with names NULL), text past its leading white
+ * space. */
+const char *conv_skip_label(const char *text, json_t *names);
 /* 1 with *role and *content when m is a message of the conversation
  * proper (a role and a text, not the system prompt), else 0. */
 int conv_spoken(json_t *m, const char **role, const char **content);
+/* A new array of the spoken messages of msgs (the same objects). */
+json_t *conv_spoken_messages(json_t *msgs);
+/* The spoken messages as new {role, content} objects with user and
+ * assistant swapped: the conversation as a model playing the user sees it. */
+json_t *conv_flipped(json_t *msgs);
 /* Whether a message of role system is in msgs. */
 int conv_has_system(json_t *msgs);
 /* Puts {"role":"system","content":text} first in msgs unless msgs already

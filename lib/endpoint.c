@@ -1,6 +1,7 @@
 /* endpoint: calling the assistant under test as the original tool did. */
 #include "endpoint.h"
 #include "conf.h"
+#include "jv.h"
 #include "llm.h"
 #include "record.h"
 
@@ -30,7 +31,7 @@ void endpoint_load(struct endpoint *e, const char *path)
 			die("%s: unknown key '%s' (known: url, body, headers, response_path, timeout, "
 			    "retries, system, messages_key)", path, key);
 	}
-	const char *url = json_str(v, "url");
+	const char *url = jv_str(v, "url");
 	if (!url || !*url)
 		die("%s: missing field url", path);
 	char *what = xasprintf("%s: url", path);
@@ -69,7 +70,7 @@ void endpoint_load(struct endpoint *e, const char *path)
 		if (!json_is_string(step) && !json_is_integer(step))
 			die("%s: response_path item %zu must be a key or an index", path, i + 1);
 	e->response_path = json_incref(rp);
-	const char *sys = json_str(v, "system");
+	const char *sys = jv_str(v, "system");
 	e->system = sys ? xstrdup(sys) : NULL;
 	json_t *sysv = json_object_get(v, "system");
 	if (sysv && !json_is_string(sysv))
@@ -77,7 +78,7 @@ void endpoint_load(struct endpoint *e, const char *path)
 	json_t *mkv = json_object_get(v, "messages_key");
 	if (mkv && (!json_is_string(mkv) || !*json_string_value(mkv)))
 		die("%s: messages_key must be a non-empty string", path);
-	const char *mk = json_str(v, "messages_key");
+	const char *mk = jv_str(v, "messages_key");
 	e->messages_key = xstrdup(mk ? mk : "messages");
 	json_t *t = json_object_get(v, "timeout");
 	if (t && (!json_is_number(t) || json_number_value(t) <= 0))
@@ -100,12 +101,12 @@ char *endpoint_body(const struct endpoint *e, json_t *messages)
 	size_t i;
 	json_t *m;
 	json_array_foreach(messages, i, m) {
-		const char *role = json_str(m, "role"), *c = json_str(m, "content");
+		const char *role = jv_str(m, "role"), *c = jv_str(m, "content");
 		if (role && c)
 			json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", role, "content", c));
 	}
 	json_object_set_new(b, e->messages_key, msgs);
-	char *s = json_compact(b);
+	char *s = jv_compact(b);
 	json_decref(b);
 	return s;
 }

@@ -3,6 +3,7 @@
  * reason, axes labels, outcome, normalised criteria scores); the summary
  * and the comparison are computed from those at the end. */
 #include "eval.h"
+#include "jv.h"
 #include "record.h"
 #include "util.h"
 
@@ -59,10 +60,10 @@ void eval_add(struct eval *ev, json_t *rec)
 	json_t *e = json_object_get(rec, "eval");
 	if (!json_is_object(e))
 		return;
-	const char *id = json_str(rec, "id");
-	const char *persona = json_string_value(json_path(rec, "persona.name"));
-	const char *reason = json_string_value(json_path(rec, "stop.reason"));
-	const char *outcome = json_str(e, "outcome");
+	const char *id = jv_str(rec, "id");
+	const char *persona = json_string_value(jv_path(rec, "persona.name"));
+	const char *reason = json_string_value(jv_path(rec, "stop.reason"));
+	const char *outcome = jv_str(e, "outcome");
 	/* pairs across runs: the persona and the conversation's index, the
 	 * last part of the id (p0003.c2 -> c2) */
 	const char *dot = id ? strrchr(id, '.') : NULL;
@@ -70,7 +71,7 @@ void eval_add(struct eval *ev, json_t *rec)
 	json_t *axes = json_array();
 	const char *k;
 	json_t *v;
-	json_object_foreach(json_path(rec, "persona.axes"), k, v)
+	json_object_foreach(jv_path(rec, "persona.axes"), k, v)
 		if (json_is_string(v)) {
 			char *label = xasprintf("%s: %s", k, json_string_value(v));
 			json_array_append_new(axes, json_string(label));
@@ -100,7 +101,7 @@ void eval_add(struct eval *ev, json_t *rec)
 	size_t i;
 	json_array_foreach(json_object_get(e, "failures"), i, v)
 		if (json_is_string(v))
-			json_count(ev->failures, json_string_value(v), 1);
+			jv_count(ev->failures, json_string_value(v), 1);
 	json_array_append_new(ev->convs, json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o}",
 		"id", id ? id : "", "persona", persona ? persona : "(none)", "key", key,
 		"reason", reason ? reason : "(none)", "axes", axes,
@@ -211,7 +212,7 @@ static json_t *sorted_ids(json_t *ids)
 
 static int met(json_t *c)
 {
-	const char *o = json_str(c, "outcome");
+	const char *o = jv_str(c, "outcome");
 	return o && !strcmp(o, "met");
 }
 
@@ -307,9 +308,9 @@ json_t *eval_json(struct eval *ev, int k)
 	json_array_foreach(ev->convs, i, x) {
 		int ok = met(x);
 		c += ok;
-		json_count(outcomes, json_str(x, "outcome"), 1);
-		group_add(persona, json_str(x, "persona"), ok);
-		group_add(reason, json_str(x, "reason"), ok);
+		jv_count(outcomes, jv_str(x, "outcome"), 1);
+		group_add(persona, jv_str(x, "persona"), ok);
+		group_add(reason, jv_str(x, "reason"), ok);
 		json_array_foreach(json_object_get(x, "axes"), j, a)
 			group_add(axis, json_string_value(a), ok);
 		if (!ok)
@@ -439,17 +440,17 @@ json_t *eval_compare(struct eval *a, struct eval *b)
 	size_t i;
 	json_t *x;
 	json_array_foreach(b->convs, i, x)
-		if (!json_object_get(index, json_str(x, "key")))
-			json_object_set_new(index, json_str(x, "key"), json_integer((json_int_t)i));
+		if (!json_object_get(index, jv_str(x, "key")))
+			json_object_set_new(index, jv_str(x, "key"), json_integer((json_int_t)i));
 	long n = 0, ca = 0, cb = 0, to_met = 0, to_not = 0;
 	json_t *up = json_array(), *down = json_array(), *pairs = json_array();
 	json_array_foreach(a->convs, i, x) {
-		json_t *at = json_object_get(index, json_str(x, "key"));
+		json_t *at = json_object_get(index, jv_str(x, "key"));
 		if (!at)
 			continue;
 		json_t *y = json_array_get(b->convs, (size_t)json_integer_value(at));
 		json_array_append_new(pairs, json_pack("[O,O]", x, y));
-		json_object_del(index, json_str(x, "key"));   /* one partner each */
+		json_object_del(index, jv_str(x, "key"));   /* one partner each */
 		n++;
 		int ma = met(x), mb = met(y);
 		ca += ma, cb += mb;
@@ -520,4 +521,34 @@ json_t *eval_compare(struct eval *a, struct eval *b)
 	json_decref(pairs);
 	json_decref(index);
 	return out;
+}
+
+int eval_gate(json_t *e, const char *name, double min, struct buf *why)
+{
+	const char *sep = why->len ? "; " : "";
+	if (!e) {
+		buf_addf(why, "%sno conversation has an eval", sep);
+		return 1;
+	}
+	if (!name) {
+		json_t *su = json_object_get(e, "success");
+		double r = json_number_value(json_object_get(su, "rate"));
+		if (r >= min)
+			return 0;
+		buf_addf(why, "%ssuccess rate %g < %g (%lld of %lld met)", sep, r, min,
+			 (long long)json_number_value(json_object_get(su, "successes")),
+			 (long long)json_number_value(json_object_get(su, "n")));
+		return 1;
+	}
+	json_t *c = json_object_get(json_object_get(e, "criteria"), name);
+	if (!c) {
+		buf_addf(why, "%sno criterion '%s'", sep, name);
+		return 1;
+	}
+	if (json_number_value(json_object_get(c, "mean")) >= min)
+		return 0;
+	buf_addf(why, "%s%s %g < %g (mean of %lld)", sep, name,
+		 json_number_value(json_object_get(c, "mean")), min,
+		 (long long)json_number_value(json_object_get(c, "n")));
+	return 1;
 }

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "util.h"
+
 struct eval;
 
 struct eval *eval_new(void);
@@ -26,6 +28,12 @@ long eval_count(const struct eval *ev);
 json_t *eval_json(struct eval *ev, int k);
 /* A against B (a new object). */
 json_t *eval_compare(struct eval *a, struct eval *b);
+
+/* A gate (scg-stats --fail-under) against an eval summary (eval_json;
+ * NULL when no conversation had an eval): the success rate (name NULL),
+ * or criterion name's mean, at least min. 0 when it holds, else 1 with
+ * what fell short added to why ("; " between). */
+int eval_gate(json_t *e, const char *name, double min, struct buf *why);
 
 /* The 95% Wilson score interval of c successes in n tries. */
 void eval_wilson(long c, long n, double *lo, double *hi);

@@ -1,13 +1,15 @@
-/* exec: the loop every model-calling program runs. It reads records (stdin
- * is one more descriptor in the epoll set), hands each to the program as a
- * job, sends the job's requests through libcurl's multi interface with -j in
- * flight, retries what docs/providers.md "Retries" says, honours rate limits,
- * caches answers, validates structured answers (re-asking when invalid) and
- * writes the jobs' records in input order (or as they finish). */
+/* exec: the loop every model-calling program runs. It reads records (the
+ * input is one more descriptor in the event set), hands each to the program
+ * as a job, sends the job's requests through libcurl's multi interface with
+ * -j in flight, retries what docs/providers.md "Retries" says, honours rate
+ * limits, caches answers, validates structured answers (re-asking when
+ * invalid) and writes the jobs' records in input order (or as they finish).
+ * Its parts, one concern a file, are listed in lib/exec-int.h. */
 #ifndef SCG_EXEC_H
 #define SCG_EXEC_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "llm.h"
 #include "record.h"
@@ -29,7 +31,8 @@ struct call {
 	void *udata;            /* the program's pointer */
 	int ok;                 /* 1: answered; 0: failed after the retries */
 	const char *error;      /* why it failed */
-	const char *text;       /* the answer (model or endpoint text) */
+	const char *text;       /* the answer: a model's text, an endpoint's reply
+	                         * (found at its response_path), a command's stdout */
 	json_t *json;           /* a structured answer, valid against its schema */
 	long status;            /* HTTP status of an endpoint call */
 	const char *body;       /* raw body of an endpoint call */
@@ -42,7 +45,25 @@ struct exec_ops {
 	void (*start)(struct job *j);
 	/* One of the job's calls finished. */
 	void (*done)(struct job *j, struct call *c);
+	/* How many times a model is asked again for an answer that fails its
+	 * schema or its check. */
+	int reasks;
 };
+
+/* The executor's options (lib/run.c fills it from the common options). */
+struct exec_config {
+	int jobs;               /* -j: requests in flight */
+	int unordered;          /* --unordered: records out as they finish */
+	double rpm, tpm;        /* --rpm, --tpm per upstream; 0: no limit */
+	int retries;            /* --retries of a failed request */
+	double timeout;         /* --timeout of a request, seconds */
+	int dry_run;            /* --dry-run: print the requests, send nothing */
+	double budget;          /* --budget in USD; 0: none */
+	long max_answer;        /* --max-answer-bytes of an answer or a command's output */
+	uint64_t seed;          /* --seed: the requests' seeds depend on it */
+	int quiet, progress;    /* -q: no summary; --progress: the progress line */
+};
+void exec_configure(const struct exec_config *c);
 
 /* Extra check of an answer; 0 good, else -1 with why (the model is asked
  * again with why, up to the re-ask bound). */
@@ -65,15 +86,28 @@ void job_http(struct job *j, const char *url, struct curl_slist *headers, const 
  * dispositions; past the timeout the whole group is killed. */
 void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata);
 
-void job_emit(struct job *j, json_t *rec);    /* steals rec */
+/* A record the job writes (steals rec); the job's usage so far is added to
+ * its meta.usage. Records are written in input order once the job ends. */
+void job_emit(struct job *j, json_t *rec);
+/* The job's input record goes to the rejects with the reason (secrets
+ * masked); what it emitted is dropped. */
 void job_reject(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The job is over once its calls still out have finished (their done()
+ * is then not called). */
 void job_end(struct job *j);
+/* For done(): when call c failed, the record is rejected with its error
+ * and the job ended; returns 1. Returns 0 when c has its answer. */
+int job_failed(struct job *j, const struct call *c);
 
-/* Runs until all input is read and every job has ended; returns the exit
- * status (0, or 1 when records were rejected). */
+/* Adds a record as if it came after the input read so far (steals rec, an
+ * object): for a program that makes its records as it goes, such as
+ * scg-personas, which asks for the next persona once the answer before it
+ * is in. Called before exec_run, or from start() or done(). */
+void exec_add(json_t *rec);
+
+/* Runs until all input is read, every record given to exec_add is done
+ * and every job has ended; in may be NULL (records come from exec_add
+ * only). Returns the exit status (0, or 1 when records were rejected). */
 int exec_run(struct input *in, const struct exec_ops *ops);
-
-/* How many times a structured or checked answer is asked for again. */
-extern int exec_reasks;
 
 #endif

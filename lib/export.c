@@ -1,8 +1,17 @@
 /* export: one training example, many trainers' field names. */
 #include "export.h"
+#include "conv.h"
+#include "hfcard.h"
+#include "jv.h"
 #include "record.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const format_names[] = {
 	[EXPORT_OPENAI] = "openai", [EXPORT_OPENAI_DPO] = "openai-dpo", [EXPORT_TRL] = "trl",
@@ -48,11 +57,11 @@ const char *const *export_keys(enum export_format f)
 static void set_system(json_t *msgs, const char *system)
 {
 	json_t *first = json_array_get(msgs, 0);
-	const char *role = json_str(first, "role");
+	const char *role = jv_str(first, "role");
 	if (role && !strcmp(role, "system"))
 		json_object_set_new(first, "content", json_string(system));
 	else
-		json_array_insert_new(msgs, 0, json_msg("system", system));
+		json_array_insert_new(msgs, 0, conv_msg("system", system));
 }
 
 enum export_kind export_example(json_t *rec, const char *system, struct example *ex)
@@ -92,7 +101,7 @@ void example_free(struct example *ex)
 
 static int is_assistant(json_t *m)
 {
-	const char *r = json_str(m, "role");
+	const char *r = jv_str(m, "role");
 	return r && !strcmp(r, "assistant");
 }
 
@@ -176,7 +185,7 @@ static const char *from_of(const char *role)
 static json_t *call_value(json_t *call)
 {
 	json_t *f = json_object_get(call, "function");
-	const char *args = json_str(f, "arguments");
+	const char *args = jv_str(f, "arguments");
 	json_t *a = args ? json_loads(args, JSON_DECODE_ANY, NULL) : NULL;
 	if (!a)
 		a = json_string(args ? args : "");
@@ -190,7 +199,7 @@ static json_t *sharegpt_turns(json_t *msgs, struct buf *why)
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
 		json_t *calls = json_object_get(m, "tool_calls");
-		const char *text = json_str(m, "content");
+		const char *text = jv_str(m, "content");
 		if (calls) {
 			if (text && *text) {
 				buf_addf(why, "message %zu has both text and tool calls, which ShareGPT "
@@ -208,13 +217,13 @@ static json_t *sharegpt_turns(json_t *msgs, struct buf *why)
 				json_decref(v);
 				v = one;
 			}
-			char *s = json_compact(v);
+			char *s = jv_compact(v);
 			json_decref(v);
 			json_array_append_new(out, json_pack("{s:s, s:s}", "from", "function_call", "value", s));
 			free(s);
 			continue;
 		}
-		json_array_append_new(out, json_pack("{s:s, s:s}", "from", from_of(json_str(m, "role")),
+		json_array_append_new(out, json_pack("{s:s, s:s}", "from", from_of(jv_str(m, "role")),
 						     "value", text ? text : ""));
 	}
 	return out;
@@ -235,7 +244,7 @@ static json_t *sharegpt_line(const struct example *ex, struct buf *why)
 	}
 	if (ex->tools) {
 		/* LLaMA-Factory reads the tools as a JSON string */
-		char *s = json_compact(ex->tools);
+		char *s = jv_compact(ex->tools);
 		json_object_set_new(line, "tools", json_string(s));
 		free(s);
 	}
@@ -259,7 +268,7 @@ json_t *export_line(enum export_format f, enum train_on t, const struct example 
 void export_keep(json_t *line, json_t *rec, char *const *paths, int n)
 {
 	for (int i = 0; i < n; i++) {
-		json_t *v = json_path(rec, paths[i]);
+		json_t *v = jv_path(rec, paths[i]);
 		json_t *at = line;
 		char *p = xstrdup(paths[i]), *save = NULL;
 		char *key = strtok_r(p, ".", &save), *next;
@@ -280,10 +289,10 @@ void export_keep(json_t *line, json_t *rec, char *const *paths, int n)
 json_t *export_group(json_t *rec, const char *path)
 {
 	if (path)
-		return json_path(rec, path);
+		return jv_path(rec, path);
 	static const char *const dflt[] = {"persona.name", "source", "id"};
 	for (size_t i = 0; i < sizeof dflt / sizeof *dflt; i++) {
-		json_t *v = json_path(rec, dflt[i]);
+		json_t *v = jv_path(rec, dflt[i]);
 		if (v && !json_is_null(v))
 			return v;
 	}
@@ -296,9 +305,118 @@ double export_split_point(json_t *group, uint64_t seed)
 	if (json_is_string(group)) {
 		h = hash64(json_string_value(group), json_string_length(group), seed);
 	} else {
-		char *s = json_compact(group);
+		char *s = jv_compact(group);
 		h = hash64(s, strlen(s), seed);
 		free(s);
 	}
 	return (double)(h >> 11) * 0x1.0p-53;
+}
+
+enum vproblem export_check(const struct example *ex, long max_tokens, struct buf *why)
+{
+	enum vproblem p = ex->kind == EXPORT_SFT ? validate_messages(ex->messages, VEND_ASSISTANT, why)
+		: validate_pair(ex->prompt, ex->chosen, ex->rejected, why);
+	if (!p && ex->tools)
+		p = validate_tools(ex->tools, why);
+	if (p || !max_tokens)
+		return p;
+	double t = ex->kind == EXPORT_SFT ? validate_tokens(ex->messages, ex->tools)
+		: validate_tokens(ex->prompt, ex->tools) +
+		  fmax(validate_tokens(ex->chosen, NULL), validate_tokens(ex->rejected, NULL));
+	if (t > (double)max_tokens) {
+		buf_addf(why, "about %.0f tokens, over --max-tokens %ld", t, max_tokens);
+		return V_TOO_LONG;
+	}
+	return V_OK;
+}
+
+const char *export_about(enum export_kind k, enum train_on t)
+{
+	if (k == EXPORT_PAIR)
+		return "TRL's conversational preference format: `prompt` (the messages before "
+		       "the answer), `chosen` and `rejected` (one assistant message each).";
+	if (t == TRAIN_LAST)
+		return "TRL's conversational prompt-completion format: `prompt` (the messages "
+		       "before the last answer) and `completion` (the assistant's last message).";
+	return "TRL's conversational format: `messages`, the whole conversation as "
+	       "`{role, content}` messages (system first where there is one, then user and "
+	       "assistant by turns).";
+}
+
+/* ---- where the lines go ---- */
+
+struct export_out {
+	enum export_format format;
+	const char *dir;
+	FILE *files[HF_NSPLITS];
+};
+
+static char *out_path(const struct export_out *o, int split)
+{
+	if (o->format == EXPORT_HF)
+		return xasprintf("%s/%s", o->dir, hfcard_split_file(split));
+	return xasprintf("%s/%s.jsonl", o->dir, hfcard_split_name(split));
+}
+
+static void make_dir(const char *path)
+{
+	if (mkdir(path, 0777) && errno != EEXIST)
+		die_status(2, "%s: %s", path, strerror(errno));
+}
+
+struct export_out *export_out_open(enum export_format f, const char *dir)
+{
+	struct export_out *o = xcalloc(1, sizeof *o);
+	o->format = f;
+	o->dir = dir;
+	if (!dir)
+		return o;
+	make_dir(dir);
+	if (f == EXPORT_HF) {
+		char *data = xasprintf("%s/data", dir);
+		make_dir(data);
+		free(data);
+	}
+	char *v = out_path(o, HF_VALIDATION);
+	if (unlink(v) && errno != ENOENT)
+		die_status(2, "%s: %s", v, strerror(errno));
+	free(v);
+	return o;
+}
+
+static FILE *split_file(struct export_out *o, int split)
+{
+	if (!o->files[split]) {
+		char *p = out_path(o, split);
+		if (!(o->files[split] = fopen(p, "w")))
+			die_status(2, "%s: %s", p, strerror(errno));
+		free(p);
+	}
+	return o->files[split];
+}
+
+void export_out_line(struct export_out *o, int split, json_t *line)
+{
+	char *s = jv_compact(line);
+	if (!o->dir) {
+		out_line(s, strlen(s));
+	} else {
+		FILE *f = split_file(o, split);
+		if (fputs(s, f) == EOF || putc('\n', f) == EOF)
+			die("%s: %s", o->dir, strerror(errno));
+	}
+	free(s);
+}
+
+void export_out_close(struct export_out *o)
+{
+	for (int i = 0; i < HF_NSPLITS; i++) {
+		if (o->dir && !i)
+			split_file(o, i);   /* train.jsonl is written even when empty */
+		if (o->files[i] && fclose(o->files[i]))
+			die("%s: %s", o->dir, strerror(errno));
+		o->files[i] = NULL;
+	}
+	out_flush();
+	free(o);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "util.h"
+#include "validate.h"
 
 enum export_format { EXPORT_OPENAI, EXPORT_OPENAI_DPO, EXPORT_TRL, EXPORT_SHAREGPT, EXPORT_HF };
 enum export_kind { EXPORT_NONE, EXPORT_SFT, EXPORT_PAIR };
@@ -44,6 +45,12 @@ const char *const *export_keys(enum export_format f);
 enum export_kind export_example(json_t *rec, const char *system, struct example *ex);
 void example_free(struct example *ex);
 
+/* The problem of an example, the checks of the fine-tuning services
+ * (lib/validate.h): its messages, or its pair, and its tools; with
+ * max_tokens > 0, an example of more estimated tokens is V_TOO_LONG.
+ * V_OK, or the problem with why. */
+enum vproblem export_check(const struct example *ex, long max_tokens, struct buf *why);
+
 /* The line of ex in format f, or NULL with why when the format has no
  * place for something ex holds. A new reference. */
 json_t *export_line(enum export_format f, enum train_on t, const struct example *ex,
@@ -60,5 +67,19 @@ json_t *export_group(json_t *rec, const char *path);
 /* A number in [0, 1) from the group value and the seed: the same group
  * always gets the same number, so it lands in one split only. */
 double export_split_point(json_t *group, uint64_t seed);
+
+/* One sentence on the rows of a dataset of examples of kind k, for its
+ * card: the fields and what they hold. */
+const char *export_about(enum export_kind k, enum train_on t);
+
+/* Where the lines go: stdout, or the files of a folder DIR (split 0 in
+ * DIR/train.jsonl, 1 in DIR/validation.jsonl; format hf: DIR/data/). */
+struct export_out;
+/* dir NULL: stdout. A folder is made, and a validation file of an earlier
+ * run removed (nothing would declare it); dies (exit 2) when it cannot. */
+struct export_out *export_out_open(enum export_format f, const char *dir);
+void export_out_line(struct export_out *o, int split, json_t *line);
+/* The files closed (train's written even when empty), stdout flushed. */
+void export_out_close(struct export_out *o);
 
 #endif

@@ -5,6 +5,7 @@
  * are a conflict the datasets library could not load either. */
 #include "hfcard.h"
 #include "cost.h"
+#include "jv.h"
 #include "record.h"
 #include "stats.h"
 #include "yamlout.h"
@@ -162,7 +163,7 @@ void hfcard_row(struct hfcard *c, int split, json_t *row, json_t *rec)
 {
 	c->rows[split]++;
 	stats_add_record(c->stats, rec);
-	json_t *seed = json_path(rec, "meta.seed");
+	json_t *seed = jv_path(rec, "meta.seed");
 	if (json_is_integer(seed)) {
 		char *k = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(seed));
 		json_t *n = json_object_get(c->seeds, k);
@@ -281,10 +282,10 @@ static void facts(const struct hfcard *c, struct buf *out)
 			 json_number_value(json_object_get(turns, "min")),
 			 json_number_value(json_object_get(turns, "max")),
 			 json_number_value(json_object_get(turns, "mean")));
-	json_t *personas = json_path(st, "diversity.personas");
+	json_t *personas = jv_path(st, "diversity.personas");
 	if (count_of(personas, "count"))
 		buf_addf(out, "- %" JSON_INTEGER_FORMAT " personas\n", count_of(personas, "count"));
-	json_t *near = json_path(st, "diversity.near_duplicates");
+	json_t *near = jv_path(st, "diversity.near_duplicates");
 	buf_addf(out, "- near duplicates (Jaccard of word 5-grams at least %g): %" JSON_INTEGER_FORMAT
 		 " conversations\n", json_number_value(json_object_get(near, "threshold")),
 		 count_of(near, "conversations"));
@@ -299,8 +300,8 @@ static void facts(const struct hfcard *c, struct buf *out)
 		if (json_object_size(stages) > 1 || !json_object_get(stages, "(unknown)"))
 			usage_table(out, "stage", stages, recorded);
 	}
-	count_list(out, "### How the conversations ended (`stop.reason`)", json_path(st, "stop.reason"));
-	count_list(out, "### Who ended them (`stop.by`)", json_path(st, "stop.by"));
+	count_list(out, "### How the conversations ended (`stop.reason`)", jv_path(st, "stop.reason"));
+	count_list(out, "### Who ended them (`stop.by`)", jv_path(st, "stop.by"));
 	count_list(out, "### Kinds", json_object_get(st, "kinds"));
 	count_list(out, "### Seeds (`meta.seed`)", c->seeds);
 	json_decref(st);

@@ -41,17 +41,6 @@ static int hex4(const char *s, unsigned *v)
 	return 0;
 }
 
-static void put_utf8(struct buf *b, unsigned cp)
-{
-	char o[4];
-	size_t n;
-	if (cp < 0x80) { o[0] = (char)cp; n = 1; }
-	else if (cp < 0x800) { o[0] = (char)(0xc0 | cp >> 6); o[1] = (char)(0x80 | (cp & 0x3f)); n = 2; }
-	else if (cp < 0x10000) { o[0] = (char)(0xe0 | cp >> 12); o[1] = (char)(0x80 | ((cp >> 6) & 0x3f)); o[2] = (char)(0x80 | (cp & 0x3f)); n = 3; }
-	else { o[0] = (char)(0xf0 | cp >> 18); o[1] = (char)(0x80 | ((cp >> 12) & 0x3f)); o[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); o[3] = (char)(0x80 | (cp & 0x3f)); n = 4; }
-	buf_add(b, o, n);
-}
-
 /* Reads a string after its opening quote. On success *out and *n point either
  * into the input (no escapes) or into p->tmp. */
 static int string(struct p *p, const char **out, size_t *n)
@@ -115,7 +104,7 @@ static int string(struct p *p, const char **out, size_t *n)
 				fail(p, "unpaired surrogate in \\u escape");
 				return -1;
 			}
-			put_utf8(&p->tmp, cp);
+			buf_add_utf8(&p->tmp, cp);
 			break;
 		}
 		default:
@@ -137,6 +126,19 @@ static int string(struct p *p, const char **out, size_t *n)
 	return 0;
 }
 
+/* Past one digit or more at *s: 0, or -1 with the error when none is there. */
+static int digits(struct p *p, const char **s)
+{
+	if (*s >= p->end || **s < '0' || **s > '9') {
+		p->s = *s;
+		fail(p, "invalid number");
+		return -1;
+	}
+	while (*s < p->end && **s >= '0' && **s <= '9')
+		(*s)++;
+	return 0;
+}
+
 static json_t *number(struct p *p)
 {
 	const char *s = p->s, *b = s;
@@ -154,24 +156,16 @@ static json_t *number(struct p *p)
 	if (s < p->end && *s == '.') {
 		real = 1;
 		s++;
-		if (s >= p->end || *s < '0' || *s > '9') {
-			p->s = s;
-			return fail(p, "invalid number");
-		}
-		while (s < p->end && *s >= '0' && *s <= '9')
-			s++;
+		if (digits(p, &s))
+			return NULL;
 	}
 	if (s < p->end && (*s == 'e' || *s == 'E')) {
 		real = 1;
 		s++;
 		if (s < p->end && (*s == '+' || *s == '-'))
 			s++;
-		if (s >= p->end || *s < '0' || *s > '9') {
-			p->s = s;
-			return fail(p, "invalid number");
-		}
-		while (s < p->end && *s >= '0' && *s <= '9')
-			s++;
+		if (digits(p, &s))
+			return NULL;
 	}
 	char tmp[64];
 	size_t n = (size_t)(s - b);
@@ -205,93 +199,91 @@ static json_t *number(struct p *p)
 
 static json_t *value(struct p *p);
 
+/* Past white space and close, when close comes next: 1, else 0. */
+static inline int at_close(struct p *p, char close)
+{
+	ws(p);
+	if (p->s < p->end && *p->s == close) {
+		p->s++;
+		return 1;
+	}
+	return 0;
+}
+
+/* After a member or an element: 1 past a comma (another follows), 0 past
+ * close (the end), -1 with the error at anything else. */
+static inline int after_item(struct p *p, char close)
+{
+	ws(p);
+	if (p->s < p->end && *p->s == ',') {
+		p->s++;
+		return 1;
+	}
+	if (at_close(p, close))
+		return 0;
+	fail(p, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+	return -1;
+}
+
 static json_t *object(struct p *p)
 {
 	json_t *o = json_object();
 	p->s++;
-	ws(p);
-	if (p->s < p->end && *p->s == '}') {
-		p->s++;
-		return o;
-	}
-	for (;;) {
+	int more = at_close(p, '}') ? 0 : 1;
+	while (more > 0) {
 		ws(p);
 		if (p->s >= p->end || *p->s != '"') {
-			json_decref(o);
-			return fail(p, "expected a string key");
+			fail(p, "expected a string key");
+			break;
 		}
 		p->s++;
 		const char *k;
 		size_t kn;
-		if (string(p, &k, &kn)) {
-			json_decref(o);
-			return NULL;
-		}
+		if (string(p, &k, &kn))
+			break;
 		/* the key may live in tmp, which the value reuses */
 		char small[128];
 		char *key = kn < sizeof small ? small : xmalloc(kn + 1);
 		memcpy(key, k, kn);
 		key[kn] = 0;
 		ws(p);
+		json_t *v = NULL;
 		if (p->s >= p->end || *p->s != ':') {
-			if (key != small)
-				free(key);
-			json_decref(o);
-			return fail(p, "expected ':'");
+			fail(p, "expected ':'");
+		} else {
+			p->s++;
+			v = value(p);
 		}
-		p->s++;
-		json_t *v = value(p);
-		if (!v) {
-			if (key != small)
-				free(key);
-			json_decref(o);
-			return NULL;
-		}
-		json_object_setn_new_nocheck(o, key, kn, v);
+		if (v)
+			json_object_setn_new_nocheck(o, key, kn, v);
 		if (key != small)
 			free(key);
-		ws(p);
-		if (p->s < p->end && *p->s == ',') {
-			p->s++;
-			continue;
-		}
-		if (p->s < p->end && *p->s == '}') {
-			p->s++;
-			return o;
-		}
-		json_decref(o);
-		return fail(p, "expected ',' or '}'");
+		if (!v)
+			break;
+		more = after_item(p, '}');
 	}
+	if (!more)
+		return o;
+	json_decref(o);
+	return NULL;
 }
 
 static json_t *array(struct p *p)
 {
 	json_t *a = json_array();
 	p->s++;
-	ws(p);
-	if (p->s < p->end && *p->s == ']') {
-		p->s++;
-		return a;
-	}
-	for (;;) {
+	int more = at_close(p, ']') ? 0 : 1;
+	while (more > 0) {
 		json_t *v = value(p);
-		if (!v) {
-			json_decref(a);
-			return NULL;
-		}
+		if (!v)
+			break;
 		json_array_append_new(a, v);
-		ws(p);
-		if (p->s < p->end && *p->s == ',') {
-			p->s++;
-			continue;
-		}
-		if (p->s < p->end && *p->s == ']') {
-			p->s++;
-			return a;
-		}
-		json_decref(a);
-		return fail(p, "expected ',' or ']'");
+		more = after_item(p, ']');
 	}
+	if (!more)
+		return a;
+	json_decref(a);
+	return NULL;
 }
 
 static int word(struct p *p, const char *w, size_t n)

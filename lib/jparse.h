@@ -1,7 +1,12 @@
 /* jparse: a fast JSON parser that builds jansson values. jansson's own
  * reader goes through its lexer one character at a time; this one scans
  * runs, which makes reading records and answers several times cheaper.
- * Objects keep their key order; the last of duplicate keys wins. */
+ * Objects keep their key order; the last of duplicate keys wins.
+ * Used where a whole value is needed and speed counts: records
+ * (lib/record.c), cached answers (lib/cache.c), provider and endpoint
+ * answers (lib/llm.c, lib/exec), wiki pages (lib/wiki.c). Programs that
+ * only read a few fields of each line use lib/jscan.h instead; lib/jv.h
+ * says which reader serves whom. */
 #ifndef SCG_JPARSE_H
 #define SCG_JPARSE_H
 

@@ -134,23 +134,6 @@ static const char *hex4(struct jscan *js, const char *p, unsigned *v)
 	return p + 4;
 }
 
-static void put_utf8(struct buf *b, unsigned c)
-{
-	char u[4];
-	size_t n;
-	if (c < 0x80)
-		u[0] = (char)c, n = 1;
-	else if (c < 0x800)
-		u[0] = (char)(0xc0 | c >> 6), u[1] = (char)(0x80 | (c & 0x3f)), n = 2;
-	else if (c < 0x10000)
-		u[0] = (char)(0xe0 | c >> 12), u[1] = (char)(0x80 | ((c >> 6) & 0x3f)),
-		u[2] = (char)(0x80 | (c & 0x3f)), n = 3;
-	else
-		u[0] = (char)(0xf0 | c >> 18), u[1] = (char)(0x80 | ((c >> 12) & 0x3f)),
-		u[2] = (char)(0x80 | ((c >> 6) & 0x3f)), u[3] = (char)(0x80 | (c & 0x3f)), n = 4;
-	buf_add(b, u, n);
-}
-
 /* The first byte at or after p that ends a run of plain string bytes: a
  * quote, a backslash, a control character or a byte above ASCII. Eight
  * bytes at a time: each test leaves its answer in the top bit of each
@@ -314,7 +297,7 @@ static const char *string(struct jscan *js, const char *p, struct buf *out)
 				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
 			}
 			if (out)
-				put_utf8(out, u);
+				buf_add_utf8(out, u);
 			continue;
 		default:
 			return fail(js, p - 2, "bad escape in string");

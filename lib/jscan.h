@@ -2,7 +2,11 @@
  * building a tree. One pass checks the whole line's syntax (so malformed
  * JSON is reported, with its column) and decodes only the strings the paths
  * select. Paths are dot-separated object keys and array indices; "*" matches
- * every member or element ("messages.*.content"). */
+ * every member or element ("messages.*.content").
+ * Used by scg-dedup, which reads millions of lines for the text of one or
+ * two paths and passes the kept lines through unchanged: no tree is built,
+ * so it is several times faster than lib/jparse.h there. Anything that
+ * changes or writes a record parses it whole with jparse (lib/jv.h). */
 #ifndef SCG_JSCAN_H
 #define SCG_JSCAN_H
 

@@ -1,8 +1,9 @@
 /* llm: request bodies and answers per provider (docs/providers.md). */
 #include "llm.h"
 #include "conf.h"
+#include "conv.h"
 #include "jparse.h"
-#include "opt.h"
+#include "jv.h"
 #include "record.h"
 #include "secret.h"
 
@@ -14,6 +15,7 @@
 #include <strings.h>
 
 double llm_chars_per_token = 4.7;
+static struct llm_config cfg;
 
 /* A key goes into a header line as it is: a CR or LF in it would add
  * headers of the sender's choosing. */
@@ -106,7 +108,7 @@ static int is_reasoning(const char *name)
  * than OpenAI's fields, so top_k goes too: never to api.openai.com. */
 static json_t *extra_body(const struct model *m)
 {
-	const char *arg = opts.extra_body;
+	const char *arg = cfg.extra_body;
 	struct buf err = {0};
 	json_t *v;
 	if (arg[0] == '@') {
@@ -127,10 +129,15 @@ static json_t *extra_body(const struct model *m)
 	return v;
 }
 
-void model_init(struct model *m, const char *provider, const char *name, const char *base_url)
+void llm_configure(const struct llm_config *c)
+{
+	cfg = *c;
+}
+
+void model_init(struct model *m)
 {
 	memset(m, 0, sizeof *m);
-	provider = provider ? provider : opts.provider;
+	const char *provider = cfg.provider ? cfg.provider : "openai";
 	m->provider_name = provider;
 	if (!strcmp(provider, "anthropic"))
 		m->provider = P_ANTHROPIC;
@@ -138,11 +145,11 @@ void model_init(struct model *m, const char *provider, const char *name, const c
 		m->provider = P_OLLAMA;
 	else
 		m->provider = P_OPENAI;
-	name = name ? name : opts.model;
+	const char *name = cfg.model;
 	if (!name)
 		die("no model named: give --model NAME or set SCG_MODEL (scg names no model of its own)");
 	m->name = xstrdup(name);
-	base_url = base_url ? base_url : opts.base_url;
+	const char *base_url = cfg.base_url;
 	if (!base_url)
 		base_url = m->provider == P_ANTHROPIC ? "https://api.anthropic.com"
 			 : m->provider == P_OLLAMA ? "http://localhost:11434"
@@ -154,19 +161,19 @@ void model_init(struct model *m, const char *provider, const char *name, const c
 		m->base_url[--n] = 0;
 	m->official = strstr(m->base_url, "api.openai.com") != NULL;
 	m->reasoning = m->provider == P_OPENAI && is_reasoning(m->name);
-	if (opts.extra_body)
+	if (cfg.extra_body)
 		m->extra = extra_body(m);
 
-	if (opts.key_file) {
+	if (cfg.key_file) {
 		size_t len;
-		char *k = read_file_max(opts.key_file, 65536, &len);
+		char *k = read_file_max(cfg.key_file, 65536, &len);
 		if (!k)
-			die("--key-file: %s: %s", opts.key_file, strerror(errno));
+			die("--key-file: %s: %s", cfg.key_file, strerror(errno));
 		while (len && isspace((unsigned char)k[len - 1]))
 			k[--len] = 0;
 		if (strlen(k) != len)
-			die("--key-file: %s: the key holds a NUL byte: refused", opts.key_file);
-		char *from = xasprintf("--key-file: %s", opts.key_file);
+			die("--key-file: %s: the key holds a NUL byte: refused", cfg.key_file);
+		char *from = xasprintf("--key-file: %s", cfg.key_file);
 		m->key = checked_key(k, from);
 		free(from);
 	}
@@ -176,7 +183,7 @@ void model_init(struct model *m, const char *provider, const char *name, const c
 		m->key = env_key("OPENAI_API_KEY");
 	if (!m->key && m->provider == P_ANTHROPIC)
 		m->key = env_key("ANTHROPIC_API_KEY");
-	if (!m->key && !opts.dry_run) {
+	if (!m->key && !cfg.dry_run) {
 		if (m->official)
 			die("no API key for %s: set OPENAI_API_KEY or SCG_API_KEY", m->base_url);
 		if (strstr(m->base_url, "api.anthropic.com"))
@@ -190,14 +197,14 @@ static json_t *copy_messages(json_t *msgs, int developer)
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role");
+		const char *role = jv_str(m, "role");
 		json_t *c = json_object_get(m, "content");
 		if (developer && role && !strcmp(role, "system"))
 			role = "developer";
 		if (c)
-			json_array_append_new(out, json_msg_v(role ? role : "user", c));
+			json_array_append_new(out, conv_msg_v(role ? role : "user", c));
 		else
-			json_array_append_new(out, json_msg(role ? role : "user", ""));
+			json_array_append_new(out, conv_msg(role ? role : "user", ""));
 	}
 	return out;
 }
@@ -209,8 +216,8 @@ static json_t *anthropic_messages(json_t *msgs, struct buf *system)
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role");
-		const char *c = json_str(m, "content");
+		const char *role = jv_str(m, "role");
+		const char *c = jv_str(m, "content");
 		if (!role || !c)
 			continue;
 		if (!strcmp(role, "system") || !strcmp(role, "developer")) {
@@ -225,14 +232,14 @@ static json_t *anthropic_messages(json_t *msgs, struct buf *system)
 		json_t *last = n ? json_array_get(out, n - 1) : NULL;
 		if (!last && !strcmp(role, "assistant")) {
 			/* a neutral opening turn rather than a dropped message */
-			json_array_append_new(out, json_msg("user", "(The conversation begins.)"));
-		} else if (last && !strcmp(json_str(last, "role"), role)) {
-			char *joined = xasprintf("%s\n\n%s", json_str(last, "content"), c);
+			json_array_append_new(out, conv_msg("user", "(The conversation begins.)"));
+		} else if (last && !strcmp(jv_str(last, "role"), role)) {
+			char *joined = xasprintf("%s\n\n%s", jv_str(last, "content"), c);
 			json_object_set_new(last, "content", json_string(joined));
 			free(joined);
 			continue;
 		}
-		json_array_append_new(out, json_msg(role, c));
+		json_array_append_new(out, conv_msg(role, c));
 	}
 	return out;
 }
@@ -329,7 +336,7 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 		json_object_update_missing(body, m->extra);   /* scg's own fields win */
 	h->headers = curl_slist_append(h->headers, "Content-Type: application/json");
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
-	h->body = json_compact(body);
+	h->body = jv_compact(body);
 	struct buf key = {0};
 	buf_adds(&key, "scg-cache-2\n");
 	buf_adds(&key, m->provider_name);
@@ -388,9 +395,9 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 	const char *finish = NULL;
 	switch (m->provider) {
 	case P_OPENAI: {
-		json_t *msg = json_path(root, "choices.0.message");
+		json_t *msg = jv_path(root, "choices.0.message");
 		json_t *c = json_object_get(msg, "content");
-		const char *refusal = json_str(msg, "refusal");
+		const char *refusal = jv_str(msg, "refusal");
 		if (refusal) {
 			buf_addf(why, "the model refused: %s", refusal);
 			goto bad;
@@ -402,7 +409,7 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 			goto bad;
 		}
 		a->text = xstrdup(text);
-		finish = json_str(json_path(root, "choices.0"), "finish_reason");
+		finish = jv_str(jv_path(root, "choices.0"), "finish_reason");
 		json_t *u = json_object_get(root, "usage");
 		a->prompt_tokens = int_field(u, "prompt_tokens");
 		a->completion_tokens = int_field(u, "completion_tokens");
@@ -418,13 +425,13 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 		size_t i;
 		json_t *blk;
 		json_array_foreach(content, i, blk) {
-			const char *type = json_str(blk, "type");
+			const char *type = jv_str(blk, "type");
 			if (!type)
 				continue;
 			if (structured && !strcmp(type, "tool_use")) {
 				json_t *in = json_object_get(blk, "input");
 				buf_reset(&t);
-				char *s = json_compact(in ? in : json_null());
+				char *s = jv_compact(in ? in : json_null());
 				buf_adds(&t, s);
 				free(s);
 				break;
@@ -440,7 +447,7 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 			}
 		}
 		a->text = buf_steal(&t);
-		finish = json_str(root, "stop_reason");
+		finish = jv_str(root, "stop_reason");
 		json_t *u = json_object_get(root, "usage");
 		a->prompt_tokens = int_field(u, "input_tokens") + int_field(u, "cache_creation_input_tokens") +
 				   int_field(u, "cache_read_input_tokens");
@@ -456,7 +463,7 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 			goto bad;
 		}
 		a->text = xstrdup(c);
-		finish = json_str(root, "done_reason");
+		finish = jv_str(root, "done_reason");
 		a->prompt_tokens = int_field(root, "prompt_eval_count");
 		a->completion_tokens = int_field(root, "eval_count");
 		break;
@@ -485,9 +492,9 @@ void llm_error_text(const char *body, size_t len, struct buf *out)
 	if (json_is_string(e))
 		msg = json_string_value(e);                 /* ollama */
 	else if (json_is_object(e))
-		msg = json_str(e, "message");               /* openai, anthropic */
+		msg = jv_str(e, "message");               /* openai, anthropic */
 	else
-		msg = json_str(root, "message");            /* old vLLM, flat */
+		msg = jv_str(root, "message");            /* old vLLM, flat */
 	if (msg) {
 		buf_adds(out, msg);
 	} else {
@@ -517,12 +524,12 @@ int llm_permanent_429(const char *body, size_t len)
 	json_t *root = json_loadb(body, len, 0, NULL);
 	int perm = 0;
 	json_t *e = json_object_get(root, "error");
-	const char *type = json_str(e, "type"), *code = json_str(e, "code"), *msg = json_str(e, "message");
+	const char *type = jv_str(e, "type"), *code = jv_str(e, "code"), *msg = jv_str(e, "message");
 	if ((type && !strcmp(type, "insufficient_quota")) || (code && !strcmp(code, "insufficient_quota")))
 		perm = 1;
 	if (msg && (strstr(msg, "Request too large") || strstr(msg, "exceeded your current quota")))
 		perm = 1;
-	const char *ec = json_str(json_object_get(e, "details"), "error_code");
+	const char *ec = jv_str(json_object_get(e, "details"), "error_code");
 	if (ec && !strcmp(ec, "enforced_spend_limit_reached"))
 		perm = 1;
 	json_decref(root);
@@ -535,12 +542,9 @@ double llm_estimate_prompt(json_t *messages)
 	size_t i;
 	json_t *m;
 	json_array_foreach(messages, i, m) {
-		const char *c = json_str(m, "content");
-		if (c) {
-			/* characters, not bytes */
-			for (const char *p = c; *p; p++)
-				chars += ((unsigned char)*p & 0xc0) != 0x80;
-		}
+		const char *c = jv_str(m, "content");
+		if (c)
+			chars += utf8_chars(c);   /* characters, not bytes */
 		n++;
 	}
 	return (double)chars / llm_chars_per_token + 4.0 * (double)n;

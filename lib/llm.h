@@ -1,7 +1,7 @@
 /* llm: the providers. Builds the HTTP request for a chat call (OpenAI Chat
  * Completions, Anthropic Messages, Ollama /api/chat) and reads the answer,
  * the usage and the errors out of each one's response shape. No I/O here:
- * lib/exec.c sends what this builds. */
+ * lib/exec-http.c sends what this builds. */
 #ifndef SCG_LLM_H
 #define SCG_LLM_H
 
@@ -24,10 +24,21 @@ struct model {
 	                         * provider then sends top_k too */
 };
 
-/* Fills m from the arguments, or from opts (--provider, --model, --base-url,
- * --key-file and the environment) where they are NULL. Dies (exit 2) when
- * the official API is named and no key is set. */
-void model_init(struct model *m, const char *provider, const char *name, const char *base_url);
+/* The model options (lib/run.c fills it from --provider, --model,
+ * --base-url, --key-file, --extra-body and --dry-run). */
+struct llm_config {
+	const char *provider;   /* openai (the default), anthropic or ollama */
+	const char *model;      /* NULL: the provider's default model */
+	const char *base_url;   /* NULL: the provider's own */
+	const char *key_file;   /* NULL: the key comes from the environment */
+	const char *extra_body; /* JSON or @FILE added to every body, or NULL */
+	int dry_run;            /* nothing is sent, so no key is needed */
+};
+void llm_configure(const struct llm_config *c);
+
+/* Fills m from the configuration and the environment (the API key). Dies
+ * (exit 2) when the official API is named and no key is set. */
+void model_init(struct model *m);
 
 /* Dies (exit 2) unless url is http:// or https:// without control
  * characters; what names it in the message. Its userinfo becomes a secret. */

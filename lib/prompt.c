@@ -1,11 +1,9 @@
 /* prompt: built-in prompt texts and their overrides. */
 #include "prompt.h"
 #include "conv.h"
-#include "opt.h"
 #include "tmpl.h"
 #include "util.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +12,12 @@ extern const struct {
 } scg_prompts[];
 
 static char **override_text;
+static struct prompt_config cfg;
+
+void prompt_configure(const struct prompt_config *c)
+{
+	cfg = *c;
+}
 
 static const char *builtin(const char *name)
 {
@@ -40,26 +44,21 @@ __attribute__((constructor)) static void hook(void)
 
 void prompt_init(void)
 {
-	override_text = xcalloc((size_t)opts.nprompts + 1, sizeof *override_text);
-	for (int i = 0; i < opts.nprompts; i++) {
-		if (!builtin(opts.prompts[i].name))
-			die("--prompt: no prompt named '%s'", opts.prompts[i].name);
-		size_t len;
-		override_text[i] = read_file(opts.prompts[i].value, &len);
-		if (!override_text[i])
-			die("--prompt: %s: %s", opts.prompts[i].value, strerror(errno));
-		if (memchr(override_text[i], 0, len) || !utf8_valid(override_text[i], len, NULL))
-			die("--prompt: %s: not UTF-8 text", opts.prompts[i].value);
+	override_text = xcalloc((size_t)cfg.n + 1, sizeof *override_text);
+	for (int i = 0; i < cfg.n; i++) {
+		if (!builtin(cfg.names[i]))
+			die("--prompt: no prompt named '%s'", cfg.names[i]);
+		override_text[i] = read_text(cfg.paths[i], "--prompt", NULL);
 		struct buf err = {0};
 		if (tmpl_check(override_text[i], &err))
-			die("--prompt: %s: %s", opts.prompts[i].value, err.p);
+			die("--prompt: %s: %s", cfg.paths[i], err.p);
 	}
 }
 
 const char *prompt_get(const char *name)
 {
-	for (int i = opts.nprompts - 1; i >= 0; i--)
-		if (override_text && !strcmp(opts.prompts[i].name, name))
+	for (int i = cfg.n - 1; i >= 0; i--)
+		if (override_text && !strcmp(cfg.names[i], name))
 			return override_text[i];
 	const char *t = builtin(name);
 	if (!t)
@@ -122,9 +121,9 @@ static void warn_unused(const char *name, const char *t)
 	static char warned[32][48];
 	static int nwarned;
 	const struct { int given; const char *opt, *word, *how; } dyn[] = {
-		{opts.ninjects > 0, "--inject", "inject", "{{inject.NAME}} or {{injections}}"},
-		{opts.templates_path != NULL, "--templates", "template", "{{template.text}}"},
-		{opts.examples_path != NULL, "--examples", "examples", "{{examples}}"},
+		{cfg.inject, "--inject", "inject", "{{inject.NAME}} or {{injections}}"},
+		{cfg.templates, "--templates", "template", "{{template.text}}"},
+		{cfg.examples, "--examples", "examples", "{{examples}}"},
 	};
 	for (size_t i = 0; i < sizeof dyn / sizeof dyn[0]; i++) {
 		if (!dyn[i].given || strstr(t, dyn[i].word))

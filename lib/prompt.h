@@ -8,6 +8,17 @@
 
 #include "util.h"
 
+/* The prompts' options (lib/run.c fills it): the --prompt NAME=FILE
+ * overrides, the later one winning, and which dynamic-prompting options
+ * were given, so that a prompt that does not use their values is named. */
+struct prompt_config {
+	const char *const *names;     /* names[i] is overridden by the file paths[i] */
+	const char *const *paths;
+	int n;
+	int inject, templates, examples;  /* --inject, --templates, --examples given */
+};
+void prompt_configure(const struct prompt_config *c);
+
 /* The text of prompt NAME (override or built-in); dies (exit 2) if none. */
 const char *prompt_get(const char *name);
 /* Renders prompt NAME against ctx into messages [{system},{user}], appended
@@ -19,7 +30,8 @@ int prompt_render_system(const char *name, json_t *ctx, struct buf *out, struct 
  * unless msgs has a system message already (conv_put_system). Returns 0,
  * or -1 with the reason in err. */
 int prompt_put_system(const char *name, json_t *ctx, json_t *msgs, struct buf *err);
-/* Checks that every --prompt names a known prompt and its file is readable. */
+/* Reads the overrides: dies (exit 2) unless every one names a known prompt
+ * and its file is readable UTF-8 that parses as a template. */
 void prompt_init(void);
 
 #endif

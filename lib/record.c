@@ -1,162 +1,18 @@
-/* record: JSONL in and out. Input is read in large blocks and split on
- * newlines, so lines of any length work and memory is the longest line. */
+/* record: a record read, rejected or derived from another. */
 #include "record.h"
 #include "jparse.h"
-#include "opt.h"
+#include "jv.h"
 #include "secret.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 long records_rejected;
+static struct record_config cfg;
 
-/* stdin's file status flags as they came: O_NONBLOCK is set on the open
- * file, which a terminal shares with the shell, so it is put back. */
-static int stdin_flags = -1;
-
-static void stdin_restore(void)
+void record_configure(const struct record_config *c)
 {
-	/* at exit, or with stdin closed already, a failure leaves nothing to do */
-	if (stdin_flags >= 0 && !(stdin_flags & O_NONBLOCK) && fcntl(0, F_SETFL, stdin_flags) < 0)
-		stdin_flags = -1;
-}
-
-struct input *input_new(int nfiles, char **files)
-{
-	struct input *in = xcalloc(1, sizeof *in);
-	in->files = files;
-	in->nfiles = nfiles;
-	in->fd = -1;
-	in->name = "stdin";
-	return in;
-}
-
-void input_set_nonblock(struct input *in)
-{
-	in->nonblock = 1;
-}
-
-static int open_next(struct input *in)
-{
-	if (in->nfiles == 0 && in->idx == 0) {
-		in->idx = 1;
-		in->fd = 0;
-		in->name = "stdin";
-	} else if (in->idx < in->nfiles) {
-		const char *f = in->files[in->idx++];
-		if (!strcmp(f, "-")) {
-			in->fd = 0;
-			in->name = "stdin";
-		} else {
-			in->fd = open(f, O_RDONLY | O_CLOEXEC);
-			if (in->fd < 0)
-				die_status(2, "%s: %s", f, strerror(errno));
-			in->name = f;
-		}
-	} else {
-		in->done = 1;
-		return 0;
-	}
-	in->lineno = 0;
-	/* stdin, and a named pipe or <(process substitution) as much, is read
-	 * inside the event loop; a regular file is always ready */
-	struct stat st;
-	if (in->nonblock && (in->fd == 0 || (!fstat(in->fd, &st) && !S_ISREG(st.st_mode)))) {
-		int fl = fcntl(in->fd, F_GETFL);
-		if (fl < 0)
-			die_status(2, "%s: %s", in->name, strerror(errno));
-		if (in->fd == 0 && stdin_flags < 0) {
-			stdin_flags = fl;
-			atexit(stdin_restore);
-		}
-		if (fcntl(in->fd, F_SETFL, fl | O_NONBLOCK) < 0)
-			die_status(2, "%s: %s", in->name, strerror(errno));
-	}
-	return 1;
-}
-
-int input_fd(const struct input *in)
-{
-	return in->fd;
-}
-
-static void close_cur(struct input *in)
-{
-	if (in->fd > 0)
-		close(in->fd);
-	else if (in->fd == 0)
-		stdin_restore();
-	in->fd = -1;
-}
-
-int input_line(struct input *in, char **line, size_t *len)
-{
-	for (;;) {
-		if (in->done)
-			return 0;
-		if (in->fd < 0 && !open_next(in))
-			return 0;
-		char *base = in->buf.p + in->start;
-		size_t avail = in->buf.len - in->start;
-		char *nl = avail ? memchr(base, '\n', avail) : NULL;
-		if (nl) {
-			*nl = 0;
-			in->start += (size_t)(nl - base) + 1;
-			in->lineno++;
-			size_t n = (size_t)(nl - base);
-			if (n && base[n - 1] == '\r')
-				base[--n] = 0;
-			if (strspn(base, " \t") == n)
-				continue;  /* blank line */
-			*line = base;
-			*len = n;
-			return 1;
-		}
-		/* compact, then read more */
-		if (in->start) {
-			memmove(in->buf.p, in->buf.p + in->start, avail);
-			in->buf.len = avail;
-			in->start = 0;
-		}
-		buf_grow(&in->buf, 1 << 16);
-		ssize_t r = read(in->fd, in->buf.p + in->buf.len, in->buf.cap - in->buf.len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return -1;
-			die_status(2, "%s: %s", in->name, strerror(errno));
-		}
-		if (r == 0) {
-			if (in->buf.len > in->start) {
-				/* last line without a newline */
-				buf_addc(&in->buf, '\n');
-				continue;
-			}
-			close_cur(in);
-			buf_reset(&in->buf);
-			in->start = 0;
-			continue;
-		}
-		in->buf.len += (size_t)r;
-		in->buf.p[in->buf.len] = 0;
-	}
-}
-
-void input_free(struct input *in)
-{
-	if (!in)
-		return;
-	close_cur(in);
-	buf_free(&in->buf);
-	free(in);
+	cfg = *c;
 }
 
 json_t *record_parse(const char *line, size_t len, struct buf *err)
@@ -190,13 +46,13 @@ json_t *record_parse(const char *line, size_t len, struct buf *err)
 /* A reject that cannot be written is a record lost: the run stops. */
 static void reject_write(json_t *line)
 {
-	FILE *f = opts.rejects ? opts.rejects : stderr;
+	FILE *f = cfg.rejects ? cfg.rejects : stderr;
 	struct buf b = {0};
-	json_dump_buf(line, &b);
+	jv_dump(line, &b);
 	secret_redact_json(b.p, b.len);
 	buf_addc(&b, '\n');
 	if (fwrite(b.p, 1, b.len, f) != b.len || fflush(f))
-		die_status(2, "%s: %s", opts.rejects_path && f != stderr ? opts.rejects_path : "rejects",
+		die_status(2, "%s: %s", cfg.rejects_path && f != stderr ? cfg.rejects_path : "rejects",
 			   strerror(errno));
 	buf_free(&b);
 }
@@ -205,7 +61,7 @@ int record_bad(const struct input *in, const char *line, size_t len, const char 
 {
 	warnx_("%s:%ld: %s", in->name, in->lineno, reason);
 	records_rejected++;
-	if (!opts.on_error_skip)
+	if (!cfg.skip_bad)
 		return 1;
 	json_t *r = json_object();
 	json_t *e = json_pack("{s:s, s:s, s:I, s:s}", "program", prog_name,
@@ -243,7 +99,7 @@ int record_each(struct input *in, void (*fn)(json_t *rec, void *ctx), void *ctx)
 
 void record_reject(json_t *rec, const char *reason)
 {
-	const char *id = json_str(rec, "id");
+	const char *id = jv_str(rec, "id");
 	warnx_("record %s: %s", id ? id : "(no id)", reason);
 	records_rejected++;
 	json_t *r = json_deep_copy(rec);
@@ -253,263 +109,38 @@ void record_reject(json_t *rec, const char *reason)
 	json_decref(r);
 }
 
-/* Output: our own buffer over write(2) so a closed pipe is seen at once. */
-static struct buf out;
-static int exiting;      /* out_flush runs as an atexit handler */
-
-void out_flush(void)
+/* Adds the fields of `with` that rec does not have. */
+static void add_new(json_t *out, json_t *rec, json_t *with)
 {
-	size_t off = 0;
-	while (off < out.len) {
-		ssize_t w = write(1, out.p + off, out.len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE) {
-				/* a closed stdout ends the program quietly; at exit
-				 * already, exit() may not be called again */
-				buf_reset(&out);
-				if (exiting)
-					return;
-				exit(0);
-			}
-			if (errno == EAGAIN) {
-				/* stdout is non-blocking (shared with stdin's file):
-				 * wait until it takes more, without spinning */
-				struct pollfd pfd = {.fd = 1, .events = POLLOUT};
-				if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-					die_status(2, "stdout: %s", strerror(errno));
-				continue;
-			}
-			buf_reset(&out);
-			if (exiting)
-				return;
-			die_status(2, "stdout: %s", strerror(errno));
-		}
-		off += (size_t)w;
-	}
-	buf_reset(&out);
+	const char *k;
+	json_t *v;
+	json_object_foreach(with, k, v)
+		if (!json_object_get(rec, k) && !json_object_get(out, k))
+			json_object_set(out, k, v);
 }
 
-static void out_at_exit(void)
+json_t *record_derive(json_t *rec, json_t *with, const char *at)
 {
-	exiting = 1;
-	out_flush();
-}
-
-static void out_init(void)
-{
-	static int done;
-	if (!done) {
-		signal(SIGPIPE, SIG_IGN);
-		atexit(out_at_exit);
-		done = 1;
-	}
-}
-
-/* What goes out is masked where it repeats a secret (a server that echoes
- * a key in its answer); a JSON line stays valid JSON. */
-void out_line(const char *s, size_t n)
-{
-	out_init();
-	size_t at = out.len;
-	buf_add(&out, s, n);
-	if (n && (s[0] == '{' || s[0] == '['))
-		secret_redact_json(out.p + at, n);
-	else
-		secret_redact(out.p + at, n);
-	buf_addc(&out, '\n');
-	if (out.len >= 1 << 16)
-		out_flush();
-}
-
-void out_record(json_t *rec)
-{
-	out_init();
-	size_t at = out.len;
-	json_dump_buf(rec, &out);
-	secret_redact_json(out.p + at, out.len - at);
-	buf_addc(&out, '\n');
-	if (out.len >= 1 << 16)
-		out_flush();
-}
-
-/* A compact writer of our own: jansson's dumper escapes character by
- * character through a callback and prints reals with 17 digits
- * (0.83 -> 0.82999999999999996); this one copies runs and prints the
- * shortest form that reads back the same. */
-static void dump_string(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	buf_grow(b, n + 2);
-	b->p[b->len++] = '"';
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, s + run, i - run);
-		run = i + 1;
-		char esc[7] = {'\\', 0};
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			buf_add(b, esc, 6);
-			continue;
-		}
-		buf_add(b, esc, 2);
-	}
-	buf_add(b, s + run, n - run);
-	buf_addc(b, '"');
-}
-
-static void dump_real(struct buf *b, double d)
-{
-	char tmp[40];
-	if (!isfinite(d)) {
-		buf_adds(b, "null");
-		return;
-	}
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	buf_adds(b, tmp);
-	/* keep it a real: 1 -> 1.0 */
-	if (!strpbrk(tmp, ".eEn"))
-		buf_adds(b, ".0");
-}
-
-void json_dump_buf(const json_t *v, struct buf *b)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		buf_addc(b, '{');
-		const char *k;
-		size_t klen;
-		json_t *e;
-		int first = 1;
-		json_object_keylen_foreach((json_t *)v, k, klen, e) {
-			if (!first)
-				buf_addc(b, ',');
-			first = 0;
-			dump_string(b, k, klen);
-			buf_addc(b, ':');
-			json_dump_buf(e, b);
-		}
-		buf_addc(b, '}');
-		break;
-	}
-	case JSON_ARRAY: {
-		buf_addc(b, '[');
-		size_t n = json_array_size(v);
-		for (size_t i = 0; i < n; i++) {
-			if (i)
-				buf_addc(b, ',');
-			json_dump_buf(json_array_get(v, i), b);
-		}
-		buf_addc(b, ']');
-		break;
-	}
-	case JSON_STRING:
-		dump_string(b, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER: {
-		char tmp[24], *e = tmp + sizeof tmp, *q = e;
-		json_int_t i = json_integer_value(v);
-		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
-		do
-			*--q = (char)('0' + u % 10);
-		while (u /= 10);
-		if (i < 0)
-			*--q = '-';
-		buf_add(b, q, (size_t)(e - q));
-		break;
-	}
-	case JSON_REAL:
-		dump_real(b, json_real_value(v));
-		break;
-	case JSON_TRUE: buf_add(b, "true", 4); break;
-	case JSON_FALSE: buf_add(b, "false", 5); break;
-	case JSON_NULL: buf_add(b, "null", 4); break;
-	}
-}
-
-char *json_compact(const json_t *v)
-{
-	struct buf b = {0};
-	json_dump_buf(v, &b);
-	return buf_steal(&b);
-}
-
-json_t *json_msg_v(const char *role, json_t *content)
-{
-	json_t *m = json_object();
-	json_object_set_new_nocheck(m, "role", json_string(role));
-	json_object_set_nocheck(m, "content", content);
-	return m;
-}
-
-json_t *json_msg(const char *role, const char *content)
-{
-	json_t *m = json_object();
-	json_object_set_new_nocheck(m, "role", json_string(role));
-	json_object_set_new_nocheck(m, "content", json_string(content));
-	return m;
-}
-
-json_t *json_path(json_t *v, const char *path)
-{
-	const char *p = path;
-	while (v && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		char key[256];
-		if (n >= sizeof key)
-			return NULL;
-		memcpy(key, p, n);
-		key[n] = 0;
-		if (json_is_object(v)) {
-			v = json_object_get(v, key);
-		} else if (json_is_array(v)) {
-			char *end;
-			long i = strtol(key, &end, 10);
-			if (end == key || *end)
-				return NULL;
-			if (i < 0)
-				i += (long)json_array_size(v);
-			v = i < 0 ? NULL : json_array_get(v, (size_t)i);
+	json_t *out = json_object();
+	json_t *id = json_object_get(with, "id");
+	if (id && !json_object_get(rec, "id"))
+		json_object_set(out, "id", id);
+	int placed = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(rec, k, v) {
+		json_t *w = json_object_get(with, k);
+		if (at && !strcmp(k, at)) {
+			if (w)
+				json_object_set(out, k, w);
+			add_new(out, rec, with);
+			placed = 1;
 		} else {
-			return NULL;
+			json_object_set(out, k, w ? w : v);
 		}
-		p += n;
-		if (*p == '.')
-			p++;
 	}
-	return v;
-}
-
-const char *json_str(json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-void json_count(json_t *counter, const char *key, json_int_t n)
-{
-	json_t *c = json_object_get(counter, key);
-	if (c)
-		json_integer_set(c, json_integer_value(c) + n);
-	else
-		json_object_set_new(counter, key, json_integer(n));
+	if (!placed)
+		add_new(out, rec, with);
+	json_decref(with);
+	return out;
 }

@@ -1,37 +1,27 @@
-/* record: reading JSONL input (files named as operands, like cat, or
- * stdin), lines of any length, UTF-8 checked, with the input name and line
- * number for every error; writing records and rejects. */
+/* record: one record of JSONL: a line parsed into a JSON object (UTF-8
+ * checked), a bad line or a failed record sent to the rejects with its
+ * reason, a record derived from another with its fields in order. Lines
+ * come from lib/input.h and records go out through lib/output.h. */
 #ifndef SCG_RECORD_H
 #define SCG_RECORD_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
+#include "input.h"
+#include "output.h"
 #include "util.h"
 
-struct input {
-	char **files;
-	int nfiles, idx;
-	int fd;                 /* -1 between files */
-	const char *name;       /* "stdin" or the file name */
-	long lineno;            /* number of the line last returned */
-	int nonblock;
-	int done;               /* all input read */
-	struct buf buf;         /* unread bytes are buf.p[start..buf.len) */
-	size_t start;
-	char *carry;            /* the line returned last (when it was copied) */
+/* Where rejects go and what a bad input line does (lib/run.c fills it
+ * from --rejects and --on-error). Until it is called, rejects go to
+ * stderr and a bad line stops the program. */
+struct record_config {
+	FILE *rejects;              /* NULL: stderr */
+	const char *rejects_path;   /* its name, for a failed write */
+	int skip_bad;               /* --on-error skip: reject a bad line and read on */
 };
-
-/* Operands as given to the program; none (or "-") means stdin. */
-struct input *input_new(int nfiles, char **files);
-/* For the event loop: reads never block (stdin is polled). */
-void input_set_nonblock(struct input *in);
-/* 1: *line (NUL-terminated, no newline) valid until the next call;
- * 0: end of all input; -1: no whole line available yet (non-blocking only).
- * Blank lines are skipped. A file that cannot be opened ends the program. */
-int input_line(struct input *in, char **line, size_t *len);
-int input_fd(const struct input *in);   /* the descriptor to poll, or -1 */
-void input_free(struct input *in);
+void record_configure(const struct record_config *c);
 
 /* Parses a line into a JSON object, or returns NULL with the reason in err
  * ("invalid UTF-8 at byte 7", "not JSON: ...", "not a JSON object"). */
@@ -51,25 +41,14 @@ int record_each(struct input *in, void (*fn)(json_t *rec, void *ctx), void *ctx)
 void record_reject(json_t *rec, const char *reason);
 extern long records_rejected;   /* counts record_bad + record_reject */
 
-/* Output on stdout. A closed stdout ends the program quietly (status 0). */
-void out_line(const char *s, size_t n);  /* s, then a newline */
-void out_record(json_t *rec);           /* compact, key order kept */
-void out_flush(void);
+/* A record made from an input record. Every input field stays where it
+ * was (DESIGN §2: order kept, so filters find their own fields), except
+ * those the program sets or replaces: a new object of rec's fields in
+ * their order, each field of `with` that rec also has replaced where it
+ * stands, the field named `at` (may be NULL) replaced by the rest of
+ * `with`, or else the rest appended at the end; an "id" that rec lacks
+ * goes first. Steals `with`; rec's values are shared. */
+json_t *record_derive(json_t *rec, json_t *with, const char *at);
 
-/* Dumps compactly into a fresh string (caller frees), or onto b. */
-char *json_compact(const json_t *v);
-void json_dump_buf(const json_t *v, struct buf *b);
-
-/* A chat message {"role": role, "content": content}; content is copied,
- * or referenced when given as a value (json_msg_v). */
-json_t *json_msg(const char *role, const char *content);
-json_t *json_msg_v(const char *role, json_t *content);
-
-/* Looks up "a.b.0.c" (object keys and array indices) in v, or NULL. */
-json_t *json_path(json_t *v, const char *path);
-/* A string field, or NULL when absent or not a string. */
-const char *json_str(json_t *obj, const char *key);
-/* Adds n to the integer counter[key] (created at 0). */
-void json_count(json_t *counter, const char *key, json_int_t n);
 
 #endif

@@ -2,6 +2,7 @@
  * with @TITLE@, @CSS@, @DATA@ and @JS@ marking where the title, the style
  * sheet, the data and the script go. */
 #include "report.h"
+#include "jv.h"
 #include "record.h"
 
 #include <errno.h>
@@ -104,7 +105,7 @@ static void embed(struct report *r, json_t *v)
 {
 	buf_reset(&r->json);
 	buf_reset(&r->esc);
-	json_dump_buf(v, &r->json);
+	jv_dump(v, &r->json);
 	report_json_escape(&r->esc, r->json.p, r->json.len);
 	fwrite(r->esc.p, 1, r->esc.len, r->f);
 }

@@ -1,5 +1,6 @@
 /* schema: a validator for the schemas scg's prompts use. */
 #include "schema.h"
+#include "jv.h"
 
 #include <string.h>
 
@@ -13,14 +14,6 @@ static int type_ok(const char *t, json_t *v)
 	if (!strcmp(t, "boolean")) return json_is_boolean(v);
 	if (!strcmp(t, "null")) return json_is_null(v);
 	return 1;
-}
-
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
 }
 
 static int check(json_t *s, json_t *v, struct buf *path, struct buf *err)
@@ -52,7 +45,7 @@ static int check(json_t *s, json_t *v, struct buf *path, struct buf *err)
 		json_array_foreach(en, i, e)
 			found |= json_equal(e, v);
 		if (!found) {
-			char *allowed = json_dumps(en, JSON_COMPACT);
+			char *allowed = jv_compact(en);
 			buf_addf(err, "%s: must be one of %s", path->p, allowed);
 			free(allowed);
 			return -1;

@@ -2,6 +2,7 @@
 #include "script.h"
 #include "conv.h"
 #include "axes.h"
+#include "jv.h"
 #include "record.h"
 #include "tmpl.h"
 
@@ -87,10 +88,7 @@ char *script_clean(const char *text)
 	buf_adds(&out, "");
 	tidy(cut.p, &out);
 	buf_free(&cut);
-	size_t a = strspn(out.p, " \t\r\n"), n = out.len;
-	while (n > a && strchr(" \t\r\n", out.p[n - 1]))
-		n--;
-	char *r = xstrndup(out.p + a, n - a);
+	char *r = conv_trim(out.p);
 	buf_free(&out);
 	return r;
 }
@@ -169,7 +167,7 @@ json_t *script_map(json_t *answer, json_t *assistant_names, json_t *msgs, int ma
 	size_t i;
 	json_t *t;
 	json_array_foreach(json_object_get(answer, "turns"), i, t) {
-		const char *speaker = json_str(t, "speaker"), *text = json_str(t, "text");
+		const char *speaker = jv_str(t, "speaker"), *text = jv_str(t, "text");
 		if (!speaker || !text)
 			continue;
 		int mine = script_is(assistant_names, speaker);
@@ -185,8 +183,8 @@ json_t *script_map(json_t *answer, json_t *assistant_names, json_t *msgs, int ma
 			free(clean);
 			continue;
 		}
-		if (prev && !strcmp(json_str(prev, "role"), role)) {
-			char *joined = xasprintf("%s\n%s", json_str(prev, "content"), clean);
+		if (prev && !strcmp(jv_str(prev, "role"), role)) {
+			char *joined = xasprintf("%s\n%s", jv_str(prev, "content"), clean);
 			json_object_set_new(prev, "content", json_string(joined));
 			free(joined);
 			free(clean);
@@ -201,7 +199,7 @@ json_t *script_map(json_t *answer, json_t *assistant_names, json_t *msgs, int ma
 		free(clean);
 	}
 	size_t n = json_array_size(out);
-	if (n && !strcmp(json_str(json_array_get(out, n - 1), "role"), "user"))
+	if (n && !strcmp(jv_str(json_array_get(out, n - 1), "role"), "user"))
 		json_array_remove(out, --n);
 	if (n)
 		return out;
@@ -223,7 +221,7 @@ json_t *script_map(json_t *answer, json_t *assistant_names, json_t *msgs, int ma
 static const char *first_name(json_t *ctx, const char *const *paths)
 {
 	for (; *paths; paths++) {
-		const char *s = json_string_value(json_path(ctx, *paths));
+		const char *s = json_string_value(jv_path(ctx, *paths));
 		if (s && s[strspn(s, " \t\r\n")])
 			return s;
 	}
@@ -238,8 +236,8 @@ void script_cast(json_t *ctx, struct script_cast *c)
 		"persona.name", "scene.participant", "template.participants.user", NULL};
 	const char *a = first_name(ctx, assistant);
 	c->assistant = json_pack("[s]", a ? a : "Assistant");
-	json_t *aliases = json_path(ctx, "character.aliases");
-	if (a && json_string_value(json_path(ctx, "character.name")) == a) {
+	json_t *aliases = jv_path(ctx, "character.aliases");
+	if (a && json_string_value(jv_path(ctx, "character.name")) == a) {
 		if (json_is_string(aliases))
 			json_array_append(c->assistant, aliases);
 		size_t i;
@@ -250,8 +248,8 @@ void script_cast(json_t *ctx, struct script_cast *c)
 	}
 	const char *u = first_name(ctx, user);
 	/* a profile drawn on axes is named by its values; that is no person's name */
-	if (u && u == json_string_value(json_path(ctx, "persona.name"))
-	    && axes_is_label(json_path(ctx, "persona.axes"), u))
+	if (u && u == json_string_value(jv_path(ctx, "persona.name"))
+	    && axes_is_label(jv_path(ctx, "persona.axes"), u))
 		u = first_name(ctx, user + 1);
 	if (!u || script_is(c->assistant, u))
 		u = script_is(c->assistant, "User") ? "Visitor" : "User";
@@ -307,19 +305,19 @@ int script_prompt_vars(json_t *ctx, const struct script_cast *cast, json_t *msgs
 	int users = conv_user_turns(msgs);
 	json_object_set_new(v, "exchanges", json_integer(exchanges > users ? exchanges : users));
 	json_object_set_new(v, "next", json_string(last && !strcmp(last, "user") ? name : cast->user));
-	field_lines(json_path(ctx, "persona.axes"), NULL, &b);
+	field_lines(jv_path(ctx, "persona.axes"), NULL, &b);
 	set_text(v, "profile", &b);
 	field_lines(json_object_get(ctx, "scene"), "kind", &b);
 	set_text(v, "scene", &b);
 	script_transcript(msgs, cast, &b);
 	set_text(v, "transcript", &b);
 	/* a seed is its own source: said once, in the transcript */
-	const char *src = json_string_value(json_path(ctx, "source.text"));
-	const char *first = json_str(json_array_get(msgs, 0), "content");
+	const char *src = json_string_value(jv_path(ctx, "source.text"));
+	const char *first = jv_str(json_array_get(msgs, 0), "content");
 	if (src && !(first && !strcmp(src, first)))
 		buf_adds(&b, src);
 	set_text(v, "source", &b);
-	const char *kind = json_string_value(json_path(ctx, "scene.kind"));
+	const char *kind = json_string_value(jv_path(ctx, "scene.kind"));
 	int bad = 0;
 	if (kind && !strcmp(kind, "adversarial"))
 		bad = tmpl_render(guard, ctx, &b, err);

@@ -31,7 +31,7 @@ json_t *script_map(json_t *answer, json_t *assistant_names, json_t *msgs, int ma
 		   struct buf *why);
 
 /* Who speaks in a script, from a prompt context (the record plus the drawn
- * template, lib/dyn.h). The assistant: character.name and its aliases, else
+ * template, lib/vary.h). The assistant: character.name and its aliases, else
  * assistant.name, else template.participants.assistant, else "Assistant".
  * The user: persona.name, unless it is only the label of persona.axes
  * (axes_is_label: "grievance/sarcastic"), else scene.participant, else

@@ -1,31 +1,21 @@
-/* stats: the summary of a set of records (see stats.h). Counters are
+/* stats: the summary of a set of records (see stats.h): the records taken
+ * in one at a time, and the summary written from the counts. Counters are
  * jansson objects (name -> integer), sorted by count when written; lengths
  * are kept whole for the percentiles (nearest rank); distinct n-grams are
- * 64-bit hashes in open-addressing sets; near duplicates go through
- * lib/neardup as scg-dedup's default mode does (neardup_add alone calls it). */
-#include "stats.h"
-#include "axes.h"
+ * 64-bit hashes in open-addressing sets. The health checks are in
+ * stats-health.c, the diversity measures in stats-diversity.c. */
+#include "stats-int.h"
 #include "conv.h"
-#include "eval.h"
-#include "neardup.h"
+#include "jv.h"
 #include "record.h"
-#include "util.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* ---- small containers ------------------------------------------------- */
 
-struct vals {
-	double *v;
-	size_t n, cap;
-	double sum;
-};
-
-static void vals_add(struct vals *a, double x)
+void vals_add(struct vals *a, double x)
 {
 	if (a->n == a->cap) {
 		a->cap = a->cap ? 2 * a->cap : 64;
@@ -35,13 +25,7 @@ static void vals_add(struct vals *a, double x)
 	a->sum += x;
 }
 
-/* A set of 64-bit hashes (0 stands for the empty slot, so 0 is stored as 1). */
-struct hset {
-	uint64_t *t;
-	size_t n, cap;
-};
-
-static int hset_add(struct hset *s, uint64_t h)
+int hset_add(struct hset *s, uint64_t h)
 {
 	if (!h)
 		h = 1;
@@ -65,65 +49,10 @@ static int hset_add(struct hset *s, uint64_t h)
 	return 1;
 }
 
-static double round4(double x)
+double round4(double x)
 {
 	return round(x * 1e4) / 1e4;
 }
-
-/* A health check: how many records fail it, and the first ids. */
-struct check {
-	const char *name;
-	long count;
-	json_t *ids;
-};
-
-enum { H_ORDER, H_EMPTY, H_LABEL, H_REPEAT, H_REFUSAL, H_USER_AS_ASSISTANT, NCHECKS };
-static const char *const check_names[NCHECKS] = {
-	"roles_out_of_order", "empty_message", "speaker_label", "repeated_message",
-	"assistant_refusal", "user_as_assistant",
-};
-
-struct role_stats {
-	char *role;
-	struct vals chars;
-	long words, bigrams;
-	struct hset uni, bi;
-	struct role_stats *next;
-};
-
-struct stats {
-	long records, conversations, pairs;
-	json_t *kinds, *reasons, *by, *turn_hist, *personas, *combos;
-	json_t *axis_values;       /* axis name -> {value: 1} */
-	struct axes axes;
-	int have_axes;
-	struct vals turns;
-	struct role_stats *roles;
-	json_t *models, *stages;   /* name -> {requests, prompt_tokens, completion_tokens, cost} */
-	long without_cost;
-	long rejects;
-	json_t *reject_programs;   /* program -> {count, reasons: {reason: n}} */
-	struct check checks[NCHECKS];
-	/* DPO */
-	struct vals chosen, rejected;
-	long same_opening;
-	/* near duplicates */
-	struct nd_sketcher *sk;
-	struct nd_lsh *lsh;
-	struct nd_exact *exact;
-	struct nd_set set;
-	uint32_t *sig, *keys;
-	uint32_t *sh;              /* the stored shingle sets, one after another */
-	size_t shlen, shcap;
-	size_t *sh_end;
-	unsigned char *near;       /* per conversation: has a near duplicate */
-	char **conv_ids;
-	size_t nconv, convcap;
-	json_t *near_pairs;
-	struct buf norm;
-	struct eval *eval;
-	int pass_k;
-};
 
 struct stats *stats_new(const char *axes_path)
 {
@@ -140,10 +69,7 @@ struct stats *stats_new(const char *axes_path)
 	st->reject_programs = json_object();
 	st->near_pairs = json_array();
 	st->eval = eval_new();
-	for (int i = 0; i < NCHECKS; i++) {
-		st->checks[i].name = check_names[i];
-		st->checks[i].ids = json_array();
-	}
+	health_init(st);
 	if (axes_path) {
 		axes_load(&st->axes, axes_path);
 		st->have_axes = 1;
@@ -175,8 +101,7 @@ void stats_free(struct stats *st)
 	json_decref(st->stages);
 	json_decref(st->reject_programs);
 	json_decref(st->near_pairs);
-	for (int i = 0; i < NCHECKS; i++)
-		json_decref(st->checks[i].ids);
+	health_free(st);
 	free(st->turns.v);
 	free(st->chosen.v);
 	free(st->rejected.v);
@@ -184,20 +109,7 @@ void stats_free(struct stats *st)
 		n = r->next;
 		role_free(r);
 	}
-	if (st->sk) {
-		nd_sketcher_free(st->sk);
-		nd_lsh_free(st->lsh);
-		nd_exact_free(st->exact);
-		nd_set_free(&st->set);
-		free(st->sig);
-		free(st->keys);
-	}
-	free(st->sh);
-	free(st->sh_end);
-	free(st->near);
-	for (size_t i = 0; i < st->nconv; i++)
-		free(st->conv_ids[i]);
-	free(st->conv_ids);
+	diversity_free(st);
 	buf_free(&st->norm);
 	eval_free(st->eval);
 	free(st);
@@ -215,22 +127,6 @@ struct eval *stats_eval(struct stats *st)
 
 /* ---- one record -------------------------------------------------------- */
 
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
-static int blank(const char *s)
-{
-	for (; *s; s++)
-		if (!isspace((unsigned char)*s))
-			return 0;
-	return 1;
-}
-
 static struct role_stats *role_get(struct stats *st, const char *role)
 {
 	struct role_stats **p = &st->roles;
@@ -240,175 +136,6 @@ static struct role_stats *role_get(struct stats *st, const char *role)
 	*p = xcalloc(1, sizeof **p);
 	(*p)->role = xstrdup(role);
 	return *p;
-}
-
-static void fail_check(struct stats *st, int which, const char *id)
-{
-	struct check *c = &st->checks[which];
-	c->count++;
-	if (json_array_size(c->ids) < STATS_IDS)
-		json_array_append_new(c->ids, json_string(id));
-}
-
-/* s lowered (ASCII) with the typographic apostrophe made plain, onto out. */
-static void lower_plain(const char *s, struct buf *out)
-{
-	buf_reset(out);
-	buf_adds(out, "");
-	for (; *s; s++) {
-		if (!strncmp(s, "\xe2\x80\x99", 3)) {
-			buf_addc(out, '\'');
-			s += 2;
-		} else {
-			buf_addc(out, (char)tolower((unsigned char)*s));
-		}
-	}
-}
-
-static int has_any(const char *low, const char *const *phrases)
-{
-	for (; *phrases; phrases++)
-		if (strstr(low, *phrases))
-			return 1;
-	return 0;
-}
-
-static const char *const refusals[] = {
-	"as an ai", "as a language model", "as an artificial intelligence",
-	"i can't help with that", "i cannot help with that", "i can't assist with that",
-	"i cannot assist with that", "i'm sorry, but i can't", "i'm sorry, but i cannot",
-	"i am unable to help", "i'm unable to help", "i'm not able to help with that", NULL,
-};
-static const char *const assistant_phrases[] = {
-	"how can i help you", "how can i assist you", "how may i help you", "how may i assist you",
-	"is there anything else i can help", "is there anything else i can do for you",
-	"i hope this helps", "let me know if you have any other questions", "as your assistant",
-	NULL,
-};
-
-/* Does a line of low (lowered) begin with "name:"? */
-static int line_label(const char *low, const char *name)
-{
-	if (!name || !*name)
-		return 0;
-	size_t n = strlen(name);
-	for (const char *l = low; l; l = strchr(l, '\n')) {
-		if (*l == '\n')
-			l++;
-		while (*l == ' ' || *l == '\t' || *l == '*')
-			l++;
-		if (!strncasecmp(l, name, n) && l[n] == ':')
-			return 1;
-	}
-	return 0;
-}
-
-static int speaker_label(const char *low, json_t *rec)
-{
-	static const char *const generic[] = {"user", "assistant", "human", "ai", "bot", "system", NULL};
-	for (int i = 0; generic[i]; i++)
-		if (line_label(low, generic[i]))
-			return 1;
-	const char *names[] = {
-		json_string_value(json_path(rec, "persona.name")),
-		json_string_value(json_path(rec, "assistant.name")),
-		json_string_value(json_path(rec, "character.name")),
-	};
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (line_label(low, names[i]))
-			return 1;
-	size_t i;
-	json_t *alias;
-	json_array_foreach(json_path(rec, "character.aliases"), i, alias)
-		if (line_label(low, json_string_value(alias)))
-			return 1;
-	/* the whole message in quotes */
-	const char *s = low;
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	int open = *s == '"' || !strncmp(s, "\xe2\x80\x9c", 3);
-	int close = (n > 1 && s[n - 1] == '"') ||
-		    (n > 3 && !strncmp(s + n - 3, "\xe2\x80\x9d", 3));
-	return open && close && n > 2;
-}
-
-/* Distinct word 1- and 2-grams of a normalised text, by role. */
-static void ngrams(struct role_stats *r, const char *norm, size_t n)
-{
-	const char *prev = NULL;
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && norm[j] != ' ')
-			j++;
-		r->words++;
-		hset_add(&r->uni, hash64(norm + i, j - i, 1));
-		if (prev) {
-			r->bigrams++;
-			hset_add(&r->bi, hash64(prev, (size_t)(norm + j - prev), 2));
-		}
-		prev = norm + i;
-		i = j + 1;
-	}
-}
-
-/* The conversation's normalised text is in st->norm: marks it and any
- * earlier conversation at Jaccard >= STATS_NEAR_THRESHOLD (exact copies
- * included). The only place that calls lib/neardup's index. */
-static void neardup_add(struct stats *st, size_t conv)
-{
-	if (!st->sk) {
-		int bands, rows;
-		nd_bands_choose(STATS_NEAR_THRESHOLD, 128, 0, 0.25, &bands, &rows);
-		st->sk = nd_sketcher_new(bands * rows, 0);
-		st->lsh = nd_lsh_new(bands, rows, 0);
-		st->exact = nd_exact_new();
-		st->sig = xmalloc((size_t)(bands * rows) * sizeof *st->sig);
-		st->keys = xmalloc((size_t)bands * sizeof *st->keys);
-	}
-	const char *text = st->norm.p ? st->norm.p : "";
-	uint64_t h[2];
-	uint32_t of = 0;
-	long match = -1;
-	nd_exact_hash(text, st->norm.len, h);
-	int is_short = !nd_shingles(text, st->norm.len, 5, 0, 0, &st->set);
-	if (nd_exact_find(st->exact, h, &of))
-		match = of;
-	else
-		nd_exact_add(st->exact, h, (uint32_t)conv);
-	if (match < 0 && !is_short) {
-		nd_sketch(st->sk, st->set.h, st->set.n, st->sig);
-		nd_lsh_keys(st->lsh, st->sig, st->keys);
-		const struct nd_cand *cand;
-		size_t nc = nd_lsh_query(st->lsh, st->keys, &cand);
-		for (size_t c = 0; c < nc && match < 0; c++) {
-			uint32_t r = cand[c].rec;
-			size_t from = r ? st->sh_end[r - 1] : 0, n = st->sh_end[r] - from;
-			size_t need = nd_need(st->set.n, n, STATS_NEAR_THRESHOLD);
-			size_t inter = nd_common(&st->set, st->sh + from, n, need);
-			if (inter >= need && nd_at_least(inter, st->set.n + n - inter, STATS_NEAR_THRESHOLD))
-				match = r;
-		}
-		nd_lsh_insert(st->lsh, st->keys, (uint32_t)conv);
-	}
-	/* every conversation has its slot in the shingle store (short ones empty) */
-	size_t add = is_short ? 0 : st->set.n;
-	if (st->shlen + add > st->shcap) {
-		st->shcap = (st->shlen + add) * 2;
-		st->sh = xrealloc(st->sh, st->shcap * sizeof *st->sh);
-	}
-	if (add)
-		memcpy(st->sh + st->shlen, st->set.h, add * sizeof *st->sh);
-	st->shlen += add;
-	st->sh_end[conv] = st->shlen;
-	if (match >= 0) {
-		st->near[conv] = st->near[match] = 1;
-		if (json_array_size(st->near_pairs) < STATS_IDS)
-			json_array_append_new(st->near_pairs, json_pack("[s,s]", st->conv_ids[match],
-									 st->conv_ids[conv]));
-	}
 }
 
 static void add_usage(json_t *into, const char *name, json_t *u)
@@ -431,7 +158,7 @@ static void add_usage(json_t *into, const char *name, json_t *u)
 
 static void usage_record(struct stats *st, json_t *rec)
 {
-	json_t *usage = json_path(rec, "meta.usage");
+	json_t *usage = jv_path(rec, "meta.usage");
 	const char *model;
 	json_t *u;
 	int costless = 0;
@@ -454,27 +181,6 @@ static void usage_record(struct stats *st, json_t *rec)
 	st->without_cost += costless;
 }
 
-static void axes_record(struct stats *st, json_t *axes)
-{
-	if (!json_is_object(axes) || !json_object_size(axes))
-		return;
-	struct buf label = {0};
-	axes_label(axes, &label);
-	json_count(st->combos, label.p, 1);
-	buf_free(&label);
-	const char *k;
-	json_t *v;
-	json_object_foreach(axes, k, v) {
-		json_t *vals = json_object_get(st->axis_values, k);
-		if (!vals) {
-			vals = json_object();
-			json_object_set_new(st->axis_values, k, vals);
-		}
-		if (json_is_string(v))
-			json_object_set_new(vals, json_string_value(v), json_true());
-	}
-}
-
 /* The concatenated assistant texts of a DPO side. */
 static void side_text(json_t *side, struct buf *out)
 {
@@ -483,7 +189,7 @@ static void side_text(json_t *side, struct buf *out)
 	size_t i;
 	json_t *m;
 	json_array_foreach(side, i, m) {
-		const char *c = json_str(m, "content");
+		const char *c = jv_str(m, "content");
 		if (c)
 			buf_adds(out, c);
 	}
@@ -522,7 +228,7 @@ static void dpo_record(struct stats *st, json_t *rec)
 
 static const char *kind_of(json_t *rec)
 {
-	const char *k = json_str(rec, "kind");
+	const char *k = jv_str(rec, "kind");
 	if (k)
 		return k;
 	if (json_object_get(rec, "chosen") && json_object_get(rec, "rejected"))
@@ -551,76 +257,51 @@ static void conversation(struct stats *st, json_t *rec, json_t *msgs, const char
 	vals_add(&st->turns, turns);
 	char key[24];
 	snprintf(key, sizeof key, "%d", turns);
-	json_count(st->turn_hist, key, 1);
+	jv_count(st->turn_hist, key, 1);
 
 	json_t *stop = json_object_get(rec, "stop");
-	const char *reason = json_str(stop, "reason"), *by = json_str(stop, "by");
-	json_count(st->reasons, reason ? reason : "(none)", 1);
-	json_count(st->by, by ? by : "(none)", 1);
+	const char *reason = jv_str(stop, "reason"), *by = jv_str(stop, "by");
+	jv_count(st->reasons, reason ? reason : "(none)", 1);
+	jv_count(st->by, by ? by : "(none)", 1);
 
-	const char *pname = json_string_value(json_path(rec, "persona.name"));
+	const char *pname = json_string_value(jv_path(rec, "persona.name"));
 	if (pname)
-		json_count(st->personas, pname, 1);
-	axes_record(st, json_path(rec, "persona.axes"));
+		jv_count(st->personas, pname, 1);
+	diversity_axes(st, jv_path(rec, "persona.axes"));
 
-	int bad[NCHECKS] = {0};
-	const char *prev = NULL;
-	struct hset seen = {0};
-	struct buf low = {0}, norm = {0};
+	struct health h = {0};
+	struct buf norm = {0};
 	buf_reset(&st->norm);
 	size_t i;
 	json_t *m;
 	json_array_foreach(msgs, i, m) {
-		const char *role = json_str(m, "role");
+		const char *role = jv_str(m, "role");
 		json_t *cv = json_object_get(m, "content");
 		const char *content = json_string_value(cv);
-		if (!role || (strcmp(role, "system") && strcmp(role, "user") && strcmp(role, "assistant")))
-			bad[H_ORDER] = 1;
-		else if (!strcmp(role, "system") ? prev != NULL : prev && !strcmp(prev, role))
-			bad[H_ORDER] = 1;
-		if (role && strcmp(role, "system"))
-			prev = role;
-		if (!content || blank(content)) {
-			bad[H_EMPTY] = 1;
-			continue;
-		}
-		if (!role)
+		if (!health_message(&h, role, content))
 			continue;
 		struct role_stats *r = role_get(st, role);
 		vals_add(&r->chars, (double)utf8_chars(content));
 		buf_reset(&norm);
 		nd_norm_append(&norm, content, json_string_length(cv), 0);
 		if (norm.len)
-			ngrams(r, norm.p, norm.len);
+			diversity_ngrams(r, norm.p, norm.len);
 		nd_norm_append(&st->norm, content, json_string_length(cv), 0);
 		if (!strcmp(role, "system"))
 			continue;
-		lower_plain(content, &low);
-		if (speaker_label(low.p, rec))
-			bad[H_LABEL] = 1;
-		if (!hset_add(&seen, hash64(low.p, strlen(low.p), 3)))
-			bad[H_REPEAT] = 1;
-		if (!strcmp(role, "assistant") && has_any(low.p, refusals))
-			bad[H_REFUSAL] = 1;
-		if (!strcmp(role, "user") && (has_any(low.p, assistant_phrases) ||
-					      line_label(low.p, "assistant")))
-			bad[H_USER_AS_ASSISTANT] = 1;
+		health_said(&h, rec, role, content);
 	}
-	free(seen.t);
-	buf_free(&low);
 	buf_free(&norm);
-	for (int c = 0; c < NCHECKS; c++)
-		if (bad[c])
-			fail_check(st, c, id);
-	neardup_add(st, conv);
+	health_end(st, &h, id);
+	diversity_neardup(st, conv);
 }
 
 void stats_add_record(struct stats *st, json_t *rec)
 {
 	st->records++;
-	json_count(st->kinds, kind_of(rec), 1);
+	jv_count(st->kinds, kind_of(rec), 1);
 	usage_record(st, rec);
-	const char *id = json_str(rec, "id");
+	const char *id = jv_str(rec, "id");
 	char fallback[32];
 	if (!id) {
 		snprintf(fallback, sizeof fallback, "#%ld", st->records);
@@ -644,7 +325,7 @@ int stats_is_reject(json_t *rec)
 void stats_add_reject(struct stats *st, json_t *rej)
 {
 	json_t *e = json_object_get(rej, "error");
-	const char *program = json_str(e, "program"), *reason = json_str(e, "reason");
+	const char *program = jv_str(e, "program"), *reason = jv_str(e, "reason");
 	st->rejects++;
 	if (!program)
 		program = "(unknown)";
@@ -654,7 +335,7 @@ void stats_add_reject(struct stats *st, json_t *rej)
 		json_object_set_new(st->reject_programs, program, p);
 	}
 	json_integer_set(json_object_get(p, "count"), json_integer_value(json_object_get(p, "count")) + 1);
-	json_count(json_object_get(p, "reasons"), reason ? reason : "(none)", 1);
+	jv_count(json_object_get(p, "reasons"), reason ? reason : "(none)", 1);
 }
 
 void stats_add(struct stats *st, json_t *rec)
@@ -691,7 +372,7 @@ static int by_number(const void *a, const void *b)
 /* A copy of obj with its members sorted: by count (descending, then name),
  * or by their names as numbers. count_of: the member's count, or NULL for
  * the member itself (an integer). */
-static json_t *sorted(json_t *obj, const char *count_of, int numeric)
+json_t *sorted(json_t *obj, const char *count_of, int numeric)
 {
 	size_t n = json_object_size(obj), i = 0;
 	struct kv_count *a = xcalloc(n ? n : 1, sizeof *a);
@@ -723,7 +404,7 @@ static double rank(const struct vals *a, double p)
 	return a->v[k ? k - 1 : 0];
 }
 
-static json_t *summary_of(struct vals *a)
+json_t *summary_of(struct vals *a)
 {
 	if (!a->n)
 		return json_pack("{s:i}", "count", 0);
@@ -793,82 +474,9 @@ static json_t *rejects_json(struct stats *st)
 	return json_pack("{s:I, s:o}", "count", (json_int_t)st->rejects, "programs", programs);
 }
 
-static double ratio(double a, double b)
+double ratio(double a, double b)
 {
 	return b > 0 ? round4(a / b) : 0;
-}
-
-static json_t *distinct_json(struct stats *st)
-{
-	json_t *d = json_object();
-	for (struct role_stats *r = st->roles; r; r = r->next)
-		json_object_set_new(d, r->role, json_pack("{s:I, s:I, s:f, s:I, s:I, s:f}",
-			"words", (json_int_t)r->words, "distinct_words", (json_int_t)r->uni.n,
-			"distinct_1", ratio((double)r->uni.n, (double)r->words),
-			"bigrams", (json_int_t)r->bigrams, "distinct_bigrams", (json_int_t)r->bi.n,
-			"distinct_2", ratio((double)r->bi.n, (double)r->bigrams)));
-	return d;
-}
-
-static json_t *axes_json(struct stats *st)
-{
-	json_t *out = json_object();
-	json_object_set_new(out, "seen", json_integer((json_int_t)json_object_size(st->combos)));
-	if (st->have_axes) {
-		json_t *missing = json_array();
-		long covered = 0;
-		for (int c = 0; c < st->axes.ncombos; c++) {
-			json_t *a = json_object();
-			for (int x = 0; x < st->axes.naxes; x++) {
-				json_t *vals = st->axes.values[x];
-				int want = st->axes.combos[c * st->axes.naxes + x], idx = 0;
-				const char *name;
-				json_t *text;
-				json_object_foreach(vals, name, text)
-					if (idx++ == want)
-						json_object_set_new(a, st->axes.names[x], json_string(name));
-			}
-			struct buf label = {0};
-			axes_label(a, &label);
-			if (json_object_get(st->combos, label.p))
-				covered++;
-			else
-				json_array_append_new(missing, json_string(label.p));
-			buf_free(&label);
-			json_decref(a);
-		}
-		json_object_set_new(out, "possible", json_integer(st->axes.ncombos));
-		json_object_set_new(out, "covered", json_integer(covered));
-		json_object_set_new(out, "coverage", json_real(ratio((double)covered, st->axes.ncombos)));
-		json_object_set_new(out, "missing", missing);
-	} else {
-		/* without the axes file: every combination of the values seen */
-		double possible = json_object_size(st->axis_values) ? 1 : 0;
-		const char *k;
-		json_t *v;
-		json_object_foreach(st->axis_values, k, v)
-			possible *= (double)json_object_size(v);
-		json_object_set_new(out, "possible", json_integer((json_int_t)possible));
-		json_object_set_new(out, "covered", json_integer((json_int_t)json_object_size(st->combos)));
-		json_object_set_new(out, "coverage",
-				    json_real(ratio((double)json_object_size(st->combos), possible)));
-	}
-	json_object_set_new(out, "combinations", sorted(st->combos, NULL, 0));
-	return out;
-}
-
-static json_t *personas_json(struct stats *st)
-{
-	struct vals per = {0};
-	const char *k;
-	json_t *v;
-	json_object_foreach(st->personas, k, v)
-		vals_add(&per, (double)json_integer_value(v));
-	json_t *s = summary_of(&per);
-	free(per.v);
-	json_object_del(s, "count");
-	return json_pack("{s:I, s:o, s:o}", "count", (json_int_t)json_object_size(st->personas),
-			 "conversations", s, "by_persona", sorted(st->personas, NULL, 0));
 }
 
 json_t *stats_json(struct stats *st)
@@ -882,19 +490,8 @@ json_t *stats_json(struct stats *st)
 	json_t *turns = summary_of(&st->turns);
 	json_object_set_new(turns, "histogram", sorted(st->turn_hist, NULL, 1));
 
-	json_t *health = json_object();
-	for (int c = 0; c < NCHECKS; c++)
-		json_object_set_new(health, st->checks[c].name, json_pack("{s:I, s:O}",
-			"count", (json_int_t)st->checks[c].count, "ids", st->checks[c].ids));
-
-	long near = 0;
-	for (size_t i = 0; i < st->nconv; i++)
-		near += st->near[i];
-	json_t *diversity = json_pack("{s:o, s:{s:f, s:I, s:f, s:O}, s:o, s:o}",
-		"distinct", distinct_json(st),
-		"near_duplicates", "threshold", STATS_NEAR_THRESHOLD, "conversations", (json_int_t)near,
-		"share", ratio((double)near, (double)st->nconv), "examples", st->near_pairs,
-		"axes", axes_json(st), "personas", personas_json(st));
+	json_t *health = health_json(st);
+	json_t *diversity = diversity_json(st);
 
 	json_t *dpo = json_pack("{s:I, s:o, s:o, s:I, s:f}", "pairs", (json_int_t)st->pairs,
 		"chosen_chars", summary_of(&st->chosen), "rejected_chars", summary_of(&st->rejected),

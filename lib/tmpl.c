@@ -1,5 +1,6 @@
 /* tmpl: a small mustache-like renderer over jansson values. */
 #include "tmpl.h"
+#include "jv.h"
 #include "record.h"
 
 #include <string.h>
@@ -9,7 +10,7 @@ void tmpl_value(json_t *v, struct buf *out)
 	if (json_is_string(v)) {
 		buf_add(out, json_string_value(v), json_string_length(v));
 	} else if (v && !json_is_null(v)) {
-		char *s = json_compact(v);
+		char *s = jv_compact(v);
 		buf_adds(out, s);
 		free(s);
 	}
@@ -84,7 +85,7 @@ static int render(const char *t, size_t len, json_t *ctx, struct buf *out, struc
 				buf_free(&end);
 				return -1;
 			}
-			int show = !empty(json_path(ctx, path));
+			int show = !empty(jv_path(ctx, path));
 			if (kind == '^')
 				show = !show;
 			int rc = render(t + i, (size_t)(e - t) - i, ctx, show ? out : NULL, err, depth + 1);
@@ -97,7 +98,7 @@ static int render(const char *t, size_t len, json_t *ctx, struct buf *out, struc
 		}
 		int optional = name[n - 1] == '?';
 		char *path = xstrndup(name, optional ? n - 1 : n);
-		json_t *v = json_path(ctx, path);
+		json_t *v = jv_path(ctx, path);
 		if (!v && !optional && out) {
 			buf_addf(err, "missing value {{%s}}", path);
 			free(path);
@@ -151,7 +152,7 @@ static json_t *render_json(json_t *v, json_t *ctx, struct buf *err, int depth)
 		int optional;
 		char *path = lone_tag(json_string_value(v), &optional);
 		if (path) {
-			json_t *got = json_path(ctx, path);
+			json_t *got = jv_path(ctx, path);
 			if (!got && !optional)
 				buf_addf(err, "missing value {{%s}}", path);
 			free(path);

@@ -9,7 +9,7 @@
 
 #include "util.h"
 
-/* Renders tmpl against ctx (an object; paths as json_path). Returns 0, or -1
+/* Renders tmpl against ctx (an object; paths as jv_path). Returns 0, or -1
  * with the reason in err ("missing value {{persona.goal}}"). */
 int tmpl_render(const char *tmpl, json_t *ctx, struct buf *out, struct buf *err);
 

@@ -3,6 +3,7 @@
 #include "util.h"
 #include "secret.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
@@ -145,6 +146,23 @@ void buf_adds(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+void buf_add_utf8(struct buf *b, unsigned c)
+{
+	char u[4];
+	size_t n;
+	if (c < 0x80)
+		u[0] = (char)c, n = 1;
+	else if (c < 0x800)
+		u[0] = (char)(0xc0 | c >> 6), u[1] = (char)(0x80 | (c & 0x3f)), n = 2;
+	else if (c < 0x10000)
+		u[0] = (char)(0xe0 | c >> 12), u[1] = (char)(0x80 | ((c >> 6) & 0x3f)),
+		u[2] = (char)(0x80 | (c & 0x3f)), n = 3;
+	else
+		u[0] = (char)(0xf0 | c >> 18), u[1] = (char)(0x80 | ((c >> 12) & 0x3f)),
+		u[2] = (char)(0x80 | ((c >> 6) & 0x3f)), u[3] = (char)(0x80 | (c & 0x3f)), n = 4;
+	buf_add(b, u, n);
+}
+
 void buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -201,6 +219,21 @@ uint64_t hash64(const void *p, size_t n, uint64_t seed)
 	return XXH3_64bits_withSeed(p, n, seed);
 }
 
+int is_blank(const char *s)
+{
+	while (s && isspace((unsigned char)*s))
+		s++;
+	return !s || !*s;
+}
+
+size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 int utf8_valid(const char *str, size_t n, size_t *bad)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -242,6 +275,19 @@ fail:
 char *read_file(const char *path, size_t *len)
 {
 	return read_file_max(path, SIZE_MAX - 1, len);
+}
+
+char *read_text(const char *path, const char *what, size_t *len)
+{
+	size_t n;
+	char *text = read_file(path, &n);
+	if (!text)
+		die("%s: %s: %s", what, path, strerror(errno));
+	if (!utf8_valid(text, n, NULL) || memchr(text, 0, n))
+		die("%s: %s: not UTF-8 text", what, path);
+	if (len)
+		*len = n;
+	return text;
 }
 
 char *read_file_max(const char *path, size_t max, size_t *len)

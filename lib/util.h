@@ -38,6 +38,8 @@ static inline void buf_addc(struct buf *b, char c)
 	b->p[b->len++] = c;
 	b->p[b->len] = 0;
 }
+/* Appends the code point cp (at most U+10FFFF) encoded as UTF-8. */
+void buf_add_utf8(struct buf *b, unsigned cp);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
@@ -49,12 +51,20 @@ double now_real(void);  /* seconds since the epoch */
 /* 64-bit hash of bytes (xxh3) */
 uint64_t hash64(const void *p, size_t n, uint64_t seed);
 
+/* Whether s is NULL, empty or only white space (isspace). */
+int is_blank(const char *s);
+/* The characters (code points) of a UTF-8 string, not its bytes. */
+size_t utf8_chars(const char *s);
 /* Valid UTF-8 (no overlongs, no surrogates)? On failure *bad is the offset. */
 int utf8_valid(const char *s, size_t n, size_t *bad);
 
 /* Read a whole file; NULL and errno set on failure. */
 char *read_file(const char *path, size_t *len);
-/* The same, failing with EFBIG once the file passes max bytes. */
+/* A whole text file: UTF-8 without NUL bytes. Dies (exit 2) with
+ * "WHAT: PATH: why" when it cannot be read or is not text; what names
+ * where the path came from (an option). */
+char *read_text(const char *path, const char *what, size_t *len);
+/* The same as read_file, failing with EFBIG once the file passes max bytes. */
 char *read_file_max(const char *path, size_t max, size_t *len);
 /* The offset of the first control character (below 0x20, or DEL) in s, or
  * -1: such a value would break a header line or a URL. */

@@ -2,6 +2,7 @@
  * TRL's trainers read them, so a bad one is named here rather than
  * failing an upload or a training run hours later. */
 #include "validate.h"
+#include "jv.h"
 #include "llm.h"
 #include "neardup.h"
 #include "record.h"
@@ -92,13 +93,13 @@ static enum vproblem check_calls(json_t *calls, size_t n, json_t *ids, struct bu
 	json_t *c;
 	json_array_foreach(calls, k, c) {
 		json_t *f = json_object_get(c, "function");
-		const char *id = json_str(c, "id"), *type = json_str(c, "type");
+		const char *id = jv_str(c, "id"), *type = jv_str(c, "type");
 		if (!id || !*id)
 			return fail(why, V_BAD_TOOL_CALL, "message %zu: tool call %zu has no id", n, k + 1);
 		if (!type || strcmp(type, "function"))
 			return fail(why, V_BAD_TOOL_CALL, "message %zu: tool call %zu is not of type function",
 				    n, k + 1);
-		if (!json_str(f, "name") || !*json_str(f, "name") || !json_str(f, "arguments"))
+		if (!jv_str(f, "name") || !*jv_str(f, "name") || !jv_str(f, "arguments"))
 			return fail(why, V_BAD_TOOL_CALL,
 				    "message %zu: tool call %zu needs function.name and function.arguments (a string)",
 				    n, k + 1);
@@ -125,7 +126,7 @@ static enum vproblem check_message(json_t *m, size_t n, json_t *open, struct buf
 {
 	if (!json_is_object(m))
 		return fail(why, V_BAD_MESSAGE, "message %zu is not an object", n);
-	const char *role = json_str(m, "role");
+	const char *role = jv_str(m, "role");
 	if (!role)
 		return fail(why, V_BAD_MESSAGE, "message %zu has no role", n);
 	if (!is_role(role))
@@ -180,7 +181,7 @@ enum vproblem validate_messages(json_t *msgs, enum vend end, struct buf *why)
 		size_t n = i + 1, waiting = json_array_size(open);
 		if ((p = check_message(m, n, open, why)))   /* adds m's calls to open */
 			break;
-		const char *role = json_str(m, "role");
+		const char *role = jv_str(m, "role");
 		if (!strcmp(role, "system")) {
 			if (i) {
 				p = fail(why, V_SYSTEM_NOT_FIRST, "message %zu is a system message", n);
@@ -190,7 +191,7 @@ enum vproblem validate_messages(json_t *msgs, enum vend end, struct buf *why)
 		}
 		int calls = json_object_get(m, "tool_calls") != NULL;
 		if (!strcmp(role, "tool")) {
-			const char *id = json_str(m, "tool_call_id");
+			const char *id = jv_str(m, "tool_call_id");
 			if (!id || !answer_call(open, id)) {
 				p = fail(why, V_BAD_TOOL_CALL, "message %zu answers %s%s%s, which no call before it made",
 					 n, id ? "the call '" : "no call id", id ? id : "", id ? "'" : "");
@@ -220,7 +221,7 @@ enum vproblem validate_messages(json_t *msgs, enum vend end, struct buf *why)
 			: fail(why, V_PROMPT_NOT_USER, "the prompt ends with %s", prev ? prev : "no user message");
 	if (!assistants)
 		return fail(why, V_NO_ASSISTANT, "no assistant message");
-	const char *last = json_str(json_array_get(msgs, json_array_size(msgs) - 1), "role");
+	const char *last = jv_str(json_array_get(msgs, json_array_size(msgs) - 1), "role");
 	if (strcmp(last, "assistant"))
 		return fail(why, V_LAST_NOT_ASSISTANT, "the last message is the %s's", last);
 	return V_OK;
@@ -233,9 +234,9 @@ enum vproblem validate_tools(json_t *tools, struct buf *why)
 	size_t i;
 	json_t *t;
 	json_array_foreach(tools, i, t) {
-		const char *type = json_str(t, "type");
+		const char *type = jv_str(t, "type");
 		json_t *f = json_object_get(t, "function");
-		if (!type || strcmp(type, "function") || !json_str(f, "name") || !*json_str(f, "name"))
+		if (!type || strcmp(type, "function") || !jv_str(f, "name") || !*jv_str(f, "name"))
 			return fail(why, V_BAD_TOOLS, "tool %zu is not {\"type\":\"function\",\"function\":{\"name\":...}}",
 				    i + 1);
 		json_t *params = json_object_get(f, "parameters");
@@ -252,9 +253,9 @@ static enum vproblem check_answer(json_t *a, const char *name, struct buf *why)
 	json_t *open = json_array();
 	enum vproblem p = json_array_size(a) != 1 ? V_BAD_ANSWER : check_message(m, 1, open, why);
 	json_decref(open);
-	if (p == V_BAD_ANSWER || (!p && strcmp(json_str(m, "role"), "assistant")))
+	if (p == V_BAD_ANSWER || (!p && strcmp(jv_str(m, "role"), "assistant")))
 		return fail(why, V_BAD_ANSWER, "%s is not a list of one assistant message", name);
-	if (p == V_EMPTY_CONTENT || (!p && !json_str(m, "content")))
+	if (p == V_EMPTY_CONTENT || (!p && !jv_str(m, "content")))
 		return fail(why, V_BAD_ANSWER, "%s has no text", name);
 	if (p) {
 		struct buf b = {0};
@@ -273,18 +274,10 @@ enum vproblem validate_pair(json_t *prompt, json_t *chosen, json_t *rejected, st
 		return fail(why, V_PROMPT_NOT_USER, "no prompt messages");
 	if (p || (p = check_answer(chosen, "chosen", why)) || (p = check_answer(rejected, "rejected", why)))
 		return p;
-	if (!strcmp(json_str(json_array_get(chosen, 0), "content"),
-		    json_str(json_array_get(rejected, 0), "content")))
+	if (!strcmp(jv_str(json_array_get(chosen, 0), "content"),
+		    jv_str(json_array_get(rejected, 0), "content")))
 		return fail(why, V_SAME_ANSWERS, "chosen and rejected say the same");
 	return V_OK;
-}
-
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
 }
 
 double validate_tokens(json_t *msgs, json_t *tools)
@@ -295,13 +288,13 @@ double validate_tokens(json_t *msgs, json_t *tools)
 	json_array_foreach(msgs, i, m) {
 		json_t *calls = json_object_get(m, "tool_calls");
 		if (calls) {
-			char *s = json_compact(calls);
+			char *s = jv_compact(calls);
 			chars += utf8_chars(s);
 			free(s);
 		}
 	}
 	if (tools) {
-		char *s = json_compact(tools);
+		char *s = jv_compact(tools);
 		chars += utf8_chars(s);
 		free(s);
 	}

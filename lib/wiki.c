@@ -3,7 +3,8 @@
 #include "wiki.h"
 #include "cache.h"
 #include "jparse.h"
-#include "opt.h"
+#include "jv.h"
+#include "opt.h"      /* SCG_VERSION */
 #include "record.h"
 
 #include <curl/curl.h>
@@ -38,12 +39,12 @@ int wiki_page_read(json_t *answer, struct wiki_page *page, struct buf *err)
 	memset(page, 0, sizeof *page);
 	json_t *e = json_object_get(answer, "error");
 	if (e) {
-		const char *code = json_str(e, "code"), *info = json_str(e, "info");
+		const char *code = jv_str(e, "code"), *info = jv_str(e, "info");
 		buf_addf(err, "the wiki refused the query: %s%s%s", code ? code : "an error",
 			 info ? ": " : "", info ? info : "");
 		return -1;
 	}
-	json_t *pages = json_path(answer, "query.pages"), *p = NULL;
+	json_t *pages = jv_path(answer, "query.pages"), *p = NULL;
 	if (json_is_array(pages))
 		p = json_array_get(pages, 0);
 	else if (json_is_object(pages))
@@ -57,16 +58,16 @@ int wiki_page_read(json_t *answer, struct wiki_page *page, struct buf *err)
 		return -1;
 	}
 	if (flag(p, "invalid")) {
-		const char *why = json_str(p, "invalidreason");
+		const char *why = jv_str(p, "invalidreason");
 		buf_addf(err, "not a valid title%s%s", why ? ": " : "", why ? why : "");
 		return -1;
 	}
-	if (json_path(p, "pageprops.disambiguation")) {
+	if (jv_path(p, "pageprops.disambiguation")) {
 		buf_adds(err, "a disambiguation page; name one of the articles it lists");
 		return -1;
 	}
 	json_t *x = json_object_get(p, "extract");
-	const char *title = json_str(p, "title");
+	const char *title = jv_str(p, "title");
 	if (!json_is_string(x) || !title) {
 		buf_adds(err, "the answer has no extract (has the wiki the TextExtracts extension?)");
 		return -1;
@@ -77,7 +78,7 @@ int wiki_page_read(json_t *answer, struct wiki_page *page, struct buf *err)
 		buf_adds(err, "the page has no text");
 		return -1;
 	}
-	const char *from = json_str(json_path(answer, "query.redirects.0"), "from");
+	const char *from = jv_str(jv_path(answer, "query.redirects.0"), "from");
 	page->title = xstrdup(title);
 	page->redirected = from ? xstrdup(from) : NULL;
 	page->text = xstrndup(text, len);

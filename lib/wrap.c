@@ -6,6 +6,8 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <wchar.h>
 
 static void utf8_locale(void)
@@ -120,4 +122,14 @@ void lines_free(struct lines *ls)
 	free(ls->l);
 	ls->l = NULL;
 	ls->n = ls->cap = 0;
+}
+
+int wrap_terminal_width(void)
+{
+	struct winsize ws;
+	if (isatty(1) && !ioctl(1, TIOCGWINSZ, &ws) && ws.ws_col >= 20)
+		return ws.ws_col;
+	const char *c = getenv("COLUMNS");
+	int n = c ? atoi(c) : 0;
+	return n >= 20 ? n : 80;
 }

@@ -19,4 +19,8 @@ int wrap_width(const char *s);
 void wrap_text(const char *text, int width, struct lines *out);
 void lines_free(struct lines *ls);
 
+/* The width to wrap to on stdout: the terminal's when it is one, else
+ * $COLUMNS, else 80 (never below 20). */
+int wrap_terminal_width(void);
+
 #endif

@@ -2,7 +2,6 @@
  * request (roles, alternation with --strict), forced tools and output
  * formats, and the answer as one message or as a stream of events. */
 #include "mock.h"
-#include "record.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@ static const char *anthropic_check(struct reply *rp, json_t *d, char **owned)
 	json_t *messages = json_object_get(d, "messages"), *m;
 	size_t i;
 	const char *prev = NULL;
-	if (!json_str(d, "model"))
+	if (!jv_str(d, "model"))
 		return "model: Field required";
 	if (!json_is_array(messages))
 		return "messages: Field required";
@@ -22,7 +21,7 @@ static const char *anthropic_check(struct reply *rp, json_t *d, char **owned)
 		return "`temperature` and `top_p` cannot both be specified for this model. "
 		       "Please use only one.";
 	json_array_foreach(messages, i, m) {
-		const char *role = json_str(m, "role");
+		const char *role = jv_str(m, "role");
 		if (!role)
 			return *owned = xasprintf("messages.%zu.role: Field required", i);
 		if (!strcmp(role, "system"))
@@ -54,7 +53,7 @@ void anthropic_messages(struct reply *rp, struct req *q)
 		free(owned);
 		return;
 	}
-	const char *model = json_str(d, "model");
+	const char *model = jv_str(d, "model");
 	if (!answer_model_known(model)) {
 		char *msg = xasprintf("model: %s", model);
 		reply_error(rp, API_ANTHROPIC, 404, NULL, "not_found_error", NULL, NULL, msg);
@@ -63,12 +62,12 @@ void anthropic_messages(struct reply *rp, struct req *q)
 	}
 	struct ask ask = {0};
 	json_t *choice = json_object_get(d, "tool_choice"), *tool;
-	const char *ct = json_str(choice, "type");
+	const char *ct = jv_str(choice, "type");
 	size_t i;
 	if (ct && (!strcmp(ct, "tool") || !strcmp(ct, "any"))) {
-		const char *want = json_str(choice, "name");
+		const char *want = jv_str(choice, "name");
 		json_array_foreach(json_object_get(d, "tools"), i, tool) {
-			const char *name = json_str(tool, "name");
+			const char *name = jv_str(tool, "name");
 			if (name && (!want || !strcmp(want, name))) {
 				ask.tool = name;
 				ask.schema = json_object_get(tool, "input_schema");

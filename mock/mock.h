@@ -8,6 +8,7 @@
 #ifndef SCG_MOCK_H
 #define SCG_MOCK_H
 
+#include "jv.h"
 #include "util.h"
 
 #include <jansson.h>

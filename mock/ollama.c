@@ -1,7 +1,6 @@
 /* ollama: Ollama's native /api/chat: format (a schema or "json"), and the
  * answer as one object or as JSON lines, with Ollama's durations. */
 #include "mock.h"
-#include "record.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +17,7 @@ static json_t *ollama_line(const char *model, const char *created, const char *t
 void ollama_chat(struct reply *rp, struct req *q)
 {
 	json_t *d = q->doc;
-	const char *model = json_str(d, "model");
+	const char *model = jv_str(d, "model");
 	json_t *messages = json_object_get(d, "messages");
 	if (!model) {
 		reply_invalid(rp, API_OLLAMA, NULL, NULL, "model is required");

@@ -2,7 +2,6 @@
  * the model and the parameters, response_format, and the answer as one
  * object or as chunks of server-sent events. */
 #include "mock.h"
-#include "record.h"
 
 #include <math.h>
 #include <string.h>
@@ -28,7 +27,7 @@ static json_t *oa_chunk(const char *id, double created, const char *model, json_
 void openai_chat(struct reply *rp, struct req *q)
 {
 	json_t *d = q->doc;
-	const char *model = json_str(d, "model");
+	const char *model = jv_str(d, "model");
 	json_t *messages = json_object_get(d, "messages"), *v;
 	if (!model) {
 		reply_invalid(rp, API_OPENAI, "model", NULL, "you must provide a model parameter");
@@ -70,7 +69,7 @@ void openai_chat(struct reply *rp, struct req *q)
 	}
 	struct ask ask = {0};
 	json_t *rf = json_object_get(d, "response_format");
-	const char *rft = json_str(rf, "type");
+	const char *rft = jv_str(rf, "type");
 	if (rft && !strcmp(rft, "json_schema")) {
 		ask.schema = json_object_get(json_object_get(rf, "json_schema"), "schema");
 		if (!ask.schema)

@@ -3,7 +3,6 @@
  * decided at once and logged, and sent after the latency (or dropped). */
 #include "mock.h"
 #include "opt.h"
-#include "record.h"
 #include "rng.h"
 
 #include <errno.h>
@@ -128,7 +127,7 @@ static void respond(struct MHD_Connection *c, const char *method, const char *ur
 		rp->outcome = "rejected";
 		return;
 	}
-	const char *model = json_str(q->doc, "model");
+	const char *model = jv_str(q->doc, "model");
 	if (q->out.rpm_limited)
 		rp->outcome = "rpm";
 	if (fault_reply(rp, api, &q->out, model ? model : "the model"))

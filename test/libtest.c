@@ -136,6 +136,29 @@ static void k_transcript_turns(struct tcase *c, struct buf *out)
 	free(t);
 }
 
+static void k_flipped(struct tcase *c, struct buf *out)
+{
+	json_t *v = conv_flipped(c->json);
+	put_json(out, v);
+	json_decref(v);
+}
+
+/* skip-label NAMES: the input text past a speaker label of one of NAMES, trimmed */
+static void k_skip_label(struct tcase *c, struct buf *out)
+{
+	json_error_t je;
+	json_t *names = json_loads(c->args, 0, &je);
+	if (!json_is_string(c->json) || !json_is_array(names)) {
+		put_bad_case(out, "skip-label takes a list of names and a text string");
+		json_decref(names);
+		return;
+	}
+	char *t = conv_trim(conv_skip_label(json_string_value(c->json), names));
+	put_string(out, t, strlen(t));
+	free(t);
+	json_decref(names);
+}
+
 /* A parser's result: the value (which this releases), or the error. */
 static void put_parsed(struct buf *out, json_t *v, struct buf *err)
 {
@@ -263,6 +286,8 @@ static const struct kind {
 	{"user-turns", TAKES_JSON, k_user_turns, "messages -> the number of user messages"},
 	{"transcript", TAKES_JSON, k_transcript, "messages -> the \"User: ...\" transcript"},
 	{"transcript-turns", TAKES_JSON, k_transcript_turns, "messages -> the transcript in numbered turns"},
+	{"flipped", TAKES_JSON, k_flipped, "messages -> the spoken ones with user and assistant swapped"},
+	{"skip-label", TAKES_JSON, k_skip_label, "skip-label NAMES; a text string -> the text past a NAME: label, trimmed"},
 	{"json", TAKES_TEXT, k_json, "text -> the value jparse reads, or its error (lib/jparse.h)"},
 	{"record", TAKES_TEXT, k_record, "a line -> the record record_parse reads, or its error (lib/record.h)"},
 	{"rng", TAKES_JSON, k_rng, "rng SEED ID PROGRAM PURPOSE; a list of draws -> one value each (lib/rng.h)"},

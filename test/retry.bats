@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# How scg-turn retries a failed request (docs/providers.md "Retries", lib/exec.c):
+# How scg-turn retries a failed request (docs/providers.md "Retries", lib/exec-request.c):
 # the server's retry hints, the statuses retried, and the 429s that are not.
 # Timings are lower bounds only.
 

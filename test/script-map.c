@@ -6,6 +6,7 @@
  *   script-map --fuzz N        N random scripts of stage directions, names
  *                              and odd spacing; exits 1 at the first result
  *                              that breaks the rules of script.h */
+#include "jv.h"
 #include "record.h"
 #include "rng.h"
 #include "conv.h"
@@ -68,14 +69,14 @@ static const char *broken(json_t *msgs, json_t *got, int max)
 	size_t i;
 	json_t *m;
 	json_array_foreach(got, i, m) {
-		const char *role = json_str(m, "role"), *c = json_str(m, "content");
+		const char *role = jv_str(m, "role"), *c = jv_str(m, "content");
 		if (!role || !c || strcmp(role, want))
 			return "roles do not alternate";
 		if (!*c || strchr(c, '\x01') || strchr(" \n", c[0]) || strchr(" \n", c[strlen(c) - 1]))
 			return "an empty or untidied message";
 		want = !strcmp(want, "user") ? "assistant" : "user";
 	}
-	if (strcmp(json_str(json_array_get(got, json_array_size(got) - 1), "role"), "assistant"))
+	if (strcmp(jv_str(json_array_get(got, json_array_size(got) - 1), "role"), "assistant"))
 		return "the last message is not the assistant's";
 	if (conv_user_turns(msgs) + conv_user_turns(got) > (max > conv_user_turns(msgs) ? max : conv_user_turns(msgs)))
 		return "too many user messages";

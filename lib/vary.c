@@ -1,8 +1,7 @@
-/* dyn: per-record draws for prompts, keyed by seed and record id. */
-#include "dyn.h"
+/* vary: per-record draws for prompts, keyed by seed and record id. */
+#include "vary.h"
 #include "conf.h"
 #include "conv.h"
-#include "opt.h"
 #include "record.h"
 #include "rng.h"
 
@@ -16,15 +15,21 @@
 static json_t *injects;     /* NAME -> [values] */
 static json_t *templates;   /* [{name, text, ...}] */
 static char *examples;      /* rendered text */
+static struct vary_config cfg = {.temp_lo = -1, .top_p_lo = -1};
+
+void vary_configure(const struct vary_config *c)
+{
+	cfg = *c;
+}
+
+int vary_temperature_given(void)
+{
+	return cfg.temp_lo >= 0;
+}
 
 static void add_lines(json_t *vals, const char *path)
 {
-	size_t len;
-	char *text = read_file(path, &len);
-	if (!text)
-		die("--inject: %s: %s", path, strerror(errno));
-	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
-		die("--inject: %s: not UTF-8 text", path);
+	char *text = read_text(path, "--inject", NULL);
 	char *save, *line = strtok_r(text, "\n", &save);
 	for (; line; line = strtok_r(NULL, "\n", &save)) {
 		size_t n = strlen(line);
@@ -115,11 +120,7 @@ static void add_block(json_t *blocks, struct buf *b)
 static json_t *plain_blocks(const char *opt, const char *path)
 {
 	size_t len;
-	char *text = read_file(path, &len);
-	if (!text)
-		die("%s: %s: %s", opt, path, strerror(errno));
-	if (!utf8_valid(text, len, NULL) || memchr(text, 0, len))
-		die("%s: %s: not UTF-8 text", opt, path);
+	char *text = read_text(path, opt, &len);
 	int dashes = 0;
 	for (const char *l = text; l < text + len;) {
 		const char *nl = memchr(l, '\n', (size_t)(text + len - l));
@@ -250,7 +251,7 @@ static void load_examples(const char *path)
 static json_t *draw(json_t *list, const char *id, const char *purpose)
 {
 	struct rng g;
-	rng_init(&g, opts.seed, id, prog_name, purpose);
+	rng_init(&g, cfg.seed, id, prog_name, purpose);
 	return json_array_get(list, rng_below(&g, json_array_size(list)));
 }
 
@@ -269,7 +270,7 @@ static json_t *drawn_injections(const char *id)
 	return o;
 }
 
-json_t *dyn_context(json_t *rec, const char *id)
+json_t *vary_context(json_t *rec, const char *id)
 {
 	json_t *ctx = json_copy(rec);
 	json_t *inj = drawn_injections(id);
@@ -430,16 +431,16 @@ static struct param param_of(int kind)
 	p.whole = param_kinds[kind].whole;
 	switch (kind) {
 	case PAR_TEMPERATURE:
-		p.set = opts.temp_lo >= 0, p.lo = opts.temp_lo, p.hi = opts.temp_hi;
+		p.set = cfg.temp_lo >= 0, p.lo = cfg.temp_lo, p.hi = cfg.temp_hi;
 		break;
 	case PAR_TOP_P:
-		p.set = opts.top_p_lo >= 0, p.lo = opts.top_p_lo, p.hi = opts.top_p_hi;
+		p.set = cfg.top_p_lo >= 0, p.lo = cfg.top_p_lo, p.hi = cfg.top_p_hi;
 		break;
 	case PAR_TOP_K:
-		p.set = opts.top_k_lo > 0, p.lo = opts.top_k_lo, p.hi = opts.top_k_hi;
+		p.set = cfg.top_k_lo > 0, p.lo = cfg.top_k_lo, p.hi = cfg.top_k_hi;
 		break;
 	case PAR_MAX_TOKENS:
-		p.set = opts.max_tokens > 0, p.lo = p.hi = opts.max_tokens;
+		p.set = cfg.max_tokens > 0, p.lo = p.hi = cfg.max_tokens;
 		break;
 	}
 	return p.set ? p : file_params[kind];
@@ -479,7 +480,7 @@ static double draw_param(struct rng *g, const struct param *p)
 static void draw_params(const char *id, double v[NPARAMS])
 {
 	struct rng g;
-	rng_init(&g, opts.seed, id, prog_name, "params");
+	rng_init(&g, cfg.seed, id, prog_name, "params");
 	/* in this order, so that a parameter added later leaves the draws of
 	 * the earlier ones alone */
 	for (int k = 0; k < NPARAMS; k++) {
@@ -488,7 +489,7 @@ static void draw_params(const char *id, double v[NPARAMS])
 	}
 }
 
-void dyn_params(const char *id, struct llm_req *r)
+void vary_params(const char *id, struct llm_req *r)
 {
 	double v[NPARAMS];
 	draw_params(id, v);
@@ -498,19 +499,19 @@ void dyn_params(const char *id, struct llm_req *r)
 	r->max_tokens = v[PAR_MAX_TOKENS] > 0 ? (int)v[PAR_MAX_TOKENS] : 0;
 }
 
-void dyn_init(void)
+void vary_init(void)
 {
-	if (opts.ninjects) {
+	if (cfg.ninjects) {
 		injects = json_object();
-		for (int i = 0; i < opts.ninjects; i++)
-			json_object_set_new(injects, opts.injects[i].name, load_inject(opts.injects[i].value));
+		for (int i = 0; i < cfg.ninjects; i++)
+			json_object_set_new(injects, cfg.inject_names[i], load_inject(cfg.inject_paths[i]));
 	}
-	if (opts.templates_path)
-		load_templates(opts.templates_path);
-	if (opts.examples_path)
-		load_examples(opts.examples_path);
-	if (opts.params_path)
-		load_params(opts.params_path);
+	if (cfg.templates_path)
+		load_templates(cfg.templates_path);
+	if (cfg.examples_path)
+		load_examples(cfg.examples_path);
+	if (cfg.params_path)
+		load_params(cfg.params_path);
 }
 
 /* Adds the members of add to the object at key of meta (a later stage's
@@ -526,7 +527,7 @@ static void merge_into(json_t *meta, const char *key, json_t *add)
 	}
 }
 
-void dyn_meta(json_t *rec, const char *id)
+void vary_meta(json_t *rec, const char *id)
 {
 	json_t *params = json_object();
 	double v[NPARAMS];

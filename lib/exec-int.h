@@ -1,0 +1,198 @@
+/* exec-int: the executor's private header, shared by its parts and by
+ * nothing else. One executor per process; its parts, one concern each:
+ *
+ *   exec-jobs.c      the job list: records in, their output in input order
+ *                    (the reorder buffer), usage per job, exec_add
+ *   exec-request.c   a request's life: the cache, the queue, retries,
+ *                    re-asks, the budget, the answer handed to done()
+ *   exec-limit.c     the limiter: a window and rate buckets per upstream
+ *   exec-http.c      libcurl's multi interface: transfers, their sockets
+ *                    and timer, the easy handles
+ *   exec-cmd.c       child commands (--endpoint-cmd): pipes, deadlines,
+ *                    process groups, reaping
+ *   exec-events.c    the event set: epoll, or poll() where there is none
+ *   exec-progress.c  the progress line and the summary
+ *   exec-loop.c      exec_run: signals, the input, the loop itself */
+#ifndef SCG_EXEC_INT_H
+#define SCG_EXEC_INT_H
+
+#include "exec.h"
+
+#include <signal.h>
+#include <sys/types.h>
+
+enum req_kind { K_LLM, K_HTTP, K_CMD };
+
+/* What a descriptor in the event set is; the loop dispatches on type. */
+enum ev_type { EV_STDIN = 1, EV_SOCK, EV_CMD_IN, EV_CMD_OUT, EV_DEAD };
+
+struct ev {
+	enum ev_type type;
+	int fd;
+	struct req *req;        /* EV_CMD_*: the command's request */
+	struct ev *next_dead;
+};
+
+/* A window and rate buckets per upstream (a base URL or an endpoint). */
+struct limiter {
+	char *key;
+	double window, last_cut, pause_until;
+	int inflight;
+	double rpm_tokens, tpm_tokens, refilled;
+	struct limiter *next;
+};
+
+struct req {
+	enum req_kind kind;
+	struct job *job;
+	const struct endpoint *ep;  /* K_HTTP: what a reply must look like */
+	struct call call;
+	struct limiter *lim;
+	struct model_stats *stats;
+	/* model calls */
+	struct llm_req lr;
+	json_t *messages;
+	answer_check check;
+	void *check_ctx;
+	int reasks;
+	double est_prompt, est_completion, reserved;
+	/* the request on the wire */
+	struct http_req h;
+	double timeout;
+	int max_retries, attempt;
+	double not_before;
+	CURL *easy;
+	struct buf resp;
+	long status;
+	double retry_after;     /* seconds, < 0 when absent */
+	int should_retry;       /* -1 absent, 0, 1 */
+	int too_big;            /* the answer passed --max-answer-bytes */
+	char *answer_text;
+	json_t *answer_json;
+	char *reply;            /* K_HTTP: the reply found in the body */
+	char *error;
+	/* commands */
+	char *cmd, *input;
+	size_t input_off;
+	pid_t pid;
+	struct ev in_ev, out_ev;
+	double deadline;
+	int out_eof, exited;    /* stdout closed; the process has exited (not reaped) */
+	siginfo_t exit_info;
+	struct req *next;
+};
+
+/* What the parts share. */
+struct exec {
+	struct exec_config cfg;
+	const struct exec_ops *ops;
+	struct req *queue, *queue_tail;   /* waiting to be sent, oldest first */
+	struct req *done_q, *done_tail;   /* finished, done() not yet called, in order */
+	int inflight;                     /* requests on the wire or running */
+	struct job *jobs_head, *jobs_tail;
+	long njobs, records_in, records_out;
+};
+extern struct exec ex;
+
+/* exec-jobs.c */
+/* A record becomes a job: started at once (ops->start). Steals rec. */
+void jobs_start(json_t *rec);
+/* A line of the input becomes a job, or goes to record_bad (*stop set
+ * when the program must stop reading). */
+void jobs_add_line(struct input *in, char *line, size_t len, int *stop);
+/* Starts records given to exec_add while fewer than cap jobs are open. */
+void jobs_start_added(long cap);
+/* How many records given to exec_add wait to be started. */
+long jobs_added_waiting(void);
+/* Writes the jobs that are over: in input order, or with --unordered as
+ * they end. */
+void jobs_flush(void);
+/* Interrupted: writes what has been answered (in input order, skipping
+ * the records still waiting); returns how many were not written. */
+long jobs_write_answered(void);
+/* A job with no call out that did not end is a bug: it is rejected. */
+void jobs_end_if_idle(struct job *j);
+/* Counts one model call in the job's usage (model, stage, tokens, cost). */
+void jobs_usage_add(struct job *j, const char *model, long pt, long ct);
+
+/* exec-request.c */
+void requests_init(void);
+/* Starts what the limits allow; returns the seconds until the next may. */
+double requests_pump(void);
+/* Hands every finished request to its job's done(), in order. */
+void requests_run_done(void);
+/* The request is over: queued for done(). */
+void req_finish(struct req *r);
+/* The request failed for good: why (secrets masked) goes to done(). */
+void req_fail(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A failure worth another try, while retries are left. */
+void req_retry_or_fail(struct req *r, const char *why);
+/* A transfer ended (exec-http.c): cc is libcurl's result, r->status the
+ * HTTP status, r->resp the body. */
+void req_http_done(struct req *r, CURLcode cc);
+
+/* exec-limit.c */
+/* The limiter of an upstream, made at its first use. */
+struct limiter *limiter_for(const char *key);
+/* 0 when r may start now; else the seconds to wait (or a large number). */
+double limiter_wait(struct limiter *l, const struct req *r, double now);
+void limiter_take(struct limiter *l, const struct req *r);
+/* A 429: the window shrinks and the upstream pauses for wait seconds. */
+void limiter_throttled(struct limiter *l, double wait, double now);
+/* An answer: the window grows back. */
+void limiter_ok(struct limiter *l);
+
+/* exec-http.c */
+void http_init(void);
+void http_cleanup(void);
+void http_start(struct req *r);
+/* A socket of a transfer is ready (EVF_* flags). */
+void http_socket_ready(int fd, unsigned flags);
+/* When libcurl wants to be called next (monotonic seconds), or -1. */
+double http_deadline(void);
+/* Calls libcurl when its deadline has passed, then takes what ended. */
+void http_after_wait(double now);
+
+/* exec-cmd.c */
+void cmd_start(struct req *r);
+/* A command's pipe is ready. */
+void cmd_io(struct ev *e);
+/* The earlier of t and the first command deadline, as seconds from now. */
+double cmd_wait(double now, double t);
+/* After a wait: commands past their deadline are stopped, ended ones
+ * taken; killed ones reaped when a child has exited. */
+void cmd_after_wait(double now, int child_exited);
+/* At the end: every command still running is stopped and reaped. */
+void cmds_end_all(void);
+
+/* exec-events.c: the event set */
+enum { EVF_IN = 1, EVF_OUT = 2, EVF_ERR = 4 };
+struct ev_ready {
+	struct ev *ev;
+	unsigned flags;         /* EVF_* */
+};
+void evset_init(void);
+void evset_close(void);
+/* Watches fd for flags (EVF_IN, EVF_OUT) on behalf of e; again for a
+ * descriptor already watched changes what it is watched for. Returns 0,
+ * or -1 with errno (EPERM: a regular file, always ready). */
+int evset_watch(int fd, unsigned flags, struct ev *e);
+/* Stops watching fd; one that is gone (closed) is no error. */
+void evset_forget(int fd);
+/* Waits up to ms milliseconds with the signal mask set to mask, and fills
+ * ready (up to max); returns how many, 0 when a signal came. */
+int evset_wait(int ms, const sigset_t *mask, struct ev_ready *ready, int max);
+/* An ev the current batch may still name: freed after the batch. */
+void evset_retire(struct ev *e);
+void evset_free_retired(void);
+
+/* exec-progress.c */
+void progress_init(void);
+/* The progress line (at most every 0.25 s unless final). */
+void progress_draw(int final);
+/* Whether the progress line is drawn, so the loop wakes to redraw it. */
+int progress_shown(void);
+/* The summary on stderr: records, then requests, tokens and cost per model. */
+void progress_summary(void);
+
+#endif

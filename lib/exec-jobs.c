@@ -1,0 +1,276 @@
+/* exec-jobs: the job list. Every record read (or given to exec_add) is a
+ * job; a job's records are written when it is over, in input order: the
+ * list is the reorder buffer (with --unordered, as each ends). */
+#include "exec-int.h"
+#include "cost.h"
+#include "jv.h"
+#include "secret.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct exec ex = {.cfg = {.jobs = 8, .retries = 6, .timeout = 120, .max_answer = 4L << 20}};
+
+static long seq_next;
+/* records given to exec_add, not started yet, oldest first */
+static json_t *added;
+
+void exec_configure(const struct exec_config *c)
+{
+	ex.cfg = *c;
+}
+
+static void write_job(struct job *j)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(j->out, i, r) {
+		out_record(r);
+		ex.records_out++;
+	}
+}
+
+static void free_job(struct job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		ex.jobs_head = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	else
+		ex.jobs_tail = j->prev;
+	json_decref(j->rec);
+	json_decref(j->out);
+	json_decref(j->usage);
+	free(j);
+	ex.njobs--;
+}
+
+void jobs_flush(void)
+{
+	if (ex.cfg.unordered) {
+		for (struct job *j = ex.jobs_head, *n; j; j = n) {
+			n = j->next;
+			if (j->ended && !j->pending) {
+				write_job(j);
+				free_job(j);
+			}
+		}
+	} else {
+		while (ex.jobs_head && ex.jobs_head->ended && !ex.jobs_head->pending) {
+			write_job(ex.jobs_head);
+			free_job(ex.jobs_head);
+		}
+	}
+}
+
+/* Interrupted: write what has been answered (in input order, skipping the
+ * records still waiting), then the summary. Answers are already cached. */
+long jobs_write_answered(void)
+{
+	long unfinished = 0;
+	for (struct job *j = ex.jobs_head, *n; j; j = n) {
+		n = j->next;
+		if (j->ended && !j->pending)
+			write_job(j);
+		else
+			unfinished++;
+	}
+	return unfinished;
+}
+
+/* Adds the counts of add into usage, member by member: integers stay
+ * integers, the cost (USD) is summed to 1e-10 so the record's bytes do not
+ * depend on the order of the additions' rounding, objects (a model, its
+ * stages) are merged the same way. */
+static void add_usage(json_t *usage, json_t *add)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(add, k, v) {
+		json_t *have = json_object_get(usage, k);
+		if (!have)
+			json_object_set_new(usage, k, json_deep_copy(v));
+		else if (json_is_object(v) && json_is_object(have))
+			add_usage(have, v);
+		else if (json_is_integer(v) && json_is_integer(have))
+			json_integer_set(have, json_integer_value(have) + json_integer_value(v));
+		else if (json_is_number(v) && json_is_number(have))
+			json_object_set_new(usage, k, json_real(round((json_number_value(have) +
+				json_number_value(v)) * 1e10) / 1e10));
+	}
+}
+
+void job_emit(struct job *j, json_t *rec)
+{
+	if (!j->emitted && j->usage && json_object_size(j->usage)) {
+		json_t *meta = json_object_get(rec, "meta");
+		if (!json_is_object(meta)) {
+			meta = json_object();
+			json_object_set_new(rec, "meta", meta);
+		}
+		json_t *usage = json_object_get(meta, "usage");
+		if (!json_is_object(usage)) {
+			usage = json_object();
+			json_object_set_new(meta, "usage", usage);
+		}
+		add_usage(usage, j->usage);
+	}
+	j->emitted++;
+	json_array_append_new(j->out, rec);
+}
+
+void job_reject(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *why;
+	if (vasprintf(&why, fmt, ap) < 0)
+		die("out of memory");
+	va_end(ap);
+	secret_redact(why, strlen(why));
+	record_reject(j->rec, why);
+	free(why);
+	j->rejected = 1;
+	json_array_clear(j->out);
+}
+
+void job_end(struct job *j)
+{
+	j->ended = 1;
+}
+
+int job_failed(struct job *j, const struct call *c)
+{
+	if (c->ok)
+		return 0;
+	job_reject(j, "%s", c->error);
+	job_end(j);
+	return 1;
+}
+
+void jobs_end_if_idle(struct job *j)
+{
+	if (!j->pending && !j->ended) {
+		warnx_("internal: record %s was left unfinished", j->id);
+		job_reject(j, "internal: left unfinished");
+		j->ended = 1;
+	}
+}
+
+/* A job's usage per model: requests, tokens and cost (USD, from the price
+ * table), and the same under stages.PROGRAM, so that a record that passes
+ * several programs tells which one spent what (merged by add_usage). */
+void jobs_usage_add(struct job *j, const char *model, long pt, long ct)
+{
+	if (!j->usage)
+		j->usage = json_object();
+	json_t *add = json_pack("{s:i, s:I, s:I, s:f}", "requests", 1, "prompt_tokens", (json_int_t)pt,
+				"completion_tokens", (json_int_t)ct,
+				"cost", round(cost_usd(model, (double)pt, (double)ct, NULL) * 1e10) / 1e10);
+	json_object_set_new(add, "stages", json_pack("{s:o}", prog_name, json_deep_copy(add)));
+	json_t *by_model = json_pack("{s:o}", model, add);
+	add_usage(j->usage, by_model);
+	json_decref(by_model);
+}
+
+/* A string with a NUL (\u0000) in it would be cut there wherever the
+ * programs read it as text: such a record is refused, not cut. Returns 1
+ * with the path of the first such string in where. */
+static int holds_nul(json_t *v, struct buf *where)
+{
+	size_t at = where->len;
+	if (json_is_string(v))
+		return memchr(json_string_value(v), 0, json_string_length(v)) != NULL;
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			buf_addf(where, "[%zu]", i);
+			if (holds_nul(e, where))
+				return 1;
+			where->len = at;
+			where->p[at] = 0;
+		}
+	} else if (json_is_object(v)) {
+		const char *k;
+		size_t klen;
+		json_t *e;
+		json_object_keylen_foreach(v, k, klen, e) {
+			if (memchr(k, 0, klen))
+				return 1;
+			buf_addf(where, "%s%s", at ? "." : "", k);
+			if (holds_nul(e, where))
+				return 1;
+			where->len = at;
+			where->p[at] = 0;
+		}
+	}
+	return 0;
+}
+
+
+void jobs_start(json_t *rec)
+{
+	ex.records_in++;
+	struct job *j = xcalloc(1, sizeof *j);
+	j->rec = rec;
+	j->seq = seq_next++;
+	const char *id = jv_str(rec, "id");
+	j->id = id ? id : "";
+	j->out = json_array();
+	j->prev = ex.jobs_tail;
+	if (ex.jobs_tail)
+		ex.jobs_tail->next = j;
+	else
+		ex.jobs_head = j;
+	ex.jobs_tail = j;
+	ex.njobs++;
+	ex.ops->start(j);
+	jobs_end_if_idle(j);
+}
+
+void jobs_add_line(struct input *in, char *line, size_t len, int *stop)
+{
+	struct buf err = {0};
+	json_t *rec = record_parse(line, len, &err);
+	struct buf where = {0};
+	if (rec && holds_nul(rec, &where)) {
+		buf_addf(&err, "a string holds a NUL character (\\u0000) at %s", where.len ? where.p : "a key");
+		json_decref(rec);
+		rec = NULL;
+	}
+	buf_free(&where);
+	if (!rec) {
+		if (record_bad(in, line, len, err.p))
+			*stop = 1;
+		buf_free(&err);
+		return;
+	}
+	buf_free(&err);
+	jobs_start(rec);
+}
+
+void exec_add(json_t *rec)
+{
+	if (!added)
+		added = json_array();
+	json_array_append_new(added, rec);
+}
+
+void jobs_start_added(long cap)
+{
+	while (json_array_size(added) && ex.njobs < cap) {
+		json_t *rec = json_incref(json_array_get(added, 0));
+		json_array_remove(added, 0);
+		jobs_start(rec);
+	}
+}
+
+long jobs_added_waiting(void)
+{
+	return (long)json_array_size(added);
+}
