@@ -26,32 +26,21 @@ void cache_configure(const struct cache_config *c)
 }
 static int warned_damage;
 
-static void mkdirs(const char *path)
+char *cache_dir(void)
 {
-	char *p = xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s == '/') {
-			*s = 0;
-			mkdir(p, 0700);
-			*s = '/';
-		}
-	}
-	mkdir(p, 0700);
-	free(p);
+	const char *d = getenv("SCG_CACHE");
+	if (d && *d)
+		return xstrdup(d);
+	if ((d = getenv("XDG_CACHE_HOME")) && *d)
+		return xasprintf("%s/scg", d);
+	if ((d = getenv("HOME")) && *d)
+		return xasprintf("%s/.cache/scg", d);
+	return NULL;
 }
 
 void cache_init(void)
 {
-	if (cfg.off)
-		return;
-	const char *d = getenv("SCG_CACHE");
-	if (d && *d)
-		dir = xstrdup(d);
-	else if ((d = getenv("XDG_CACHE_HOME")) && *d)
-		dir = xasprintf("%s/scg", d);
-	else if ((d = getenv("HOME")) && *d)
-		dir = xasprintf("%s/.cache/scg", d);
-	else
+	if (cfg.off || !(dir = cache_dir()))
 		return;
 	mkdirs(dir);
 }

@@ -15,6 +15,10 @@ struct cache_config {
 	long max_answer;        /* bytes of the largest answer: a larger file is not ours */
 };
 void cache_configure(const struct cache_config *c);
+/* The cache's folder, whether the cache is on or not (the caller frees):
+ * $SCG_CACHE, else $XDG_CACHE_HOME/scg, else ~/.cache/scg; NULL when none
+ * of these is set. */
+char *cache_dir(void);
 /* Opens $SCG_CACHE, else $XDG_CACHE_HOME/scg, else ~/.cache/scg, unless
  * the cache is off. */
 void cache_init(void);

@@ -217,6 +217,7 @@ static void cmd_finished(struct req *r)
 		req_retry_or_fail(r, why);
 		return;
 	}
+	req_store_reply(r);
 	r->call.ok = 1;
 	r->call.body = out;
 	r->call.body_len = r->resp.len;

@@ -125,6 +125,9 @@ void requests_run_done(void);
 void req_finish(struct req *r);
 /* The request failed for good: why (secrets masked) goes to done(). */
 void req_fail(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An endpoint's or a command's reply is kept in the cache, within the
+ * run (none: not kept). */
+void req_store_reply(struct req *r);
 /* A failure worth another try, while retries are left. */
 void req_retry_or_fail(struct req *r, const char *why);
 /* A transfer ended (exec-http.c): cc is libcurl's result, r->status the

@@ -5,6 +5,7 @@
  * program's check is asked for again with the reason; what comes out is
  * handed to the job's done(), in the order the calls finished. */
 #include "exec-int.h"
+#include "budget.h"
 #include "cache.h"
 #include "conv.h"
 #include "cost.h"
@@ -25,7 +26,6 @@
 
 static struct rng jitter;
 static double avg_completion = 150, completions;
-static int over_budget;   /* a request was refused: start no new one */
 
 static void submit(struct req *r);
 static void take_answer(struct req *r, json_t *ans, int cached);
@@ -192,8 +192,11 @@ static void http_call(struct job *j, const struct endpoint *ep, const char *url,
 	}
 	XXH128_hash_t hh = XXH3_128bits(lines.p, lines.len);
 	buf_free(&lines);
-	r->h.key_text = xasprintf("scg-cache-2\nendpoint\n%s\n%016llx%016llx\n%s", url,
-				  (unsigned long long)hh.high64, (unsigned long long)hh.low64, body);
+	/* the assistant under test is asked again in a new run: its replies
+	 * are kept only under the run's name (none: not kept) */
+	if (ex.cfg.run)
+		r->h.key_text = xasprintf("scg-cache-2\nendpoint\nrun %s\n%s\n%016llx%016llx\n%s", ex.cfg.run, url,
+					  (unsigned long long)hh.high64, (unsigned long long)hh.low64, body);
 	if (timeout > 0)
 		r->timeout = timeout;
 	if (retries >= 0)
@@ -230,6 +233,9 @@ void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *u
 	struct req *r = req_new(j, K_CMD, tag, udata);
 	r->cmd = xstrdup(cmd);
 	r->input = xstrdup(input);
+	/* a command plays the assistant under test: kept within the run only */
+	if (ex.cfg.run)
+		r->h.key_text = xasprintf("scg-cache-2\ncommand\nrun %s\n%s\n%s", ex.cfg.run, cmd, input);
 	r->lim = limiter_for("command");
 	r->stats = cost_stats("command");
 	if (ex.cfg.dry_run) {
@@ -237,13 +243,14 @@ void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *u
 		out_record(line);
 		json_decref(line);
 		j->pending--;
+		http_req_free(&r->h);
 		free(r->cmd);
 		free(r->input);
 		free(r);
 		j->ended = 1;
 		return;
 	}
-	enqueue(r, 0);
+	submit(r);
 }
 
 /* The reply in an endpoint's answer (response_path), or for a call made
@@ -277,6 +284,8 @@ static int cached_ok(struct req *r, json_t *ans)
 	json_t *b = json_object_get(ans, "body");
 	if (!json_is_string(b))
 		return 0;
+	if (r->kind == K_CMD)
+		return 1;   /* stored once it was found to be text */
 	struct buf err = {0};
 	free(r->reply);
 	r->reply = http_reply(r, json_string_value(b), json_string_length(b), &err);
@@ -287,7 +296,7 @@ static int cached_ok(struct req *r, json_t *ans)
 /* Serves a call from the cache, or queues it. */
 static void submit(struct req *r)
 {
-	json_t *ans = r->kind == K_CMD ? NULL : cache_get(r->h.key_text);
+	json_t *ans = r->h.key_text ? cache_get(r->h.key_text) : NULL;
 	if (ans && !cached_ok(r, ans)) {
 		cache_damaged(r->h.key_text, "an answer of the wrong shape");
 		json_decref(ans);
@@ -308,27 +317,32 @@ static void submit(struct req *r)
 		r->call.status = 200;
 		r->call.body = r->resp.p;
 		r->call.body_len = r->resp.len;
-		r->call.text = r->reply;
+		r->call.text = r->kind == K_CMD ? r->resp.p : r->reply;
 		req_finish(r);
 	}
 	json_decref(ans);
 }
 
+void req_store_reply(struct req *r)
+{
+	if (!r->h.key_text)
+		return;
+	json_t *c = json_object();
+	json_object_set_new_nocheck(c, "body", json_stringn_nocheck(r->resp.p ? r->resp.p : "", r->resp.len));
+	cache_put(r->h.key_text, c);
+	json_decref(c);
+}
+
 /* Every attempt passes here, retries too: a retry still holds what was
- * reserved for its first attempt (counted in cost_total), a new request
- * reserves its estimate. Once one attempt would pass the budget, none
- * starts any more, even when answers settle below what was reserved. */
+ * reserved for its first attempt, a new request reserves its estimate,
+ * settled when the answer comes (lib/budget.c). */
 static int budget_allows(struct req *r)
 {
 	double est = r->reserved ? 0 : cost_usd(r->lr.model->name, r->est_prompt, r->est_completion, NULL);
-	if (over_budget || cost_total() + est > ex.cfg.budget) {
-		over_budget = 1;
+	if (!budget_reserve(est))
 		return 0;
-	}
-	if (!r->reserved) {
-		r->reserved = est;   /* settled when the answer comes */
-		r->stats->cost += est;
-	}
+	if (!r->reserved)
+		r->reserved = est;
 	return 1;
 }
 
@@ -344,9 +358,10 @@ double requests_pump(void)
 			w = limiter_wait(r->lim, r, now);
 		if (w == 0 && ex.inflight >= ex.cfg.jobs)
 			w = 1e9;
-		if (w == 0 && r->kind == K_LLM && ex.cfg.budget > 0 && !budget_allows(r)) {
+		if (w == 0 && r->kind == K_LLM && !budget_allows(r)) {
 			dequeue(p);
-			req_fail(r, "over budget: --budget %g would be passed", ex.cfg.budget);
+			req_fail(r, "over budget: %s--budget %g would be passed", ex.cfg.ledger ? "the run's " : "",
+				 ex.cfg.budget);
 			continue;
 		}
 		if (w > 0) {
@@ -414,9 +429,10 @@ static void take_answer(struct req *r, json_t *ans, int cached)
 	s->completion_tokens += (double)ct;
 	if (!cached) {
 		/* settle the reserved estimate against the real cost */
-		s->cost -= r->reserved;
+		double usd = cost_usd(r->lr.model->name, (double)pt, (double)ct, NULL);
+		budget_settle(r->reserved, usd);
 		r->reserved = 0;
-		s->cost += cost_usd(r->lr.model->name, (double)pt, (double)ct, NULL);
+		s->cost += usd;
 	}
 	if (ct > 0) {
 		completions++;
@@ -498,10 +514,7 @@ void req_http_done(struct req *r, CURLcode cc)
 				return;
 			}
 			buf_free(&err);
-			json_t *c = json_object();
-			json_object_set_new_nocheck(c, "body", json_stringn_nocheck(r->resp.p, r->resp.len));
-			cache_put(r->h.key_text, c);
-			json_decref(c);
+			req_store_reply(r);
 			r->call.ok = 1;
 			r->call.status = st;
 			r->call.body = r->resp.p ? r->resp.p : "";

@@ -62,6 +62,12 @@ struct exec_config {
 	long max_answer;        /* --max-answer-bytes of an answer or a command's output */
 	uint64_t seed;          /* --seed: the requests' seeds depend on it */
 	int quiet, progress;    /* -q: no summary; --progress: the progress line */
+	int no_progress;        /* --no-progress: none, even on a terminal */
+	const char *run;        /* --run: the run's name; endpoint and command
+				 * replies are cached under it (NULL: not cached) */
+	struct ledger *ledger;  /* the run's shared counts (lib/ledger.h), or NULL */
+	int run_output;         /* $SCG_RUN_OUTPUT: the records written are the
+				 * run's output, counted as done in its ledger */
 };
 void exec_configure(const struct exec_config *c);
 

@@ -2,6 +2,7 @@
  * --rejects mean one thing in all of them, and one --help made from the
  * same tables that the parser reads. */
 #include "opt.h"
+#include "ledger.h"
 #include "util.h"
 #include "wrap.h"
 
@@ -185,6 +186,14 @@ static void inject_opt(const char *name, const char *arg)
 	add_kv(&opts.injects, &opts.ninjects, name, arg);
 }
 
+static void run_opt(const char *name, const char *arg)
+{
+	if (!ledger_name_ok(arg))
+		usage_error("%s: expected a name of 1 to 100 letters, digits, '.', '_' or '-' "
+			    "(not first '.'), got '%s'", name, arg);
+	opts.run = arg;
+}
+
 /* Set by scg's prompt module; lets --print-prompt work in every program. */
 int (*opt_print_prompt_hook)(const char *name);
 
@@ -203,6 +212,8 @@ static const struct opt basic_opts[] = {
 	OPT_FLAG('q', "quiet", &opts.quiet, "no progress line and no summary on stderr"),
 	OPT_FLAG(0, "progress", &opts.progress,
 		 "draw the progress line even when stderr is not a terminal"),
+	OPT_FLAG(0, "no-progress", &opts.no_progress,
+		 "no progress line, even on a terminal (the summary stays)"),
 	OPT_CALL(0, "seed", "N", seed_opt, "seed for every random draw (default 0)"),
 	OPT_STRING(0, "rejects", &opts.rejects_path, "FILE",
 		   "write failed records and bad lines here (default: stderr)"),
@@ -259,7 +270,11 @@ static const struct opt request_opts[] = {
 	OPT_FLAG(0, "no-cache", &opts.no_cache, "neither read nor write the response cache"),
 	OPT_FLAG(0, "dry-run", &opts.dry_run, "print the requests that would be sent; call nothing"),
 	OPT_DOUBLE(0, "budget", &opts.budget, "USD", 0, 1e9,
-		   "start no request once the estimated spend would pass USD"),
+		   "start no request once the estimated spend would pass USD (of the whole "
+		   "run with --run)"),
+	OPT_CALL(0, "run", "NAME", run_opt,
+		 "join the run NAME ($SCG_RUN): its processes share one budget and one "
+		 "ledger, and the assistant's replies are cached within it only"),
 	OPT_CALL(0, "max-answer-bytes", "N[k|M|G]", max_answer_opt,
 		 "largest answer or command output taken, counted after decompression "
 		 "(default 4M); a larger one is rejected"),
@@ -426,6 +441,8 @@ int opt_parse(const struct opt_prog *p, int argc, char **argv)
 	opts.provider = env_or("SCG_PROVIDER", "openai");
 	opts.model = env_or("SCG_MODEL", NULL);
 	opts.base_url = env_or("SCG_BASE_URL", NULL);
+	if (p->common & OPT_MODEL && (opts.run = env_or("SCG_RUN", NULL)))
+		run_opt("SCG_RUN", opts.run);
 
 	struct parser ps = {0};
 	buf_adds(&ps.shorts, ":");

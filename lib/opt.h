@@ -27,7 +27,7 @@ struct kv {
 };
 
 struct scg_opts {
-	int quiet, progress;
+	int quiet, progress, no_progress;
 	uint64_t seed;
 	const char *rejects_path;
 	FILE *rejects;            /* never NULL after opt_parse: stderr by default */
@@ -39,6 +39,7 @@ struct scg_opts {
 	double timeout;
 	int no_cache, dry_run;
 	double budget;            /* USD, 0 = none */
+	const char *run;          /* --run NAME ($SCG_RUN), or NULL */
 	long max_answer;          /* bytes of one answer or command output, decompressed */
 	/* model */
 	const char *provider, *model, *base_url, *key_file;

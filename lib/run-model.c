@@ -2,10 +2,16 @@
  * tail of a model program (see run.h). Apart from lib/run.c so that a
  * program without a model links neither these modules nor libcurl. */
 #include "run.h"
+#include "budget.h"
+#include "ledger.h"
 #include "llm.h"
 #include "opt.h"
 #include "prompt.h"
 #include "vary.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* name=value pairs as two arrays, which outlive the program's run */
 static void split_kv(const struct kv *kv, int n, const char ***names, const char ***values)
@@ -21,11 +27,21 @@ static void split_kv(const struct kv *kv, int n, const char ***names, const char
 void run_configure_model(void)
 {
 	run_configure();
+	/* a dry run spends nothing, so it joins no run */
+	struct ledger *ledger = NULL;
+	if (opts.run && !opts.dry_run && !(ledger = ledger_map(opts.run, 1))) {
+		char *path = ledger_path(opts.run);
+		die("run %s: %s: %s", opts.run, path ? path : "no cache folder ($SCG_CACHE, $XDG_CACHE_HOME "
+		    "or $HOME)", errno == EINVAL ? "not a run's ledger" : strerror(errno));
+	}
+	budget_configure(&(struct budget_config){.usd = opts.budget, .ledger = ledger});
+	const char *output = getenv("SCG_RUN_OUTPUT");
 	exec_configure(&(struct exec_config){
 		.jobs = opts.jobs, .unordered = opts.unordered, .rpm = opts.rpm, .tpm = opts.tpm,
 		.retries = opts.retries, .timeout = opts.timeout, .dry_run = opts.dry_run,
 		.budget = opts.budget, .max_answer = opts.max_answer, .seed = opts.seed,
-		.quiet = opts.quiet, .progress = opts.progress,
+		.quiet = opts.quiet, .progress = opts.progress, .no_progress = opts.no_progress,
+		.run = opts.run, .ledger = ledger, .run_output = output && !strcmp(output, "1"),
 	});
 	llm_configure(&(struct llm_config){
 		.provider = opts.provider, .model = opts.model, .base_url = opts.base_url,

@@ -372,3 +372,17 @@ int dir_names(const char *path, char ***names, size_t *n)
 	qsort(*names, *n, sizeof **names, by_str);
 	return 0;
 }
+
+void mkdirs(const char *path)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s == '/') {
+			*s = 0;
+			mkdir(p, 0700);
+			*s = '/';
+		}
+	}
+	mkdir(p, 0700);
+	free(p);
+}

@@ -74,6 +74,10 @@ long ctl_at(const char *s);
  * with errno from opendir. */
 int dir_names(const char *path, char ***names, size_t *n);
 
+/* Makes the folder path and those above it that are missing (mode 0700);
+ * a failure shows at the first use of the folder. */
+void mkdirs(const char *path);
+
 /* Parse "LO..HI" or a single number; returns 0 on success. */
 int parse_range(const char *s, double *lo, double *hi);
 
