@@ -267,6 +267,8 @@ EOF2
 	mock_start
 	endpoint_file a.yaml a
 	endpoint_file b.yaml b
+	# (the assistant's replies are cached within a run)
+	export SCG_RUN=headers
 	scg-turn -q --side assistant -e a.yaml <(head -n 1 in.jsonl) >a.jsonl
 	scg-turn -q --side assistant -e b.yaml <(head -n 1 in.jsonl) >b.jsonl
 	[ "$(mock_requests)" -eq 2 ]

@@ -102,8 +102,9 @@ headers:
 body: {model: mock-assistant, tenant: "\${BODY_TENANT}"}
 response_path: [choices, 0, message, content]
 EOF2
-	run_all --side assistant -e ep.yaml --retries 0 -j 1 in.jsonl   # a 401 echo, then answers that echo
-	run_all --side assistant -e ep.yaml --retries 0 -j 1 in.jsonl   # the same from the cache
+	# (the assistant's replies are cached within a run)
+	run_all --side assistant -e ep.yaml --retries 0 -j 1 --run secrets in.jsonl   # a 401 echo, then answers that echo
+	run_all --side assistant -e ep.yaml --retries 0 -j 1 --run secrets in.jsonl   # the same from the cache
 	run_all --side assistant -e ep.yaml --dry-run in.jsonl
 	sed -i 's|/v1/chat/completions|/nowhere|' ep.yaml
 	run_all --side assistant -e ep.yaml --retries 0 --no-cache in.jsonl
