@@ -84,7 +84,10 @@ struct ledger *ledger_map(const char *name, int create)
 	void *p = rc ? MAP_FAILED : mmap(NULL, sizeof(struct ledger), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (!rc && p == MAP_FAILED)
 		err = errno;
-	close(fd);   /* the lock goes with it; the mapping stays */
+	/* the mapping holds the open file, and with it the lock: unlocked
+	 * here, not by close */
+	flock(fd, LOCK_UN);
+	close(fd);
 	if (p == MAP_FAILED) {
 		errno = err;
 		return NULL;

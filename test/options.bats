@@ -134,6 +134,10 @@ check_options() {
 	check_options scg-judge
 }
 
+@test "scg-ledger: --help lists every option it takes and every option of its man page" {
+	check_options scg-ledger
+}
+
 @test "scg-mock: --help lists every option it takes and every option of its man page" {
 	check_options scg-mock
 }

@@ -263,17 +263,145 @@ within15() {
 	[ "${lines[0]}" = "scg-simulate: unknown option '--bogus'" ]
 }
 
-@test "-q says nothing, -v lets each stage print its summary, --progress draws the stages' progress" {
+# usage_row FILE STAGE: the summary's row of STAGE, as scg-stats --json
+# on FILE... computes it from the records
+usage_row() {
+	local stage=$1
+	shift
+	scg-stats --json "$@" | jq -r --arg s "$stage" '.usage.stages[$s]
+		| "\(.requests) requests, \(.prompt_tokens) prompt + \(.completion_tokens) completion tokens, $\((.cost * 10000 | round) / 10000)"'
+}
+
+@test "one summary: the run's requests and spend, each stage's figures as scg-stats finds them in the outputs, stop reasons, where the outputs are" {
 	mock_start
+	run --separate-stderr knowledge -k "$EX/knowledge" -n 1 -t 2 -o s
+	[ "$status" -eq 0 ]
+	echo "$stderr"
+	# stderr is no terminal: no progress line, and the stages say nothing
+	[[ "$stderr" != *$'\r'* ]]
+	[[ "$stderr" != *"scg-"*": mock-1: "* ]]
+	[[ "${stderr_lines[0]}" =~ ^knowledge:\ run\ knowledge-[0-9TZ-]+:\ ([0-9]+)\ requests\ sent,\ 0\ answered\ from\ the\ cache,\ 0\ retries,\ 0\ failed,\ \$[0-9.]+\ spent,\ [0-9]+s$ ]]
+	[ "${BASH_REMATCH[1]}" -eq "$(mock_requests)" ]
+	local stage
+	for stage in scg-scenes scg-turn; do
+		[[ "$stderr" == *"knowledge: stage $stage"*" $(usage_row "$stage" s.jsonl s.d/duplicates.jsonl)"* ]]
+	done
+	[[ "$stderr" == *"knowledge: stop reasons: script $(jq -s length s.jsonl)"* ]]
+	[ "${stderr_lines[-1]}" = "knowledge: $(wc -l <s.jsonl) conversations in s.jsonl, s.json and s.csv (0 duplicates dropped, 0 rejects)" ]
+	# the run was the pipeline's own: nothing of it is left
+	[ ! -e s.d/run ] && [ -z "$(ls "$SCG_CACHE/runs")" ]
+	# again: every answer from the cache, nothing spent; -v adds each stage's own summary
+	run --separate-stderr knowledge -k "$EX/knowledge" -n 1 -t 2 -o s -v
+	echo "$stderr"
+	[[ "$stderr" == *"scg-scenes: mock-1: 0 requests, 6 cache hits, "* ]]
+	[[ "$stderr" == *"knowledge: run knowledge-"*": 0 requests sent, 14 answered from the cache, 0 retries, 0 failed, \$0 spent, "* ]]
+	[[ "$stderr" == *"knowledge: stage scg-turn"*" $(usage_row scg-turn s.jsonl s.d/duplicates.jsonl)"* ]]
+	# -q: nothing
 	run --separate-stderr knowledge -k "$EX/knowledge" -n 1 -t 2 -o q -q
 	[ "$status" -eq 0 ] && [ -z "$stderr" ]
-	run --separate-stderr knowledge -k "$EX/knowledge" -n 1 -t 2 -o v -v
-	[[ "$stderr" == *"scg-scenes: mock-1: "*" requests, "* ]]
-	[[ "$stderr" == *"scg-turn: mock-1: "*" requests, "* ]]
-	[[ "$stderr" == *"knowledge: "*" conversations in v.jsonl"* ]]
-	run --separate-stderr knowledge -k "$EX/knowledge" -n 1 -t 2 -o p --progress --no-cache
-	[[ "$stderr" == *$'\r'*"scg-turn: "*" in, "*" out, "* ]]
-	[[ "$stderr" != *"scg-turn: mock-1: "* ]]
+}
+
+@test "one progress line for the whole run: on a terminal, or on a pipe with --progress; redrawn, then cleared" {
+	mock_start --latency 30
+	# --progress on a pipe: the run's line, the stages' lines never
+	run --separate-stderr knowledge -k "$EX/knowledge" -n 2 -t 2 -o p --progress -j 2
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == $'\r\e[K'"knowledge: 0/12 done, 0 requests, 0 cache hits, 0 retries, \$0.0000, 0.0 req/s"* ]]
+	[[ "$stderr" == *$'\r\e[K'"knowledge: "[0-9]"/12 done, "[1-9]*" requests, 0 cache hits, 0 retries, \$0.0"*" req/s, ETA "* ]]
+	# cleared before the summary
+	[[ "$stderr" == *$'\r\e[K'"knowledge: run knowledge-"* ]]
+	[[ "$stderr" != *"scg-turn: "*" in, "* && "$stderr" != *"scg-scenes: "*" in, "* ]]
+	# each redraw counts up: done and requests never go back
+	tr '\r' '\n' <<<"$stderr" | sed -n 's/^.\[Kknowledge: \([0-9]*\)\/12 done, \([0-9]*\) requests.*/\1 \2/p' >drawn
+	[ "$(wc -l <drawn)" -ge 3 ]
+	sort -n -k 1,1 -k 2,2 -s drawn | cmp - drawn
+	# on a terminal, by default (script(1) gives the run one)
+	script -qec "knowledge -k '$EX/knowledge' -n 1 -t 2 -o t -j 2" /dev/null >typescript
+	grep -q $'\r\e\\[Kknowledge: [0-9]*/6 done, ' typescript
+	grep -q 'knowledge: stop reasons: script 6' typescript
+	# the same run under -q on a terminal: nothing
+	script -qec "knowledge -k '$EX/knowledge' -n 1 -t 2 -o t -q" /dev/null >typescript
+	[ ! -s typescript ]
+}
+
+@test "--budget is the whole run's: a pipeline spends at most the budget plus one request's worth, over all its stages" {
+	mock_start
+	printf 'mock-1: {input: 3, output: 15}\n' >prices.yaml
+	export SCG_PRICES=$PWD/prices.yaml
+	local full budget one spent
+	full=$(spent knowledge -k "$EX/knowledge" -n 2 -t 4 -o full)
+	one=$(cat full.d/topics.jsonl full.d/conversations.jsonl |
+		jq -s '[.[].meta.usage // {} | .[].stages[] | .cost / .requests] | max')
+	budget=$(jq -n --argjson f "$full" '$f * 0.6 * 10000 | round / 10000')
+	export SCG_CACHE=$BATS_TEST_TMPDIR/cache2
+	spent=$(spent knowledge -k "$EX/knowledge" -n 2 -t 4 -o b --budget "$budget")
+	echo "the whole run $full, budget $budget, spent $spent, one request at most $one"
+	jq -n --argjson s "$spent" --argjson b "$budget" --argjson one "$one" '$s <= $b + $one' | grep -qx true
+	# nothing lost: each planned conversation was written or rejected, as over budget
+	[ $(($(wc -l <b.jsonl) + $(jq -s 'map(select(.error.program == "scg-turn")) | length' b.d/rejects.jsonl))) -eq \
+		"$(jq -s length b.d/topics.jsonl)" ]
+	[ "$(jq -r .error.reason b.d/rejects.jsonl | sort -u)" = "over budget: the run's --budget $budget would be passed" ]
+	# the summary says so
+	run --separate-stderr knowledge -k "$EX/knowledge" -n 2 -t 4 -o c --budget "$budget" --no-cache
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"knowledge: run knowledge-"*" spent of --budget $budget (reached), "* ]]
+	[[ "$stderr" == *"knowledge: $(wc -l <c.d/rejects.jsonl) records rejected (in c.d/rejects.jsonl): "*"over budget $(wc -l <c.d/rejects.jsonl)"* ]]
+}
+
+@test "a new run asks the assistant under test again; --run NAME goes on with a run, its replies from the cache" {
+	mock_start
+	export SCG_MOCK_PORT=$MOCK_PORT
+	head -n 2 "$EX/personas.jsonl" >two.jsonl
+	simulate -p two.jsonl -e "$EX/endpoints/mock.yaml" -t 2 --min-turns 2 >r1.jsonl
+	# the assistant is redeployed at the same address
+	mock_stop
+	mock_start --port "$SCG_MOCK_PORT" --seed 7
+	simulate -p two.jsonl -e "$EX/endpoints/mock.yaml" -t 2 --min-turns 2 >r2.jsonl
+	# the users' first turns came from the cache (only their second turns,
+	# on new replies, were asked), the assistant was asked again; simulate
+	# writes each conversation as it ends, so they are compared by id
+	first() {
+		jq -r --arg role "$1" '"\(.id) \([.messages[] | select(.role == $role)][0].content)"' "$2" | sort
+	}
+	[ "$(first user r1.jsonl)" = "$(first user r2.jsonl)" ]
+	[ "$(jq -s '[.[] | select(.body.model == "mock-assistant")] | length' "$MOCK_LOG")" -eq 4 ]
+	[ "$(jq -s '[.[] | select(.body.model == "mock-1")] | length' "$MOCK_LOG")" -eq 2 ]
+	jq -e '[.messages[] | select(.role == "assistant")][0].content | length > 0' r2.jsonl >/dev/null
+	[ -z "$(comm -12 <(first assistant r1.jsonl) <(first assistant r2.jsonl))" ]
+	# a named run, run again after a redeploy: the same records, nothing asked
+	simulate -p two.jsonl -e "$EX/endpoints/mock.yaml" -t 2 --run eval-1 >k1.jsonl
+	mock_stop
+	mock_start --port "$SCG_MOCK_PORT" --seed 9
+	SCG_RUN=eval-1 simulate -p two.jsonl -e "$EX/endpoints/mock.yaml" -t 2 >k2.jsonl
+	[ "$(mock_requests)" -eq 0 ]
+	cmp <(sort k1.jsonl) <(sort k2.jsonl)
+	# a named run stays, to go on with; the pipelines' own are gone
+	[ "$(ls "$SCG_CACHE/runs")" = eval-1 ]
+	scg-ledger --json eval-1 | jq -e '.requests > 0 and .written == 4' >/dev/null
+}
+
+@test "an interrupted run leaves its name behind, and the same command goes on with it" {
+	mock_start --latency 200
+	setsid knowledge -k "$EX/knowledge" -n 1 -t 2 -o kb -j 1 2>err.txt &
+	local pid=$! i
+	for i in $(seq 1 100); do
+		[ -s "$SCG_CACHE/runs/$(cat kb.d/run 2>/dev/null)" ] && [ "$(mock_requests)" -ge 2 ] && break
+		sleep 0.05
+	done
+	kill -INT -- "-$pid"
+	wait "$pid" || :
+	local name
+	name=$(cat kb.d/run)
+	[[ "$name" == knowledge-* ]]
+	grep -q "^knowledge: run $name stopped before its end; the same command goes on with it (kb.d/run)$" err.txt
+	# the same command: the same run, what was answered from the cache
+	mock_stop
+	mock_start
+	run --separate-stderr knowledge -k "$EX/knowledge" -n 1 -t 2 -o kb
+	[ "$status" -eq 0 ]
+	[[ "${stderr_lines[0]}" == "knowledge: run $name: "*" in the whole run), "* ]]
+	[ ! -e kb.d/run ] && [ ! -e "$SCG_CACHE/runs/$name" ]
+	[ "$(wc -l <kb.jsonl)" -eq 6 ]
 }
 
 @test "make install: the pipelines as scg-NAME with their man pages, the examples, and each runs from there" {

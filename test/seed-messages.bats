@@ -96,7 +96,7 @@ check() {
 	check out.jsonl
 	[ "$(jq -r .id out.jsonl | head -n 2 | tr '\n' ' ')" = "s0001 s0002 " ]
 	jq -e '.stop.turn <= 2 and .meta.restyle.style == "thread"' out.jsonl >/dev/null
-	[ "$(sort args.txt)" = "$(printf '%s\n' 'scg-personas -q --axes axes.yaml --seed 5' 'scg-scenes -q --kind opening --seed 5')" ]
+	[ "$(sort args.txt)" = "$(printf '%s\n' 'scg-personas --no-progress -q --axes axes.yaml --seed 5' 'scg-scenes --no-progress -q --kind opening --seed 5')" ]
 	# each seed costs one script call and one restyle call, plus re-asks
 	[ "$(jq -s '[.[] | select(.body.response_format.json_schema.name == "restyled")] | length' "$MOCK_LOG")" -ge 14 ]
 }

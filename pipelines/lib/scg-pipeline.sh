@@ -6,8 +6,9 @@
 # whole pipeline against a private scg-mock, its usage priced per stage.
 #
 # Whatever belongs to the run rather than to one stage plugs in here:
-# pl_run starts every model-calling stage, pl_stage every file-to-file
-# one, pl_finish ends the run.
+# pl_begin starts the run (its name, its progress line), pl_run starts
+# every model-calling stage, pl_stage every file-to-file one, pl_finish
+# ends the run with its summary.
 # shellcheck shell=bash disable=SC2034 # the pl_ variables are the scripts'
 
 prog=${0##*/}
@@ -27,10 +28,10 @@ pl_usage_error() {
 
 pl_seed=0 pl_jobs=8 pl_provider='' pl_model='' pl_base_url='' pl_key_file='' pl_rpm='' pl_tpm=''
 pl_timeout='' pl_retries='' pl_budget='' pl_rejects='' pl_max_answer_bytes='' pl_extra_body=''
-pl_no_cache='' pl_dry='' pl_progress='' pl_quiet='' pl_verbose=''
+pl_no_cache='' pl_dry='' pl_progress='' pl_quiet='' pl_verbose='' pl_run_name=${SCG_RUN:-}
 PL_REST=() PL_ARGV=() PL_TAIL=()
 
-pl_common_valued=' --provider --model --base-url --key-file -j --jobs --rpm --tpm --timeout --retries --seed --budget --rejects --max-answer-bytes --extra-body '
+pl_common_valued=' --provider --model --base-url --key-file -j --jobs --rpm --tpm --timeout --retries --seed --budget --run --rejects --max-answer-bytes --extra-body '
 pl_common_flags=' --no-cache --dry-run --progress -q --quiet -v --verbose '
 
 # The options common to the pipelines, for their --help.
@@ -51,16 +52,21 @@ Common options (scg(7)), passed to every stage that calls a model:
       --extra-body JSON|@FILE  members added to every request body
       --seed N           seed of every draw, in every stage (default 0)
       --no-cache         neither read nor write the response cache
-      --budget USD       each stage starts no request once its own estimated
-                         spend would pass USD
+      --budget USD       start no request once the estimated spend of the
+                         whole run, all stages together, would pass USD
+      --run NAME         the run's name ($SCG_RUN): the same NAME again goes
+                         on with its spend and the assistant's cached replies
+                         (default: a new run each time, or the one an
+                         interrupted run left in its output folder)
       --dry-run          rehearse the whole run against a private scg-mock and
                          print the requests and cost of each stage and the
                          total; send nothing, write no output
       --rejects FILE     failed records of every stage
   -q, --quiet            nothing on stderr but errors
-  -v, --verbose          every stage prints its summary (requests, cache hits,
-                         retries, tokens and cost per model) on stderr
-      --progress         every stage draws its progress line on stderr
+  -v, --verbose          every stage prints its summary too (requests, cache
+                         hits, retries, tokens and cost per model)
+      --progress         draw the run's progress line even when stderr is not
+                         a terminal
   -h, --help             print this help and exit
 Options after -- go to every stage that calls a model, after the above.
 EOF
@@ -83,6 +89,7 @@ pl_common() {
 	--retries) pl_retries=$2 ;;
 	--seed) pl_seed=$2 ;;
 	--budget) pl_budget=$2 ;;
+	--run) pl_run_name=$2 ;;
 	--rejects) pl_rejects=$2 ;;
 	--max-answer-bytes) pl_max_answer_bytes=$2 ;;
 	--extra-body) pl_extra_body=$2 ;;
@@ -146,11 +153,11 @@ pl_args() {
 	PL_ARGS+=("${PL_QUIET[@]}")
 }
 
-# PL_QUIET: -q unless -v, and --progress when asked for; for every stage.
+# PL_QUIET: for every stage: no progress line of its own (the run has
+# one), and -q unless -v.
 pl_quiet_args() {
-	PL_QUIET=()
+	PL_QUIET=(--no-progress)
 	[ -n "$pl_verbose" ] && [ -z "$pl_quiet" ] || PL_QUIET+=(-q)
-	[ -z "$pl_progress" ] || PL_QUIET+=(--progress)
 }
 
 # pl_run CMD ARG...: a model-calling stage: its own ARGs, then the options
@@ -218,9 +225,184 @@ pl_say() {
 	[ -n "$pl_quiet" ] || printf '%s: %s\n' "$prog" "$*" >&2
 }
 
-# pl_finish [STATUS]: the end of the run.
+# pl_where LINE: where the run's outputs are, said at the end of the
+# summary (unless -q).
+PL_WHERE=()
+pl_where() {
+	PL_WHERE+=("$*")
+}
+
+# pl_on_exit CMD: CMD is run (eval) when the script exits, after those
+# given before.
+PL_AT_EXIT=()
+pl_on_exit() {
+	PL_AT_EXIT+=("$1")
+	trap pl_at_exit EXIT
+}
+pl_at_exit() {
+	local c
+	for c in "${PL_AT_EXIT[@]}"; do eval "$c"; done
+}
+
+# ---- the run ---------------------------------------------------------------
+#
+# A pipeline is one run (scg(7), --run): every stage joins it ($SCG_RUN),
+# so --budget is the whole run's, the assistant's replies are cached within
+# it, and one progress line and one summary come from its ledger
+# (scg-ledger(1)) and its outputs. Without --run a pipeline begins a new
+# run each time; one that writes into a folder keeps the run's name in a
+# run file there until it finishes, so that the same command after an
+# interruption goes on with the same run. A run named here is removed
+# once it is over; one named by --run stays.
+
+pl_run_made='' pl_run_file='' pl_watcher='' pl_begun='' pl_finished='' pl_t0=0
+pl_ledger0='{}' pl_rejects0=0 pl_copy=''
+
+# pl_begin [EXPECTED [RUNFILE]]: the run begins, before its first model
+# stage; EXPECTED is how many records its output stages will write, if
+# known (for the progress line), RUNFILE where the run's name is kept
+# until it is over.
+pl_begin() {
+	local expected=${1:-} out rc=0
+	pl_run_file=${2:-}
+	if [ -z "$pl_run_name" ] && [ -n "$pl_run_file" ] && [ -s "$pl_run_file" ]; then
+		pl_run_name=$(head -n 1 "$pl_run_file")
+		pl_run_made=1
+	fi
+	if [ -z "$pl_run_name" ]; then
+		pl_run_name=${prog#scg-}-$(date -u +%Y%m%dT%H%M%SZ)-$$
+		pl_run_made=1
+	fi
+	# what the run had done before: the summary counts from here
+	out=$(scg-ledger --json "$pl_run_name" 2>&1) || rc=$?
+	case $rc in
+	0) pl_ledger0=$out ;;
+	1) ;;   # a new run
+	*) pl_die "--run: ${out#scg-ledger: }" ;;
+	esac
+	[ -z "$pl_run_file" ] || printf '%s\n' "$pl_run_name" >"$pl_run_file" || exit 2
+	export SCG_RUN=$pl_run_name
+	pl_begun=1
+	pl_t0=$SECONDS
+	[ -z "$pl_rejects" ] || [ ! -f "$pl_rejects" ] || pl_rejects0=$(wc -c <"$pl_rejects")
+	pl_on_exit pl_end
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	if [ -z "$pl_quiet" ] && { [ -n "$pl_progress" ] || [ -t 2 ]; }; then
+		scg-ledger --watch --label "$prog" ${expected:+--expect "$expected"} "$pl_run_name" </dev/null &
+		pl_watcher=$!
+	fi
+}
+
+# pl_output CMD ARG...: a stage whose records are the run's output: they
+# count as done on the progress line.
+pl_output() {
+	SCG_RUN_OUTPUT=1 "$@"
+}
+
+# pl_copy_stdout: the records the script writes on standard output pass
+# through pl_stdout, which keeps a copy in $pl_copy, for the summary and
+# for what the script makes of them at the end (a report).
+pl_copy_stdout() {
+	pl_copy=$(mktemp "${TMPDIR:-/tmp}/scg-out.XXXXXX") || exit 2
+	pl_on_exit 'rm -f "$pl_copy"'
+	[ -n "$pl_rehearsal" ] || pl_outputs "$pl_copy"
+}
+pl_stdout() {
+	if [ -n "$pl_copy" ]; then tee "$pl_copy"; else cat; fi
+}
+
+# pl_where_stdout EXPORT: where the conversations on standard output went,
+# as --export EXPORT wrote them (hf:DIR: a folder).
+pl_where_stdout() {
+	local n
+	n="$(grep -c '^{' "$pl_copy" 2>/dev/null) conversations"
+	case $1 in
+	'') pl_where "$n on standard output" ;;
+	hf:*) pl_where "$n in ${1#hf:} (a Hugging Face dataset)" ;;
+	*) pl_where "$n on standard output, in $1's format" ;;
+	esac
+}
+
+pl_stop_watch() {
+	[ -n "$pl_watcher" ] || return 0
+	kill "$pl_watcher" 2>/dev/null
+	wait "$pl_watcher" 2>/dev/null
+	pl_watcher=''
+}
+
+# At exit: the line is cleared; a run that stopped before its end says
+# how to go on with it.
+pl_end() {
+	pl_stop_watch
+	[ -n "$pl_begun" ] && [ -z "$pl_finished" ] && [ -z "$pl_quiet" ] || return 0
+	if [ -n "$pl_run_file" ] && [ -n "$pl_run_made" ]; then
+		pl_say "run $pl_run_name stopped before its end; the same command goes on with it ($pl_run_file)"
+	else
+		pl_say "run $pl_run_name stopped before its end; the same command with --run $pl_run_name goes on with it"
+	fi
+}
+
+# pl_finish [STATUS]: the end of the run: its summary (unless -q). A
+# status of 2 or more is a run that did not end: it is kept, to go on.
 pl_finish() {
-	exit "${1:-$pl_status}"
+	local status=${1:-$pl_status}
+	[ -n "$pl_begun" ] && [ "$status" -lt 2 ] || exit "$status"
+	pl_stop_watch
+	pl_finished=1
+	[ -n "$pl_quiet" ] || pl_summary
+	if [ -n "$pl_run_made" ]; then
+		scg-ledger --remove "$pl_run_name" || :
+	fi
+	[ -z "$pl_run_file" ] || rm -f "$pl_run_file"
+	exit "$status"
+}
+
+# The summary, from the ledger (what was sent, answered from the cache,
+# retried and spent since pl_begin) and from the outputs (what their
+# records carry, by stage and model, cache hits included, and why the
+# conversations ended), the rejects by program and reason, and where the
+# outputs are.
+pl_summary() {
+	local files=() f ledger stats=null rejects=null
+	ledger=$(scg-ledger --json "$pl_run_name" 2>/dev/null) || ledger='{}'
+	for f in "${PL_OUTPUTS[@]}"; do
+		[ ! -f "$f" ] || files+=("$f")
+	done
+	[ ${#files[@]} -eq 0 ] || stats=$(scg-stats -q --json "${files[@]}" 2>/dev/null) || stats=null
+	if [ -n "$pl_rejects" ] && [ -f "$pl_rejects" ]; then
+		rejects=$(tail -c +$((pl_rejects0 + 1)) "$pl_rejects" |
+			scg-stats -q --json --on-error skip --rejects /dev/null 2>/dev/null | jq -c .rejected) || rejects=null
+	fi
+	jq -r -n --arg p "$prog" --arg run "$pl_run_name" --argjson a "$pl_ledger0" --argjson b "$ledger" \
+		--argjson s "$stats" --argjson rej "$rejects" --arg rejfile "$pl_rejects" \
+		--arg budget "$pl_budget" --argjson took $((SECONDS - pl_t0)) '
+		def usd: (. * 10000 | round) / 10000 | tostring | "$" + .;
+		def pad($n): . + " " * ([$n - length, 1] | max);
+		def head: "\($p): ";
+		def d($k): ($b[$k] // 0) - ($a[$k] // 0);
+		def row($name): head + "\($name | pad(24))\(.requests) requests, \(.prompt_tokens) prompt + \(.completion_tokens) completion tokens, \(.cost | usd)";
+		def counts: to_entries | map("\(.key) \(.value)") | join(", ");
+		head + "run \($run): \(d("requests")) requests sent, \(d("cached")) answered from the cache, \(d("retries")) retries, \(d("failed")) failed, \(d("spent") | usd) spent"
+			+ (if $budget != "" then " of --budget \($budget)" + (if $b.over_budget then " (reached)" else "" end) else "" end)
+			+ (if ($a.spent // 0) > 0 then " (\($b.spent | usd) in the whole run)" else "" end)
+			+ ", \($took)s",
+		($s | select(. != null) | .usage as $u
+		 | ($u.stages | to_entries[] | . as $e | $e.value | row("stage " + $e.key)),
+		   ($u.models | select(length > 1) | to_entries[] | . as $e | $e.value | row("model " + $e.key)),
+		   ($u | select(.requests > 0) | row("total")),
+		   (.stop.reason | select(length > 0) | head + "stop reasons: " + counts)),
+		(d("rejected") as $n | select($n > 0)
+		 | head + "\($n) records rejected"
+		   + if $rej != null and $rej.count > 0 then
+			" (in \($rejfile)): " + ([$rej.programs | to_entries[] | .key as $prog
+				| .value.reasons | to_entries[] | {k: "\($prog): \(.key | sub(":.*"; ""))", v: .value}]
+				| group_by(.k) | map("\(.[0].k) \(map(.v) | add)") | join(", "))
+		     else " (on stderr)" end)
+	' >&2
+	for f in "${PL_WHERE[@]}"; do
+		pl_say "$f"
+	done
 }
 
 # ---- the dry run -----------------------------------------------------------
@@ -240,7 +422,7 @@ pl_rehearsal=${SCG_PL_REHEARSAL:-}
 
 pl_rehearsal_setup() {
 	[ -n "$pl_rehearsal" ] || return 0
-	pl_dry='' pl_quiet=1 pl_verbose='' pl_progress='' pl_budget=''
+	pl_dry='' pl_quiet=1 pl_verbose='' pl_progress='' pl_budget='' pl_run_name=''
 	pl_rejects=$pl_rehearsal/rejects.jsonl
 	PL_TAIL=(--provider openai --base-url "$SCG_PL_MOCK/v1")
 }
@@ -252,8 +434,11 @@ pl_out() {
 
 # pl_outputs FILE...: the run's outputs whose records, together, carry the
 # usage of every stage (each record carries the usage of what it came
-# from); standard output is one unless a script says otherwise.
+# from), for the summary and the dry run; in a rehearsal standard output
+# is one unless a script says otherwise.
+PL_OUTPUTS=()
 pl_outputs() {
+	PL_OUTPUTS+=("$@")
 	[ -n "$pl_rehearsal" ] || return 0
 	printf '%s\n' "$@" >>"$pl_rehearsal/outputs"
 }
@@ -361,7 +546,7 @@ pl_dry_run() {
 	[ -n "$pl_dry" ] && [ -z "$pl_rehearsal" ] || return 0
 	command -v scg-mock >/dev/null || pl_die "dry run: scg-mock is not in PATH"
 	pl_scratch=$(mktemp -d "${TMPDIR:-/tmp}/scg-dry-run.XXXXXX") || pl_die "dry run: cannot make a scratch folder"
-	trap pl_cleanup EXIT
+	pl_on_exit pl_cleanup
 	trap 'exit 130' INT TERM
 	# an input that is a stream is read once, for every rehearsal
 	local i a in
