@@ -301,6 +301,46 @@ usage_row() {
 	[ "$status" -eq 0 ] && [ -z "$stderr" ]
 }
 
+@test "simulate, seed-messages and character end with the same summary: the run, each stage, the total, stop reasons, where the outputs are" {
+	mock_start
+	export SCG_MOCK_PORT=$MOCK_PORT
+	# summary P FILE...: the run's line first, the stages' rows as
+	# scg-stats finds them in FILEs, the total, the stop reasons
+	summary() {
+		local p=$1 stage
+		shift
+		echo "$stderr"
+		[[ "${stderr_lines[0]}" =~ ^$p:\ run\ $p-[0-9TZ-]+:\ ([0-9]+)\ requests\ sent,\ 0\ answered\ from\ the\ cache, ]]
+		[ "${BASH_REMATCH[1]}" -eq "$(mock_requests)" ]
+		for stage in $(scg-stats --json "$@" | jq -r '.usage.stages | keys[]'); do
+			[[ "$stderr" == *"$p: stage $stage"*" $(usage_row "$stage" "$@")"* ]]
+		done
+		[[ "$stderr" == *"$p: total "*" $(scg-stats --json "$@" | jq -r .usage.requests) requests, "* ]]
+		[[ "$stderr" == *"$p: stop reasons: "* ]]
+		[ "$(grep -c "^$p: run " <<<"$stderr")" -eq 1 ]
+		# no stage printed a summary of its own
+		[[ "$stderr" != *"scg-"*": mock-1: "* ]]
+	}
+	run --separate-stderr simulate -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 3 -t 2
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >sim.jsonl
+	summary simulate sim.jsonl
+	[ "${stderr_lines[-1]}" = "simulate: 3 conversations on standard output" ]
+	: >"$MOCK_LOG"
+	run --separate-stderr seed-messages -s "$EX/seed/seeds.txt" -x "$EX/seed/axes.yaml" -t 2
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >seed.jsonl
+	summary seed-messages seed.jsonl
+	[ "${stderr_lines[-1]}" = "seed-messages: $(wc -l <seed.jsonl) conversations on standard output" ]
+	: >"$MOCK_LOG"
+	run --separate-stderr character -c "$EX/character/card.yaml" -p "$EX/character/profile.txt" -k 1 --dpo 1 -t 2 -o ch
+	[ "$status" -eq 0 ]
+	summary character ch/sft.jsonl ch/dpo.jsonl
+	[ "${stderr_lines[-1]}" = "character: $(wc -l <ch/sft.jsonl) dialogues in ch/sft.jsonl and $(wc -l <ch/dpo.jsonl) preference pairs in ch/dpo.jsonl; every stage's records in ch/" ]
+	# the pipelines' own runs are gone once over
+	[ -z "$(ls "$SCG_CACHE/runs")" ]
+}
+
 @test "one progress line for the whole run: on a terminal, or on a pipe with --progress; redrawn, then cleared" {
 	mock_start --latency 30
 	# --progress on a pipe: the run's line, the stages' lines never
@@ -416,6 +456,8 @@ usage_row() {
 		[[ "${lines[0]}" == "usage: scg-$p "* ]]
 		[[ "$output" != *"pipelines/"* ]]
 	done
+	# the program that draws their progress line, and its page
+	[ -x "$prefix/bin/scg-ledger" ] && [ -s "$prefix/share/man/man1/scg-ledger.1" ]
 	[ -s "$prefix/share/scg/scg-pipeline.sh" ]
 	[ -s "$prefix/share/man/man7/scg.7" ]
 	diff -r "$ROOT/examples" "$prefix/share/scg/examples"
