@@ -176,9 +176,11 @@ dom() { chrome --dump-dom "file://$PWD/$1${2:+#$2}" | python3 "$BATS_TEST_DIRNAM
 	local ex=$BATS_TEST_DIRNAME/../examples
 	simulate -a "$ex/assistant.yaml" -e "$ex/endpoints/mock.yaml" -n 2 -t 2 --rejects rej.jsonl \
 		--report sim.html >sim.jsonl 2>sim.err
-	grep -qx 'simulate: 2 conversations; report in sim.html' sim.err
+	grep -qx 'simulate: report in sim.html' sim.err
+	grep -qx 'simulate: 2 conversations on standard output' sim.err
 	seed-messages -s "$ex/seed/seeds.txt" -x "$ex/seed/axes.yaml" --report seed.html >seed.jsonl 2>seed.err
-	grep -qx "seed-messages: $(wc -l <seed.jsonl) conversations; report in seed.html" seed.err
+	grep -qx "seed-messages: report in seed.html" seed.err
+	grep -qx "seed-messages: $(wc -l <seed.jsonl) conversations on standard output" seed.err
 	knowledge -k "$ex/knowledge" -n 1 -t 2 -o kb --report kb.html 2>kb.err
 	grep -q '^knowledge: .* conversations in kb.jsonl, .*; report in kb.html$' kb.err
 	character -c "$ex/character/card.yaml" -p "$ex/character/profile.txt" -k 1 -t 2 --dpo 1 -o ch \
