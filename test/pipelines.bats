@@ -342,7 +342,7 @@ usage_row() {
 }
 
 @test "one progress line for the whole run: on a terminal, or on a pipe with --progress; redrawn, then cleared" {
-	mock_start --latency 30
+	mock_start --latency 100
 	# --progress on a pipe: the run's line, the stages' lines never
 	run --separate-stderr knowledge -k "$EX/knowledge" -n 2 -t 2 -o p --progress -j 2
 	[ "$status" -eq 0 ]
