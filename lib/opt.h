@@ -40,6 +40,7 @@ struct scg_opts {
 	int no_cache, dry_run;
 	double budget;            /* USD, 0 = none */
 	long max_answer;          /* bytes of one answer or command output, decompressed */
+	int batch, batch_nowait, batch_retry, batch_cancel;   /* --batch and its options */
 	/* model */
 	const char *provider, *model, *base_url, *key_file;
 	int max_tokens;           /* 0 = provider default */
