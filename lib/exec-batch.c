@@ -144,6 +144,7 @@ struct bjob {
 	curl_mime *mime;
 	enum step step;
 	int cancel_sent, polled, pages;
+	int creates;            /* create calls that failed without an answer */
 	double next_at, interval, since;
 	struct batch_status st; /* as last polled */
 	char *after;            /* S_FIND: where the next page of the list starts */
@@ -179,6 +180,24 @@ static long env_long(const char *name, long dflt)
 	if (*end || errno || n < 1)
 		die_status(2, "%s: expected a positive whole number, got '%s'", name, v);
 	return n;
+}
+
+/* A line on stderr about the batches, unless -q. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	if (ex.cfg.quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *s;
+	if (vasprintf(&s, fmt, ap) < 0)
+		die("out of memory");
+	va_end(ap);
+	if (progress_shown())
+		fputs("\r\033[K", stderr);
+	warnx_("%s", s);
+	free(s);
 }
 
 /* ---- state files --------------------------------------------------------- */
@@ -395,6 +414,8 @@ static struct bjob *resume(struct saved *sv, const struct model *m)
 	bj->cancel_sent = json_is_true(json_object_get(sv->doc, "cancel"));
 	bj->step = bj->id ? S_POLL : S_FIND;
 	B.resumed++;
+	if (bj->id)
+		say("batch %s, submitted by an earlier run, is polled again", bj->id);
 	return bj;
 }
 
@@ -433,6 +454,8 @@ static void retry(struct bjob *bj, struct req *list, const char *why)
 			req_online(r);
 		} else if (++r->attempt > r->max_retries) {
 			req_fail(r, "gave up after %d batches: %s", r->attempt, why);
+			bj->retried--;
+			bj->rejected++;
 		} else if (!collect(r)) {
 			req_online(r);
 		}
@@ -738,23 +761,6 @@ static void read_results(struct bjob *bj)
 	bj->sink = NULL;
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	if (ex.cfg.quiet)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	char *s;
-	if (vasprintf(&s, fmt, ap) < 0)
-		die("out of memory");
-	va_end(ap);
-	if (progress_shown())
-		fputs("\r\033[K", stderr);
-	warnx_("%s", s);
-	free(s);
-}
-
 static void unlink_bjob(struct bjob *bj)
 {
 	for (struct bjob **p = &B.bjobs; *p; p = &(*p)->next)
@@ -905,7 +911,8 @@ static void took_list(struct bjob *bj, json_t *v)
 		if (found) {
 			bj->id = xstrdup(st.id);
 			write_state(bj);
-			say("found batch %s, submitted by a run stopped before it learnt the id", bj->id);
+			say("found batch %s, made by a create call whose answer was lost", bj->id);
+			B.submitted++;
 			bj->step = S_POLL;
 			bj->next_at = 0;
 		}
@@ -917,6 +924,12 @@ static void took_list(struct bjob *bj, json_t *v)
 	if (json_is_true(json_object_get(v, "has_more")) && batch_id_ok(last) && ++bj->pages < 20) {
 		free(bj->after);
 		bj->after = xstrdup(last);
+		bj->next_at = 0;
+		return;
+	}
+	if (bj->payload.len) {
+		/* this run's create failed before it said: it made nothing */
+		bj->step = S_CREATE;
 		bj->next_at = 0;
 		return;
 	}
@@ -1054,6 +1067,14 @@ void batch_http_done(struct req *r, CURLcode cc)
 	}
 	if (!why) {
 		/* done */
+	} else if (again && bj->step == S_CREATE && bj->w->list_url && bj->creates++ < ex.cfg.retries) {
+		/* it may have been made all the same: looked for before it is
+		 * created again */
+		bj->step = S_FIND;
+		bj->pages = 0;
+		free(bj->after);
+		bj->after = NULL;
+		bj->next_at = now_mono() + fmin(0.5 * pow(2, bj->creates), 8.0);
 	} else if (again && bj->tries < ex.cfg.retries) {
 		bj->tries++;
 		double wait = r->retry_after > 0 ? r->retry_after : fmin(0.5 * pow(2, bj->tries), 8.0);

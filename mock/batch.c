@@ -103,7 +103,8 @@ void mbatch_answer(struct mbatch *b, long i, const char *cid, const char *raw, s
 	struct mreq *m = &b->reqs[i];
 	m->cid = xstrdup(cid);
 	struct rng r;
-	rng_init(&r, opts.seed, cid, "scg-mock", "batch-fail");
+	/* drawn anew in each batch: a request sent again may fare better */
+	rng_init(&r, opts.seed, cid, "scg-mock batch-fail", b->id);
 	double u = rng_double(&r), cum = 0;
 	int fail = NBF;
 	for (int k = 0; k < NBF && fail == NBF; k++)
@@ -145,7 +146,7 @@ void mbatch_answer(struct mbatch *b, long i, const char *cid, const char *raw, s
  * another over its time; never, past what --batch-expire lets end. */
 static double ends_at(const struct mbatch *b, long i)
 {
-	if (b->reqs[i].expired || (b->expires && i >= (long)floor(conf.batch_expire * (double)b->n)))
+	if (b->reqs[i].expired || (b->expires && i >= (long)ceil(conf.batch_expire * (double)b->n)))
 		return INFINITY;
 	return b->secs * (double)(i + 1) / (double)b->n;
 }
