@@ -373,3 +373,85 @@ sent_ids() {
 	diff <(costless online.jsonl) <(costless batch.jsonl)
 	[ "$(calls POST /v1/batches)" -eq 3 ]
 }
+
+# ---- the pipelines ----------------------------------------------------------
+
+@test "knowledge --batch: every model stage in batches, the records of the online run, half the cost in the summaries" {
+	mock_start --batch-time 200
+	local kb=(-k "$EX/knowledge" -s "$EX/knowledge/strategy.json" -n 2 -t 3)
+	SCG_CACHE=$PWD/online knowledge -v "${kb[@]}" -o on 2>on.err || true
+	: >"$MOCK_LOG"
+	# the re-asks too in batches (follow-up ones), so that every answer is bought at the batch price
+	run knowledge -v "${kb[@]}" -o kb --batch --batch-retry batch
+	[ "$status" -le 1 ]
+	[ "$(calls POST /v1/chat/completions)" -eq 0 ]
+	diff <(costless on.jsonl) <(costless kb.jsonl)
+	jq -n --argjson a "$(cost on.jsonl)" --argjson b "$(cost kb.jsonl)" '$b * 2 - $a | fabs < 1e-9' | grep -qx true
+	# each stage's summary: its requests answered in batches, half its online cost
+	[[ "$output" == *"scg-scenes: mock-1: "*" answered in batches, at the batch price"* ]]
+	[[ "$output" == *"scg-turn: mock-1: "*" answered in batches, at the batch price"* ]]
+	local stage a b
+	for stage in scg-scenes scg-turn; do
+		a=$(grep "^$stage: mock-1: " on.err | grep -o '\$[0-9.]*$' | tr -d '$')
+		b=$(printf '%s\n' "${lines[@]}" | grep "^$stage: mock-1: " | grep -o '\$[0-9.]*$' | tr -d '$')
+		echo "$stage: online $a, batch $b"
+		jq -n --argjson a "$a" --argjson b "$b" '($b * 2 - $a) | fabs <= 0.0002' | grep -qx true
+	done
+	[ "$(calls POST /v1/batches)" -ge 2 ]
+}
+
+@test "knowledge --batch-wait=no goes one stage a run (exit 3) and, killed while it waits, resumes without sending twice" {
+	mock_start --batch-time 1500
+	local kb=(-k "$EX/knowledge" -n 1 -t 2)
+	SCG_CACHE=$PWD/online knowledge -q "${kb[@]}" -o on
+	: >"$MOCK_LOG"
+	run knowledge "${kb[@]}" -o kb --batch-wait=no
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"scg-scenes submitted its batches; run the same command again to go on from there"* ]]
+	[ ! -e kb.jsonl ]
+	# killed, process group and all, while the second stage waits
+	sleep 1.6
+	setsid knowledge -q "${kb[@]}" -o kb --batch &
+	local pid=$! i
+	for i in $(seq 1 200); do
+		[ "$(calls POST /v1/batches)" -eq 2 ] && grep -qs '"id":"batch_' "$SCG_CACHE"/batches/*.json && break
+		sleep 0.05
+	done
+	[ "$(calls POST /v1/batches)" -eq 2 ]
+	kill -9 -- -"$pid"
+	wait "$pid" || true
+	knowledge -q "${kb[@]}" -o kb --batch
+	diff <(costless on.jsonl) <(costless kb.jsonl)
+	[ "$(calls POST /v1/batches)" -eq 2 ]
+	[ "$(calls POST /v1/files)" -eq 2 ]
+	[ "$(sent_ids | uniq -d | wc -l)" -eq 0 ]
+}
+
+@test "character --batch: scenes, dialogues and pairs through batches equal the online run; --dry-run prices them so" {
+	mock_start --batch-time 150
+	local ch=(-c "$EX/character/card.yaml" -p "$EX/character/profile.txt" -k 1 --dpo 1 -t 2)
+	SCG_CACHE=$PWD/online character -q "${ch[@]}" -o on || true
+	: >"$MOCK_LOG"
+	run character -q "${ch[@]}" -o out --batch
+	[ "$status" -le 1 ]
+	diff <(costless on/sft.jsonl) <(costless out/sft.jsonl)
+	diff <(costless on/dpo.jsonl) <(costless out/dpo.jsonl)
+	[ -s out/dpo.jsonl ]
+	# cheaper (a re-ask goes online, at the online price)
+	jq -n --argjson a "$(cost on/sft.jsonl)" --argjson b "$(cost out/sft.jsonl)" '$b < $a * 0.75' | grep -qx true
+	# scenes, adversarial set-ups, dialogues, questions, pairs: a batch each at least
+	[ "$(calls POST /v1/batches)" -ge 5 ]
+	run character "${ch[@]}" -o dry --batch --dry-run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"priced at the batch price"* ]]
+	[ ! -e dry ]
+}
+
+@test "simulate --batch: the user and judge stages in batches, the assistant under test online" {
+	mock_start --batch-time 100
+	export SCG_MOCK_PORT=$MOCK_PORT
+	run simulate -a "$EX/assistant.yaml" -e "$EX/endpoints/mock.yaml" -n 2 -t 2 --batch -v
+	[ "$status" -le 1 ]
+	[ "$(calls POST /v1/batches)" -ge 2 ]
+	[[ "$output" == *"scg-judge: mock-1: "*" answered in batches"* ]]
+}
