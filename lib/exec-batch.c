@@ -202,9 +202,8 @@ static void say(const char *fmt, ...)
 
 /* ---- state files --------------------------------------------------------- */
 
-/* The earlier runs' batch files, indexed by custom_id. A file that is not
- * one is left alone; one without a batch id whose provider cannot find
- * the batch again is said and dropped. */
+/* The earlier runs' batch files, indexed by custom_id; a file that is not
+ * one is left alone. */
 static void load_saved(void)
 {
 	char **names;
@@ -475,8 +474,10 @@ static int collect(struct req *r)
 		it->reqs = r;
 		return 1;
 	}
+	/* an earlier run's batch, unless it is gone or its results are being
+	 * read (a request of it sent again goes into a new batch) */
 	struct saved *sv = map_get(&B.saved_ids, cid);
-	if (sv && sv->dead)
+	if (sv && (sv->dead || (sv->bj && sv->bj->step >= S_RESULTS)))
 		sv = NULL;
 	if (!sv && ex.cfg.batch_cancel) {
 		req_fail(r, "not sent: --batch-cancel sends no new request");
@@ -595,6 +596,8 @@ static int upload_seek(void *arg, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
+static void submit_anew(struct bjob *bj, const char *why);
+
 enum method { GET, POST_JSON, POST_FILE };
 
 /* Starts the call of bj's step: url (stolen); for POST_JSON, len bytes of
@@ -653,6 +656,11 @@ static void start_step(struct bjob *bj)
 			call(bj, w->create_url(bj->model), POST_JSON, bj->payload.p, bj->payload.len);
 		break;
 	case S_FIND:
+		if (!w->list_url) {
+			submit_anew(bj, "a batch may have been made before an earlier run stopped, but "
+				   "Anthropic's list cannot tell which");
+			break;
+		}
 		call(bj, w->list_url(bj->model, bj->after), GET, NULL, 0);
 		break;
 	case S_POLL:
