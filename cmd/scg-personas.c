@@ -47,7 +47,7 @@ static const struct opt options[] = {
 		   "personas made before (users: YAML or JSONL records); new ones must differ "
 		   "from them"),
 	OPT_STRING(0, "guidance", &guidance, "TEXT", "what kind of personas to make"),
-	OPT_INT(0, "batch", &batch, "K", 1, 100, "personas per request (default 1)"),
+	OPT_INT(0, "per-request", &batch, "K", 1, 100, "personas per request (default 1)"),
 	OPT_DOUBLE(0, "similar", &similar, "X", 0, 1,
 		   "ask again for a description whose estimated similarity to an earlier one "
 		   "is X or more (default 0.6)"),

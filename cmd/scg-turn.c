@@ -357,6 +357,9 @@ int main(int argc, char **argv)
 		usage_error("--script writes both sides; it does not go with --side or an endpoint");
 	if (side == SIDE_USER && (endpoint_path || endpoint_cmd))
 		usage_error("--endpoint plays the assistant; it does not go with --side user");
+	if (opts.batch && (endpoint_path || endpoint_cmd))
+		usage_error("--batch: the assistant under test (%s) has no batch API; it is asked online: "
+			    "give --batch to the other stages only", endpoint_path ? "an endpoint file" : "a command");
 	prompt_init();
 	vary_init();
 	if (card_path)

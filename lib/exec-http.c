@@ -88,7 +88,7 @@ static void easy_release(CURL *e)
 	}
 }
 
-void http_start(struct req *r)
+CURL *http_prepare(struct req *r)
 {
 	buf_reset(&r->resp);
 	r->status = 0;
@@ -118,9 +118,20 @@ void http_start(struct req *r)
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ex.cfg.max_answer);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	CURLMcode mc = curl_multi_add_handle(multi, e);
+	return e;
+}
+
+void http_add(struct req *r)
+{
+	CURLMcode mc = curl_multi_add_handle(multi, r->easy);
 	if (mc != CURLM_OK)
 		die("curl: %s", curl_multi_strerror(mc));
+}
+
+void http_start(struct req *r)
+{
+	http_prepare(r);
+	http_add(r);
 }
 
 /* libcurl says which sockets to watch, for what, and when to stop. */
@@ -168,6 +179,13 @@ static void check_multi(void)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
 		curl_multi_remove_handle(multi, r->easy);
+		if (r->kind == K_BATCH) {
+			/* changed beyond what http_prepare sets: not pooled */
+			curl_easy_cleanup(r->easy);
+			r->easy = NULL;
+			batch_http_done(r, msg->data.result);
+			continue;
+		}
 		easy_release(r->easy);
 		r->easy = NULL;
 		req_http_done(r, msg->data.result);

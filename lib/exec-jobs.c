@@ -162,15 +162,17 @@ void jobs_end_if_idle(struct job *j)
 }
 
 /* A job's usage per model: requests, tokens and cost (USD, from the price
- * table), and the same under stages.PROGRAM, so that a record that passes
+ * table; at the batch price for an answer bought from a batch API), and
+ * the same under stages.PROGRAM, so that a record that passes
  * several programs tells which one spent what (merged by add_usage). */
-void jobs_usage_add(struct job *j, const char *model, long pt, long ct)
+void jobs_usage_add(struct job *j, const char *model, long pt, long ct, int batch)
 {
 	if (!j->usage)
 		j->usage = json_object();
+	double usd = batch ? cost_batch_usd(model, (double)pt, (double)ct, NULL)
+			   : cost_usd(model, (double)pt, (double)ct, NULL);
 	json_t *add = json_pack("{s:i, s:I, s:I, s:f}", "requests", 1, "prompt_tokens", (json_int_t)pt,
-				"completion_tokens", (json_int_t)ct,
-				"cost", round(cost_usd(model, (double)pt, (double)ct, NULL) * 1e10) / 1e10);
+				"completion_tokens", (json_int_t)ct, "cost", round(usd * 1e10) / 1e10);
 	json_object_set_new(add, "stages", json_pack("{s:o}", prog_name, json_deep_copy(add)));
 	json_t *by_model = json_pack("{s:o}", model, add);
 	add_usage(j->usage, by_model);

@@ -28,7 +28,6 @@ static struct rng jitter;
 static double avg_completion = 150, completions;
 
 static void submit(struct req *r);
-static void take_answer(struct req *r, json_t *ans, int cached);
 
 void requests_init(void)
 {
@@ -160,6 +159,7 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 		r->stats->est_prompt += r->est_prompt;
 		r->stats->est_completion += r->est_completion;
 		r->stats->cost += cost_usd(lr->model->name, r->est_prompt, r->est_completion, NULL);
+		r->stats->batch_cost += cost_batch_usd(lr->model->name, r->est_prompt, r->est_completion, NULL);
 		dry_print(r);
 		r->call.ok = 0;
 		r->call.error = "dry run";
@@ -303,11 +303,12 @@ static void submit(struct req *r)
 		ans = NULL;
 	}
 	if (!ans) {
-		enqueue(r, 0);
+		if (!batch_take(r))
+			enqueue(r, 0);
 		return;
 	}
 	if (r->kind == K_LLM) {
-		take_answer(r, ans, 1);
+		req_take_answer(r, ans, 1);
 	} else {
 		r->stats->cached++;
 		buf_reset(&r->resp);
@@ -333,17 +334,30 @@ void req_store_reply(struct req *r)
 	json_decref(c);
 }
 
-/* Every attempt passes here, retries too: a retry still holds what was
- * reserved for its first attempt, a new request reserves its estimate,
- * settled when the answer comes (lib/budget.c). */
-static int budget_allows(struct req *r)
+/* USD for a request's tokens at its price: online, or in a batch. */
+static double req_cost(const struct req *r, double pt, double ct)
 {
-	double est = r->reserved ? 0 : cost_usd(r->lr.model->name, r->est_prompt, r->est_completion, NULL);
+	return r->batched ? cost_batch_usd(r->lr.model->name, pt, ct, NULL)
+			  : cost_usd(r->lr.model->name, pt, ct, NULL);
+}
+
+/* Every attempt passes here, retries too: a retry still holds what was
+ * reserved for its first attempt, a new request reserves its estimate (a
+ * request for a batch when it joins one), settled when the answer comes
+ * (lib/budget.c: the run's budget in a run, else this process's). */
+int budget_allows(struct req *r)
+{
+	double est = r->reserved ? 0 : req_cost(r, r->est_prompt, r->est_completion);
 	if (!budget_reserve(est))
 		return 0;
 	if (!r->reserved)
 		r->reserved = est;
 	return 1;
+}
+
+void req_fail_over_budget(struct req *r)
+{
+	req_fail(r, "over budget: %s--budget %g would be passed", ex.cfg.ledger ? "the run's " : "", ex.cfg.budget);
 }
 
 /* Starts what the limits allow; returns the seconds until the next may. */
@@ -360,8 +374,7 @@ double requests_pump(void)
 			w = 1e9;
 		if (w == 0 && r->kind == K_LLM && !budget_allows(r)) {
 			dequeue(p);
-			req_fail(r, "over budget: %s--budget %g would be passed", ex.cfg.ledger ? "the run's " : "",
-				 ex.cfg.budget);
+			req_fail_over_budget(r);
 			continue;
 		}
 		if (w > 0) {
@@ -413,10 +426,23 @@ static void reask(struct req *r, const char *why)
 	submit(r);
 }
 
-/* An answer from the wire or the cache: count it, check it, deliver it. */
-static void take_answer(struct req *r, json_t *ans, int cached)
+void req_online(struct req *r)
+{
+	if (r->reserved) {
+		budget_release(r->reserved);   /* reserved again at the online price */
+		r->reserved = 0;
+	}
+	r->batched = 0;
+	r->online = 1;
+	enqueue(r, 0);
+}
+
+/* An answer from the wire, a batch or the cache: count it, check it,
+ * deliver it. One bought from a batch API is priced so, in the record too. */
+void req_take_answer(struct req *r, json_t *ans, int cached)
 {
 	const char *text = jv_str(ans, "text");
+	int batch = json_is_true(json_object_get(ans, "batch"));
 	long pt = (long)json_integer_value(json_object_get(ans, "prompt_tokens"));
 	long ct = (long)json_integer_value(json_object_get(ans, "completion_tokens"));
 	/* a server's negative count would make the spend negative */
@@ -429,7 +455,8 @@ static void take_answer(struct req *r, json_t *ans, int cached)
 	s->completion_tokens += (double)ct;
 	if (!cached) {
 		/* settle the reserved estimate against the real cost */
-		double usd = cost_usd(r->lr.model->name, (double)pt, (double)ct, NULL);
+		double usd = batch ? cost_batch_usd(r->lr.model->name, (double)pt, (double)ct, NULL)
+				   : cost_usd(r->lr.model->name, (double)pt, (double)ct, NULL);
 		budget_settle(r->reserved, usd);
 		r->reserved = 0;
 		s->cost += usd;
@@ -444,7 +471,7 @@ static void take_answer(struct req *r, json_t *ans, int cached)
 		if (k > 1 && k < 10)
 			llm_chars_per_token += (k - llm_chars_per_token) * 0.1;
 	}
-	jobs_usage_add(r->job, r->lr.model->name, pt, ct);
+	jobs_usage_add(r->job, r->lr.model->name, pt, ct, batch);
 	free(r->answer_text);
 	r->answer_text = xstrdup(text ? text : "");
 	json_decref(r->answer_json);
@@ -474,6 +501,24 @@ static void take_answer(struct req *r, json_t *ans, int cached)
 	r->call.text = r->answer_text;
 	r->call.json = r->answer_json;
 	req_finish(r);
+}
+
+json_t *req_llm_body(struct req *r, const char *body, size_t len, int batch, struct buf *why)
+{
+	struct llm_answer a;
+	if (llm_parse(r->lr.model, r->lr.schema != NULL, body, len, &a, why))
+		return NULL;
+	json_t *ans = json_object();
+	json_object_set_new_nocheck(ans, "text", json_string(a.text));
+	json_object_set_new_nocheck(ans, "prompt_tokens", json_integer(a.prompt_tokens));
+	json_object_set_new_nocheck(ans, "completion_tokens", json_integer(a.completion_tokens));
+	json_object_set_new_nocheck(ans, "finish", json_string(a.finish));
+	if (batch)
+		json_object_set_new_nocheck(ans, "batch", json_true());
+	llm_answer_free(&a);
+	cache_put(r->h.key_text, ans);
+	req_take_answer(r, ans, 0);
+	return ans;
 }
 
 void req_http_done(struct req *r, CURLcode cc)
@@ -523,22 +568,11 @@ void req_http_done(struct req *r, CURLcode cc)
 			req_finish(r);
 			return;
 		}
-		struct llm_answer a;
 		struct buf why = {0};
-		if (llm_parse(r->lr.model, r->lr.schema != NULL, r->resp.p ? r->resp.p : "", r->resp.len, &a, &why)) {
+		json_t *ans = req_llm_body(r, r->resp.p ? r->resp.p : "", r->resp.len, 0, &why);
+		if (!ans)
 			req_retry_or_fail(r, why.p);
-			buf_free(&why);
-			return;
-		}
 		buf_free(&why);
-		json_t *ans = json_object();
-		json_object_set_new_nocheck(ans, "text", json_string(a.text));
-		json_object_set_new_nocheck(ans, "prompt_tokens", json_integer(a.prompt_tokens));
-		json_object_set_new_nocheck(ans, "completion_tokens", json_integer(a.completion_tokens));
-		json_object_set_new_nocheck(ans, "finish", json_string(a.finish));
-		llm_answer_free(&a);
-		cache_put(r->h.key_text, ans);
-		take_answer(r, ans, 0);
 		json_decref(ans);
 		return;
 	}

@@ -68,6 +68,13 @@ struct exec_config {
 	struct ledger *ledger;  /* the run's shared counts (lib/ledger.h), or NULL */
 	int run_output;         /* $SCG_RUN_OUTPUT: the records written are the
 				 * run's output, counted as done in its ledger */
+	/* --batch (lib/exec-batch.c): model requests that miss the cache go
+	 * to the provider's batch API */
+	int batch;
+	int batch_nowait;       /* --batch-wait=no: submit, then stop with status 3 */
+	int batch_retry;        /* --batch-retry batch: what a batch did not answer,
+	                         * and re-asks, go into a new batch, not online */
+	int batch_cancel;       /* --batch-cancel: cancel the batches, send nothing new */
 };
 void exec_configure(const struct exec_config *c);
 
@@ -113,7 +120,9 @@ void exec_add(json_t *rec);
 
 /* Runs until all input is read, every record given to exec_add is done
  * and every job has ended; in may be NULL (records come from exec_add
- * only). Returns the exit status (0, or 1 when records were rejected). */
+ * only). Returns the exit status (0, or 1 when records were rejected; 3
+ * with --batch-wait=no when batches were left running: no record is
+ * then written). */
 int exec_run(struct input *in, const struct exec_ops *ops);
 
 #endif

@@ -29,7 +29,7 @@ int ledger_name_ok(const char *name)
 
 char *ledger_path(const char *name)
 {
-	char *dir = cache_dir();
+	char *dir = cache_folder();
 	if (!dir)
 		return NULL;
 	char *path = xasprintf("%s/runs/%s", dir, name);

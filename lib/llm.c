@@ -244,11 +244,23 @@ static json_t *anthropic_messages(json_t *msgs, struct buf *system)
 	return out;
 }
 
-static void add_header(struct http_req *h, const char *fmt, const char *v)
+static struct curl_slist *add_header(struct curl_slist *l, const char *fmt, const char *v)
 {
 	char *line = xasprintf(fmt, v);
-	h->headers = curl_slist_append(h->headers, line);
+	l = curl_slist_append(l, line);
 	free(line);
+	return l;
+}
+
+struct curl_slist *llm_auth_headers(const struct model *m)
+{
+	struct curl_slist *l = NULL;
+	if (m->provider == P_ANTHROPIC) {
+		if (m->key)
+			l = add_header(l, "x-api-key: %s", m->key);
+		return add_header(l, "anthropic-version: %s", "2023-06-01");
+	}
+	return m->key ? add_header(l, "Authorization: Bearer %s", m->key) : NULL;
 }
 
 void llm_build(const struct llm_req *r, struct http_req *h)
@@ -278,8 +290,6 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 				json_pack("{s:s, s:{s:s, s:O, s:b}}", "type", "json_schema", "json_schema",
 					  "name", r->schema_name ? r->schema_name : "answer",
 					  "schema", r->schema, "strict", 1));
-		if (m->key)
-			add_header(h, "Authorization: Bearer %s", m->key);
 		break;
 	case P_ANTHROPIC: {
 		size_t n = strlen(m->base_url);
@@ -305,9 +315,6 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 				"description", "Give the answer in this structure.", "input_schema", r->schema));
 			json_object_set_new(body, "tool_choice", json_pack("{s:s, s:s}", "type", "tool", "name", name));
 		}
-		if (m->key)
-			add_header(h, "x-api-key: %s", m->key);
-		add_header(h, "anthropic-version: %s", "2023-06-01");
 		break;
 	}
 	case P_OLLAMA: {
@@ -327,13 +334,12 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 		json_object_set_new(body, "options", o);
 		if (r->schema)
 			json_object_set_new(body, "format", json_incref(r->schema));
-		if (m->key)
-			add_header(h, "Authorization: Bearer %s", m->key);
 		break;
 	}
 	}
 	if (m->extra)
 		json_object_update_missing(body, m->extra);   /* scg's own fields win */
+	h->headers = llm_auth_headers(m);
 	h->headers = curl_slist_append(h->headers, "Content-Type: application/json");
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
 	h->body = jv_compact(body);

@@ -65,6 +65,9 @@ struct http_req {
 };
 
 void llm_build(const struct llm_req *r, struct http_req *h);
+/* The headers that carry m's key (and Anthropic's version): what every
+ * call to the provider sends, its batch API's too. Never log them. */
+struct curl_slist *llm_auth_headers(const struct model *m);
 void http_req_free(struct http_req *h);
 
 struct llm_answer {

@@ -278,6 +278,18 @@ static const struct opt request_opts[] = {
 	OPT_CALL(0, "max-answer-bytes", "N[k|M|G]", max_answer_opt,
 		 "largest answer or command output taken, counted after decompression "
 		 "(default 4M); a larger one is rejected"),
+	OPT_FLAG(0, "batch", &opts.batch,
+		 "send the requests the cache does not answer through the provider's batch "
+		 "API, at its lower price, and wait for the answers"),
+	OPT_CHOICE(0, "batch-wait", &opts.batch_nowait, "yes|no",
+		   "no: submit the batches, print their ids and exit 3; the same command "
+		   "run again collects the answers (implies --batch)"),
+	OPT_CHOICE(0, "batch-retry", &opts.batch_retry, "online|batch",
+		   "what a batch did not answer, and re-asks, go online (default) or into a "
+		   "new batch (implies --batch)"),
+	OPT_FLAG(0, "batch-cancel", &opts.batch_cancel,
+		 "cancel the batches this command's requests are in, keep what they "
+		 "answered, send nothing new"),
 	OPT_END,
 };
 

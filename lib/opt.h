@@ -41,6 +41,7 @@ struct scg_opts {
 	double budget;            /* USD, 0 = none */
 	const char *run;          /* --run NAME ($SCG_RUN), or NULL */
 	long max_answer;          /* bytes of one answer or command output, decompressed */
+	int batch, batch_nowait, batch_retry, batch_cancel;   /* --batch and its options */
 	/* model */
 	const char *provider, *model, *base_url, *key_file;
 	int max_tokens;           /* 0 = provider default */

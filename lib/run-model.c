@@ -27,6 +27,14 @@ static void split_kv(const struct kv *kv, int n, const char ***names, const char
 void run_configure_model(void)
 {
 	run_configure();
+	/* the other --batch options imply it */
+	opts.batch |= opts.batch_nowait || opts.batch_retry || opts.batch_cancel;
+	int batch = opts.batch;
+	if (batch && opts.no_cache && !opts.dry_run)
+		usage_error("--batch keeps the answers and the ids of its batches in the cache; "
+			    "it does not go with --no-cache");
+	if (batch && opts.provider && !strcmp(opts.provider, "ollama"))
+		usage_error("--batch: ollama has no batch API (only openai and anthropic have one)");
 	/* a dry run spends nothing, so it joins no run */
 	struct ledger *ledger = NULL;
 	if (opts.run && !opts.dry_run && !(ledger = ledger_map(opts.run, 1))) {
@@ -42,6 +50,8 @@ void run_configure_model(void)
 		.budget = opts.budget, .max_answer = opts.max_answer, .seed = opts.seed,
 		.quiet = opts.quiet, .progress = opts.progress, .no_progress = opts.no_progress,
 		.run = opts.run, .ledger = ledger, .run_output = output && !strcmp(output, "1"),
+		.batch = batch, .batch_nowait = opts.batch_nowait, .batch_retry = opts.batch_retry,
+		.batch_cancel = opts.batch_cancel,
 	});
 	llm_configure(&(struct llm_config){
 		.provider = opts.provider, .model = opts.model, .base_url = opts.base_url,

@@ -4,7 +4,8 @@
  * happens to it: --script, --rpm, --fail, and the error replies),
  * hostile.c (huge and gzip bodies, echoes), answer.c (the answer, made by
  * gen.h or canned), the API it was sent to (openai.c, anthropic.c,
- * ollama.c, with the helpers of reply.c) and log.c. */
+ * ollama.c, with the helpers of reply.c) and log.c; the batch APIs in
+ * batch.c, batch-openai.c and batch-anthropic.c (mock/batch.h). */
 #ifndef SCG_MOCK_H
 #define SCG_MOCK_H
 
@@ -65,6 +66,11 @@ struct mock_conf {
 	const char *key;
 	char **models;
 	int nmodels, strict;
+	/* the batch APIs */
+	double batch_ms;                /* --batch-time: how long a batch takes */
+	double batch_expire;            /* --batch-expire: the part done when it expires; < 0 none */
+	double batch_fail[4];           /* --batch-fail: rates of 400, 500, expired, zero */
+	long batch_max;                 /* --batch-max-requests */
 };
 extern struct mock_conf conf;
 
@@ -177,6 +183,18 @@ void answer_free(struct answer *a);
 void openai_chat(struct reply *rp, struct req *q);
 void anthropic_messages(struct reply *rp, struct req *q);
 void ollama_chat(struct reply *rp, struct req *q);
+
+/* ---- the batch APIs (batch.c) ---- */
+
+/* The API whose batch path url is (OpenAI's files and batches,
+ * Anthropic's message batches), or API_NONE. */
+enum api batch_api(const char *url);
+/* Answers a request to a batch path (any method). */
+void batch_serve(struct reply *rp, struct req *q, struct MHD_Connection *c, const char *method,
+		 const char *url);
+/* --batch-fail KIND=RATE,...: per-request failures inside batches. */
+void batch_fail_opt(const char *name, const char *arg);
+void batch_free(void);
 
 /* ---- the log (log.c) ---- */
 

@@ -52,9 +52,9 @@ request_text() { sed -n "${1}p" "$MOCK_LOG" | jq -r '.body.messages[-1].content'
 	[ "$fmt" = '["name","description","personality","scenario","summary"]' ]
 }
 
-@test "--batch K asks for K personas a request" {
+@test "--per-request K asks for K personas a request" {
 	mock_start
-	run personas -a "$EX/assistant.yaml" -n 5 --batch 2
+	run personas -a "$EX/assistant.yaml" -n 5 --per-request 2
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 5 ]
 	[ "$(mock_requests)" -eq 3 ]
