@@ -1,9 +1,12 @@
 /* scg-turn: appends the next message to every conversation that is not
  * done: the synthetic user's (a model playing the persona), or the
- * assistant's (an HTTP endpoint, a command, or a model); or, with --script
- * N, the whole rest of the conversation in one structured call. */
+ * assistant's (an HTTP endpoint, a command, or a model, which with --tools
+ * may call tools first: lib/agent.h); or, with --script N, the whole rest
+ * of the conversation in one structured call. */
+#include "agent.h"
 #include "ask.h"
 #include "card.h"
+#include "conf.h"
 #include "vary.h"
 #include "endpoint.h"
 #include "exec.h"
@@ -13,6 +16,7 @@
 #include "conv.h"
 #include "run.h"
 #include "script.h"
+#include "tools.h"
 
 #include <string.h>
 
@@ -24,7 +28,9 @@ static int no_system;           /* --no-system */
 static const char *endpoint_path, *endpoint_cmd, *card_path;
 static json_t *card;              /* --character FILE */
 static struct endpoint ep;
-static struct model model;
+static struct model model, tool_model;
+static const char *tools_path, *tool_cmd, *tool_state_path, *tool_model_name;
+static int tool_sim, max_tool_rounds = 8, max_tool_errors = 3;
 
 static void side_opt(const char *name, const char *arg)
 {
@@ -47,6 +53,26 @@ static const struct opt options[] = {
 		 "do not put the assistant's system prompt first in the record"),
 	OPT_STRING(0, "character", &card_path, "FILE",
 		   "character card (YAML or JSON) for records that have none"),
+	OPT_STRING(0, "tools", &tools_path, "FILE",
+		   "the assistant model may call these tools (YAML or JSON, OpenAI's function "
+		   "format); each call is run by --tool-cmd or --tool-sim"),
+	OPT_STRING(0, "tool-cmd", &tool_cmd, "CMD",
+		   "run each tool call as a command: {\"name\", \"arguments\", \"id\", \"record\"} "
+		   "on stdin (and \"state\" with --tool-state), the result on stdout"),
+	OPT_FLAG(0, "tool-sim", &tool_sim,
+		 "a model plays each tool from its definition and the conversation "
+		 "(prompt tool-sim)"),
+	OPT_STRING(0, "tool-model", &tool_model_name, "M",
+		   "with --tool-sim, the model that plays the tools (default: --model)"),
+	OPT_STRING(0, "tool-state", &tool_state_path, "FILE",
+		   "the state (JSON or YAML) a conversation's tools start from; --tool-cmd gets "
+		   "it and prints {\"result\", \"state\"}; kept in the record as tool_state"),
+	OPT_INT(0, "max-tool-rounds", &max_tool_rounds, "N", 1, 1000,
+		"rounds of tool calls in one assistant turn before the conversation stops "
+		"(reason tool_limit; default 8)"),
+	OPT_INT(0, "max-tool-errors", &max_tool_errors, "N", 0, 1000,
+		"malformed tool calls answered with an error in one turn before the "
+		"conversation stops (reason tool_errors; default 3)"),
 	OPT_END,
 };
 
@@ -148,6 +174,11 @@ static void start_assistant(struct job *j, json_t *msgs)
 		char *in = jv_compact(j->rec);
 		job_cmd(j, endpoint_cmd, in, SIDE_ASSISTANT, NULL);
 		free(in);
+		return;
+	}
+	if (tools_path) {
+		if (agent_start(j))
+			job_end(j);
 		return;
 	}
 	json_t *spoken = conv_spoken_messages(msgs);
@@ -298,11 +329,49 @@ static void start(struct job *j)
 		start_assistant(j, msgs);
 }
 
+/* Writes the assistant's or the user's message (text; NULL when a limit
+ * of the tool rounds ended the conversation instead) into the record. */
+static void finish_turn(struct job *j, int user, const char *text)
+{
+	json_t *rec = json_incref(j->rec);
+	struct buf err = {0};
+	if (!user && assistant_system(j, rec, &err)) {
+		job_reject(j, "%s", err.p);
+		buf_free(&err);
+		json_decref(rec);
+		agent_drop(j);
+		job_end(j);
+		return;
+	}
+	if (user || !(endpoint_path || endpoint_cmd))
+		vary_meta(rec, j->id);
+	if (tools_path && !user)
+		agent_finish(j, rec);
+	if (text)
+		json_array_append_new(json_object_get(rec, "messages"), conv_msg(user ? "user" : "assistant", text));
+	job_emit(j, rec);
+	job_end(j);
+}
+
 static void done(struct job *j, struct call *c)
 {
 	if (c->tag == SIDE_SCRIPT) {
 		done_script(j, c);
 		return;
+	}
+	if (c->tag >= AGENT_TAG) {
+		switch (agent_done(j, c)) {
+		case AGENT_WAIT:
+			return;
+		case AGENT_FAILED:
+			job_end(j);
+			return;
+		case AGENT_STOPPED:
+			finish_turn(j, 0, NULL);
+			return;
+		case AGENT_ANSWERED:
+			break;
+		}
 	}
 	if (job_failed(j, c))
 		return;
@@ -317,26 +386,12 @@ static void done(struct job *j, struct call *c)
 	if (!*text) {
 		job_reject(j, "the %s's message was empty", c->tag == SIDE_USER ? "user" : "assistant");
 		free(text);
+		agent_drop(j);
 		job_end(j);
 		return;
 	}
-	json_t *rec = json_incref(j->rec);
-	struct buf err = {0};
-	if (c->tag != SIDE_USER && assistant_system(j, rec, &err)) {
-		job_reject(j, "%s", err.p);
-		buf_free(&err);
-		free(text);
-		json_decref(rec);
-		job_end(j);
-		return;
-	}
-	if (c->tag == SIDE_USER || !(endpoint_path || endpoint_cmd))
-		vary_meta(rec, j->id);
-	json_array_append_new(json_object_get(rec, "messages"),
-			      conv_msg(c->tag == SIDE_USER ? "user" : "assistant", text));
+	finish_turn(j, c->tag == SIDE_USER, text);
 	free(text);
-	job_emit(j, rec);
-	job_end(j);
 }
 
 int main(int argc, char **argv)
@@ -344,6 +399,7 @@ int main(int argc, char **argv)
 	static const struct opt_prog prog = {
 		.name = "scg-turn",
 		.synopsis = "[--side user|assistant|auto] [-e endpoint.yaml | --endpoint-cmd CMD] [options] [file ...]\n"
+			    "       scg-turn --side assistant --tools FILE (--tool-cmd CMD | --tool-sim) [options] [file ...]\n"
 			    "       scg-turn --script N [options] [file ...]",
 		.summary = "Append the next message to every conversation that is not done.",
 		.common = OPT_BASIC | OPT_MODEL,
@@ -357,6 +413,16 @@ int main(int argc, char **argv)
 		usage_error("--script writes both sides; it does not go with --side or an endpoint");
 	if (side == SIDE_USER && (endpoint_path || endpoint_cmd))
 		usage_error("--endpoint plays the assistant; it does not go with --side user");
+	if (tools_path && (endpoint_path || endpoint_cmd || script_exchanges))
+		usage_error("--tools is for an assistant that is a model; it does not go with %s",
+			    script_exchanges ? "--script" : endpoint_path ? "--endpoint" : "--endpoint-cmd");
+	if (tools_path && !tool_cmd == !tool_sim)
+		usage_error("--tools needs one of --tool-cmd CMD and --tool-sim to run the calls");
+	if (!tools_path && (tool_cmd || tool_sim || tool_state_path || tool_model_name))
+		usage_error("%s needs --tools FILE", tool_cmd ? "--tool-cmd" : tool_sim ? "--tool-sim"
+			    : tool_state_path ? "--tool-state" : "--tool-model");
+	if (tool_model_name && !tool_sim)
+		usage_error("--tool-model names the model of --tool-sim");
 	prompt_init();
 	vary_init();
 	if (card_path)
@@ -365,6 +431,14 @@ int main(int argc, char **argv)
 		endpoint_load(&ep, endpoint_path);
 	if (!(side == SIDE_ASSISTANT && (endpoint_path || endpoint_cmd)))
 		model_init(&model);
+	if (tools_path) {
+		json_t *state = tool_state_path ? conf_load_or_die(tool_state_path) : NULL;
+		if (tool_sim)
+			model_init_named(&tool_model, tool_model_name);
+		agent_configure(&(struct agent_config){.model = &model, .tools = tools_load(tools_path),
+			.tool_cmd = tool_cmd, .sim = tool_sim ? &tool_model : NULL, .state = state,
+			.max_rounds = max_tool_rounds, .max_errors = max_tool_errors, .dry_run = opts.dry_run});
+	}
 	/* an empty or garbled message is asked for once more; a script that
 	 * maps to nothing usable three times */
 	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 1},

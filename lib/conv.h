@@ -21,7 +21,8 @@ char *conv_trim(const char *s);
  * space. */
 const char *conv_skip_label(const char *text, json_t *names);
 /* 1 with *role and *content when m is a message of the conversation
- * proper (a role and a text, not the system prompt), else 0. */
+ * proper (a role and a text, not the system prompt, nor a tool call or a
+ * tool's result), else 0. */
 int conv_spoken(json_t *m, const char **role, const char **content);
 /* A new array of the spoken messages of msgs (the same objects). */
 json_t *conv_spoken_messages(json_t *msgs);
@@ -41,8 +42,9 @@ int conv_user_turns(json_t *msgs);
  * message of role mine under the name me, any other under other. */
 void conv_lines(json_t *msgs, const char *mine, const char *me, const char *other,
 		const char *sep, struct buf *out);
-/* "User: …" and "Assistant: …" paragraphs, system messages left out.
- * A new string (caller frees). */
+/* "User: …" and "Assistant: …" paragraphs, system messages left out;
+ * the assistant's tool calls as "Assistant calls NAME with ARGS" and their
+ * results as "Result of NAME: …". A new string (caller frees). */
 char *conv_transcript(json_t *msgs);
 /* The same with each user message opening a numbered turn ("Turn 2" on a
  * line of its own), so that a judge can name the turn it means. */

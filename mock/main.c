@@ -111,6 +111,9 @@ static const struct opt options[] = {
 	OPT_CALL(0, "models", "LIST", models_opt, "only these models exist (comma-separated)"),
 	OPT_FLAG(0, "strict", &conf.strict,
 		 "enforce Anthropic's first-user and alternation rules"),
+	OPT_DOUBLE(0, "tool-errors", &conf.tool_errors, "RATE", 0, 1,
+		   "make this share of the tool calls malformed: an unknown tool, arguments "
+		   "that do not fit, or (OpenAI) arguments that are not JSON"),
 	OPT_END,
 };
 
