@@ -156,6 +156,15 @@ static void done(struct job *j, struct call *c)
 		json_object_update(scene, json_array_get(items, (size_t)i));
 		json_t *with = json_pack("{s:o, s:o}", "id",
 			json_sprintf("%s.%c%ld", base, kind->suffix, i + 1), tools ? "task" : "scene", scene);
+		/* each its own meta; the usage so far goes once, with the first,
+		 * or a stage that sums the records would count it k times */
+		json_t *meta = json_object_get(j->rec, "meta");
+		if (json_is_object(meta)) {
+			meta = json_deep_copy(meta);
+			if (i)
+				json_object_del(meta, "usage");
+			json_object_set_new(with, "meta", meta);
+		}
 		if (kind->suffix == 'q')
 			json_object_set_new(with, "messages", json_pack("[{s:s, s:O}]", "role", "user",
 				"content", json_object_get(scene, "question")));
