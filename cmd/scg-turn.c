@@ -429,13 +429,14 @@ int main(int argc, char **argv)
 		card = card_load(card_path);
 	if (endpoint_path)
 		endpoint_load(&ep, endpoint_path);
+	json_t *tools = tools_path ? tools_load(tools_path) : NULL;
+	json_t *state = tool_state_path ? conf_load_or_die(tool_state_path) : NULL;
 	if (!(side == SIDE_ASSISTANT && (endpoint_path || endpoint_cmd)))
 		model_init(&model);
 	if (tools_path) {
-		json_t *state = tool_state_path ? conf_load_or_die(tool_state_path) : NULL;
 		if (tool_sim)
 			model_init_named(&tool_model, tool_model_name);
-		agent_configure(&(struct agent_config){.model = &model, .tools = tools_load(tools_path),
+		agent_configure(&(struct agent_config){.model = &model, .tools = tools,
 			.tool_cmd = tool_cmd, .sim = tool_sim ? &tool_model : NULL, .state = state,
 			.max_rounds = max_tool_rounds, .max_errors = max_tool_errors, .dry_run = opts.dry_run});
 	}
