@@ -4,6 +4,7 @@
  * beside the restyled text, a DPO pair's chosen beside its rejected answer.
  * Or each record laid out by a template of the user's (--template), as the
  * original knowledge generator's output-format file did. See scg-show(1). */
+#include "conv.h"
 #include "layout.h"
 #include "jv.h"
 #include "opt.h"
@@ -207,19 +208,6 @@ static void header(json_t *rec)
 	}
 }
 
-/* The name of the tool whose call a tool message answers. */
-static const char *answered_tool(json_t *msgs, json_t *m)
-{
-	const char *id = jv_str(m, "tool_call_id");
-	size_t i, k;
-	json_t *x, *c;
-	json_array_foreach(msgs, i, x)
-		json_array_foreach(json_object_get(x, "tool_calls"), k, c)
-			if (id && jv_str(c, "id") && !strcmp(jv_str(c, "id"), id))
-				return jv_str(json_object_get(c, "function"), "name");
-	return NULL;
-}
-
 static void wrapped(const char *text, int indent)
 {
 	struct lines ls = {0};
@@ -235,7 +223,8 @@ static void message(json_t *msgs, json_t *m, int indent)
 {
 	const char *role = jv_str(m, "role");
 	const char *text = jv_str(m, "content");
-	const char *tool = role && !strcmp(role, "tool") ? answered_tool(msgs, m) : NULL;
+	const char *tool = role && !strcmp(role, "tool")
+		? conv_tool_name(conv_tool_call(msgs, jv_str(m, "tool_call_id"))) : NULL;
 	buf_addf(&o, "%*s%s%s%s%s%s\n", indent, "", paint(role), role ? role : "?", tool ? " " : "",
 		 tool ? tool : "", off());
 	json_t *calls = json_object_get(m, "tool_calls");

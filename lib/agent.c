@@ -91,18 +91,6 @@ int agent_start(struct job *j)
 	return rc;
 }
 
-/* Whether id is taken by a call already in the conversation. */
-static int id_taken(json_t *convo, const char *id)
-{
-	size_t i, k;
-	json_t *m, *c;
-	json_array_foreach(convo, i, m)
-		json_array_foreach(json_object_get(m, "tool_calls"), k, c)
-			if (!strcmp(jv_str(c, "id") ? jv_str(c, "id") : "", id))
-				return 1;
-	return 0;
-}
-
 /* Whether id is the id of a call of calls other than the k-th. */
 static int id_other(json_t *calls, size_t k, const char *id)
 {
@@ -126,12 +114,12 @@ static void name_calls(struct turn *t, json_t *calls)
 		int dup = 0;
 		for (size_t e = 0; e < k && id; e++)
 			dup |= !strcmp(jv_str(json_array_get(calls, e), "id"), id);
-		if (id && *id && !dup && !id_taken(t->convo, id))
+		if (id && *id && !dup && !conv_tool_call(t->convo, id))
 			continue;
 		char fresh[32];
 		do
 			snprintf(fresh, sizeof fresh, "call_%d", ++n);
-		while (id_taken(t->convo, fresh) || id_other(calls, k, fresh));
+		while (conv_tool_call(t->convo, fresh) || id_other(calls, k, fresh));
 		json_object_set_new(c, "id", json_string(fresh));
 	}
 }
@@ -145,8 +133,7 @@ static void add_result(struct turn *t, json_t *call, const char *content)
 /* The input of --tool-cmd: the call, the record and the state. */
 static char *cmd_input(struct job *j, struct turn *t, json_t *call, json_t *args)
 {
-	json_t *in = json_pack("{s:s, s:O, s:s, s:O}", "name",
-			       jv_str(json_object_get(call, "function"), "name"), "arguments", args,
+	json_t *in = json_pack("{s:s, s:O, s:s, s:O}", "name", conv_tool_name(call), "arguments", args,
 			       "id", jv_str(call, "id"), "record", j->rec);
 	if (t->state)
 		json_object_set(in, "state", t->state);
@@ -159,7 +146,7 @@ static char *cmd_input(struct job *j, struct turn *t, json_t *call, json_t *args
 static int simulate(struct job *j, struct turn *t, json_t *call, json_t *args)
 {
 	json_t *ctx = vary_context(j->rec, j->id);
-	json_t *def = tools_find(cfg.tools, jv_str(json_object_get(call, "function"), "name"));
+	json_t *def = tools_find(cfg.tools, conv_tool_name(call));
 	json_object_set(ctx, "tool", def);
 	char *a = jv_compact(args);
 	json_object_set_new(ctx, "arguments", json_string(a));

@@ -45,6 +45,22 @@ json_t *conv_flipped(json_t *msgs)
 	return spoken(msgs, 1);
 }
 
+json_t *conv_tool_call(json_t *msgs, const char *id)
+{
+	size_t i, k;
+	json_t *m, *c;
+	json_array_foreach(msgs, i, m)
+		json_array_foreach(json_object_get(m, "tool_calls"), k, c)
+			if (id && jv_str(c, "id") && !strcmp(jv_str(c, "id"), id))
+				return c;
+	return NULL;
+}
+
+const char *conv_tool_name(json_t *call)
+{
+	return jv_str(json_object_get(call, "function"), "name");
+}
+
 int conv_has_system(json_t *msgs)
 {
 	size_t i;
@@ -105,13 +121,7 @@ static int tool_lines(json_t *msgs, json_t *m, struct buf *out)
 	const char *role = jv_str(m, "role"), *c = jv_str(m, "content");
 	json_t *calls = json_object_get(m, "tool_calls");
 	if (role && !strcmp(role, "tool")) {
-		const char *id = jv_str(m, "tool_call_id"), *name = NULL;
-		size_t i, k;
-		json_t *x, *call;
-		json_array_foreach(msgs, i, x)
-			json_array_foreach(json_object_get(x, "tool_calls"), k, call)
-				if (id && jv_str(call, "id") && !strcmp(jv_str(call, "id"), id))
-					name = jv_str(json_object_get(call, "function"), "name");
+		const char *name = conv_tool_name(conv_tool_call(msgs, jv_str(m, "tool_call_id")));
 		buf_addf(out, "Result of %s: %s", name ? name : "a tool", c ? c : "");
 		return 1;
 	}

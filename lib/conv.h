@@ -29,6 +29,11 @@ json_t *conv_spoken_messages(json_t *msgs);
 /* The spoken messages as new {role, content} objects with user and
  * assistant swapped: the conversation as a model playing the user sees it. */
 json_t *conv_flipped(json_t *msgs);
+/* The tool call ({id, type, function}) among the assistant messages of
+ * msgs whose id is id, or NULL. */
+json_t *conv_tool_call(json_t *msgs, const char *id);
+/* The name of the tool that call made, or NULL. */
+const char *conv_tool_name(json_t *call);
 /* Whether a message of role system is in msgs. */
 int conv_has_system(json_t *msgs);
 /* Puts {"role":"system","content":text} first in msgs unless msgs already

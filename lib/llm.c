@@ -209,18 +209,6 @@ static json_t *call_input(json_t *call)
 	return v;
 }
 
-/* The name of the tool that the call id answered, among msgs. */
-static const char *called_name(json_t *msgs, const char *id)
-{
-	size_t i, k;
-	json_t *m, *c;
-	json_array_foreach(msgs, i, m)
-		json_array_foreach(json_object_get(m, "tool_calls"), k, c)
-			if (id && jv_str(c, "id") && !strcmp(jv_str(c, "id"), id))
-				return jv_str(json_object_get(c, "function"), "name");
-	return NULL;
-}
-
 /* OpenAI's messages as they are (system as developer for reasoning
  * models), tool calls and tool results included; Ollama's the same with
  * a call's arguments as an object and a result naming its tool. */
@@ -251,8 +239,9 @@ static json_t *copy_messages(json_t *msgs, int developer, int ollama)
 		const char *id = jv_str(m, "tool_call_id");
 		if (id && !ollama)
 			json_object_set_new(o, "tool_call_id", json_string(id));
-		if (id && ollama && called_name(msgs, id))
-			json_object_set_new(o, "tool_name", json_string(called_name(msgs, id)));
+		const char *tool = ollama ? conv_tool_name(conv_tool_call(msgs, id)) : NULL;
+		if (tool)
+			json_object_set_new(o, "tool_name", json_string(tool));
 		json_array_append_new(out, o);
 	}
 	return out;

@@ -6,7 +6,6 @@
 #include "validate.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,19 +15,15 @@ static void bad_tool(const char *path, int nested, size_t i, const char *name, c
 static void bad_tool(const char *path, int nested, size_t i, const char *name, const char *fmt, ...)
 {
 	json_t *where = nested ? json_pack("[s, I]", "tools", (json_int_t)i) : json_pack("[I]", (json_int_t)i);
-	long line = conf_line(path, where);
+	struct buf msg = {0};
+	conf_where(&msg, path, where);
 	json_decref(where);
+	buf_addf(&msg, "tool %zu%s%s%s: ", i + 1, name ? " (" : "", name ? name : "", name ? ")" : "");
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		die("out of memory");
+	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	char at[32] = "";
-	if (line)
-		snprintf(at, sizeof at, ":%ld", line);
-	die("%s%s: tool %zu%s%s%s: %s", path, at, i + 1, name ? " (" : "", name ? name : "", name ? ")" : "",
-	    msg);
+	die("%s", msg.p);
 }
 
 static int good_name(const char *s)

@@ -111,7 +111,8 @@ assistant() { scg-turn -q --side assistant --tools tools.yaml "$@"; }
 	scg-judge -q turned.jsonl >judged.jsonl
 	[ "$(jq -c '[.id, .stop.reason, .stop.outcome]' judged.jsonl)" = "$(printf '%s\n' '["cancelled","goal_achieved","met"]' '["shipped","goal_achieved","not_met"]')" ]
 	[ "$(jq -c 'select(.id == "shipped") | .stop.failed' judged.jsonl)" = '["orders.A1001.status is cancelled, not shipped"]' ]
-	# the judge saw the call and its result
+	# the judge saw the call and its result, and was told to go by them
+	[[ "$(tail -n 1 "$MOCK_LOG" | jq -r '.body.messages[0].content')" == *"Where the assistant called tools, judge by what the calls and their results show"* ]]
 	[[ "$(jq -r '.body.messages[1].content' "$MOCK_LOG" | tail -n 20)" == *'Assistant calls cancel_order with {"order_id":"A1001"}'*'Result of cancel_order: {"ok":true,"order":"A1001"}'* ]]
 	# a state the record already has is the one the command gets
 	jq -c '.messages |= .[:1] | .tool_state.orders.A1001.status = "on hold"' turned.jsonl | head -n 1 |
