@@ -33,7 +33,9 @@ struct call {
 	const char *error;      /* why it failed */
 	const char *text;       /* the answer: a model's text, an endpoint's reply
 	                         * (found at its response_path), a command's stdout */
-	json_t *json;           /* a structured answer, valid against its schema */
+	json_t *json;           /* a structured answer, valid against its schema;
+	                         * of a model given tools, the calls it made
+	                         * (llm_answer.tool_calls), else NULL */
 	long status;            /* HTTP status of an endpoint call */
 	const char *body;       /* raw body of an endpoint call */
 	size_t body_len;

@@ -127,7 +127,7 @@ static void seed_opt(const char *name, const char *arg)
 	opts.seed = v;
 }
 
-static void max_answer_opt(const char *name, const char *arg)
+void opt_max_answer(const char *name, const char *arg)
 {
 	opts.max_answer = opt_bytes(name, arg, 1024, 1L << 30);
 }
@@ -260,7 +260,7 @@ static const struct opt request_opts[] = {
 	OPT_FLAG(0, "dry-run", &opts.dry_run, "print the requests that would be sent; call nothing"),
 	OPT_DOUBLE(0, "budget", &opts.budget, "USD", 0, 1e9,
 		   "start no request once the estimated spend would pass USD"),
-	OPT_CALL(0, "max-answer-bytes", "N[k|M|G]", max_answer_opt,
+	OPT_CALL(0, "max-answer-bytes", "N[k|M|G]", opt_max_answer,
 		 "largest answer or command output taken, counted after decompression "
 		 "(default 4M); a larger one is rejected"),
 	OPT_FLAG(0, "batch", &opts.batch,
@@ -285,6 +285,7 @@ static const struct {
 	const struct opt *opts;
 } sections[] = {
 	{"Options", 0, NULL},
+	{NULL, OPT_MORE, NULL},
 	{"Model", OPT_MODEL, model_opts},
 	{"Prompts", OPT_MODEL, prompt_opts},
 	{"Requests", OPT_MODEL, request_opts},
@@ -297,6 +298,8 @@ static const struct opt *section_opts(size_t i)
 {
 	if (!sections[i].group)
 		return cur->opts;
+	if (sections[i].group == OPT_MORE)
+		return cur->more;
 	/* every program takes the basic options */
 	return sections[i].group == OPT_BASIC || (cur->common & sections[i].group)
 		? sections[i].opts : NULL;
@@ -355,7 +358,7 @@ static void print_help(void)
 		const struct opt *o = section_opts(i);
 		if (!o || o->type == OPT_TYPE_END)
 			continue;
-		printf("\n%s:\n", sections[i].title);
+		printf("\n%s:\n", sections[i].title ? sections[i].title : cur->more_title);
 		for (; o->type != OPT_TYPE_END; o++)
 			if (o->type != OPT_TYPE_ALIAS)
 				print_row(o);
