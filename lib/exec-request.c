@@ -117,6 +117,11 @@ static void build_llm(struct req *r)
 		r->est_prompt += (double)strlen(s) / 3.6;
 		free(s);
 	}
+	if (r->lr.tools) {
+		char *s = jv_compact(r->lr.tools);
+		r->est_prompt += (double)strlen(s) / 3.6;
+		free(s);
+	}
 	r->est_completion = r->lr.max_tokens > 0 ? fmin(r->lr.max_tokens, avg_completion) : avg_completion;
 }
 
@@ -148,6 +153,7 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 	r->messages = json_copy(lr->messages);   /* re-asks append; messages are not changed */
 	if (lr->schema)
 		json_incref(lr->schema);
+	json_incref(lr->tools);
 	r->check = check;
 	r->check_ctx = check_ctx;
 	r->reasks = ex.ops->reasks;
@@ -167,6 +173,7 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 		http_req_free(&r->h);
 		json_decref(r->messages);
 		json_decref(r->lr.schema);
+		json_decref(r->lr.tools);
 		free(r);
 		j->ended = 1;
 		return;
@@ -228,13 +235,13 @@ void job_http(struct job *j, const char *url, struct curl_slist *headers, const 
 	http_call(j, NULL, url, headers, body, timeout, retries, tag, udata);
 }
 
-void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata)
+/* A command; keep: its reply is kept within the run (none: not kept). */
+static void cmd_call(struct job *j, const char *cmd, const char *input, int tag, void *udata, int keep)
 {
 	struct req *r = req_new(j, K_CMD, tag, udata);
 	r->cmd = xstrdup(cmd);
 	r->input = xstrdup(input);
-	/* a command plays the assistant under test: kept within the run only */
-	if (ex.cfg.run)
+	if (keep && ex.cfg.run)
 		r->h.key_text = xasprintf("scg-cache-2\ncommand\nrun %s\n%s\n%s", ex.cfg.run, cmd, input);
 	r->lim = limiter_for("command");
 	r->stats = cost_stats("command");
@@ -251,6 +258,16 @@ void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *u
 		return;
 	}
 	submit(r);
+}
+
+void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata)
+{
+	cmd_call(j, cmd, input, tag, udata, 0);
+}
+
+void job_assistant_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata)
+{
+	cmd_call(j, cmd, input, tag, udata, 1);
 }
 
 /* The reply in an endpoint's answer (response_path), or for a call made
@@ -278,8 +295,10 @@ static int cached_ok(struct req *r, json_t *ans)
 	if (r->kind == K_LLM) {
 		json_t *pt = json_object_get(ans, "prompt_tokens"), *ct = json_object_get(ans, "completion_tokens");
 		json_t *t = json_object_get(ans, "text");
+		json_t *tc = json_object_get(ans, "tool_calls");
 		return json_is_string(t) && !memchr(json_string_value(t), 0, json_string_length(t)) &&
-		       (!pt || json_is_integer(pt)) && (!ct || json_is_integer(ct));
+		       (!pt || json_is_integer(pt)) && (!ct || json_is_integer(ct)) &&
+		       (!tc || json_is_array(tc));
 	}
 	json_t *b = json_object_get(ans, "body");
 	if (!json_is_string(b))
@@ -485,6 +504,8 @@ void req_take_answer(struct req *r, json_t *ans, int cached)
 			buf_addf(&why, "not valid JSON (%s)", je.text);
 		else
 			schema_check(r->lr.schema, r->answer_json, &why);
+	} else if (json_object_get(ans, "tool_calls")) {
+		r->answer_json = json_incref(json_object_get(ans, "tool_calls"));
 	}
 	if (!why.len && r->check)
 		r->check(r->job, r->answer_text, r->answer_json, &why, r->check_ctx);
@@ -513,6 +534,8 @@ json_t *req_llm_body(struct req *r, const char *body, size_t len, int batch, str
 	json_object_set_new_nocheck(ans, "prompt_tokens", json_integer(a.prompt_tokens));
 	json_object_set_new_nocheck(ans, "completion_tokens", json_integer(a.completion_tokens));
 	json_object_set_new_nocheck(ans, "finish", json_string(a.finish));
+	if (a.tool_calls)
+		json_object_set_nocheck(ans, "tool_calls", a.tool_calls);
 	if (batch)
 		json_object_set_new_nocheck(ans, "batch", json_true());
 	llm_answer_free(&a);
@@ -607,6 +630,7 @@ static void free_req(struct req *r)
 	buf_free(&r->resp);
 	json_decref(r->messages);
 	json_decref(r->lr.schema);
+	json_decref(r->lr.tools);
 	json_decref(r->answer_json);
 	free(r->answer_text);
 	free(r->reply);

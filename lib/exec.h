@@ -33,7 +33,9 @@ struct call {
 	const char *error;      /* why it failed */
 	const char *text;       /* the answer: a model's text, an endpoint's reply
 	                         * (found at its response_path), a command's stdout */
-	json_t *json;           /* a structured answer, valid against its schema */
+	json_t *json;           /* a structured answer, valid against its schema;
+	                         * of a model given tools, the calls it made
+	                         * (llm_answer.tool_calls), else NULL */
 	long status;            /* HTTP status of an endpoint call */
 	const char *body;       /* raw body of an endpoint call */
 	size_t body_len;
@@ -98,6 +100,11 @@ void job_http(struct job *j, const char *url, struct curl_slist *headers, const 
  * It runs in a process group of its own, with the default signal mask and
  * dispositions; past the timeout the whole group is killed. */
 void job_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata);
+/* The same for a command that plays the assistant under test: its reply
+ * is cached within the run (--run), so the rerun of an interrupted run
+ * gets it back and a new run asks again; a tool's command is never cached
+ * (it may change the state it reads). */
+void job_assistant_cmd(struct job *j, const char *cmd, const char *input, int tag, void *udata);
 
 /* A record the job writes (steals rec); the job's usage so far is added to
  * its meta.usage. Records are written in input order once the job ends. */

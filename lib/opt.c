@@ -128,7 +128,7 @@ static void seed_opt(const char *name, const char *arg)
 	opts.seed = v;
 }
 
-static void max_answer_opt(const char *name, const char *arg)
+void opt_max_answer(const char *name, const char *arg)
 {
 	opts.max_answer = opt_bytes(name, arg, 1024, 1L << 30);
 }
@@ -275,7 +275,7 @@ static const struct opt request_opts[] = {
 	OPT_CALL(0, "run", "NAME", run_opt,
 		 "join the run NAME ($SCG_RUN): its processes share one budget and one "
 		 "ledger, and the assistant's replies are cached within it only"),
-	OPT_CALL(0, "max-answer-bytes", "N[k|M|G]", max_answer_opt,
+	OPT_CALL(0, "max-answer-bytes", "N[k|M|G]", opt_max_answer,
 		 "largest answer or command output taken, counted after decompression "
 		 "(default 4M); a larger one is rejected"),
 	OPT_FLAG(0, "batch", &opts.batch,
@@ -300,6 +300,7 @@ static const struct {
 	const struct opt *opts;
 } sections[] = {
 	{"Options", 0, NULL},
+	{NULL, OPT_MORE, NULL},
 	{"Model", OPT_MODEL, model_opts},
 	{"Prompts", OPT_MODEL, prompt_opts},
 	{"Requests", OPT_MODEL, request_opts},
@@ -312,6 +313,8 @@ static const struct opt *section_opts(size_t i)
 {
 	if (!sections[i].group)
 		return cur->opts;
+	if (sections[i].group == OPT_MORE)
+		return cur->more;
 	/* every program takes the basic options */
 	return sections[i].group == OPT_BASIC || (cur->common & sections[i].group)
 		? sections[i].opts : NULL;
@@ -370,7 +373,7 @@ static void print_help(void)
 		const struct opt *o = section_opts(i);
 		if (!o || o->type == OPT_TYPE_END)
 			continue;
-		printf("\n%s:\n", sections[i].title);
+		printf("\n%s:\n", sections[i].title ? sections[i].title : cur->more_title);
 		for (; o->type != OPT_TYPE_END; o++)
 			if (o->type != OPT_TYPE_ALIAS)
 				print_row(o);

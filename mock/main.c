@@ -122,6 +122,9 @@ static const struct opt options[] = {
 		   "requests done"),
 	OPT_LONG(0, "batch-max-requests", &conf.batch_max, "N", 1, 100000,
 		 "refuse a batch of more than N requests (default 100000; OpenAI's limit is 50000)"),
+	OPT_DOUBLE(0, "tool-errors", &conf.tool_errors, "RATE", 0, 1,
+		   "make this share of the tool calls malformed: an unknown tool, arguments "
+		   "that do not fit, or (OpenAI) arguments that are not JSON"),
 	OPT_END,
 };
 

@@ -3,9 +3,10 @@
  * server of server.c, which takes each request through faults.c (what
  * happens to it: --script, --rpm, --fail, and the error replies),
  * hostile.c (huge and gzip bodies, echoes), answer.c (the answer, made by
- * gen.h or canned), the API it was sent to (openai.c, anthropic.c,
- * ollama.c, with the helpers of reply.c) and log.c; the batch APIs in
- * batch.c, batch-openai.c and batch-anthropic.c (mock/batch.h). */
+ * gen.h or canned), tools.c (a tool call when tools are offered), the API
+ * it was sent to (openai.c, anthropic.c, ollama.c, with the helpers of
+ * reply.c) and log.c; the batch APIs in batch.c, batch-openai.c and
+ * batch-anthropic.c (mock/batch.h). */
 #ifndef SCG_MOCK_H
 #define SCG_MOCK_H
 
@@ -71,6 +72,7 @@ struct mock_conf {
 	double batch_expire;            /* --batch-expire: the part done when it expires; < 0 none */
 	double batch_fail[4];           /* --batch-fail: rates of 400, 500, expired, zero */
 	long batch_max;                 /* --batch-max-requests */
+	double tool_errors;             /* share of malformed tool calls */
 };
 extern struct mock_conf conf;
 
@@ -177,6 +179,23 @@ int answer_model_known(const char *model);
 int answer_make(struct reply *rp, enum api api, struct answer *a, const struct req *q,
 		const struct ask *ask, const json_t *messages, const json_t *system);
 void answer_free(struct answer *a);
+
+/* ---- tool calls (tools.c) ---- */
+
+struct mock_call {
+	char *name;
+	char *arguments;      /* the JSON text (cut short when spoiled so) */
+	json_t *input;        /* the arguments as an object */
+	char id[64];
+};
+/* Whether a request that offers tools (either shape) gets a call now,
+ * made into c: after the user's words, or after a result that was an
+ * error; --tool-errors spoils that share of them. The tools count in a's
+ * prompt tokens, a call's arguments are its completion. */
+struct answer;
+int tool_call_make(const struct req *q, enum api api, const json_t *tools, const json_t *messages,
+		   struct answer *a, struct mock_call *c);
+void tool_call_free(struct mock_call *c);
 
 /* ---- the APIs (openai.c, anthropic.c, ollama.c) ---- */
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# What the four workflows share (pipelines/lib/scg-pipeline.sh): the
+# What the workflows share (pipelines/lib/scg-pipeline.sh): the
 # common options and the stages each reaches, the checks made once before
 # any stage, the dry run of a whole run, the name a pipeline is called by,
 # sharding over GNU parallel, and `make install`.
@@ -100,6 +100,17 @@ mock_keyed() {
 	[ "$status" -le 1 ]
 	[ -s ch/sft.jsonl ] && [ -s ch/dpo.jsonl ]
 	spied 8
+	asked_right
+}
+
+@test "agent takes every common option and passes each to every model-calling stage" {
+	mock_keyed
+	agent -a "$EX/shop/assistant.yaml" --tools "$EX/shop/tools.yaml" --tool-cmd "$EX/shop/orders.sh" \
+		--tool-state "$EX/shop/state.json" -n 1 -k 2 -t 2 --base-url "$MOCK_URL/v1" "${COMMON[@]}" >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 2 ]
+	spied 8
+	grep -q 'scg-scenes .*--kind tasks --tools ' spy.log
+	grep -q 'scg-turn .*--side assistant --tools .* --tool-cmd ' spy.log
 	asked_right
 }
 
@@ -301,7 +312,7 @@ usage_row() {
 	[ "$status" -eq 0 ] && [ -z "$stderr" ]
 }
 
-@test "simulate, seed-messages and character end with the same summary: the run, each stage, the total, stop reasons, where the outputs are" {
+@test "simulate, seed-messages, character and agent end with the same summary: the run, each stage, the total, stop reasons, where the outputs are" {
 	mock_start
 	export SCG_MOCK_PORT=$MOCK_PORT
 	# summary P FILE...: the run's line first, the stages' rows as
@@ -311,7 +322,8 @@ usage_row() {
 		shift
 		echo "$stderr"
 		[[ "${stderr_lines[0]}" =~ ^$p:\ run\ $p-[0-9TZ-]+:\ ([0-9]+)\ requests\ sent,\ 0\ answered\ from\ the\ cache, ]]
-		[ "${BASH_REMATCH[1]}" -eq "$(mock_requests)" ]
+		# sent: the mock's requests, and the tools' commands run
+		[ "${BASH_REMATCH[1]}" -eq $(($(mock_requests) + $(cat ran 2>/dev/null | wc -l))) ]
 		for stage in $(scg-stats --json "$@" | jq -r '.usage.stages | keys[]'); do
 			[[ "$stderr" == *"$p: stage $stage"*" $(usage_row "$stage" "$@")"* ]]
 		done
@@ -337,6 +349,14 @@ usage_row() {
 	[ "$status" -eq 0 ]
 	summary character ch/sft.jsonl ch/dpo.jsonl
 	[ "${stderr_lines[-1]}" = "character: $(wc -l <ch/sft.jsonl) dialogues in ch/sft.jsonl and $(wc -l <ch/dpo.jsonl) preference pairs in ch/dpo.jsonl; every stage's records in ch/" ]
+	: >"$MOCK_LOG"
+	run --separate-stderr agent -a "$EX/shop/assistant.yaml" --tools "$EX/shop/tools.yaml" \
+		--tool-cmd "echo x >>'$PWD/ran'; '$EX/shop/orders.sh'" --tool-state "$EX/shop/state.json" -n 1 -k 2 -t 2
+	[ "$status" -eq 0 ]
+	[ -s ran ]
+	printf '%s\n' "$output" >agent.jsonl
+	summary agent agent.jsonl
+	[ "${stderr_lines[-1]}" = "agent: 2 conversations on standard output" ]
 	# the pipelines' own runs are gone once over
 	[ -z "$(ls "$SCG_CACHE/runs")" ]
 }
@@ -448,7 +468,7 @@ usage_row() {
 	local prefix=$BATS_TEST_TMPDIR/prefix
 	make -s -C "$ROOT" install PREFIX="$prefix" BUILD="${SCG_BIN%/bin}" >/dev/null
 	local p
-	for p in simulate seed-messages knowledge character; do
+	for p in simulate seed-messages knowledge character agent; do
 		[ -x "$prefix/bin/scg-$p" ]
 		[ -s "$prefix/share/man/man1/scg-$p.1" ]
 		run "$prefix/bin/scg-$p" --help

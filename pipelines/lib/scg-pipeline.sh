@@ -1,5 +1,5 @@
-# scg-pipeline.sh: what the four pipelines (simulate, seed-messages,
-# knowledge, character) share, sourced by each (bash): their name as
+# scg-pipeline.sh: what the pipelines (simulate, seed-messages,
+# knowledge, character, agent) share, sourced by each (bash): their name as
 # invoked, their errors, the options every one of them takes and the
 # stages each goes to, the checks made once before any stage starts, the
 # exit status of file-to-file stages, and the dry run: a rehearsal of the
