@@ -139,24 +139,12 @@ replies() {
 
 @test "a tool's command is run every time, within a run too: it may change what it reads" {
 	mock_start
-	cat >tools.yaml <<'YAML'
-- type: function
-  function:
-    name: cancel_order
-    description: Cancel an order that has not shipped.
-    parameters:
-      type: object
-      properties:
-        order_id: {type: string, enum: [A1001]}
-      required: [order_id]
-      additionalProperties: false
-YAML
 	echo '{"id":"c1","messages":[{"role":"user","content":"please cancel my order A1001"}]}' >one.jsonl
 	local tool='cat >/dev/null; echo x >>ran; echo "{\"ok\": true}"'
-	scg-turn -q --side assistant --tools tools.yaml --tool-cmd "$tool" --run t1 one.jsonl >a.jsonl
+	scg-turn -q --side assistant --tools "$FIXTURES/tools-cancel.yaml" --tool-cmd "$tool" --run t1 one.jsonl >a.jsonl
 	[ "$(wc -l <ran)" -eq 1 ]
 	# the model's calls come from the cache; the tool runs again
-	scg-turn -q --side assistant --tools tools.yaml --tool-cmd "$tool" --run t1 one.jsonl >b.jsonl
+	scg-turn -q --side assistant --tools "$FIXTURES/tools-cancel.yaml" --tool-cmd "$tool" --run t1 one.jsonl >b.jsonl
 	[ "$(wc -l <ran)" -eq 2 ]
 	cmp a.jsonl b.jsonl
 }

@@ -12,18 +12,8 @@ EX=$(cd "$BATS_TEST_DIRNAME/../examples/shop" && pwd)
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
-	cat >tools.yaml <<'EOF'
-- type: function
-  function:
-    name: cancel_order
-    description: Cancel an order that has not shipped.
-    parameters:
-      type: object
-      properties:
-        order_id: {type: string, enum: [A1001]}
-      required: [order_id]
-      additionalProperties: false
-EOF
+	# one tool: cancel_order, of order A1001 only
+	cp "$FIXTURES/tools-cancel.yaml" tools.yaml
 	echo '{"orders":{"A1001":{"status":"processing"}}}' >state.json
 	# the tool: cancels the order in the state it is given
 	cat >cancel.sh <<'EOF'
