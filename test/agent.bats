@@ -16,7 +16,10 @@ SHOP_ARGS=(--tools "$SHOP/tools.yaml" --tool-cmd "$SHOP/orders.sh" --tool-state 
 	mock_start
 	run --separate-stderr agent --tasks "$SHOP/tasks.jsonl" "${SHOP_ARGS[@]}" -t 3
 	[ "$status" -eq 0 ]
-	[ -z "$stderr" ]
+	# stderr: the run's summary, nothing from the stages
+	[ -z "$(grep -v '^agent: ' <<<"$stderr")" ]
+	[[ "${stderr_lines[0]}" == "agent: run agent-"* ]]
+	[ "${stderr_lines[-1]}" = "agent: 4 conversations on standard output" ]
 	echo "$output" >out.jsonl
 	[ "$(jq -r .id out.jsonl | sort | tr '\n' ' ')" = "shop1 shop2 shop3 shop4 " ]
 	# every conversation is over, called at least one tool and kept its state
