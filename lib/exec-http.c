@@ -175,6 +175,8 @@ static void check_multi(void)
 	while ((msg = curl_multi_info_read(multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
+		/* the message is the handle's: freed with it below */
+		CURLcode cc = msg->data.result;
 		struct req *r;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
@@ -183,12 +185,12 @@ static void check_multi(void)
 			/* changed beyond what http_prepare sets: not pooled */
 			curl_easy_cleanup(r->easy);
 			r->easy = NULL;
-			batch_http_done(r, msg->data.result);
+			batch_http_done(r, cc);
 			continue;
 		}
 		easy_release(r->easy);
 		r->easy = NULL;
-		req_http_done(r, msg->data.result);
+		req_http_done(r, cc);
 	}
 }
 
