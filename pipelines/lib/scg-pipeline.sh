@@ -314,7 +314,7 @@ pl_begin() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	if [ -z "$pl_quiet" ] && { [ -n "$pl_progress" ] || [ -t 2 ]; }; then
-		scg-ledger --watch --label "$prog" ${expected:+--expect "$expected"} "$pl_run_name" </dev/null &
+		scg-ledger --watch --label "$prog" ${expected:+--expect "$expected"} "$pl_run_name" </dev/null >/dev/null &
 		pl_watcher=$!
 	fi
 }
