@@ -176,6 +176,8 @@ static void check_multi(void)
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		struct req *r;
+		/* msg lives in the easy handle: read before the handle goes */
+		CURLcode cc = msg->data.result;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
 		curl_multi_remove_handle(multi, r->easy);
@@ -183,12 +185,12 @@ static void check_multi(void)
 			/* changed beyond what http_prepare sets: not pooled */
 			curl_easy_cleanup(r->easy);
 			r->easy = NULL;
-			batch_http_done(r, msg->data.result);
+			batch_http_done(r, cc);
 			continue;
 		}
 		easy_release(r->easy);
 		r->easy = NULL;
-		req_http_done(r, msg->data.result);
+		req_http_done(r, cc);
 	}
 }
 
