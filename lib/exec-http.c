@@ -175,9 +175,9 @@ static void check_multi(void)
 	while ((msg = curl_multi_info_read(multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		/* the message is the handle's: freed with it below */
-		CURLcode cc = msg->data.result;
 		struct req *r;
+		/* msg lives in the easy handle: read before the handle goes */
+		CURLcode cc = msg->data.result;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
 		curl_multi_remove_handle(multi, r->easy);

@@ -375,7 +375,7 @@ int dir_names(const char *path, char ***names, size_t *n)
 		(*names)[(*n)++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	if (*n > 1)
+	if (*n)
 		qsort(*names, *n, sizeof **names, by_str);
 	return 0;
 }
