@@ -5,6 +5,7 @@
  * write the jobs that are over, then wait for the first thing due. */
 #include "exec-int.h"
 #include "cache.h"
+#include "jv.h"
 
 #include <errno.h>
 #include <math.h>
@@ -141,6 +142,7 @@ static void interrupted(void)
 int exec_run(struct input *in, const struct exec_ops *ops)
 {
 	ex.ops = ops;
+	jv_pool_on();   /* the loop is the only thread that touches JSON values */
 	progress_init();
 	requests_init();
 	cache_init();
