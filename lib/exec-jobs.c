@@ -13,6 +13,17 @@
 
 struct exec ex = {.cfg = {.jobs = 8, .retries = 6, .timeout = 120, .max_answer = 4L << 20}};
 
+/* A job's usage of one model: its calls, tokens and cost (USD, from the
+ * price table, summed to 1e-10 at each addition so that the record's
+ * bytes do not depend on the order of the roundings). model is the
+ * model's name, which lives as long as the program. */
+struct job_usage {
+	const char *model;
+	long requests, prompt_tokens, completion_tokens;
+	double cost;
+	struct job_usage *next;
+};
+
 static long seq_next;
 /* records given to exec_add, not started yet, oldest first */
 static json_t *added;
@@ -44,7 +55,11 @@ static void free_job(struct job *j)
 		ex.jobs_tail = j->prev;
 	json_decref(j->rec);
 	json_decref(j->out);
-	json_decref(j->usage);
+	while (j->usage) {
+		struct job_usage *u = j->usage;
+		j->usage = u->next;
+		free(u);
+	}
 	free(j);
 	ex.njobs--;
 }
@@ -82,31 +97,67 @@ long jobs_write_answered(void)
 	return unfinished;
 }
 
-/* Adds the counts of add into usage, member by member: integers stay
- * integers, the cost (USD) is summed to 1e-10 so the record's bytes do not
- * depend on the order of the additions' rounding, objects (a model, its
- * stages) are merged the same way. */
-static void add_usage(json_t *usage, json_t *add)
+static double cost_sum(double a, double b)
 {
-	const char *k;
-	json_t *v;
-	json_object_foreach(add, k, v) {
-		json_t *have = json_object_get(usage, k);
-		if (!have)
-			json_object_set_new(usage, k, json_deep_copy(v));
-		else if (json_is_object(v) && json_is_object(have))
-			add_usage(have, v);
-		else if (json_is_integer(v) && json_is_integer(have))
-			json_integer_set(have, json_integer_value(have) + json_integer_value(v));
-		else if (json_is_number(v) && json_is_number(have))
-			json_object_set_new(usage, k, json_real(round((json_number_value(have) +
-				json_number_value(v)) * 1e10) / 1e10));
+	return round((a + b) * 1e10) / 1e10;
+}
+
+/* Adds n to the count o[k]: an integer stays one; a count that came as
+ * a real stays a real; one of another type is left alone. */
+static void usage_count(json_t *o, const char *k, long n)
+{
+	json_t *have = json_object_get(o, k);
+	if (!have)
+		json_object_set_new(o, k, json_integer(n));
+	else if (json_is_integer(have))
+		json_integer_set(have, json_integer_value(have) + n);
+	else if (json_is_real(have))
+		json_object_set_new(o, k, json_real(cost_sum(json_real_value(have), (double)n)));
+}
+
+static void usage_fill(json_t *o, const struct job_usage *u)
+{
+	usage_count(o, "requests", u->requests);
+	usage_count(o, "prompt_tokens", u->prompt_tokens);
+	usage_count(o, "completion_tokens", u->completion_tokens);
+	json_t *have = json_object_get(o, "cost");
+	if (!have)
+		json_object_set_new(o, "cost", json_real(u->cost));
+	else if (json_is_number(have))
+		json_object_set_new(o, "cost", json_real(cost_sum(json_number_value(have), u->cost)));
+}
+
+/* The object o[k], made when absent; NULL when o[k] is something else. */
+static json_t *usage_object(json_t *o, const char *k)
+{
+	json_t *have = json_object_get(o, k);
+	if (!have) {
+		have = json_object();
+		json_object_set_new(o, k, have);
+	}
+	return json_is_object(have) ? have : NULL;
+}
+
+/* Adds the job's usage into a record's meta.usage: per model, and the
+ * same under stages.PROGRAM, so that a record that passes several
+ * programs tells which one spent what. */
+static void usage_merge(json_t *usage, const struct job_usage *u)
+{
+	for (; u; u = u->next) {
+		json_t *m = usage_object(usage, u->model);
+		if (!m)
+			continue;
+		usage_fill(m, u);
+		json_t *stages = usage_object(m, "stages");
+		json_t *st = stages ? usage_object(stages, prog_name) : NULL;
+		if (st)
+			usage_fill(st, u);
 	}
 }
 
 void job_emit(struct job *j, json_t *rec)
 {
-	if (!j->emitted && j->usage && json_object_size(j->usage)) {
+	if (!j->emitted && j->usage) {
 		json_t *meta = json_object_get(rec, "meta");
 		if (!json_is_object(meta)) {
 			meta = json_object();
@@ -117,7 +168,7 @@ void job_emit(struct job *j, json_t *rec)
 			usage = json_object();
 			json_object_set_new(meta, "usage", usage);
 		}
-		add_usage(usage, j->usage);
+		usage_merge(usage, j->usage);
 	}
 	j->emitted++;
 	json_array_append_new(j->out, rec);
@@ -161,20 +212,23 @@ void jobs_end_if_idle(struct job *j)
 	}
 }
 
-/* A job's usage per model: requests, tokens and cost (USD, from the price
- * table), and the same under stages.PROGRAM, so that a record that passes
- * several programs tells which one spent what (merged by add_usage). */
+/* Counts one model call in the job's usage. */
 void jobs_usage_add(struct job *j, const char *model, long pt, long ct)
 {
-	if (!j->usage)
-		j->usage = json_object();
-	json_t *add = json_pack("{s:i, s:I, s:I, s:f}", "requests", 1, "prompt_tokens", (json_int_t)pt,
-				"completion_tokens", (json_int_t)ct,
-				"cost", round(cost_usd(model, (double)pt, (double)ct, NULL) * 1e10) / 1e10);
-	json_object_set_new(add, "stages", json_pack("{s:o}", prog_name, json_deep_copy(add)));
-	json_t *by_model = json_pack("{s:o}", model, add);
-	add_usage(j->usage, by_model);
-	json_decref(by_model);
+	struct job_usage **p = &j->usage;
+	while (*p && strcmp((*p)->model, model))
+		p = &(*p)->next;
+	double cost = round(cost_usd(model, (double)pt, (double)ct, NULL) * 1e10) / 1e10;
+	if (!*p) {
+		*p = xcalloc(1, sizeof **p);
+		(*p)->model = model;
+		(*p)->cost = cost;
+	} else {
+		(*p)->cost = cost_sum((*p)->cost, cost);
+	}
+	(*p)->requests++;
+	(*p)->prompt_tokens += pt;
+	(*p)->completion_tokens += ct;
 }
 
 /* A string with a NUL (\u0000) in it would be cut there wherever the

@@ -22,7 +22,7 @@ struct job {
 	/* private to exec */
 	int pending, ended, rejected, emitted;
 	json_t *out;            /* records to write */
-	json_t *usage;          /* per-model usage of this job's calls */
+	struct job_usage *usage;  /* per-model usage of this job's calls */
 	struct job *prev, *next;
 };
 
