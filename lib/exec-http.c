@@ -46,31 +46,47 @@ static double parse_http_date(const char *s)
 	return (double)timegm(&tm) - now_real();
 }
 
+/* The value of a header line named name (case aside), or NULL: copied
+ * into tmp (or, when longer, a string the caller frees), without the
+ * white space around it. */
+static char *header_value(const char *p, size_t len, const char *name, char *tmp, size_t tmpsize)
+{
+	size_t n = strlen(name);
+	if (len <= n || p[n] != ':' || strncasecmp(p, name, n))
+		return NULL;
+	const char *v = p + n + 1, *end = p + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	size_t vlen = (size_t)(end - v);
+	char *out = vlen < tmpsize ? tmp : xmalloc(vlen + 1);
+	memcpy(out, v, vlen);
+	out[vlen] = 0;
+	return out;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
 	struct req *r = ud;
 	size_t len = size * n;
-	char *line = xstrndup(p, len);
-	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
-		line[--len] = 0;
-	char *colon = strchr(line, ':');
-	if (colon) {
-		*colon = 0;
-		char *v = colon + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (!strcasecmp(line, "retry-after-ms")) {
-			r->retry_after = atof(v) / 1000;
-		} else if (!strcasecmp(line, "retry-after") && r->retry_after < 0) {
+	char tmp[128], *v;
+	if (len < 12 || (p[0] | 0x20) == 'h')
+		return len;   /* the status line, or too short to be one we read */
+	if ((v = header_value(p, len, "retry-after-ms", tmp, sizeof tmp))) {
+		r->retry_after = atof(v) / 1000;
+	} else if ((v = header_value(p, len, "retry-after", tmp, sizeof tmp))) {
+		if (r->retry_after < 0) {
 			char *end;
 			double s = strtod(v, &end);
 			r->retry_after = end != v && !*end ? s : parse_http_date(v);
-		} else if (!strcasecmp(line, "x-should-retry")) {
-			r->should_retry = !strcasecmp(v, "true") ? 1 : !strcasecmp(v, "false") ? 0 : -1;
 		}
+	} else if ((v = header_value(p, len, "x-should-retry", tmp, sizeof tmp))) {
+		r->should_retry = !strcasecmp(v, "true") ? 1 : !strcasecmp(v, "false") ? 0 : -1;
 	}
-	free(line);
-	return size * n;
+	if (v && v != tmp)
+		free(v);
+	return len;
 }
 
 /* Finished easy handles are kept and reused: their buffers stay allocated. */
@@ -88,29 +104,14 @@ static void easy_release(CURL *e)
 	}
 }
 
-void http_start(struct req *r)
+static CURL *easy_new(void)
 {
-	buf_reset(&r->resp);
-	r->status = 0;
-	r->retry_after = -1;
-	r->should_retry = -1;
-	r->too_big = 0;
-	CURL *e = easy_pooled ? easy_pool[--easy_pooled] : curl_easy_init();
+	CURL *e = curl_easy_init();
 	if (!e)
 		die("out of memory");
-	r->easy = e;
-	curl_easy_setopt(e, CURLOPT_URL, r->h.url);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->h.body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->h.body));
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->h.headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)fmin(r->timeout * 1000, 10000));
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "scg/" SCG_VERSION);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -118,6 +119,29 @@ void http_start(struct req *r)
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ex.cfg.max_answer);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	return e;
+}
+
+void http_start(struct req *r)
+{
+	buf_reset(&r->resp);
+	r->status = 0;
+	r->retry_after = -1;
+	r->should_retry = -1;
+	r->too_big = 0;
+	CURL *e = easy_pooled ? easy_pool[--easy_pooled] : easy_new();
+	r->easy = e;
+	/* per request; what is the same for every request was set when the
+	 * handle was made (easy_new), and a handle keeps its options */
+	curl_easy_setopt(e, CURLOPT_URL, r->h.url);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->h.body);   /* sent from here, not copied */
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->h.body));
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->h.headers);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)fmin(r->timeout * 1000, 10000));
 	CURLMcode mc = curl_multi_add_handle(multi, e);
 	if (mc != CURLM_OK)
 		die("curl: %s", curl_multi_strerror(mc));
