@@ -1,5 +1,6 @@
 /* jv: the compact writer and the getters (see jv.h). */
 #include "jv.h"
+#include "jrun.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,15 +14,16 @@
 static void dump_string(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	const char *end = s + n;
 	buf_grow(b, n + 2);
 	b->p[b->len++] = '"';
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, s + run, i - run);
-		run = i + 1;
+	for (;;) {
+		const char *stop = jrun_text(s, end);
+		buf_add(b, s, (size_t)(stop - s));
+		if (stop == end)
+			break;
+		unsigned char c = (unsigned char)*stop;
+		s = stop + 1;
 		char esc[7] = {'\\', 0};
 		switch (c) {
 		case '"': esc[1] = '"'; break;
@@ -40,7 +42,6 @@ static void dump_string(struct buf *b, const char *s, size_t n)
 		}
 		buf_add(b, esc, 2);
 	}
-	buf_add(b, s + run, n - run);
 	buf_addc(b, '"');
 }
 

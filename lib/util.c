@@ -234,42 +234,55 @@ size_t utf8_chars(const char *s)
 	return n;
 }
 
+size_t utf8_seq(const char *p, const char *end)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	unsigned c = s[0], min, cp;
+	size_t len;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - p) < len)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 int utf8_valid(const char *str, size_t n, size_t *bad)
 {
-	const unsigned char *s = (const unsigned char *)str;
+	const char *end = str + n;
 	size_t i = 0;
 	while (i < n) {
-		unsigned c = s[i];
-		if (c < 0x80) {
+		/* ASCII eight bytes at a time */
+		uint64_t w;
+		if (n - i >= 8 && (memcpy(&w, str + i, 8), !(w & 0x8080808080808080ULL))) {
+			i += 8;
+			continue;
+		}
+		if (!((unsigned char)str[i] & 0x80)) {
 			i++;
 			continue;
 		}
-		size_t len;
-		unsigned min, cp;
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2, min = 0x80, cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3, min = 0x800, cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4, min = 0x10000, cp = c & 0x07;
-		} else
-			goto fail;
-		if (i + len > n)
-			goto fail;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				goto fail;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
+		size_t len = utf8_seq(str + i, end);
+		if (!len) {
+			if (bad)
+				*bad = i;
+			return 0;
 		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			goto fail;
 		i += len;
 	}
 	return 1;
-fail:
-	if (bad)
-		*bad = i;
-	return 0;
 }
 
 char *read_file(const char *path, size_t *len)

@@ -57,6 +57,9 @@ int is_blank(const char *s);
 size_t utf8_chars(const char *s);
 /* Valid UTF-8 (no overlongs, no surrogates)? On failure *bad is the offset. */
 int utf8_valid(const char *s, size_t n, size_t *bad);
+/* The length of the UTF-8 sequence at p (before end; no overlong forms,
+ * no surrogates), or 0 when it is not one. */
+size_t utf8_seq(const char *p, const char *end);
 
 /* Read a whole file; NULL and errno set on failure. */
 char *read_file(const char *path, size_t *len);
