@@ -45,6 +45,40 @@ static void dump_string(struct buf *b, const char *s, size_t n)
 	buf_addc(b, '"');
 }
 
+/* The common reals (a temperature, a cost summed to 1e-10) are n / 10^10
+ * for an integer n of at most 15 digits. Then the division is the double
+ * nearest that decimal, so its digits read back the same, and they are
+ * what %.15g would print (in fixed notation from 1e-4 on): written
+ * without printf. 0 when d is not such a number. */
+static int dump_decimal(struct buf *b, double d)
+{
+	if (!(d >= 1e-4 && d < 1e5))
+		return 0;
+	double scaled = d * 1e10;
+	long long n = llround(scaled);
+	if ((double)n / 1e10 != d)
+		return 0;
+	char tmp[32], *e = tmp + sizeof tmp, *q = e;
+	long long frac = n % 10000000000LL, whole = n / 10000000000LL;
+	int digits = 10;
+	while (digits && frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	if (!digits) {
+		*--q = '0';
+	} else {
+		for (int i = 0; i < digits; i++, frac /= 10)
+			*--q = (char)('0' + frac % 10);
+	}
+	*--q = '.';
+	do
+		*--q = (char)('0' + whole % 10);
+	while (whole /= 10);
+	buf_add(b, q, (size_t)(e - q));
+	return 1;
+}
+
 static void dump_real(struct buf *b, double d)
 {
 	char tmp[40];
@@ -52,6 +86,8 @@ static void dump_real(struct buf *b, double d)
 		buf_adds(b, "null");
 		return;
 	}
+	if (dump_decimal(b, d))
+		return;
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(tmp, sizeof tmp, "%.*g", prec, d);
 		if (strtod(tmp, NULL) == d)
