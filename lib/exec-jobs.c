@@ -287,13 +287,26 @@ void jobs_start(json_t *rec)
 	jobs_end_if_idle(j);
 }
 
+/* A NUL comes only from a \u0000 escape: the walk is for such lines. */
+static int escapes_nul(const char *line, size_t len)
+{
+	const char *p = line, *end = line + len;
+	while ((p = memchr(p, '\\', (size_t)(end - p)))) {
+		if (end - p >= 6 && !memcmp(p + 1, "u0000", 5))
+			return 1;
+		p += p + 1 < end && p[1] == '\\' ? 2 : 1;
+		if (p >= end)
+			break;
+	}
+	return 0;
+}
+
 void jobs_add_line(struct input *in, char *line, size_t len, int *stop)
 {
 	struct buf err = {0};
 	json_t *rec = record_parse(line, len, &err);
 	struct buf where = {0};
-	/* a NUL comes only from a \u0000 escape: the walk is for such lines */
-	if (rec && memmem(line, len, "\\u0000", 6) && holds_nul(rec, &where)) {
+	if (rec && escapes_nul(line, len) && holds_nul(rec, &where)) {
 		buf_addf(&err, "a string holds a NUL character (\\u0000) at %s", where.len ? where.p : "a key");
 		json_decref(rec);
 		rec = NULL;

@@ -146,7 +146,7 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 	snprintf(sample, sizeof sample, "sample %d", lr->sample);
 	rng_init(&g, ex.cfg.seed, j->id, prog_name, sample);
 	r->lr.seed = (long)(rng_next(&g) >> 33);
-	r->messages = json_copy(lr->messages);   /* re-asks append; messages are not changed */
+	r->messages = json_incref(lr->messages);   /* copied before a re-ask appends */
 	if (lr->schema)
 		json_incref(lr->schema);
 	r->check = check;
@@ -386,6 +386,9 @@ void req_retry_or_fail(struct req *r, const char *why)
 
 static void reask(struct req *r, const char *why)
 {
+	json_t *own = json_copy(r->messages);   /* the caller's list stays as it was */
+	json_decref(r->messages);
+	r->messages = own;
 	json_array_append_new(r->messages, conv_msg("assistant", r->answer_text ? r->answer_text : ""));
 	char *msg = xasprintf("That answer could not be used: %s. Answer again%s.", why,
 			      r->lr.schema ? ", with only the JSON object the schema describes" : "");

@@ -228,9 +228,15 @@ int is_blank(const char *s)
 
 size_t utf8_chars(const char *s)
 {
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
+	/* the bytes less the continuation bytes (10xxxxxx), eight at a time */
+	size_t len = strlen(s), n = len, i = 0;
+	for (; len - i >= 8; i += 8) {
+		uint64_t v;
+		memcpy(&v, s + i, 8);
+		n -= (size_t)__builtin_popcountll(v & ~(v << 1) & 0x8080808080808080ULL);
+	}
+	for (; i < len; i++)
+		n -= ((unsigned char)s[i] & 0xc0) == 0x80;
 	return n;
 }
 
