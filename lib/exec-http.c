@@ -89,6 +89,35 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/* URLs parsed once: given a parsed URL, libcurl copies it for a transfer
+ * instead of parsing the string and printing it back each time. A URL
+ * libcurl does not parse gets no handle: libcurl then tells why. */
+struct parsed_url {
+	char *url;
+	CURLU *uh;
+	struct parsed_url *next;
+};
+static struct parsed_url *parsed;
+
+static CURLU *parsed_url(const char *url)
+{
+	struct parsed_url *u;
+	for (u = parsed; u; u = u->next)
+		if (!strcmp(u->url, url))
+			return u->uh;
+	u = xcalloc(1, sizeof *u);
+	u->url = xstrdup(url);
+	u->uh = curl_url();
+	/* the flags libcurl parses a URL string with */
+	if (u->uh && curl_url_set(u->uh, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME)) {
+		curl_url_cleanup(u->uh);
+		u->uh = NULL;
+	}
+	u->next = parsed;
+	parsed = u;
+	return u->uh;
+}
+
 /* Finished easy handles are kept and reused: their buffers stay allocated. */
 static CURL **easy_pool;
 static int easy_pooled;
@@ -133,7 +162,8 @@ void http_start(struct req *r)
 	r->easy = e;
 	/* per request; what is the same for every request was set when the
 	 * handle was made (easy_new), and a handle keeps its options */
-	curl_easy_setopt(e, CURLOPT_URL, r->h.url);
+	curl_easy_setopt(e, CURLOPT_CURLU, parsed_url(r->h.url));
+	curl_easy_setopt(e, CURLOPT_URL, r->h.url);   /* what the handle reports */
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->h.body);   /* sent from here, not copied */
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->h.body));
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->h.headers);
@@ -213,6 +243,13 @@ void http_cleanup(void)
 	while (easy_pooled)
 		curl_easy_cleanup(easy_pool[--easy_pooled]);
 	free(easy_pool);
+	while (parsed) {
+		struct parsed_url *u = parsed;
+		parsed = u->next;
+		curl_url_cleanup(u->uh);
+		free(u->url);
+		free(u);
+	}
 	curl_multi_cleanup(multi);
 	curl_global_cleanup();
 }
