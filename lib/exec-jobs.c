@@ -138,14 +138,34 @@ static json_t *usage_object(json_t *o, const char *k)
 	return json_is_object(have) ? have : NULL;
 }
 
+/* The counts of u as a new object. */
+static json_t *usage_new(const struct job_usage *u)
+{
+	json_t *o = json_object();
+	json_object_set_new_nocheck(o, "requests", json_integer(u->requests));
+	json_object_set_new_nocheck(o, "prompt_tokens", json_integer(u->prompt_tokens));
+	json_object_set_new_nocheck(o, "completion_tokens", json_integer(u->completion_tokens));
+	json_object_set_new_nocheck(o, "cost", json_real(u->cost));
+	return o;
+}
+
 /* Adds the job's usage into a record's meta.usage: per model, and the
  * same under stages.PROGRAM, so that a record that passes several
  * programs tells which one spent what. */
 static void usage_merge(json_t *usage, const struct job_usage *u)
 {
 	for (; u; u = u->next) {
-		json_t *m = usage_object(usage, u->model);
-		if (!m)
+		json_t *m = json_object_get(usage, u->model);
+		if (!m) {
+			/* the first stage to use the model: no sums to make */
+			m = usage_new(u);
+			json_t *stages = json_object();
+			json_object_set_new(stages, prog_name, usage_new(u));
+			json_object_set_new_nocheck(m, "stages", stages);
+			json_object_set_new(usage, u->model, m);
+			continue;
+		}
+		if (!json_is_object(m))
 			continue;
 		usage_fill(m, u);
 		json_t *stages = usage_object(m, "stages");

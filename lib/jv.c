@@ -104,17 +104,13 @@ void jv_dump(const json_t *v, struct buf *b)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		buf_addc(b, '{');
-		const char *k;
-		size_t klen;
-		json_t *e;
-		int first = 1;
-		json_object_keylen_foreach((json_t *)v, k, klen, e) {
-			if (!first)
-				buf_addc(b, ',');
-			first = 0;
-			dump_string(b, k, klen);
+		/* the iterator itself: the foreach macro looks each key up again */
+		for (void *it = json_object_iter((json_t *)v); it; ) {
+			dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
 			buf_addc(b, ':');
-			jv_dump(e, b);
+			jv_dump(json_object_iter_value(it), b);
+			if ((it = json_object_iter_next((json_t *)v, it)))
+				buf_addc(b, ',');
 		}
 		buf_addc(b, '}');
 		break;

@@ -133,14 +133,6 @@ void buf_grow(struct buf *b, size_t extra)
 	b->cap = cap;
 }
 
-void buf_add(struct buf *b, const void *data, size_t n)
-{
-	buf_grow(b, n);
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
 void buf_adds(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));

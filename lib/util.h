@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 extern const char *prog_name;   /* set by opt_parse() or by main */
 
@@ -29,7 +30,14 @@ struct buf {
 	size_t len, cap;
 };
 void buf_grow(struct buf *b, size_t extra);
-void buf_add(struct buf *b, const void *data, size_t n);
+static inline void buf_add(struct buf *b, const void *data, size_t n)
+{
+	if (n >= b->cap - b->len)
+		buf_grow(b, n);
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
 void buf_adds(struct buf *b, const char *s);
 static inline void buf_addc(struct buf *b, char c)
 {
