@@ -2,7 +2,15 @@
  * libcurl's sockets, which it hands to the event set (on_socket) with a
  * deadline of its own (on_timer); a transfer that ends goes to
  * req_http_done. Bodies and headers are read here: the size cap,
- * retry-after and x-should-retry. */
+ * retry-after and x-should-retry.
+ *
+ * Each request in flight has a slot of its own, and each slot its own
+ * multi handle, so its own connection cache: libcurl looks for a
+ * connection to reuse by walking every connection to the host that its
+ * cache holds, which with one multi handle for all is every connection
+ * of the run, at each request. In a slot it finds the one its last
+ * request used. The slots share what is worth sharing (the DNS cache
+ * and TLS sessions); their deadlines are kept in a heap. */
 #include "exec-int.h"
 #include "opt.h"      /* SCG_VERSION */
 
@@ -13,15 +21,92 @@
 #include <strings.h>
 #include <time.h>
 
-static CURLM *multi;
-static double curl_deadline = -1;
+struct slot {
+	CURLM *multi;           /* made at the slot's first use */
+	double deadline;        /* when libcurl wants to be called; -1: never */
+	int heap_at;            /* where in the deadline heap, -1 when not */
+	int touched;            /* libcurl ran since its messages were read */
+	struct slot *next_free, *next_touched, *next_due;
+};
+static struct slot *slots, *free_slots, *touched;
+static struct slot **heap;      /* the slots with a deadline, earliest first */
+static int nheap;
+static CURLSH *share;
+static struct slot *slot_take(void);
 
-static void socket_action(curl_socket_t fd, int flags)
+static void heap_swap(int a, int b)
+{
+	struct slot *t = heap[a];
+	heap[a] = heap[b];
+	heap[b] = t;
+	heap[a]->heap_at = a;
+	heap[b]->heap_at = b;
+}
+
+static void heap_up(int i)
+{
+	while (i > 0 && heap[(i - 1) / 2]->deadline > heap[i]->deadline) {
+		heap_swap(i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, m = i;
+		if (l < nheap && heap[l]->deadline < heap[m]->deadline)
+			m = l;
+		if (l + 1 < nheap && heap[l + 1]->deadline < heap[m]->deadline)
+			m = l + 1;
+		if (m == i)
+			return;
+		heap_swap(i, m);
+		i = m;
+	}
+}
+
+/* Puts the slot's deadline in the heap, moves it, or takes it out (-1). */
+static void set_deadline(struct slot *sl, double t)
+{
+	int i = sl->heap_at;
+	sl->deadline = t;
+	if (t < 0) {
+		if (i < 0)
+			return;
+		sl->heap_at = -1;
+		if (i != --nheap) {
+			heap[i] = heap[nheap];
+			heap[i]->heap_at = i;
+			heap_down(i);
+			heap_up(i);
+		}
+		return;
+	}
+	if (i < 0) {
+		i = sl->heap_at = nheap++;
+		heap[i] = sl;
+	}
+	heap_down(i);
+	heap_up(i);
+}
+
+static void touch(struct slot *sl)
+{
+	if (!sl->touched) {
+		sl->touched = 1;
+		sl->next_touched = touched;
+		touched = sl;
+	}
+}
+
+static void socket_action(struct slot *sl, curl_socket_t fd, int flags)
 {
 	int running;
-	CURLMcode mc = curl_multi_socket_action(multi, fd, flags, &running);
+	CURLMcode mc = curl_multi_socket_action(sl->multi, fd, flags, &running);
 	if (mc != CURLM_OK)
 		die("curl: %s", curl_multi_strerror(mc));
+	touch(sl);
 }
 
 /* Bodies arrive decompressed: the cap holds against gzip bombs too. A
@@ -148,6 +233,7 @@ static CURL *easy_new(void)
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ex.cfg.max_answer);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_SHARE, share);
 	return e;
 }
 
@@ -172,7 +258,8 @@ void http_start(struct req *r)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)fmin(r->timeout * 1000, 10000));
-	CURLMcode mc = curl_multi_add_handle(multi, e);
+	struct slot *sl = slot_take();
+	CURLMcode mc = curl_multi_add_handle(sl->multi, e);
 	if (mc != CURLM_OK)
 		die("curl: %s", curl_multi_strerror(mc));
 }
@@ -181,13 +268,13 @@ void http_start(struct req *r)
 static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
 	(void)e;
-	(void)userp;
+	struct slot *sl = userp;
 	struct ev *ev = socketp;
 	if (what == CURL_POLL_REMOVE) {
 		if (ev) {
 			evset_forget(s);
 			evset_retire(ev);
-			curl_multi_assign(multi, s, NULL);
+			curl_multi_assign(sl->multi, s, NULL);
 		}
 		return 0;
 	}
@@ -196,7 +283,8 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 		ev = xcalloc(1, sizeof *ev);
 		ev->type = EV_SOCK;
 		ev->fd = s;
-		curl_multi_assign(multi, s, ev);
+		ev->slot = sl;
+		curl_multi_assign(sl->multi, s, ev);
 	}
 	if (evset_watch(s, flags, ev))
 		die("epoll_ctl: socket %d: %s", (int)s, strerror(errno));
@@ -206,24 +294,46 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 static int on_timer(CURLM *m, long ms, void *userp)
 {
 	(void)m;
-	(void)userp;
-	curl_deadline = ms < 0 ? -1 : now_mono() + (double)ms / 1000;
+	set_deadline(userp, ms < 0 ? -1 : now_mono() + (double)ms / 1000);
 	return 0;
 }
 
-static void check_multi(void)
+static struct slot *slot_take(void)
+{
+	struct slot *sl = free_slots;
+	if (!sl)
+		die("internal: more transfers than -j");
+	free_slots = sl->next_free;
+	if (!sl->multi) {
+		sl->multi = curl_multi_init();
+		if (!sl->multi)
+			die("out of memory");
+		curl_multi_setopt(sl->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+		curl_multi_setopt(sl->multi, CURLMOPT_SOCKETDATA, sl);
+		curl_multi_setopt(sl->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+		curl_multi_setopt(sl->multi, CURLMOPT_TIMERDATA, sl);
+		/* the connection of the last request, and one to another host */
+		curl_multi_setopt(sl->multi, CURLMOPT_MAXCONNECTS, 2L);
+	}
+	return sl;
+}
+
+/* Reads what ended in the slot's multi handle: at most its one transfer. */
+static void check_slot(struct slot *sl)
 {
 	CURLMsg *msg;
 	int left;
-	while ((msg = curl_multi_info_read(multi, &left))) {
+	while ((msg = curl_multi_info_read(sl->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		struct req *r;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
-		curl_multi_remove_handle(multi, r->easy);
+		curl_multi_remove_handle(sl->multi, r->easy);
 		easy_release(r->easy);
 		r->easy = NULL;
+		sl->next_free = free_slots;
+		free_slots = sl;
 		req_http_done(r, msg->data.result);
 	}
 }
@@ -232,10 +342,20 @@ void http_init(void)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		die("curl: cannot initialise");
-	multi = curl_multi_init();
-	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)ex.cfg.jobs * 2);
+	share = curl_share_init();
+	if (!share)
+		die("out of memory");
+	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	int n = ex.cfg.jobs > 0 ? ex.cfg.jobs : 1;
+	slots = xcalloc((size_t)n, sizeof *slots);
+	heap = xcalloc((size_t)n, sizeof *heap);
+	for (int i = n - 1; i >= 0; i--) {
+		slots[i].deadline = -1;
+		slots[i].heap_at = -1;
+		slots[i].next_free = free_slots;
+		free_slots = &slots[i];
+	}
 }
 
 void http_cleanup(void)
@@ -250,27 +370,46 @@ void http_cleanup(void)
 		free(u->url);
 		free(u);
 	}
-	curl_multi_cleanup(multi);
+	for (int i = 0; i < (ex.cfg.jobs > 0 ? ex.cfg.jobs : 1); i++)
+		if (slots[i].multi)
+			curl_multi_cleanup(slots[i].multi);
+	free(slots);
+	free(heap);
+	curl_share_cleanup(share);
 	curl_global_cleanup();
 }
 
-void http_socket_ready(int fd, unsigned flags)
+void http_socket_ready(struct ev *e, unsigned flags)
 {
-	socket_action(fd, (flags & EVF_IN ? CURL_CSELECT_IN : 0) | (flags & EVF_OUT ? CURL_CSELECT_OUT : 0) |
-			  (flags & EVF_ERR ? CURL_CSELECT_ERR : 0));
+	socket_action(e->slot, e->fd, (flags & EVF_IN ? CURL_CSELECT_IN : 0) |
+		      (flags & EVF_OUT ? CURL_CSELECT_OUT : 0) | (flags & EVF_ERR ? CURL_CSELECT_ERR : 0));
 }
 
 double http_deadline(void)
 {
-	return curl_deadline;
+	return nheap ? heap[0]->deadline : -1;
 }
 
 void http_after_wait(double now)
 {
-	if (curl_deadline >= 0 && now >= curl_deadline) {
-		/* forget the deadline: the timer callback sets the next one */
-		curl_deadline = -1;
-		socket_action(CURL_SOCKET_TIMEOUT, 0);
+	/* the slots whose deadline has passed, each called once: a deadline
+	 * set meanwhile (even of 0) waits for the next turn of the loop */
+	struct slot *due = NULL;
+	while (nheap && heap[0]->deadline <= now) {
+		struct slot *sl = heap[0];
+		set_deadline(sl, -1);   /* the timer callback sets the next one */
+		sl->next_due = due;
+		due = sl;
 	}
-	check_multi();
+	while (due) {
+		struct slot *sl = due;
+		due = sl->next_due;
+		socket_action(sl, CURL_SOCKET_TIMEOUT, 0);
+	}
+	while (touched) {
+		struct slot *sl = touched;
+		touched = sl->next_touched;
+		sl->touched = 0;
+		check_slot(sl);
+	}
 }

@@ -30,6 +30,7 @@ struct ev {
 	enum ev_type type;
 	int fd;
 	struct req *req;        /* EV_CMD_*: the command's request */
+	struct slot *slot;      /* EV_SOCK: the transfer slot it belongs to */
 	struct ev *next_dead;
 };
 
@@ -147,7 +148,7 @@ void http_init(void);
 void http_cleanup(void);
 void http_start(struct req *r);
 /* A socket of a transfer is ready (EVF_* flags). */
-void http_socket_ready(int fd, unsigned flags);
+void http_socket_ready(struct ev *e, unsigned flags);
 /* When libcurl wants to be called next (monotonic seconds), or -1. */
 double http_deadline(void);
 /* Calls libcurl when its deadline has passed, then takes what ended. */
