@@ -1,6 +1,8 @@
 /* exec-jobs: the job list. Every record read (or given to exec_add) is a
- * job; a job's records are written when it is over, in input order: the
- * list is the reorder buffer (with --unordered, as each ends). */
+ * job; a job's records are written when it is over: in input order (what
+ * must wait for an earlier job waits in the reorder buffer,
+ * exec-reorder.c, and the job itself is freed), or with --unordered as
+ * each ends. */
 #include "exec-int.h"
 #include "cost.h"
 #include "jv.h"
@@ -11,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct exec ex = {.cfg = {.jobs = 8, .retries = 6, .timeout = 120, .max_answer = 4L << 20}};
+struct exec ex = {.cfg = {.jobs = 8, .retries = 6, .timeout = 120, .max_answer = 4L << 20,
+			  .reorder_mb = 64}};
 
 /* A job's usage of one model: its calls, tokens and cost (USD, from the
  * price table, summed to 1e-10 at each addition so that the record's
@@ -27,6 +30,8 @@ struct job_usage {
 static long seq_next;
 /* records given to exec_add, not started yet, oldest first */
 static json_t *added;
+/* jobs that are over, not written yet, in the order they ended */
+static struct job *over_head, *over_tail;
 
 void exec_configure(const struct exec_config *c)
 {
@@ -66,19 +71,24 @@ static void free_job(struct job *j)
 
 void jobs_flush(void)
 {
-	if (ex.cfg.unordered) {
-		for (struct job *j = ex.jobs_head, *n; j; j = n) {
-			n = j->next;
-			if (j->ended && !j->pending) {
-				write_job(j);
-				free_job(j);
-			}
+	while (over_head) {
+		struct job *j = over_head;
+		over_head = j->over_next;
+		if (!over_head)
+			over_tail = NULL;
+		if (ex.cfg.unordered || j->seq == reorder_next()) {
+			write_job(j);
+			if (!ex.cfg.unordered)
+				reorder_written(j->seq);
+		} else {
+			struct buf b = {0};
+			size_t i;
+			json_t *r;
+			json_array_foreach(j->out, i, r)
+				out_record_to(&b, r);
+			reorder_hold(j->seq, &b, (long)json_array_size(j->out));
 		}
-	} else {
-		while (ex.jobs_head && ex.jobs_head->ended && !ex.jobs_head->pending) {
-			write_job(ex.jobs_head);
-			free_job(ex.jobs_head);
-		}
+		free_job(j);
 	}
 }
 
@@ -86,15 +96,13 @@ void jobs_flush(void)
  * records still waiting), then the summary. Answers are already cached. */
 long jobs_write_answered(void)
 {
-	long unfinished = 0;
-	for (struct job *j = ex.jobs_head, *n; j; j = n) {
-		n = j->next;
-		if (j->ended && !j->pending)
-			write_job(j);
-		else
-			unfinished++;
-	}
-	return unfinished;
+	jobs_flush();
+	return ex.cfg.unordered ? ex.njobs : reorder_write_all(seq_next);
+}
+
+int jobs_room(long cap)
+{
+	return ex.njobs < cap && (ex.cfg.unordered || reorder_room(seq_next));
 }
 
 static double cost_sum(double a, double b)
@@ -223,12 +231,20 @@ int job_failed(struct job *j, const struct call *c)
 	return 1;
 }
 
-void jobs_end_if_idle(struct job *j)
+void jobs_settle(struct job *j)
 {
 	if (!j->pending && !j->ended) {
 		warnx_("internal: record %s was left unfinished", j->id);
 		job_reject(j, "internal: left unfinished");
 		j->ended = 1;
+	}
+	if (j->ended && !j->pending && !j->over) {
+		j->over = 1;
+		if (over_tail)
+			over_tail->over_next = j;
+		else
+			over_head = j;
+		over_tail = j;
 	}
 }
 
@@ -304,7 +320,7 @@ void jobs_start(json_t *rec)
 	ex.jobs_tail = j;
 	ex.njobs++;
 	ex.ops->start(j);
-	jobs_end_if_idle(j);
+	jobs_settle(j);
 }
 
 /* A NUL comes only from a \u0000 escape: the walk is for such lines. */
@@ -351,7 +367,7 @@ void exec_add(json_t *rec)
 
 void jobs_start_added(long cap)
 {
-	while (json_array_size(added) && ex.njobs < cap) {
+	while (json_array_size(added) && jobs_room(cap)) {
 		json_t *rec = json_incref(json_array_get(added, 0));
 		json_array_remove(added, 0);
 		jobs_start(rec);

@@ -82,7 +82,7 @@ static void watch_input(struct input_watch *w, struct input *in)
  * the run. */
 static void read_input(struct input_watch *w, struct input *in, long cap, int *stop)
 {
-	while (!*stop && !in->done && w->ready && ex.njobs < cap) {
+	while (!*stop && !in->done && w->ready && jobs_room(cap)) {
 		char *line;
 		size_t len;
 		int rc = input_line(in, &line, &len);
@@ -154,7 +154,8 @@ int exec_run(struct input *in, const struct exec_ops *ops)
 		input_set_nonblock(in);
 	struct input_watch w = {.ev = {.type = EV_STDIN}, .ready = 1};
 	int stop = 0;
-	/* room for records in flight plus the reorder buffer */
+	/* records open: those in flight and a queue behind them (what waits
+	 * for an earlier record waits in the reorder buffer, not here) */
 	long cap = (long)ex.cfg.jobs * 4 + 16;
 
 	for (;;) {
@@ -174,7 +175,7 @@ int exec_run(struct input *in, const struct exec_ops *ops)
 			break;
 		if (ex.done_q || (ex.queue && wait <= 0))
 			continue;
-		if ((added || (!input_over && w.ready)) && ex.njobs < cap)
+		if ((added || (!input_over && w.ready)) && jobs_room(cap))
 			continue;
 
 		int ms = wait_ms(wait);
@@ -193,6 +194,9 @@ int exec_run(struct input *in, const struct exec_ops *ops)
 	out_flush();
 	progress_draw(1);
 	progress_summary();
+	if (!ex.cfg.quiet && reorder_spilled())
+		warnx_("%ld records waited for their turn in a temporary file (past --reorder-mb %g)",
+		       reorder_spilled(), ex.cfg.reorder_mb);
 	http_cleanup();
 	evset_close();
 	return records_rejected ? 1 : 0;

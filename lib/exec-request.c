@@ -584,6 +584,6 @@ void requests_run_done(void)
 		if (!j->ended)
 			ex.ops->done(j, &r->call);
 		free_req(r);
-		jobs_end_if_idle(j);
+		jobs_settle(j);
 	}
 }

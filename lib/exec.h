@@ -20,7 +20,8 @@ struct job {
 	const char *id;         /* rec's id, or "" */
 	void *data;             /* the program's per-job state */
 	/* private to exec */
-	int pending, ended, rejected, emitted;
+	int pending, ended, rejected, emitted, over;
+	struct job *over_next;  /* over, not written yet (exec-jobs.c) */
 	json_t *out;            /* records to write */
 	struct job_usage *usage;  /* per-model usage of this job's calls */
 	struct job *prev, *next;
@@ -61,6 +62,8 @@ struct exec_config {
 	double budget;          /* --budget in USD; 0: none */
 	long max_answer;        /* --max-answer-bytes of an answer or a command's output */
 	uint64_t seed;          /* --seed: the requests' seeds depend on it */
+	double reorder_mb;      /* --reorder-mb: records waiting for their turn
+	                         * held in memory, the rest in a file */
 	int quiet, progress;    /* -q: no summary; --progress: the progress line */
 };
 void exec_configure(const struct exec_config *c);

@@ -25,7 +25,7 @@ void run_configure_model(void)
 		.jobs = opts.jobs, .unordered = opts.unordered, .rpm = opts.rpm, .tpm = opts.tpm,
 		.retries = opts.retries, .timeout = opts.timeout, .dry_run = opts.dry_run,
 		.budget = opts.budget, .max_answer = opts.max_answer, .seed = opts.seed,
-		.quiet = opts.quiet, .progress = opts.progress,
+		.quiet = opts.quiet, .progress = opts.progress, .reorder_mb = opts.reorder_mb,
 	});
 	llm_configure(&(struct llm_config){
 		.provider = opts.provider, .model = opts.model, .base_url = opts.base_url,
