@@ -17,6 +17,8 @@ struct ask {
 	json_t *conversation;    /* NULL: the prompt makes the system and user
 	                          * messages; else its system part comes first,
 	                          * then these messages (borrowed) */
+	json_t *follow_up;       /* messages after those (an answer and what was
+	                          * wrong with it, to ask again), or NULL (borrowed) */
 	json_t *schema;          /* the answer's JSON schema, or NULL: any text */
 	const char *schema_name;
 	answer_check check;      /* the program's check of an answer, or NULL */

@@ -220,6 +220,15 @@ void job_reject(struct job *j, const char *fmt, ...)
 void job_end(struct job *j)
 {
 	j->ended = 1;
+	if (j->held) {   /* perhaps ended from another job's done(): it is over now */
+		j->held = 0;
+		jobs_settle(j);
+	}
+}
+
+void job_hold(struct job *j)
+{
+	j->held = 1;
 }
 
 int job_failed(struct job *j, const struct call *c)
@@ -233,7 +242,7 @@ int job_failed(struct job *j, const struct call *c)
 
 void jobs_settle(struct job *j)
 {
-	if (!j->pending && !j->ended) {
+	if (!j->pending && !j->ended && !j->held) {
 		warnx_("internal: record %s was left unfinished", j->id);
 		job_reject(j, "internal: left unfinished");
 		j->ended = 1;

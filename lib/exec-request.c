@@ -389,11 +389,7 @@ static void reask(struct req *r, const char *why)
 	json_t *own = json_copy(r->messages);   /* the caller's list stays as it was */
 	json_decref(r->messages);
 	r->messages = own;
-	json_array_append_new(r->messages, conv_msg("assistant", r->answer_text ? r->answer_text : ""));
-	char *msg = xasprintf("That answer could not be used: %s. Answer again%s.", why,
-			      r->lr.schema ? ", with only the JSON object the schema describes" : "");
-	json_array_append_new(r->messages, conv_msg("user", msg));
-	free(msg);
+	conv_reask(r->messages, r->answer_text ? r->answer_text : "", why, r->lr.schema != NULL);
 	r->reasks--;
 	r->stats->reasks++;
 	r->attempt = 0;

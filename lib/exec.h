@@ -20,7 +20,7 @@ struct job {
 	const char *id;         /* rec's id, or "" */
 	void *data;             /* the program's per-job state */
 	/* private to exec */
-	int pending, ended, rejected, emitted, over;
+	int pending, ended, rejected, emitted, over, held;
 	struct job *over_next;  /* over, not written yet (exec-jobs.c) */
 	json_t *out;            /* records to write */
 	struct job_usage *usage;  /* per-model usage of this job's calls */
@@ -98,6 +98,10 @@ void job_reject(struct job *j, const char *fmt, ...) __attribute__((format(print
 /* The job is over once its calls still out have finished (their done()
  * is then not called). */
 void job_end(struct job *j);
+/* The job stays open with no call out, until the program ends it (from
+ * start() or done() of any job): for a job that waits for others, such as
+ * a persona checked against those before it. */
+void job_hold(struct job *j);
 /* For done(): when call c failed, the record is rejected with its error
  * and the job ended; returns 1. Returns 0 when c has its answer. */
 int job_failed(struct job *j, const struct call *c);
