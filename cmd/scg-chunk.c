@@ -69,6 +69,8 @@ static const struct opt options[] = {
 		   "the MediaWiki API to ask instead ($SCG_WIKI_URL)"),
 	OPT_DOUBLE(0, "timeout", &opts.timeout, "SEC", 0.001, 86400,
 		   "time limit of one article's request (default 120)"),
+	OPT_CALL(0, "max-answer-bytes", "N[k|M|G]", opt_max_answer,
+		 "largest article answer taken, counted after decompression (default 4M)"),
 	OPT_FLAG(0, "no-cache", &opts.no_cache, "neither read nor write the response cache"),
 	OPT_END,
 };
@@ -295,7 +297,7 @@ int main(int argc, char **argv)
 				    wiki_lang);
 		cache_init();
 		for (int t = 0; t < ntitles; t++) {
-			if (wiki_fetch(api, titles[t], opts.timeout, &pages[t], &err))
+			if (wiki_fetch(api, titles[t], opts.timeout, opts.max_answer, &pages[t], &err))
 				die("%s", err.p);
 			if (!opts.quiet && pages[t].redirected)
 				warnx_("%s: redirected to %s", pages[t].redirected, pages[t].title);

@@ -14,13 +14,14 @@
 #include "prompt.h"
 #include "rubric.h"
 #include "run.h"
+#include "tools.h"
 
 #include <stdint.h>
 #include <string.h>
 
 static long max_turns, min_turns;
 static struct model model;
-static json_t *schema;
+static json_t *schema, *outcome_schema;
 static int evaluate;
 static const char **criteria_args;
 static int ncriteria_args;
@@ -51,11 +52,34 @@ static const struct opt options[] = {
 	OPT_END,
 };
 
-static void set_stop(json_t *rec, const char *reason, const char *by, long turn, const char *rationale)
+/* Ends the conversation. Its outcome, when its task says what should be
+ * true: the task's checks held against the final tool state, else the
+ * judge's word (verdict, may be NULL). */
+static void set_stop(json_t *rec, const char *reason, const char *by, long turn, const char *rationale,
+		     json_t *verdict)
 {
+	json_t *stop = json_pack("{s:s, s:s, s:I, s:s}", "reason", reason, "by", by, "turn", (json_int_t)turn,
+				 "rationale", rationale);
+	json_t *failed;
+	const char *outcome = tools_outcome(rec, &failed);
+	if (!outcome)
+		outcome = jv_str(verdict, "outcome");
+	if (outcome)
+		json_object_set_new(stop, "outcome", json_string(outcome));
+	if (failed)
+		json_object_set_new(stop, "failed", failed);
 	json_object_set_new(rec, "done", json_true());
-	json_object_set_new(rec, "stop", json_pack("{s:s, s:s, s:I, s:s}", "reason", reason, "by", by,
-						   "turn", (json_int_t)turn, "rationale", rationale));
+	json_object_set_new(rec, "stop", stop);
+}
+
+/* The judge is asked for the outcome when the task says what should be
+ * true and no checks of a tool state can tell. */
+static int asks_outcome(json_t *rec)
+{
+	json_t *failed;
+	const char *by_state = tools_outcome(rec, &failed);
+	json_decref(failed);
+	return json_is_string(jv_path(rec, "task.outcome")) && !by_state;
 }
 
 /* is_complete and reason must agree; asked again once, then is_complete rules. */
@@ -96,7 +120,7 @@ static void start(struct job *j)
 	long turn = conv_user_turns(msgs);
 	if (max_turns && turn >= max_turns) {
 		char *why = xasprintf("reached the limit of %ld user turns", max_turns);
-		set_stop(j->rec, "max_turns", "limit", turn, why);
+		set_stop(j->rec, "max_turns", "limit", turn, why, NULL);
 		free(why);
 	}
 	if ((max_turns && turn >= max_turns) || turn < min_turns) {
@@ -110,7 +134,7 @@ static void start(struct job *j)
 	char *t = conv_transcript(msgs);
 	json_object_set_new(ctx, "transcript", json_string(t));
 	free(t);
-	ask(j, "judge", ctx, schema, "verdict", check);
+	ask(j, "judge", ctx, asks_outcome(j->rec) ? outcome_schema : schema, "verdict", check);
 	json_decref(ctx);
 }
 
@@ -157,7 +181,7 @@ static void done(struct job *j, struct call *c)
 	const char *reason = jv_str(c->json, "reason");
 	if (json_is_true(json_object_get(c->json, "is_complete")))
 		set_stop(rec, strcmp(reason, "continue") ? reason : "unspecified", "judge",
-			 conv_user_turns(json_object_get(rec, "messages")), jv_str(c->json, "rationale"));
+			 conv_user_turns(json_object_get(rec, "messages")), jv_str(c->json, "rationale"), c->json);
 	else
 		json_object_set_new(rec, "done", json_false());
 	job_emit(j, rec);
@@ -200,10 +224,15 @@ int main(int argc, char **argv)
 			   "properties", "is_complete", "type", "boolean", "reason", "type", "string", "enum",
 			   "goal_achieved", "frustrated", "dead_end", "closed", "continue", "rationale", "type",
 			   "string", "required", "is_complete", "reason", "rationale", "additionalProperties", 0);
+	outcome_schema = json_deep_copy(schema);
+	json_object_set_new(json_object_get(outcome_schema, "properties"), "outcome",
+			    json_pack("{s:s, s:[ss]}", "type", "string", "enum", "met", "not_met"));
+	json_array_append_new(json_object_get(outcome_schema, "required"), json_string("outcome"));
 	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2},
 		eval_ops = {.start = evaluate_start, .done = done, .reasks = 2};
 	int rc = run_records(evaluate ? &eval_ops : &ops, argc - i, argv + i);
 	json_decref(schema);
+	json_decref(outcome_schema);
 	rubric_free(rubric);
 	free(criteria_text);
 	free(failures_text);

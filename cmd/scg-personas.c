@@ -47,7 +47,7 @@ static const struct opt options[] = {
 		   "personas made before (users: YAML or JSONL records); new ones must differ "
 		   "from them"),
 	OPT_STRING(0, "guidance", &guidance, "TEXT", "what kind of personas to make"),
-	OPT_INT(0, "batch", &batch, "K", 1, 100, "personas per request (default 1)"),
+	OPT_INT(0, "per-request", &batch, "K", 1, 100, "personas per request (default 1)"),
 	OPT_INT(0, "ahead", &ahead, "K", 1, 4096,
 		"K requests in flight, each listing the personas taken when it was sent "
 		"(default 1: one after another; -j is raised to K)"),

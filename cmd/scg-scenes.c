@@ -1,15 +1,18 @@
 /* scg-scenes: turns source records (knowledge chunks, profile paragraphs)
  * into conversation set-ups, k of them per record from one structured
- * call; or, with --kind opening, seed messages into conversations that
- * open with them, without a model call. */
+ * call; with --kind tasks, any records (personas) into tasks that need
+ * the tools of --tools; or, with --kind opening, seed messages into
+ * conversations that open with them, without a model call. */
 #include "ask.h"
 #include "card.h"
+#include "conf.h"
 #include "vary.h"
 #include "exec.h"
 #include "jv.h"
 #include "opt.h"
 #include "prompt.h"
 #include "run.h"
+#include "tools.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -44,13 +47,17 @@ static const struct kind {
 		{"topic", "the subject, in a few words"},
 		{"question", "the question, as the person would put it to the character"},
 		{"why_unknown", "why the character cannot know the answer"}}},
+	{"tasks", "task", 'g', "tasks", {
+		{"goal", "what the user wants done, as the user sees it"},
+		{"facts", "what the user knows and can tell: names, numbers, ids, dates"},
+		{"outcome", "what should be true once the task is done"}}},
 	{"opening", "opening", 0, NULL, {{0}}},
 };
 
 static const struct kind *kind = &kinds[0];
 static long k = 3;
-static const char *card_path, *field = "text";
-static json_t *card, *schema;
+static const char *card_path, *field = "text", *tools_path, *state_path;
+static json_t *card, *schema, *tools, *state;
 static struct model model;
 
 static void kind_opt(const char *name, const char *arg)
@@ -60,17 +67,22 @@ static void kind_opt(const char *name, const char *arg)
 			kind = &kinds[i];
 			return;
 		}
-	usage_error("%s: expected topic, scene, adversarial, questions or opening, got '%s'", name, arg);
+	usage_error("%s: expected topic, scene, adversarial, questions, tasks or opening, got '%s'", name, arg);
 }
 
 static const struct opt options[] = {
 	OPT_CALL(0, "kind", "KIND", kind_opt,
-		 "topic (default), scene, adversarial, questions, or opening"),
+		 "topic (default), scene, adversarial, questions, tasks, or opening"),
 	OPT_LONG('k', NULL, &k, "N", 1, 100, "set-ups per input record (default 3)"),
 	OPT_STRING(0, "character", &card_path, "FILE",
 		   "character card (YAML or JSON: name, aliases, era, description)"),
 	OPT_STRING(0, "field", &field, "PATH",
 		   "opening: where JSON input records hold the seed (default text)"),
+	OPT_STRING(0, "tools", &tools_path, "FILE",
+		   "tasks: the tools the assistant can call (YAML or JSON, OpenAI's function format)"),
+	OPT_STRING(0, "tool-state", &state_path, "FILE",
+		   "tasks: the data the tools work on (JSON or YAML); each task then says how to "
+		   "check it was done (task.checks)"),
 	OPT_END,
 };
 
@@ -89,19 +101,27 @@ static json_t *make_schema(void)
 		"required", req, "additionalProperties", 0, "required", kind->list,
 		"additionalProperties", 0);
 	free(about);
+	if (state) {
+		/* a task over a state says how to check it was done */
+		json_object_set_new(props, "checks", json_pack("{s:s, s:s, s:{s:s, s:{s:{s:s}, s:{s:s}}, s:[ss], s:b}}",
+			"type", "array", "description", "values of the data that show the task was done",
+			"items", "type", "object", "properties", "path", "type", "string", "equals", "type",
+			"string", "required", "path", "equals", "additionalProperties", 0));
+		json_array_append_new(req, json_string("checks"));
+	}
 	return s;
 }
 
 static int needs_character(void)
 {
-	return kind->suffix != 't';
+	return kind->suffix != 't' && kind->suffix != 'g';
 }
 
 static void start(struct job *j)
 {
 	card_stamp(j->rec, card, CARD_REPLACE);
 	const char *why = NULL;
-	if (!json_is_string(jv_path(j->rec, "source.text")))
+	if (!tools && !json_is_string(jv_path(j->rec, "source.text")))
 		why = "no source.text to ground the set-ups in";
 	else if (needs_character() && !json_is_string(jv_path(j->rec, "character.name")))
 		why = "no character.name (give --character FILE)";
@@ -112,6 +132,10 @@ static void start(struct job *j)
 	}
 	json_t *ctx = vary_context(j->rec, j->id);
 	json_object_set_new(ctx, "k", json_integer(k));
+	if (tools)
+		json_object_set(ctx, "tools", tools);
+	if (state)
+		json_object_set(ctx, "state", state);
 	char *name = xasprintf("scenes-%s", kind->name);
 	if (ask_model(j, &(struct ask){.model = &model, .prompt = name, .ctx = ctx, .schema = schema,
 				       .schema_name = kind->list}))
@@ -128,10 +152,19 @@ static void done(struct job *j, struct call *c)
 	json_t *items = json_object_get(c->json, kind->list);
 	char *base = *j->id ? xstrdup(j->id) : xasprintf("r%ld", j->seq + 1);
 	for (long i = 0; i < k; i++) {
-		json_t *scene = json_pack("{s:s}", "kind", kind->label);
+		json_t *scene = tools ? json_object() : json_pack("{s:s}", "kind", kind->label);
 		json_object_update(scene, json_array_get(items, (size_t)i));
 		json_t *with = json_pack("{s:o, s:o}", "id",
-			json_sprintf("%s.%c%ld", base, kind->suffix, i + 1), "scene", scene);
+			json_sprintf("%s.%c%ld", base, kind->suffix, i + 1), tools ? "task" : "scene", scene);
+		/* each its own meta; the usage so far goes once, with the first,
+		 * or a stage that sums the records would count it k times */
+		json_t *meta = json_object_get(j->rec, "meta");
+		if (json_is_object(meta)) {
+			meta = json_deep_copy(meta);
+			if (i)
+				json_object_del(meta, "usage");
+			json_object_set_new(with, "meta", meta);
+		}
 		if (kind->suffix == 'q')
 			json_object_set_new(with, "messages", json_pack("[{s:s, s:O}]", "role", "user",
 				"content", json_object_get(scene, "question")));
@@ -215,7 +248,8 @@ int main(int argc, char **argv)
 {
 	static const struct opt_prog prog = {
 		.name = "scg-scenes",
-		.synopsis = "[--kind topic|scene|adversarial|questions|opening] [-k N] [--character FILE] [options] [file ...]",
+		.synopsis = "[--kind topic|scene|adversarial|questions|opening] [-k N] [--character FILE] [options] [file ...]\n"
+			    "       scg-scenes --kind tasks --tools FILE [--tool-state FILE] [-k N] [options] [file ...]",
 		.summary = "Turn source records into conversation set-ups, or seed messages into openings.",
 		.common = OPT_BASIC | OPT_MODEL,
 		.opts = options,
@@ -224,6 +258,14 @@ int main(int argc, char **argv)
 	run_configure_model();
 	if (card_path)
 		card = card_load(card_path);
+	if ((kind->suffix == 'g') != !!tools_path)
+		usage_error(tools_path ? "--tools goes with --kind tasks" : "--kind tasks needs --tools FILE");
+	if (state_path && !tools_path)
+		usage_error("--tool-state goes with --kind tasks and --tools");
+	if (tools_path)
+		tools = tools_load(tools_path);
+	if (state_path)
+		state = conf_load_or_die(state_path);
 	if (!kind->list)
 		return run_opening(argc - i, argv + i);
 	prompt_init();
@@ -231,5 +273,8 @@ int main(int argc, char **argv)
 	model_init(&model);
 	schema = make_schema();
 	static const struct exec_ops ops = {.start = start, .done = done, .reasks = 2};
-	return run_records(&ops, argc - i, argv + i);
+	int rc = run_records(&ops, argc - i, argv + i);
+	json_decref(tools);
+	json_decref(state);
+	return rc;
 }

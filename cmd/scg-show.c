@@ -4,6 +4,7 @@
  * beside the restyled text, a DPO pair's chosen beside its rejected answer.
  * Or each record laid out by a template of the user's (--template), as the
  * original knowledge generator's output-format file did. See scg-show(1). */
+#include "conv.h"
 #include "layout.h"
 #include "jv.h"
 #include "opt.h"
@@ -67,6 +68,8 @@ static const char *paint(const char *role)
 		return "\033[1;32m";
 	if (!strcmp(role, "system"))
 		return "\033[1;33m";
+	if (!strcmp(role, "tool"))
+		return "\033[1;35m";
 	if (!strcmp(role, "bold"))
 		return SGR_BOLD;
 	if (!strcmp(role, "dim"))
@@ -153,6 +156,15 @@ static void header(json_t *rec)
 		field("scene", m);
 		free(m);
 	}
+	json_t *task = json_object_get(rec, "task");
+	if (json_is_object(task)) {
+		struct buf t = {0};
+		buf_adds(&t, jv_str(task, "goal") ? jv_str(task, "goal") : "");
+		if (jv_str(task, "outcome"))
+			buf_addf(&t, " → %s", jv_str(task, "outcome"));
+		field("task", t.p);
+		buf_free(&t);
+	}
 	json_t *src = json_object_get(rec, "source");
 	if (json_is_object(src)) {
 		struct buf t = {0};
@@ -176,23 +188,57 @@ static void header(json_t *rec)
 		json_t *turn = json_object_get(stop, "turn");
 		if (json_is_integer(turn))
 			buf_addf(&t, " at turn %lld", (long long)json_integer_value(turn));
+		if (jv_str(stop, "outcome"))
+			buf_addf(&t, ", outcome %s", jv_str(stop, "outcome"));
 		if (jv_str(stop, "rationale"))
 			buf_addf(&t, " — %s", jv_str(stop, "rationale"));
 		field("stop", t.p);
 		buf_free(&t);
+		json_t *failed = json_object_get(stop, "failed");
+		size_t i;
+		json_t *f;
+		json_array_foreach(failed, i, f)
+			field("failed", json_string_value(f));
+	}
+	json_t *state = json_object_get(rec, "tool_state");
+	if (state) {
+		char *s = jv_compact(state);
+		field("tool state", s);
+		free(s);
 	}
 }
 
-static void message(json_t *m, int indent)
+static void wrapped(const char *text, int indent)
 {
-	const char *role = jv_str(m, "role");
-	const char *text = jv_str(m, "content");
-	buf_addf(&o, "%*s%s%s%s\n", indent, "", paint(role), role ? role : "?", off());
 	struct lines ls = {0};
-	wrap_text(text ? text : "", cf.width - indent - 2, &ls);
+	wrap_text(text, cf.width - indent - 2, &ls);
 	for (size_t i = 0; i < ls.n; i++)
 		buf_addf(&o, "%*s%s\n", indent + 2, "", ls.l[i]);
 	lines_free(&ls);
+}
+
+/* A message: its role (a tool's result with the tool's name), its text,
+ * and each tool call as "→ NAME ARGUMENTS". */
+static void message(json_t *msgs, json_t *m, int indent)
+{
+	const char *role = jv_str(m, "role");
+	const char *text = jv_str(m, "content");
+	const char *tool = role && !strcmp(role, "tool")
+		? conv_tool_name(conv_tool_call(msgs, jv_str(m, "tool_call_id"))) : NULL;
+	buf_addf(&o, "%*s%s%s%s%s%s\n", indent, "", paint(role), role ? role : "?", tool ? " " : "",
+		 tool ? tool : "", off());
+	json_t *calls = json_object_get(m, "tool_calls");
+	if (text || !json_array_size(calls))
+		wrapped(text ? text : "", indent);
+	size_t i;
+	json_t *c;
+	json_array_foreach(calls, i, c) {
+		json_t *f = json_object_get(c, "function");
+		char *line = xasprintf("→ %s %s", jv_str(f, "name") ? jv_str(f, "name") : "?",
+				       jv_str(f, "arguments") ? jv_str(f, "arguments") : "");
+		wrapped(line, indent);
+		free(line);
+	}
 }
 
 /* Two lists of messages in two columns, message by message. */
@@ -269,13 +315,13 @@ static void show(json_t *rec, void *ctx)
 	} else if (json_is_array(msgs)) {
 		json_array_foreach(msgs, i, m) {
 			buf_addc(&o, '\n');
-			message(m, 0);
+			message(msgs, m, 0);
 		}
 	}
 	if (json_is_array(prompt)) {
 		json_array_foreach(prompt, i, m) {
 			buf_addc(&o, '\n');
-			message(m, 0);
+			message(prompt, m, 0);
 		}
 	}
 	json_t *chosen = json_object_get(rec, "chosen"), *rejected = json_object_get(rec, "rejected");

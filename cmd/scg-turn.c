@@ -1,7 +1,9 @@
 /* scg-turn: appends the next message to every conversation that is not
  * done: the synthetic user's (a model playing the persona), or the
- * assistant's (an HTTP endpoint, a command, or a model); or, with --script
- * N, the whole rest of the conversation in one structured call. */
+ * assistant's (an HTTP endpoint, a command, or a model, which with --tools
+ * may call tools first: lib/agent.h); or, with --script N, the whole rest
+ * of the conversation in one structured call. */
+#include "agent.h"
 #include "ask.h"
 #include "card.h"
 #include "vary.h"
@@ -25,6 +27,7 @@ static const char *endpoint_path, *endpoint_cmd, *card_path;
 static json_t *card;              /* --character FILE */
 static struct endpoint ep;
 static struct model model;
+static int tools;                 /* --tools (lib/agent.h) */
 
 static void side_opt(const char *name, const char *arg)
 {
@@ -150,6 +153,11 @@ static void start_assistant(struct job *j, json_t *msgs)
 		free(in);
 		return;
 	}
+	if (tools) {
+		if (agent_start(j))
+			job_end(j);
+		return;
+	}
 	json_t *spoken = conv_spoken_messages(msgs);
 	if (ask_model(j, &(struct ask){.model = &model, .prompt = "turn-assistant", .conversation = spoken,
 				       .tag = SIDE_ASSISTANT}))
@@ -159,33 +167,11 @@ static void start_assistant(struct job *j, json_t *msgs)
 
 /* ---- --script N: the rest of the conversation in one structured call ---- */
 
-/* The most user messages the conversation may hold: N, or what it has. */
-static int script_max_user(json_t *msgs)
-{
-	int users = conv_user_turns(msgs);
-	return users > script_exchanges ? users : script_exchanges;
-}
-
-static json_t *script_context(struct job *j, struct script_cast *cast)
-{
-	json_t *ctx = vary_context(j->rec, j->id);
-	script_cast(ctx, cast);
-	return ctx;
-}
-
 /* The messages an answer adds, or NULL with why (naming the speakers). */
 static json_t *script_messages(struct job *j, json_t *answer, struct buf *why)
 {
-	struct script_cast cast;
-	json_t *ctx = script_context(j, &cast);
-	json_t *msgs = json_object_get(j->rec, "messages");
-	json_t *got = script_map(answer, cast.assistant, msgs, script_max_user(msgs), why);
-	if (!got) {
-		char *names = jv_compact(cast.assistant);
-		buf_addf(why, " (the assistant is %s, the user \"%s\")", names, cast.user);
-		free(names);
-	}
-	script_cast_free(&cast);
+	json_t *ctx = vary_context(j->rec, j->id);
+	json_t *got = script_answer(answer, ctx, json_object_get(j->rec, "messages"), script_exchanges, why);
 	json_decref(ctx);
 	return got;
 }
@@ -202,12 +188,7 @@ static int check_script(struct job *j, const char *text, json_t *answer, struct 
 
 static void finish_script(struct job *j, json_t *rec, const char *reason, const char *by)
 {
-	const char *kind = json_string_value(jv_path(rec, "scene.kind"));
-	json_object_set_new(rec, "done", json_true());
-	json_object_set_new(rec, "stop", json_pack("{s:s, s:s, s:i}", "reason", reason, "by", by,
-		"turn", conv_user_turns(json_object_get(rec, "messages"))));
-	json_object_set_new(rec, "kind", json_string(kind && !strcmp(kind, "adversarial")
-						     ? "protective" : "dialogue"));
+	script_end(rec, reason, by);
 	job_emit(j, rec);
 	job_end(j);
 }
@@ -220,14 +201,15 @@ static void start_script(struct job *j, json_t *msgs)
 		return;
 	}
 	struct script_cast cast;
-	json_t *ctx = script_context(j, &cast);
+	json_t *ctx = vary_context(j->rec, j->id);
+	script_cast(ctx, &cast);
 	struct buf err = {0};
 	if (script_prompt_vars(ctx, &cast, msgs, script_exchanges, prompt_get("turn-script-protective"), &err)) {
 		job_reject(j, "%s", err.p);
 		job_end(j);
 	} else {
 		/* one exchange at least; room for a repeated seed and a last word */
-		int left = script_max_user(msgs) - conv_user_turns(msgs);
+		int left = script_max_user(msgs, script_exchanges) - conv_user_turns(msgs);
 		json_t *schema = script_schema(&cast, last && !strcmp(last, "user") ? 1 : 2, 2 * left + 2);
 		if (ask_model(j, &(struct ask){.model = &model, .prompt = "turn-script", .ctx = ctx,
 					       .schema = schema, .schema_name = "script", .check = check_script,
@@ -298,11 +280,49 @@ static void start(struct job *j)
 		start_assistant(j, msgs);
 }
 
+/* Writes the assistant's or the user's message (text; NULL when a limit
+ * of the tool rounds ended the conversation instead) into the record. */
+static void finish_turn(struct job *j, int user, const char *text)
+{
+	json_t *rec = json_incref(j->rec);
+	struct buf err = {0};
+	if (!user && assistant_system(j, rec, &err)) {
+		job_reject(j, "%s", err.p);
+		buf_free(&err);
+		json_decref(rec);
+		agent_drop(j);
+		job_end(j);
+		return;
+	}
+	if (user || !(endpoint_path || endpoint_cmd))
+		vary_meta(rec, j->id);
+	if (tools && !user)
+		agent_finish(j, rec);
+	if (text)
+		json_array_append_new(json_object_get(rec, "messages"), conv_msg(user ? "user" : "assistant", text));
+	job_emit(j, rec);
+	job_end(j);
+}
+
 static void done(struct job *j, struct call *c)
 {
 	if (c->tag == SIDE_SCRIPT) {
 		done_script(j, c);
 		return;
+	}
+	if (c->tag >= AGENT_TAG) {
+		switch (agent_done(j, c)) {
+		case AGENT_WAIT:
+			return;
+		case AGENT_FAILED:
+			job_end(j);
+			return;
+		case AGENT_STOPPED:
+			finish_turn(j, 0, NULL);
+			return;
+		case AGENT_ANSWERED:
+			break;
+		}
 	}
 	if (job_failed(j, c))
 		return;
@@ -317,26 +337,12 @@ static void done(struct job *j, struct call *c)
 	if (!*text) {
 		job_reject(j, "the %s's message was empty", c->tag == SIDE_USER ? "user" : "assistant");
 		free(text);
+		agent_drop(j);
 		job_end(j);
 		return;
 	}
-	json_t *rec = json_incref(j->rec);
-	struct buf err = {0};
-	if (c->tag != SIDE_USER && assistant_system(j, rec, &err)) {
-		job_reject(j, "%s", err.p);
-		buf_free(&err);
-		free(text);
-		json_decref(rec);
-		job_end(j);
-		return;
-	}
-	if (c->tag == SIDE_USER || !(endpoint_path || endpoint_cmd))
-		vary_meta(rec, j->id);
-	json_array_append_new(json_object_get(rec, "messages"),
-			      conv_msg(c->tag == SIDE_USER ? "user" : "assistant", text));
+	finish_turn(j, c->tag == SIDE_USER, text);
 	free(text);
-	job_emit(j, rec);
-	job_end(j);
 }
 
 int main(int argc, char **argv)
@@ -344,10 +350,13 @@ int main(int argc, char **argv)
 	static const struct opt_prog prog = {
 		.name = "scg-turn",
 		.synopsis = "[--side user|assistant|auto] [-e endpoint.yaml | --endpoint-cmd CMD] [options] [file ...]\n"
+			    "       scg-turn --side assistant --tools FILE (--tool-cmd CMD | --tool-sim) [options] [file ...]\n"
 			    "       scg-turn --script N [options] [file ...]",
 		.summary = "Append the next message to every conversation that is not done.",
 		.common = OPT_BASIC | OPT_MODEL,
 		.opts = options,
+		.more_title = "Tools",
+		.more = agent_options,
 	};
 	int i = opt_parse(&prog, argc, argv);
 	run_configure_model();
@@ -357,12 +366,19 @@ int main(int argc, char **argv)
 		usage_error("--script writes both sides; it does not go with --side or an endpoint");
 	if (side == SIDE_USER && (endpoint_path || endpoint_cmd))
 		usage_error("--endpoint plays the assistant; it does not go with --side user");
+	if (opts.batch && (endpoint_path || endpoint_cmd))
+		usage_error("--batch: the assistant under test (%s) has no batch API; it is asked online: "
+			    "give --batch to the other stages only", endpoint_path ? "an endpoint file" : "a command");
+	if (agent_opts.tools && (endpoint_path || endpoint_cmd || script_exchanges))
+		usage_error("--tools is for an assistant that is a model; it does not go with %s",
+			    script_exchanges ? "--script" : endpoint_path ? "--endpoint" : "--endpoint-cmd");
 	prompt_init();
 	vary_init();
 	if (card_path)
 		card = card_load(card_path);
 	if (endpoint_path)
 		endpoint_load(&ep, endpoint_path);
+	tools = agent_setup(&model, opts.dry_run);
 	if (!(side == SIDE_ASSISTANT && (endpoint_path || endpoint_cmd)))
 		model_init(&model);
 	/* an empty or garbled message is asked for once more; a script that

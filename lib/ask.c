@@ -40,8 +40,8 @@ int ask_model(struct job *j, const struct ask *a)
 		buf_free(&err);
 		return -1;
 	}
-	struct llm_req r = {.model = a->model, .messages = msgs, .schema = a->schema,
-			    .schema_name = a->schema_name};
+	struct llm_req r = {.model = a->model, .messages = msgs, .tools = a->tools,
+			    .schema = a->schema, .schema_name = a->schema_name};
 	vary_params(j->id, &r);
 	if (a->cold && !vary_temperature_given())
 		r.temperature = 0;

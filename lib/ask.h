@@ -20,6 +20,8 @@ struct ask {
 	json_t *follow_up;       /* messages after those (an answer and what was
 	                          * wrong with it, to ask again), or NULL (borrowed) */
 	json_t *schema;          /* the answer's JSON schema, or NULL: any text */
+	json_t *tools;           /* tools the model may call (OpenAI's function
+	                          * tools), or NULL; the calls come in call.json */
 	const char *schema_name;
 	answer_check check;      /* the program's check of an answer, or NULL */
 	void *check_ctx;

@@ -122,7 +122,6 @@ void cache_put(const char *key_text, json_t *answer)
 	*slash = 0;
 	mkdir(path, 0700);
 	*slash = '/';
-	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	char *check = key_check(key_text);
 	json_t *v = json_pack("{s:s, s:O}", "key", check, "answer", answer);
 	free(check);
@@ -130,11 +129,30 @@ void cache_put(const char *key_text, json_t *answer)
 	json_decref(v);
 	/* an answer that echoes a key is stored masked, as it is written */
 	secret_redact_json(s, strlen(s));
+	int err = cache_write_file(path, s);
+	if (err) {
+		/* a full disk must not stop the run: go on without the cache */
+		warnx_("cache: cannot write %s: %s; going on without caching", path, strerror(err));
+		free(dir);
+		dir = NULL;
+	}
+	free(s);
+	free(path);
+}
+
+const char *cache_dir(void)
+{
+	return dir;
+}
+
+int cache_write_file(const char *path, const char *text)
+{
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int err = fd < 0 ? errno : 0;
-	size_t n = strlen(s), off = 0;
+	size_t n = strlen(text), off = 0;
 	while (!err && off < n) {
-		ssize_t w = write(fd, s + off, n - off);
+		ssize_t w = write(fd, text + off, n - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -146,14 +164,8 @@ void cache_put(const char *key_text, json_t *answer)
 		err = errno;
 	if (!err && rename(tmp, path))
 		err = errno;
-	if (err) {
-		/* a full disk must not stop the run: go on without the cache */
-		warnx_("cache: cannot write %s: %s; going on without caching", path, strerror(err));
+	if (err)
 		unlink(tmp);
-		free(dir);
-		dir = NULL;
-	}
-	free(s);
 	free(tmp);
-	free(path);
+	return err;
 }

@@ -28,5 +28,11 @@ void cache_damaged(const char *key_text, const char *why);
  * key text itself is not stored, and known secrets in the answer are
  * masked. */
 void cache_put(const char *key_text, json_t *answer);
+/* The cache's directory, or NULL when the cache is off (or cannot be
+ * written): --batch keeps its state there too. */
+const char *cache_dir(void);
+/* Writes text to path under a temporary name and renames it into place,
+ * so that a reader never sees half of it; 0, or the errno. */
+int cache_write_file(const char *path, const char *text);
 
 #endif

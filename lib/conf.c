@@ -391,3 +391,12 @@ int conf_expand_env(json_t *v, const char *name, struct buf *err)
 	}
 	return 0;
 }
+
+void conf_where(struct buf *out, const char *path, json_t *where)
+{
+	long line = conf_line(path, where);
+	if (line)
+		buf_addf(out, "%s:%ld: ", path, line);
+	else
+		buf_addf(out, "%s: ", path);
+}

@@ -27,6 +27,11 @@ int conf_expand_env(json_t *v, const char *name, struct buf *err);
  * found. The file is read again: call it only for an error. */
 long conf_line(const char *path, json_t *where);
 
+/* "PATH:LINE: " onto out, the line of the value at where (as for
+ * conf_line), or "PATH: " when it cannot be found: the start of a message
+ * about a file's content. */
+void conf_where(struct buf *out, const char *path, json_t *where);
+
 /* Loads or dies (exit 2) with the message. */
 json_t *conf_load_or_die(const char *path);
 

@@ -12,7 +12,8 @@ int conv_spoken(json_t *m, const char **role, const char **content)
 {
 	*role = jv_str(m, "role");
 	*content = jv_str(m, "content");
-	return *role && *content && strcmp(*role, "system");
+	return *role && *content && strcmp(*role, "system") && strcmp(*role, "tool") &&
+	       !json_object_get(m, "tool_calls");
 }
 
 /* The spoken messages: the same objects, or flipped, new ones with the
@@ -42,6 +43,22 @@ json_t *conv_spoken_messages(json_t *msgs)
 json_t *conv_flipped(json_t *msgs)
 {
 	return spoken(msgs, 1);
+}
+
+json_t *conv_tool_call(json_t *msgs, const char *id)
+{
+	size_t i, k;
+	json_t *m, *c;
+	json_array_foreach(msgs, i, m)
+		json_array_foreach(json_object_get(m, "tool_calls"), k, c)
+			if (id && jv_str(c, "id") && !strcmp(jv_str(c, "id"), id))
+				return c;
+	return NULL;
+}
+
+const char *conv_tool_name(json_t *call)
+{
+	return jv_str(json_object_get(call, "function"), "name");
 }
 
 int conv_has_system(json_t *msgs)
@@ -97,16 +114,34 @@ void conv_lines(json_t *msgs, const char *mine, const char *me, const char *othe
 			buf_addf(out, "%s: %s%s", !strcmp(role, mine) ? me : other, c, sep);
 }
 
-char *conv_transcript(json_t *msgs)
+/* The tool calls of an assistant message and a tool's result, as the
+ * transcript shows them; 0 when m is neither. */
+static int tool_lines(json_t *msgs, json_t *m, struct buf *out)
 {
-	struct buf b = {0};
-	conv_lines(msgs, "user", "User", "Assistant", "\n\n", &b);
-	if (b.len >= 2)
-		b.p[b.len -= 2] = 0;   /* paragraphs between, none after */
-	return buf_steal(&b);
+	const char *role = jv_str(m, "role"), *c = jv_str(m, "content");
+	json_t *calls = json_object_get(m, "tool_calls");
+	if (role && !strcmp(role, "tool")) {
+		const char *name = conv_tool_name(conv_tool_call(msgs, jv_str(m, "tool_call_id")));
+		buf_addf(out, "Result of %s: %s", name ? name : "a tool", c ? c : "");
+		return 1;
+	}
+	if (!json_is_array(calls))
+		return 0;
+	if (!is_blank(c))
+		buf_addf(out, "Assistant: %s\n\n", c);
+	size_t k;
+	json_t *call;
+	json_array_foreach(calls, k, call) {
+		json_t *f = json_object_get(call, "function");
+		buf_addf(out, "%sAssistant calls %s with %s", k ? "\n\n" : "",
+			 jv_str(f, "name") ? jv_str(f, "name") : "?",
+			 jv_str(f, "arguments") ? jv_str(f, "arguments") : "{}");
+	}
+	return 1;
 }
 
-char *conv_transcript_turns(json_t *msgs)
+/* The transcript; with turns, each user message opens "Turn N". */
+static char *transcript(json_t *msgs, int turns)
 {
 	struct buf b = {0};
 	size_t i;
@@ -114,16 +149,33 @@ char *conv_transcript_turns(json_t *msgs)
 	const char *role, *c;
 	int turn = 0;
 	json_array_foreach(msgs, i, m) {
-		if (!conv_spoken(m, &role, &c))
-			continue;
-		int user = !strcmp(role, "user");
+		size_t before = b.len;
 		if (b.len)
 			buf_adds(&b, "\n\n");
-		if (user)
+		if (tool_lines(msgs, m, &b))
+			continue;
+		if (!conv_spoken(m, &role, &c)) {
+			b.len = before;
+			if (b.p)
+				b.p[before] = 0;
+			continue;
+		}
+		int user = !strcmp(role, "user");
+		if (user && turns)
 			buf_addf(&b, "Turn %d\n", ++turn);
 		buf_addf(&b, "%s: %s", user ? "User" : "Assistant", c);
 	}
 	return buf_steal(&b);
+}
+
+char *conv_transcript(json_t *msgs)
+{
+	return transcript(msgs, 0);
+}
+
+char *conv_transcript_turns(json_t *msgs)
+{
+	return transcript(msgs, 1);
 }
 
 json_t *conv_msg_v(const char *role, json_t *content)

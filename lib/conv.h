@@ -25,13 +25,19 @@ char *conv_trim(const char *s);
  * space. */
 const char *conv_skip_label(const char *text, json_t *names);
 /* 1 with *role and *content when m is a message of the conversation
- * proper (a role and a text, not the system prompt), else 0. */
+ * proper (a role and a text, not the system prompt, nor a tool call or a
+ * tool's result), else 0. */
 int conv_spoken(json_t *m, const char **role, const char **content);
 /* A new array of the spoken messages of msgs (the same objects). */
 json_t *conv_spoken_messages(json_t *msgs);
 /* The spoken messages as new {role, content} objects with user and
  * assistant swapped: the conversation as a model playing the user sees it. */
 json_t *conv_flipped(json_t *msgs);
+/* The tool call ({id, type, function}) among the assistant messages of
+ * msgs whose id is id, or NULL. */
+json_t *conv_tool_call(json_t *msgs, const char *id);
+/* The name of the tool that call made, or NULL. */
+const char *conv_tool_name(json_t *call);
 /* Whether a message of role system is in msgs. */
 int conv_has_system(json_t *msgs);
 /* Puts {"role":"system","content":text} first in msgs unless msgs already
@@ -45,8 +51,9 @@ int conv_user_turns(json_t *msgs);
  * message of role mine under the name me, any other under other. */
 void conv_lines(json_t *msgs, const char *mine, const char *me, const char *other,
 		const char *sep, struct buf *out);
-/* "User: …" and "Assistant: …" paragraphs, system messages left out.
- * A new string (caller frees). */
+/* "User: …" and "Assistant: …" paragraphs, system messages left out;
+ * the assistant's tool calls as "Assistant calls NAME with ARGS" and their
+ * results as "Result of NAME: …". A new string (caller frees). */
 char *conv_transcript(json_t *msgs);
 /* The same with each user message opening a numbered turn ("Turn 2" on a
  * line of its own), so that a judge can name the turn it means. */

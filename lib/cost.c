@@ -51,13 +51,20 @@ static void load(void)
 	}
 }
 
-static int lookup(const char *model, double *in, double *out)
+/* The price of model, online or in a batch: SCG_PRICES's batch_input
+ * and batch_output, else half the online price. */
+static int lookup(const char *model, int batch, double *in, double *out)
 {
 	load();
 	json_t *u = json_object_get(user_prices, model);
 	if (json_is_object(u)) {
+		json_t *bi = json_object_get(u, "batch_input"), *bo = json_object_get(u, "batch_output");
 		*in = json_number_value(json_object_get(u, "input"));
 		*out = json_number_value(json_object_get(u, "output"));
+		if (batch) {
+			*in = json_is_number(bi) ? json_number_value(bi) : *in / 2;
+			*out = json_is_number(bo) ? json_number_value(bo) : *out / 2;
+		}
 		return 1;
 	}
 	size_t best = 0;
@@ -65,20 +72,30 @@ static int lookup(const char *model, double *in, double *out)
 		size_t n = strlen(builtin[i].prefix);
 		if (n > best && !strncmp(model, builtin[i].prefix, n)) {
 			best = n;
-			*in = builtin[i].in;
-			*out = builtin[i].out;
+			*in = builtin[i].in / (batch ? 2 : 1);
+			*out = builtin[i].out / (batch ? 2 : 1);
 		}
 	}
 	return best > 0;
 }
 
-double cost_usd(const char *model, double pt, double ct, int *known)
+static double usd(const char *model, int batch, double pt, double ct, int *known)
 {
 	double in = 0, out = 0;
-	int k = lookup(model, &in, &out);
+	int k = lookup(model, batch, &in, &out);
 	if (known)
 		*known = k;
 	return (pt * in + ct * out) / 1e6;
+}
+
+double cost_usd(const char *model, double pt, double ct, int *known)
+{
+	return usd(model, 0, pt, ct, known);
+}
+
+double cost_batch_usd(const char *model, double pt, double ct, int *known)
+{
+	return usd(model, 1, pt, ct, known);
 }
 
 struct model_stats *cost_stats(const char *model)

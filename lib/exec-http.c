@@ -27,8 +27,11 @@ struct slot {
 	int heap_at;            /* where in the deadline heap, -1 when not */
 	int touched;            /* libcurl ran since its messages were read */
 	struct slot *next_free, *next_touched, *next_due;
+	struct slot *next_all;
 };
-static struct slot *slots, *free_slots, *touched;
+/* a slot per transfer in flight: -j of them, and the batch APIs' calls */
+static struct slot *all_slots, *free_slots, *touched;
+static int nslots;
 static struct slot **heap;      /* the slots with a deadline, earliest first */
 static int nheap;
 static CURLSH *share;
@@ -237,7 +240,7 @@ static CURL *easy_new(void)
 	return e;
 }
 
-void http_start(struct req *r)
+CURL *http_prepare(struct req *r)
 {
 	buf_reset(&r->resp);
 	r->status = 0;
@@ -258,10 +261,21 @@ void http_start(struct req *r)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)fmin(r->timeout * 1000, 10000));
+	return e;
+}
+
+void http_add(struct req *r)
+{
 	struct slot *sl = slot_take();
-	CURLMcode mc = curl_multi_add_handle(sl->multi, e);
+	CURLMcode mc = curl_multi_add_handle(sl->multi, r->easy);
 	if (mc != CURLM_OK)
 		die("curl: %s", curl_multi_strerror(mc));
+}
+
+void http_start(struct req *r)
+{
+	http_prepare(r);
+	http_add(r);
 }
 
 /* libcurl says which sockets to watch, for what, and when to stop. */
@@ -301,9 +315,17 @@ static int on_timer(CURLM *m, long ms, void *userp)
 static struct slot *slot_take(void)
 {
 	struct slot *sl = free_slots;
-	if (!sl)
-		die("internal: more transfers than -j");
-	free_slots = sl->next_free;
+	if (sl) {
+		free_slots = sl->next_free;
+	} else {   /* made at its first use, kept for the run */
+		sl = xcalloc(1, sizeof *sl);
+		sl->deadline = -1;
+		sl->heap_at = -1;
+		sl->next_all = all_slots;
+		all_slots = sl;
+		nslots++;
+		heap = xrealloc(heap, sizeof *heap * (size_t)nslots);
+	}
 	if (!sl->multi) {
 		sl->multi = curl_multi_init();
 		if (!sl->multi)
@@ -330,6 +352,15 @@ static void check_slot(struct slot *sl)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
 		curl_multi_remove_handle(sl->multi, r->easy);
+		if (r->kind == K_BATCH) {
+			/* changed beyond what http_prepare sets: not pooled */
+			curl_easy_cleanup(r->easy);
+			r->easy = NULL;
+			sl->next_free = free_slots;
+			free_slots = sl;
+			batch_http_done(r, msg->data.result);
+			continue;
+		}
 		easy_release(r->easy);
 		r->easy = NULL;
 		sl->next_free = free_slots;
@@ -347,15 +378,6 @@ void http_init(void)
 		die("out of memory");
 	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-	int n = ex.cfg.jobs > 0 ? ex.cfg.jobs : 1;
-	slots = xcalloc((size_t)n, sizeof *slots);
-	heap = xcalloc((size_t)n, sizeof *heap);
-	for (int i = n - 1; i >= 0; i--) {
-		slots[i].deadline = -1;
-		slots[i].heap_at = -1;
-		slots[i].next_free = free_slots;
-		free_slots = &slots[i];
-	}
 }
 
 void http_cleanup(void)
@@ -370,10 +392,13 @@ void http_cleanup(void)
 		free(u->url);
 		free(u);
 	}
-	for (int i = 0; i < (ex.cfg.jobs > 0 ? ex.cfg.jobs : 1); i++)
-		if (slots[i].multi)
-			curl_multi_cleanup(slots[i].multi);
-	free(slots);
+	while (all_slots) {
+		struct slot *sl = all_slots;
+		all_slots = sl->next_all;
+		if (sl->multi)
+			curl_multi_cleanup(sl->multi);
+		free(sl);
+	}
 	free(heap);
 	curl_share_cleanup(share);
 	curl_global_cleanup();

@@ -13,6 +13,8 @@
  *   exec-cmd.c       child commands (--endpoint-cmd): pipes, deadlines,
  *                    process groups, reaping
  *   exec-events.c    the event set: epoll, or poll() where there is none
+ *   exec-batch.c     --batch: requests collected into the providers'
+ *                    batch APIs, submitted, polled, their answers taken
  *   exec-progress.c  the progress line and the summary
  *   exec-loop.c      exec_run: signals, the input, the loop itself */
 #ifndef SCG_EXEC_INT_H
@@ -23,7 +25,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
-enum req_kind { K_LLM, K_HTTP, K_CMD };
+enum req_kind { K_LLM, K_HTTP, K_CMD, K_BATCH };
 
 /* What a descriptor in the event set is; the loop dispatches on type. */
 enum ev_type { EV_STDIN = 1, EV_SOCK, EV_CMD_IN, EV_CMD_OUT, EV_DEAD };
@@ -59,6 +61,9 @@ struct req {
 	void *check_ctx;
 	int reasks;
 	double est_prompt, est_completion, reserved;
+	int batched;            /* in a batch: priced at the batch price */
+	int online;             /* sent online even with --batch */
+	void *batch;            /* K_BATCH: the batch it is a call of */
 	/* the request on the wire */
 	struct http_req h;
 	double timeout;
@@ -120,8 +125,9 @@ int jobs_room(long cap);
  * did not end is a bug (it is rejected); one that is over is queued to
  * be written by jobs_flush. */
 void jobs_settle(struct job *j);
-/* Counts one model call in the job's usage (model, stage, tokens, cost). */
-void jobs_usage_add(struct job *j, const char *model, long pt, long ct);
+/* Counts one model call in the job's usage (model, stage, tokens, cost;
+ * batch: bought from a batch API, at its price). */
+void jobs_usage_add(struct job *j, const char *model, long pt, long ct, int batch);
 
 /* exec-reorder.c */
 /* The job (its seq) whose records are written next. */
@@ -156,6 +162,19 @@ void req_retry_or_fail(struct req *r, const char *why);
 /* A transfer ended (exec-http.c): cc is libcurl's result, r->status the
  * HTTP status, r->resp the body. */
 void req_http_done(struct req *r, CURLcode cc);
+/* A model's answer body, from a transfer or (batch set) from a batch:
+ * parsed, cached, then taken as below. Returns the answer (the caller
+ * decrefs), or NULL with why when the body holds none. */
+json_t *req_llm_body(struct req *r, const char *body, size_t len, int batch, struct buf *why);
+/* An answer: counted (a cache hit when cached), checked against the
+ * schema and the program's check (re-asked when it fails), delivered. */
+void req_take_answer(struct req *r, json_t *ans, int cached);
+/* The request goes online after all (a batch did not answer it): what
+ * it reserved at the batch price is given back, and it is queued. */
+void req_online(struct req *r);
+/* --budget: whether r may start, reserving its estimate when it first
+ * does (see exec-request.c). */
+int budget_allows(struct req *r);
 
 /* exec-limit.c */
 /* The limiter of an upstream, made at its first use. */
@@ -172,6 +191,10 @@ void limiter_ok(struct limiter *l);
 void http_init(void);
 void http_cleanup(void);
 void http_start(struct req *r);
+/* http_start in two: the easy handle set up for r (a POST of r->h), which
+ * the caller may change before http_add sends it. */
+CURL *http_prepare(struct req *r);
+void http_add(struct req *r);
 /* A socket of a transfer is ready (EVF_* flags). */
 void http_socket_ready(struct ev *e, unsigned flags);
 /* When libcurl wants to be called next (monotonic seconds), or -1. */
@@ -190,6 +213,26 @@ double cmd_wait(double now, double t);
 void cmd_after_wait(double now, int child_exited);
 /* At the end: every command still running is stopped and reaped. */
 void cmds_end_all(void);
+
+/* exec-batch.c: --batch */
+/* A model request the cache did not answer: collected into the next
+ * batch (or attached to a batch a stopped run left); 0 when it goes
+ * online instead. */
+int batch_take(struct req *r);
+/* Submits what is collected (at the provider's limits, or once nothing
+ * else moves: the input over and no request online), starts the batch
+ * calls that are due and lowers *wait to the next. Returns 1 with
+ * --batch-wait=no once only waiting is left. */
+int batch_pump(int input_over, double *wait);
+/* --batch-wait=no holds every record back until no batch is left. */
+int batch_holds_output(int input_over);
+/* A batch call's transfer ended (exec-http.c). */
+void batch_http_done(struct req *r, CURLcode cc);
+/* The batches on the progress line, and in the summary. */
+void batch_progress(struct buf *line);
+void batch_summary(void);
+/* Stopped by a signal: says which batches go on and how to collect them. */
+void batch_interrupted(void);
 
 /* exec-events.c: the event set */
 enum { EVF_IN = 1, EVF_OUT = 2, EVF_ERR = 4 };

@@ -102,7 +102,8 @@ long jobs_write_answered(void)
 
 int jobs_room(long cap)
 {
-	return ex.njobs < cap && (ex.cfg.unordered || reorder_room(seq_next));
+	/* --batch holds every record until its batches are in: no reorder bound */
+	return ex.njobs < cap && (ex.cfg.unordered || ex.cfg.batch || reorder_room(seq_next));
 }
 
 static double cost_sum(double a, double b)
@@ -257,13 +258,16 @@ void jobs_settle(struct job *j)
 	}
 }
 
-/* Counts one model call in the job's usage. */
-void jobs_usage_add(struct job *j, const char *model, long pt, long ct)
+/* Counts one model call in the job's usage (cost from the price table; at
+ * the batch price for an answer bought from a batch API). */
+void jobs_usage_add(struct job *j, const char *model, long pt, long ct, int batch)
 {
 	struct job_usage **p = &j->usage;
 	while (*p && strcmp((*p)->model, model))
 		p = &(*p)->next;
-	double cost = round(cost_usd(model, (double)pt, (double)ct, NULL) * 1e10) / 1e10;
+	double usd = batch ? cost_batch_usd(model, (double)pt, (double)ct, NULL)
+			   : cost_usd(model, (double)pt, (double)ct, NULL);
+	double cost = round(usd * 1e10) / 1e10;
 	if (!*p) {
 		*p = xcalloc(1, sizeof **p);
 		(*p)->model = model;

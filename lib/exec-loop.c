@@ -8,6 +8,7 @@
 #include "jv.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -135,6 +136,7 @@ static void interrupted(void)
 	if (!ex.cfg.quiet)
 		warnx_("interrupted by %s: %ld records in flight not written; a rerun answers "
 		       "from the cache what was answered", strsignal(got_signal), left);
+	batch_interrupted();
 	progress_summary();
 	exit(128 + got_signal);
 }
@@ -153,10 +155,11 @@ int exec_run(struct input *in, const struct exec_ops *ops)
 	if (in)
 		input_set_nonblock(in);
 	struct input_watch w = {.ev = {.type = EV_STDIN}, .ready = 1};
-	int stop = 0;
+	int stop = 0, submitted = 0;
 	/* records open: those in flight and a queue behind them (what waits
-	 * for an earlier record waits in the reorder buffer, not here) */
-	long cap = (long)ex.cfg.jobs * 4 + 16;
+	 * for an earlier record waits in the reorder buffer, not here);
+	 * --batch reads all, to put every request into as few batches as it can */
+	long cap = ex.cfg.batch ? LONG_MAX : (long)ex.cfg.jobs * 4 + 16;
 
 	for (;;) {
 		if (got_signal)
@@ -168,9 +171,14 @@ int exec_run(struct input *in, const struct exec_ops *ops)
 		requests_run_done();
 		double wait = requests_pump();
 		requests_run_done();
-		jobs_flush();
-		progress_draw(0);
 		long added = jobs_added_waiting();
+		if (ex.cfg.batch && batch_pump(input_over && !added, &wait)) {
+			submitted = 1;
+			break;
+		}
+		if (!batch_holds_output(input_over && !added))
+			jobs_flush();
+		progress_draw(0);
 		if (input_over && !added && !ex.njobs)
 			break;
 		if (ex.done_q || (ex.queue && wait <= 0))
@@ -199,5 +207,5 @@ int exec_run(struct input *in, const struct exec_ops *ops)
 		       reorder_spilled(), ex.cfg.reorder_mb);
 	http_cleanup();
 	evset_close();
-	return records_rejected ? 1 : 0;
+	return submitted ? 3 : records_rejected ? 1 : 0;
 }

@@ -35,8 +35,12 @@ void progress_draw(int final)
 		req += s->requests;
 	}
 	double el = now - t_start;
-	fprintf(stderr, "\r\033[K%s: %ld in, %ld out, %d in flight, %.0f tokens, $%.4f, %.1f req/s",
-		prog_name, ex.records_in, ex.records_out, ex.inflight, tok, cost_total(), el > 0 ? (double)req / el : 0);
+	struct buf batches = {0};
+	batch_progress(&batches);
+	fprintf(stderr, "\r\033[K%s: %ld in, %ld out, %d in flight%s, %.0f tokens, $%.4f, %.1f req/s",
+		prog_name, ex.records_in, ex.records_out, ex.inflight, batches.p ? batches.p : "", tok,
+		cost_total(), el > 0 ? (double)req / el : 0);
+	buf_free(&batches);
 	if (final)
 		fputc('\n', stderr);
 }
@@ -52,13 +56,21 @@ void progress_summary(void)
 			fprintf(stderr, "%s: %s: %ld requests (dry run), ~%.0f prompt + ~%.0f completion tokens (estimated), ",
 				prog_name, s->model, s->requests, s->est_prompt, s->est_completion);
 		} else {
-			fprintf(stderr, "%s: %s: %ld requests, %ld cache hits, %ld retries, %ld re-asks, %ld failed, "
-				"%.0f prompt + %.0f completion tokens, ", prog_name, s->model, s->requests,
-				s->cached, s->retries, s->reasks, s->failed, s->prompt_tokens, s->completion_tokens);
+			fprintf(stderr, "%s: %s: %ld requests", prog_name, s->model, s->requests);
+			if (s->batched)
+				fprintf(stderr, " (%ld answered in batches, at the batch price)", s->batched);
+			fprintf(stderr, ", %ld cache hits, %ld retries, %ld re-asks, %ld failed, "
+				"%.0f prompt + %.0f completion tokens, ", s->cached, s->retries, s->reasks,
+				s->failed, s->prompt_tokens, s->completion_tokens);
 		}
-		if (s->priced)
-			fprintf(stderr, "$%.4f%s\n", s->cost, ex.cfg.dry_run ? " estimated" : "");
-		else
+		if (!s->priced)
 			fprintf(stderr, "cost unknown (no price; see SCG_PRICES in scg(7))\n");
+		else if (!ex.cfg.dry_run)
+			fprintf(stderr, "$%.4f\n", s->cost);
+		else if (ex.cfg.batch)
+			fprintf(stderr, "$%.4f estimated at the batch price ($%.4f online)\n", s->batch_cost, s->cost);
+		else
+			fprintf(stderr, "$%.4f estimated ($%.4f with --batch)\n", s->cost, s->batch_cost);
 	}
+	batch_summary();
 }

@@ -28,7 +28,6 @@ static double avg_completion = 150, completions;
 static int over_budget;   /* a request was refused: start no new one */
 
 static void submit(struct req *r);
-static void take_answer(struct req *r, json_t *ans, int cached);
 
 void requests_init(void)
 {
@@ -118,6 +117,11 @@ static void build_llm(struct req *r)
 		r->est_prompt += (double)strlen(s) / 3.6;
 		free(s);
 	}
+	if (r->lr.tools) {
+		char *s = jv_compact(r->lr.tools);
+		r->est_prompt += (double)strlen(s) / 3.6;
+		free(s);
+	}
 	r->est_completion = r->lr.max_tokens > 0 ? fmin(r->lr.max_tokens, avg_completion) : avg_completion;
 }
 
@@ -149,6 +153,7 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 	r->messages = json_incref(lr->messages);   /* copied before a re-ask appends */
 	if (lr->schema)
 		json_incref(lr->schema);
+	json_incref(lr->tools);
 	r->check = check;
 	r->check_ctx = check_ctx;
 	r->reasks = ex.ops->reasks;
@@ -160,6 +165,7 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 		r->stats->est_prompt += r->est_prompt;
 		r->stats->est_completion += r->est_completion;
 		r->stats->cost += cost_usd(lr->model->name, r->est_prompt, r->est_completion, NULL);
+		r->stats->batch_cost += cost_batch_usd(lr->model->name, r->est_prompt, r->est_completion, NULL);
 		dry_print(r);
 		r->call.ok = 0;
 		r->call.error = "dry run";
@@ -167,6 +173,7 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 		http_req_free(&r->h);
 		json_decref(r->messages);
 		json_decref(r->lr.schema);
+		json_decref(r->lr.tools);
 		free(r);
 		j->ended = 1;
 		return;
@@ -271,8 +278,10 @@ static int cached_ok(struct req *r, json_t *ans)
 	if (r->kind == K_LLM) {
 		json_t *pt = json_object_get(ans, "prompt_tokens"), *ct = json_object_get(ans, "completion_tokens");
 		json_t *t = json_object_get(ans, "text");
+		json_t *tc = json_object_get(ans, "tool_calls");
 		return json_is_string(t) && !memchr(json_string_value(t), 0, json_string_length(t)) &&
-		       (!pt || json_is_integer(pt)) && (!ct || json_is_integer(ct));
+		       (!pt || json_is_integer(pt)) && (!ct || json_is_integer(ct)) &&
+		       (!tc || json_is_array(tc));
 	}
 	json_t *b = json_object_get(ans, "body");
 	if (!json_is_string(b))
@@ -294,11 +303,12 @@ static void submit(struct req *r)
 		ans = NULL;
 	}
 	if (!ans) {
-		enqueue(r, 0);
+		if (!batch_take(r))
+			enqueue(r, 0);
 		return;
 	}
 	if (r->kind == K_LLM) {
-		take_answer(r, ans, 1);
+		req_take_answer(r, ans, 1);
 	} else {
 		r->stats->cached++;
 		buf_reset(&r->resp);
@@ -314,13 +324,21 @@ static void submit(struct req *r)
 	json_decref(ans);
 }
 
+/* USD for a request's tokens at its price: online, or in a batch. */
+static double req_cost(const struct req *r, double pt, double ct)
+{
+	return r->batched ? cost_batch_usd(r->lr.model->name, pt, ct, NULL)
+			  : cost_usd(r->lr.model->name, pt, ct, NULL);
+}
+
 /* Every attempt passes here, retries too: a retry still holds what was
  * reserved for its first attempt (counted in cost_total), a new request
- * reserves its estimate. Once one attempt would pass the budget, none
- * starts any more, even when answers settle below what was reserved. */
-static int budget_allows(struct req *r)
+ * reserves its estimate (a request for a batch when it joins one). Once
+ * one attempt would pass the budget, none starts any more, even when
+ * answers settle below what was reserved. */
+int budget_allows(struct req *r)
 {
-	double est = r->reserved ? 0 : cost_usd(r->lr.model->name, r->est_prompt, r->est_completion, NULL);
+	double est = r->reserved ? 0 : req_cost(r, r->est_prompt, r->est_completion);
 	if (over_budget || cost_total() + est > ex.cfg.budget) {
 		over_budget = 1;
 		return 0;
@@ -397,10 +415,23 @@ static void reask(struct req *r, const char *why)
 	submit(r);
 }
 
-/* An answer from the wire or the cache: count it, check it, deliver it. */
-static void take_answer(struct req *r, json_t *ans, int cached)
+void req_online(struct req *r)
+{
+	if (r->reserved) {
+		r->stats->cost -= r->reserved;   /* reserved again at the online price */
+		r->reserved = 0;
+	}
+	r->batched = 0;
+	r->online = 1;
+	enqueue(r, 0);
+}
+
+/* An answer from the wire, a batch or the cache: count it, check it,
+ * deliver it. One bought from a batch API is priced so, in the record too. */
+void req_take_answer(struct req *r, json_t *ans, int cached)
 {
 	const char *text = jv_str(ans, "text");
+	int batch = json_is_true(json_object_get(ans, "batch"));
 	long pt = (long)json_integer_value(json_object_get(ans, "prompt_tokens"));
 	long ct = (long)json_integer_value(json_object_get(ans, "completion_tokens"));
 	/* a server's negative count would make the spend negative */
@@ -415,7 +446,8 @@ static void take_answer(struct req *r, json_t *ans, int cached)
 		/* settle the reserved estimate against the real cost */
 		s->cost -= r->reserved;
 		r->reserved = 0;
-		s->cost += cost_usd(r->lr.model->name, (double)pt, (double)ct, NULL);
+		s->cost += batch ? cost_batch_usd(r->lr.model->name, (double)pt, (double)ct, NULL)
+				 : cost_usd(r->lr.model->name, (double)pt, (double)ct, NULL);
 	}
 	if (ct > 0) {
 		completions++;
@@ -427,7 +459,7 @@ static void take_answer(struct req *r, json_t *ans, int cached)
 		if (k > 1 && k < 10)
 			llm_chars_per_token += (k - llm_chars_per_token) * 0.1;
 	}
-	jobs_usage_add(r->job, r->lr.model->name, pt, ct);
+	jobs_usage_add(r->job, r->lr.model->name, pt, ct, batch);
 	free(r->answer_text);
 	r->answer_text = xstrdup(text ? text : "");
 	json_decref(r->answer_json);
@@ -441,6 +473,8 @@ static void take_answer(struct req *r, json_t *ans, int cached)
 			buf_addf(&why, "not valid JSON (%s)", je.text);
 		else
 			schema_check(r->lr.schema, r->answer_json, &why);
+	} else if (json_object_get(ans, "tool_calls")) {
+		r->answer_json = json_incref(json_object_get(ans, "tool_calls"));
 	}
 	if (!why.len && r->check)
 		r->check(r->job, r->answer_text, r->answer_json, &why, r->check_ctx);
@@ -457,6 +491,26 @@ static void take_answer(struct req *r, json_t *ans, int cached)
 	r->call.text = r->answer_text;
 	r->call.json = r->answer_json;
 	req_finish(r);
+}
+
+json_t *req_llm_body(struct req *r, const char *body, size_t len, int batch, struct buf *why)
+{
+	struct llm_answer a;
+	if (llm_parse(r->lr.model, r->lr.schema != NULL, body, len, &a, why))
+		return NULL;
+	json_t *ans = json_object();
+	json_object_set_new_nocheck(ans, "text", json_string(a.text));
+	json_object_set_new_nocheck(ans, "prompt_tokens", json_integer(a.prompt_tokens));
+	json_object_set_new_nocheck(ans, "completion_tokens", json_integer(a.completion_tokens));
+	json_object_set_new_nocheck(ans, "finish", json_string(a.finish));
+	if (a.tool_calls)
+		json_object_set_nocheck(ans, "tool_calls", a.tool_calls);
+	if (batch)
+		json_object_set_new_nocheck(ans, "batch", json_true());
+	llm_answer_free(&a);
+	cache_put(r->h.key_text, ans);
+	req_take_answer(r, ans, 0);
+	return ans;
 }
 
 void req_http_done(struct req *r, CURLcode cc)
@@ -509,22 +563,11 @@ void req_http_done(struct req *r, CURLcode cc)
 			req_finish(r);
 			return;
 		}
-		struct llm_answer a;
 		struct buf why = {0};
-		if (llm_parse(r->lr.model, r->lr.schema != NULL, r->resp.p ? r->resp.p : "", r->resp.len, &a, &why)) {
+		json_t *ans = req_llm_body(r, r->resp.p ? r->resp.p : "", r->resp.len, 0, &why);
+		if (!ans)
 			req_retry_or_fail(r, why.p);
-			buf_free(&why);
-			return;
-		}
 		buf_free(&why);
-		json_t *ans = json_object();
-		json_object_set_new_nocheck(ans, "text", json_string(a.text));
-		json_object_set_new_nocheck(ans, "prompt_tokens", json_integer(a.prompt_tokens));
-		json_object_set_new_nocheck(ans, "completion_tokens", json_integer(a.completion_tokens));
-		json_object_set_new_nocheck(ans, "finish", json_string(a.finish));
-		llm_answer_free(&a);
-		cache_put(r->h.key_text, ans);
-		take_answer(r, ans, 0);
 		json_decref(ans);
 		return;
 	}
@@ -559,6 +602,7 @@ static void free_req(struct req *r)
 	buf_free(&r->resp);
 	json_decref(r->messages);
 	json_decref(r->lr.schema);
+	json_decref(r->lr.tools);
 	json_decref(r->answer_json);
 	free(r->answer_text);
 	free(r->reply);

@@ -34,7 +34,9 @@ struct call {
 	const char *error;      /* why it failed */
 	const char *text;       /* the answer: a model's text, an endpoint's reply
 	                         * (found at its response_path), a command's stdout */
-	json_t *json;           /* a structured answer, valid against its schema */
+	json_t *json;           /* a structured answer, valid against its schema;
+	                         * of a model given tools, the calls it made
+	                         * (llm_answer.tool_calls), else NULL */
 	long status;            /* HTTP status of an endpoint call */
 	const char *body;       /* raw body of an endpoint call */
 	size_t body_len;
@@ -65,6 +67,13 @@ struct exec_config {
 	double reorder_mb;      /* --reorder-mb: records waiting for their turn
 	                         * held in memory, the rest in a file */
 	int quiet, progress;    /* -q: no summary; --progress: the progress line */
+	/* --batch (lib/exec-batch.c): model requests that miss the cache go
+	 * to the provider's batch API */
+	int batch;
+	int batch_nowait;       /* --batch-wait=no: submit, then stop with status 3 */
+	int batch_retry;        /* --batch-retry batch: what a batch did not answer,
+	                         * and re-asks, go into a new batch, not online */
+	int batch_cancel;       /* --batch-cancel: cancel the batches, send nothing new */
 };
 void exec_configure(const struct exec_config *c);
 
@@ -114,7 +123,9 @@ void exec_add(json_t *rec);
 
 /* Runs until all input is read, every record given to exec_add is done
  * and every job has ended; in may be NULL (records come from exec_add
- * only). Returns the exit status (0, or 1 when records were rejected). */
+ * only). Returns the exit status (0, or 1 when records were rejected; 3
+ * with --batch-wait=no when batches were left running: no record is
+ * then written). */
 int exec_run(struct input *in, const struct exec_ops *ops);
 
 #endif

@@ -8,93 +8,12 @@
 #include "secret.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 double llm_chars_per_token = 4.7;
 static struct llm_config cfg;
-
-/* A key goes into a header line as it is: a CR or LF in it would add
- * headers of the sender's choosing. */
-static char *checked_key(char *key, const char *from)
-{
-	long at = ctl_at(key);
-	if (at >= 0)
-		die("%s: the key holds a control character (byte %ld; CR, LF or another): refused",
-		    from, at + 1);
-	secret_add(key);
-	return key;
-}
-
-static char *env_key(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? checked_key(xstrdup(v), name) : NULL;
-}
-
-/* base64 of the percent-decoded user:password, as in a Basic auth header */
-static char *basic_auth(const char *userinfo)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	struct buf raw = {0}, out = {0};
-	for (const char *p = userinfo; *p; p++) {
-		unsigned v;
-		if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1 && isxdigit((unsigned char)p[1]) &&
-		    isxdigit((unsigned char)p[2])) {
-			buf_addc(&raw, (char)v);
-			p += 2;
-		} else {
-			buf_addc(&raw, *p);
-		}
-	}
-	const unsigned char *r = (const unsigned char *)(raw.p ? raw.p : "");
-	for (size_t i = 0; i < raw.len; i += 3) {
-		unsigned n = (unsigned)r[i] << 16 | (i + 1 < raw.len ? (unsigned)r[i + 1] << 8 : 0) |
-			     (i + 2 < raw.len ? r[i + 2] : 0);
-		buf_addc(&out, b64[n >> 18 & 63]);
-		buf_addc(&out, b64[n >> 12 & 63]);
-		buf_addc(&out, i + 1 < raw.len ? b64[n >> 6 & 63] : '=');
-		buf_addc(&out, i + 2 < raw.len ? b64[n & 63] : '=');
-	}
-	buf_free(&raw);
-	return buf_steal(&out);
-}
-
-void url_check(const char *url, const char *what)
-{
-	/* http://user:password@host/...: the userinfo is a secret, even in
-	 * the message that refuses the URL */
-	const char *auth = strstr(url, "://");
-	if (auth) {
-		auth += 3;
-		size_t n = strcspn(auth, "/?#");
-		const char *at_sign = NULL;
-		for (const char *p = auth; p < auth + n; p++)
-			if (*p == '@')
-				at_sign = p;
-		if (at_sign) {
-			char *userinfo = xstrndup(auth, (size_t)(at_sign - auth));
-			secret_add(userinfo);
-			char *colon = strchr(userinfo, ':');
-			if (colon)
-				secret_add(colon + 1);
-			/* curl sends it as Basic auth: a server that echoes
-			 * headers would show it in base64 */
-			char *basic = basic_auth(userinfo);
-			secret_add(basic);
-			free(basic);
-			free(userinfo);
-		}
-	}
-	if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
-		die("%s: %s: only http:// and https:// URLs are allowed", what, url);
-	long at = ctl_at(url);
-	if (at >= 0)
-		die("%s: the URL holds a control character (byte %ld): refused", what, at + 1);
-}
 
 static int is_reasoning(const char *name)
 {
@@ -136,6 +55,11 @@ void llm_configure(const struct llm_config *c)
 
 void model_init(struct model *m)
 {
+	model_init_named(m, NULL);
+}
+
+void model_init_named(struct model *m, const char *model_name)
+{
 	memset(m, 0, sizeof *m);
 	const char *provider = cfg.provider ? cfg.provider : "openai";
 	m->provider_name = provider;
@@ -145,7 +69,7 @@ void model_init(struct model *m)
 		m->provider = P_OLLAMA;
 	else
 		m->provider = P_OPENAI;
-	const char *name = cfg.model;
+	const char *name = model_name ? model_name : cfg.model;
 	if (!name)
 		die("no model named: give --model NAME or set SCG_MODEL (scg names no model of its own)");
 	m->name = xstrdup(name);
@@ -164,34 +88,26 @@ void model_init(struct model *m)
 	if (cfg.extra_body)
 		m->extra = extra_body(m);
 
-	if (cfg.key_file) {
-		size_t len;
-		char *k = read_file_max(cfg.key_file, 65536, &len);
-		if (!k)
-			die("--key-file: %s: %s", cfg.key_file, strerror(errno));
-		while (len && isspace((unsigned char)k[len - 1]))
-			k[--len] = 0;
-		if (strlen(k) != len)
-			die("--key-file: %s: the key holds a NUL byte: refused", cfg.key_file);
-		char *from = xasprintf("--key-file: %s", cfg.key_file);
-		m->key = checked_key(k, from);
-		free(from);
-	}
-	if (!m->key)
-		m->key = env_key("SCG_API_KEY");
-	if (!m->key && m->provider == P_OPENAI)
-		m->key = env_key("OPENAI_API_KEY");
-	if (!m->key && m->provider == P_ANTHROPIC)
-		m->key = env_key("ANTHROPIC_API_KEY");
-	if (!m->key && !cfg.dry_run) {
-		if (m->official)
-			die("no API key for %s: set OPENAI_API_KEY or SCG_API_KEY", m->base_url);
-		if (strstr(m->base_url, "api.anthropic.com"))
-			die("no API key for %s: set ANTHROPIC_API_KEY or SCG_API_KEY", m->base_url);
-	}
+	model_key(m, cfg.key_file, cfg.dry_run);
 }
 
-static json_t *copy_messages(json_t *msgs, int developer)
+/* The arguments of a tool call (a JSON text) as an object, for the
+ * providers that take them so; {} when they are not a JSON object. */
+static json_t *call_input(json_t *call)
+{
+	const char *args = jv_str(json_object_get(call, "function"), "arguments");
+	json_t *v = args ? json_loads(args, 0, NULL) : NULL;
+	if (!json_is_object(v)) {
+		json_decref(v);
+		v = json_object();
+	}
+	return v;
+}
+
+/* OpenAI's messages as they are (system as developer for reasoning
+ * models), tool calls and tool results included; Ollama's the same with
+ * a call's arguments as an object and a result naming its tool. */
+static json_t *copy_messages(json_t *msgs, int developer, int ollama)
 {
 	json_t *out = json_array();
 	size_t i;
@@ -199,17 +115,54 @@ static json_t *copy_messages(json_t *msgs, int developer)
 	json_array_foreach(msgs, i, m) {
 		const char *role = jv_str(m, "role");
 		json_t *c = json_object_get(m, "content");
+		json_t *calls = json_object_get(m, "tool_calls");
 		if (developer && role && !strcmp(role, "system"))
 			role = "developer";
-		if (c)
-			json_array_append_new(out, conv_msg_v(role ? role : "user", c));
-		else
-			json_array_append_new(out, conv_msg(role ? role : "user", ""));
+		json_t *o = c && !(ollama && !json_is_string(c)) ? conv_msg_v(role ? role : "user", c)
+			  : conv_msg(role ? role : "user", "");
+		if (json_is_array(calls) && !ollama) {
+			json_object_set(o, "tool_calls", calls);
+		} else if (json_is_array(calls)) {
+			json_t *list = json_array(), *call;
+			size_t k;
+			json_array_foreach(calls, k, call)
+				json_array_append_new(list, json_pack("{s:{s:s, s:o}}", "function", "name",
+					jv_str(json_object_get(call, "function"), "name") ? jv_str(json_object_get(call, "function"), "name") : "",
+					"arguments", call_input(call)));
+			json_object_set_new(o, "tool_calls", list);
+		}
+		const char *id = jv_str(m, "tool_call_id");
+		if (id && !ollama)
+			json_object_set_new(o, "tool_call_id", json_string(id));
+		const char *tool = ollama ? conv_tool_name(conv_tool_call(msgs, id)) : NULL;
+		if (tool)
+			json_object_set_new(o, "tool_name", json_string(tool));
+		json_array_append_new(out, o);
 	}
 	return out;
 }
 
-/* Anthropic: system text on top; user first; roles alternate. */
+/* Whether a tool's result reports an error: a JSON object with an error
+ * member, as scg answers a malformed call (lib/tools.h). */
+static int result_is_error(const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+	int err = json_is_object(v) && json_object_get(v, "error");
+	json_decref(v);
+	return err;
+}
+
+/* Content blocks of either form of content: a text becomes a text block. */
+static json_t *as_blocks(json_t *content)
+{
+	if (json_is_array(content))
+		return json_incref(content);
+	return json_pack("[{s:s, s:O}]", "type", "text", "text", content);
+}
+
+/* Anthropic: system text on top; user first; roles alternate; a tool
+ * call is a tool_use block of the assistant's, its result a tool_result
+ * block of the user's. */
 static json_t *anthropic_messages(json_t *msgs, struct buf *system)
 {
 	json_t *out = json_array();
@@ -218,37 +171,106 @@ static json_t *anthropic_messages(json_t *msgs, struct buf *system)
 	json_array_foreach(msgs, i, m) {
 		const char *role = jv_str(m, "role");
 		const char *c = jv_str(m, "content");
-		if (!role || !c)
+		json_t *calls = json_object_get(m, "tool_calls");
+		if (!role)
 			continue;
 		if (!strcmp(role, "system") || !strcmp(role, "developer")) {
+			if (!c)
+				continue;
 			if (system->len)
 				buf_adds(system, "\n\n");
 			buf_adds(system, c);
 			continue;
 		}
-		if (strcmp(role, "assistant"))
+		json_t *content;
+		if (!strcmp(role, "tool")) {
 			role = "user";
+			content = json_pack("[{s:s, s:s, s:s}]", "type", "tool_result", "tool_use_id",
+					    jv_str(m, "tool_call_id") ? jv_str(m, "tool_call_id") : "",
+					    "content", c ? c : "");
+			if (c && result_is_error(c))
+				json_object_set_new(json_array_get(content, 0), "is_error", json_true());
+		} else if (!strcmp(role, "assistant") && json_array_size(calls)) {
+			content = json_array();
+			if (!is_blank(c))
+				json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text", c));
+			size_t k;
+			json_t *call;
+			json_array_foreach(calls, k, call) {
+				const char *name = jv_str(json_object_get(call, "function"), "name");
+				json_array_append_new(content, json_pack("{s:s, s:s, s:s, s:o}", "type", "tool_use",
+					"id", jv_str(call, "id") ? jv_str(call, "id") : "", "name", name ? name : "",
+					"input", call_input(call)));
+			}
+		} else if (c) {
+			if (strcmp(role, "assistant"))
+				role = "user";
+			content = json_string(c);
+		} else {
+			continue;
+		}
 		size_t n = json_array_size(out);
 		json_t *last = n ? json_array_get(out, n - 1) : NULL;
 		if (!last && !strcmp(role, "assistant")) {
 			/* a neutral opening turn rather than a dropped message */
 			json_array_append_new(out, conv_msg("user", "(The conversation begins.)"));
 		} else if (last && !strcmp(jv_str(last, "role"), role)) {
-			char *joined = xasprintf("%s\n\n%s", jv_str(last, "content"), c);
-			json_object_set_new(last, "content", json_string(joined));
-			free(joined);
+			json_t *before = json_object_get(last, "content");
+			if (json_is_string(before) && json_is_string(content)) {
+				char *joined = xasprintf("%s\n\n%s", json_string_value(before), json_string_value(content));
+				json_object_set_new(last, "content", json_string(joined));
+				free(joined);
+			} else {
+				json_t *blocks = as_blocks(before), *more = as_blocks(content);
+				json_t *all = json_copy(blocks);
+				json_array_extend(all, more);
+				json_object_set_new(last, "content", all);
+				json_decref(blocks);
+				json_decref(more);
+			}
+			json_decref(content);
 			continue;
 		}
-		json_array_append_new(out, conv_msg(role, c));
+		json_array_append_new(out, conv_msg_v(role, content));
+		json_decref(content);
 	}
 	return out;
 }
 
-static void add_header(struct http_req *h, const char *fmt, const char *v)
+/* OpenAI's function tools as Anthropic's: name, description, input_schema. */
+static json_t *anthropic_tools(json_t *tools)
+{
+	json_t *out = json_array(), *t;
+	size_t i;
+	json_array_foreach(tools, i, t) {
+		json_t *f = json_object_get(t, "function");
+		json_t *o = json_pack("{s:s}", "name", jv_str(f, "name") ? jv_str(f, "name") : "");
+		if (jv_str(f, "description"))
+			json_object_set(o, "description", json_object_get(f, "description"));
+		json_t *p = json_object_get(f, "parameters");
+		json_object_set_new(o, "input_schema", p ? json_incref(p) : json_pack("{s:s, s:{}}", "type", "object", "properties"));
+		json_array_append_new(out, o);
+	}
+	return out;
+}
+
+static struct curl_slist *add_header(struct curl_slist *l, const char *fmt, const char *v)
 {
 	char *line = xasprintf(fmt, v);
-	h->headers = curl_slist_append(h->headers, line);
+	l = curl_slist_append(l, line);
 	free(line);
+	return l;
+}
+
+struct curl_slist *llm_auth_headers(const struct model *m)
+{
+	struct curl_slist *l = NULL;
+	if (m->provider == P_ANTHROPIC) {
+		if (m->key)
+			l = add_header(l, "x-api-key: %s", m->key);
+		return add_header(l, "anthropic-version: %s", "2023-06-01");
+	}
+	return m->key ? add_header(l, "Authorization: Bearer %s", m->key) : NULL;
 }
 
 void llm_build(const struct llm_req *r, struct http_req *h)
@@ -260,7 +282,9 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 	switch (m->provider) {
 	case P_OPENAI:
 		h->url = xasprintf("%s/chat/completions", m->base_url);
-		json_object_set_new(body, "messages", copy_messages(r->messages, m->reasoning));
+		json_object_set_new(body, "messages", copy_messages(r->messages, m->reasoning, 0));
+		if (r->tools)
+			json_object_set(body, "tools", r->tools);
 		if (!m->reasoning) {
 			if (r->temperature >= 0)
 				json_object_set_new(body, "temperature", json_real(r->temperature));
@@ -278,8 +302,6 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 				json_pack("{s:s, s:{s:s, s:O, s:b}}", "type", "json_schema", "json_schema",
 					  "name", r->schema_name ? r->schema_name : "answer",
 					  "schema", r->schema, "strict", 1));
-		if (m->key)
-			add_header(h, "Authorization: Bearer %s", m->key);
 		break;
 	case P_ANTHROPIC: {
 		size_t n = strlen(m->base_url);
@@ -304,15 +326,16 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 			json_object_set_new(body, "tools", json_pack("[{s:s, s:s, s:O}]", "name", name,
 				"description", "Give the answer in this structure.", "input_schema", r->schema));
 			json_object_set_new(body, "tool_choice", json_pack("{s:s, s:s}", "type", "tool", "name", name));
+		} else if (r->tools) {
+			json_object_set_new(body, "tools", anthropic_tools(r->tools));
 		}
-		if (m->key)
-			add_header(h, "x-api-key: %s", m->key);
-		add_header(h, "anthropic-version: %s", "2023-06-01");
 		break;
 	}
 	case P_OLLAMA: {
 		h->url = xasprintf("%s/api/chat", m->base_url);
-		json_object_set_new(body, "messages", copy_messages(r->messages, 0));
+		json_object_set_new(body, "messages", copy_messages(r->messages, 0, 1));
+		if (r->tools)
+			json_object_set(body, "tools", r->tools);
 		json_object_set_new(body, "stream", json_false());
 		json_t *o = json_object();
 		if (r->temperature >= 0)
@@ -327,13 +350,12 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 		json_object_set_new(body, "options", o);
 		if (r->schema)
 			json_object_set_new(body, "format", json_incref(r->schema));
-		if (m->key)
-			add_header(h, "Authorization: Bearer %s", m->key);
 		break;
 	}
 	}
 	if (m->extra)
 		json_object_update_missing(body, m->extra);   /* scg's own fields win */
+	h->headers = llm_auth_headers(m);
 	h->headers = curl_slist_append(h->headers, "Content-Type: application/json");
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
 	h->body = jv_compact(body);
@@ -378,6 +400,34 @@ static const char *whole_text(json_t *v, const char *what, struct buf *why)
 	return json_string_value(v);
 }
 
+/* One call in OpenAI's shape; arguments given as an object (Ollama,
+ * Anthropic's input) become their JSON text. */
+static json_t *norm_call(const char *id, const char *name, json_t *args)
+{
+	char *text = json_is_string(args) ? xstrdup(json_string_value(args))
+		   : args ? jv_compact(args) : xstrdup("");
+	json_t *c = json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", id ? id : "", "type", "function",
+			      "function", "name", name ? name : "", "arguments", text);
+	free(text);
+	return c;
+}
+
+/* OpenAI's and Ollama's message.tool_calls, or NULL when there are none. */
+static json_t *message_calls(json_t *msg)
+{
+	json_t *calls = json_object_get(msg, "tool_calls"), *c;
+	if (!json_array_size(calls))
+		return NULL;
+	json_t *out = json_array();
+	size_t i;
+	json_array_foreach(calls, i, c) {
+		json_t *f = json_object_get(c, "function");
+		json_array_append_new(out, norm_call(jv_str(c, "id"), jv_str(f, "name"),
+						     json_object_get(f, "arguments")));
+	}
+	return out;
+}
+
 int llm_parse(const struct model *m, int structured, const char *body, size_t len,
 	      struct llm_answer *a, struct buf *why)
 {
@@ -402,13 +452,14 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 			buf_addf(why, "the model refused: %s", refusal);
 			goto bad;
 		}
+		a->tool_calls = structured ? NULL : message_calls(msg);
 		const char *text = whole_text(c, "choices[0].message.content", why);
-		if (!text) {
+		if (!text && (why->len || !a->tool_calls)) {
 			if (!why->len)
 				buf_adds(why, "the response has no choices[0].message.content");
 			goto bad;
 		}
-		a->text = xstrdup(text);
+		a->text = xstrdup(text ? text : "");
 		finish = jv_str(jv_path(root, "choices.0"), "finish_reason");
 		json_t *u = json_object_get(root, "usage");
 		a->prompt_tokens = int_field(u, "prompt_tokens");
@@ -436,6 +487,13 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 				free(s);
 				break;
 			}
+			if (!strcmp(type, "tool_use")) {
+				if (!a->tool_calls)
+					a->tool_calls = json_array();
+				json_t *in = json_object_get(blk, "input");
+				json_array_append_new(a->tool_calls, norm_call(jv_str(blk, "id"), jv_str(blk, "name"),
+									       in ? in : json_null()));
+			}
 			if (!strcmp(type, "text")) {
 				json_t *tv = json_object_get(blk, "text");
 				const char *text = whole_text(tv, "a text block", why);
@@ -455,14 +513,15 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 		break;
 	}
 	case P_OLLAMA: {
-		const char *c = whole_text(json_object_get(json_object_get(root, "message"), "content"),
-					   "message.content", why);
-		if (!c) {
+		json_t *msg = json_object_get(root, "message");
+		a->tool_calls = structured ? NULL : message_calls(msg);
+		const char *c = whole_text(json_object_get(msg, "content"), "message.content", why);
+		if (!c && (why->len || !a->tool_calls)) {
 			if (!why->len)
 				buf_adds(why, "the response has no message.content");
 			goto bad;
 		}
-		a->text = xstrdup(c);
+		a->text = xstrdup(c ? c : "");
 		finish = jv_str(root, "done_reason");
 		a->prompt_tokens = int_field(root, "prompt_eval_count");
 		a->completion_tokens = int_field(root, "eval_count");
@@ -473,6 +532,8 @@ int llm_parse(const struct model *m, int structured, const char *body, size_t le
 	json_decref(root);
 	return 0;
 bad:
+	json_decref(a->tool_calls);
+	a->tool_calls = NULL;
 	json_decref(root);
 	return -1;
 }
@@ -480,6 +541,7 @@ bad:
 void llm_answer_free(struct llm_answer *a)
 {
 	free(a->text);
+	json_decref(a->tool_calls);
 	free(a->finish);
 	memset(a, 0, sizeof *a);
 }

@@ -39,14 +39,24 @@ void llm_configure(const struct llm_config *c);
 /* Fills m from the configuration and the environment (the API key). Dies
  * (exit 2) when the official API is named and no key is set. */
 void model_init(struct model *m);
+/* The same for the model name (NULL: the configured one), with the same
+ * provider, base URL and key: a second model of a program. */
+void model_init_named(struct model *m, const char *name);
 
 /* Dies (exit 2) unless url is http:// or https:// without control
  * characters; what names it in the message. Its userinfo becomes a secret. */
 void url_check(const char *url, const char *what);
+/* m->key from key_file, else SCG_API_KEY, else the provider's variable
+ * (OPENAI_API_KEY, ANTHROPIC_API_KEY), each a secret; none for the
+ * providers' own servers is an error unless dry_run (lib/llm-key.c). */
+void model_key(struct model *m, const char *key_file, int dry_run);
 
 struct llm_req {
 	const struct model *model;
-	json_t *messages;       /* [{role, content}], system messages included */
+	json_t *messages;       /* [{role, content}], system messages included;
+	                         * with tools, assistant tool_calls and tool
+	                         * results too (OpenAI's shape, mapped per provider) */
+	json_t *tools;          /* OpenAI function tools the model may call, or NULL */
 	json_t *schema;         /* JSON schema of a structured answer, or NULL */
 	const char *schema_name;
 	double temperature;     /* < 0: not sent */
@@ -65,10 +75,17 @@ struct http_req {
 };
 
 void llm_build(const struct llm_req *r, struct http_req *h);
+/* The headers that carry m's key (and Anthropic's version): what every
+ * call to the provider sends, its batch API's too. Never log them. */
+struct curl_slist *llm_auth_headers(const struct model *m);
 void http_req_free(struct http_req *h);
 
 struct llm_answer {
 	char *text;             /* the answer; for structured calls, the JSON text */
+	json_t *tool_calls;     /* the calls of a model given tools, in OpenAI's
+	                         * shape ({id, type, function: {name, arguments}},
+	                         * arguments a string; id "" when the provider
+	                         * gives none), or NULL */
 	long prompt_tokens, completion_tokens;
 	char *finish;           /* stop, length, ... as the provider says */
 };

@@ -127,7 +127,7 @@ static void seed_opt(const char *name, const char *arg)
 	opts.seed = v;
 }
 
-static void max_answer_opt(const char *name, const char *arg)
+void opt_max_answer(const char *name, const char *arg)
 {
 	opts.max_answer = opt_bytes(name, arg, 1024, 1L << 30);
 }
@@ -263,9 +263,21 @@ static const struct opt request_opts[] = {
 	OPT_FLAG(0, "dry-run", &opts.dry_run, "print the requests that would be sent; call nothing"),
 	OPT_DOUBLE(0, "budget", &opts.budget, "USD", 0, 1e9,
 		   "start no request once the estimated spend would pass USD"),
-	OPT_CALL(0, "max-answer-bytes", "N[k|M|G]", max_answer_opt,
+	OPT_CALL(0, "max-answer-bytes", "N[k|M|G]", opt_max_answer,
 		 "largest answer or command output taken, counted after decompression "
 		 "(default 4M); a larger one is rejected"),
+	OPT_FLAG(0, "batch", &opts.batch,
+		 "send the requests the cache does not answer through the provider's batch "
+		 "API, at its lower price, and wait for the answers"),
+	OPT_CHOICE(0, "batch-wait", &opts.batch_nowait, "yes|no",
+		   "no: submit the batches, print their ids and exit 3; the same command "
+		   "run again collects the answers (implies --batch)"),
+	OPT_CHOICE(0, "batch-retry", &opts.batch_retry, "online|batch",
+		   "what a batch did not answer, and re-asks, go online (default) or into a "
+		   "new batch (implies --batch)"),
+	OPT_FLAG(0, "batch-cancel", &opts.batch_cancel,
+		 "cancel the batches this command's requests are in, keep what they "
+		 "answered, send nothing new"),
 	OPT_END,
 };
 
@@ -276,6 +288,7 @@ static const struct {
 	const struct opt *opts;
 } sections[] = {
 	{"Options", 0, NULL},
+	{NULL, OPT_MORE, NULL},
 	{"Model", OPT_MODEL, model_opts},
 	{"Prompts", OPT_MODEL, prompt_opts},
 	{"Requests", OPT_MODEL, request_opts},
@@ -288,6 +301,8 @@ static const struct opt *section_opts(size_t i)
 {
 	if (!sections[i].group)
 		return cur->opts;
+	if (sections[i].group == OPT_MORE)
+		return cur->more;
 	/* every program takes the basic options */
 	return sections[i].group == OPT_BASIC || (cur->common & sections[i].group)
 		? sections[i].opts : NULL;
@@ -346,7 +361,7 @@ static void print_help(void)
 		const struct opt *o = section_opts(i);
 		if (!o || o->type == OPT_TYPE_END)
 			continue;
-		printf("\n%s:\n", sections[i].title);
+		printf("\n%s:\n", sections[i].title ? sections[i].title : cur->more_title);
 		for (; o->type != OPT_TYPE_END; o++)
 			if (o->type != OPT_TYPE_ALIAS)
 				print_row(o);

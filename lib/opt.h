@@ -20,6 +20,7 @@ enum {
 	OPT_BASIC = 1,   /* -h --version -q --progress --seed --rejects --on-error:
 			  * every program has these */
 	OPT_MODEL = 2,   /* the model, prompt and request options, -j among them */
+	OPT_MORE = 4,    /* (internal) the section of opt_prog.more */
 };
 
 struct kv {
@@ -41,6 +42,7 @@ struct scg_opts {
 	int no_cache, dry_run;
 	double budget;            /* USD, 0 = none */
 	long max_answer;          /* bytes of one answer or command output, decompressed */
+	int batch, batch_nowait, batch_retry, batch_cancel;   /* --batch and its options */
 	/* model */
 	const char *provider, *model, *base_url, *key_file;
 	int max_tokens;           /* 0 = provider default */
@@ -116,6 +118,8 @@ struct opt_prog {
 	const char *summary;       /* one line: what the program does */
 	unsigned common;           /* OPT_BASIC | OPT_MODEL */
 	const struct opt *opts;    /* the program's own options; may be NULL */
+	const char *more_title;    /* a section of options a library module */
+	const struct opt *more;    /* defines (agent_options), or NULL */
 };
 
 /* Parses argv, fills opts and the program's variables, returns the index
@@ -133,6 +137,8 @@ long opt_long(const char *optname, const char *arg, long min, long max);
 double opt_double(const char *optname, const char *arg, double min, double max);
 /* A size in bytes, with an optional k, M or G suffix (powers of 1024). */
 long opt_bytes(const char *optname, const char *arg, long min, long max);
+/* --max-answer-bytes N[k|M|G] into opts.max_answer (an OPT_CALL). */
+void opt_max_answer(const char *name, const char *arg);
 /* The index of arg among choices, "a|b|c"; else exits 2 with "expected a,
  * b or c". */
 int opt_choice(const char *optname, const char *arg, const char *choices);

@@ -119,22 +119,14 @@ static int bad(struct buf *err, const char *path, json_t *where, long item, cons
 	__attribute__((format(printf, 5, 6)));
 static int bad(struct buf *err, const char *path, json_t *where, long item, const char *fmt, ...)
 {
-	long line = conf_line(path, where);
 	buf_reset(err);
-	if (line)
-		buf_addf(err, "%s:%ld: ", path, line);
-	else
-		buf_addf(err, "%s: ", path);
+	conf_where(err, path, where);
 	if (item)
 		buf_addf(err, "criterion %ld: ", item);
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		die("out of memory");
+	buf_vaddf(err, fmt, ap);
 	va_end(ap);
-	buf_adds(err, msg);
-	free(msg);
 	json_decref(where);
 	return -1;
 }

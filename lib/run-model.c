@@ -7,6 +7,8 @@
 #include "prompt.h"
 #include "vary.h"
 
+#include <string.h>
+
 /* name=value pairs as two arrays, which outlive the program's run */
 static void split_kv(const struct kv *kv, int n, const char ***names, const char ***values)
 {
@@ -21,11 +23,21 @@ static void split_kv(const struct kv *kv, int n, const char ***names, const char
 void run_configure_model(void)
 {
 	run_configure();
+	/* the other --batch options imply it */
+	opts.batch |= opts.batch_nowait || opts.batch_retry || opts.batch_cancel;
+	int batch = opts.batch;
+	if (batch && opts.no_cache && !opts.dry_run)
+		usage_error("--batch keeps the answers and the ids of its batches in the cache; "
+			    "it does not go with --no-cache");
+	if (batch && opts.provider && !strcmp(opts.provider, "ollama"))
+		usage_error("--batch: ollama has no batch API (only openai and anthropic have one)");
 	exec_configure(&(struct exec_config){
 		.jobs = opts.jobs, .unordered = opts.unordered, .rpm = opts.rpm, .tpm = opts.tpm,
 		.retries = opts.retries, .timeout = opts.timeout, .dry_run = opts.dry_run,
 		.budget = opts.budget, .max_answer = opts.max_answer, .seed = opts.seed,
-		.quiet = opts.quiet, .progress = opts.progress, .reorder_mb = opts.reorder_mb,
+		.quiet = opts.quiet, .progress = opts.progress, .batch = batch,
+		.batch_nowait = opts.batch_nowait, .batch_retry = opts.batch_retry,
+		.batch_cancel = opts.batch_cancel, .reorder_mb = opts.reorder_mb,
 	});
 	llm_configure(&(struct llm_config){
 		.provider = opts.provider, .model = opts.model, .base_url = opts.base_url,

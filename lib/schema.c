@@ -140,3 +140,67 @@ int schema_check(json_t *schema, json_t *v, struct buf *err)
 	buf_free(&path);
 	return rc;
 }
+
+static const char *const known[] = {"type", "properties", "required", "additionalProperties", "items",
+				    "minItems", "maxItems", "enum", "minLength", "maxLength", "minimum",
+				    "maximum", "description", "title", "default", "examples", NULL};
+
+static int supported(json_t *s, struct buf *path, struct buf *err)
+{
+	if (!json_is_object(s)) {
+		buf_addf(err, "%s: not a schema (an object)", path->len ? path->p : "the schema");
+		return -1;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(s, k, v) {
+		int ok = 0;
+		for (int i = 0; known[i] && !ok; i++)
+			ok = !strcmp(k, known[i]);
+		if (!ok) {
+			buf_addf(err, "%s%s%s: not in the JSON Schema subset scg checks", path->p ? path->p : "",
+				 path->len ? "." : "", k);
+			return -1;
+		}
+	}
+	size_t plen = path->len;
+	json_t *ap = json_object_get(s, "additionalProperties");
+	if (ap && !json_is_boolean(ap)) {
+		buf_addf(err, "%s%sadditionalProperties: only true or false are checked",
+			 path->p ? path->p : "", path->len ? "." : "");
+		return -1;
+	}
+	json_t *props = json_object_get(s, "properties");
+	if (props && !json_is_object(props)) {
+		buf_addf(err, "%s%sproperties: not an object", path->p ? path->p : "", path->len ? "." : "");
+		return -1;
+	}
+	json_object_foreach(props, k, v) {
+		buf_addf(path, "%sproperties.%s", plen ? "." : "", k);
+		int rc = supported(v, path, err);
+		path->len = plen;
+		if (path->p)
+			path->p[plen] = 0;
+		if (rc)
+			return rc;
+	}
+	json_t *items = json_object_get(s, "items");
+	if (items) {
+		buf_addf(path, "%sitems", plen ? "." : "");
+		int rc = supported(items, path, err);
+		path->len = plen;
+		path->p[plen] = 0;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int schema_supported(json_t *schema, struct buf *err)
+{
+	struct buf path = {0};
+	buf_reset(err);
+	int rc = supported(schema, &path, err);
+	buf_free(&path);
+	return rc;
+}

@@ -10,5 +10,11 @@
 
 /* 0 when v is valid; else -1 and err says where: "$.persona.name: expected a string". */
 int schema_check(json_t *schema, json_t *v, struct buf *err);
+/* 0 when schema uses only the keywords schema_check knows (and the
+ * annotations description, title, default and examples), each of the
+ * right kind; else -1 and err names the first other one and where it is
+ * ("properties.id: pattern"), so that nothing a user wrote is silently
+ * left unchecked. */
+int schema_supported(json_t *schema, struct buf *err);
 
 #endif

@@ -338,3 +338,33 @@ json_t *script_schema(const struct script_cast *cast, int min_turns, int max_tur
 		"required", "speaker", "text", "additionalProperties", 0,
 		"required", "turns", "additionalProperties", 0);
 }
+
+int script_max_user(json_t *msgs, int exchanges)
+{
+	int users = conv_user_turns(msgs);
+	return users > exchanges ? users : exchanges;
+}
+
+json_t *script_answer(json_t *answer, json_t *ctx, json_t *msgs, int exchanges, struct buf *why)
+{
+	struct script_cast cast;
+	script_cast(ctx, &cast);
+	json_t *got = script_map(answer, cast.assistant, msgs, script_max_user(msgs, exchanges), why);
+	if (!got) {
+		char *names = jv_compact(cast.assistant);
+		buf_addf(why, " (the assistant is %s, the user \"%s\")", names, cast.user);
+		free(names);
+	}
+	script_cast_free(&cast);
+	return got;
+}
+
+void script_end(json_t *rec, const char *reason, const char *by)
+{
+	const char *kind = json_string_value(jv_path(rec, "scene.kind"));
+	json_object_set_new(rec, "done", json_true());
+	json_object_set_new(rec, "stop", json_pack("{s:s, s:s, s:i}", "reason", reason, "by", by,
+		"turn", conv_user_turns(json_object_get(rec, "messages"))));
+	json_object_set_new(rec, "kind", json_string(kind && !strcmp(kind, "adversarial")
+						     ? "protective" : "dialogue"));
+}

@@ -58,4 +58,14 @@ int script_prompt_vars(json_t *ctx, const struct script_cast *c, json_t *msgs, i
 /* {"turns":[{"speaker","text"}]}, the speakers limited to the cast's names. */
 json_t *script_schema(const struct script_cast *c, int min_turns, int max_turns);
 
+/* The most user messages a conversation of msgs may hold: exchanges, or
+ * what it has. */
+int script_max_user(json_t *msgs, int exchanges);
+/* The messages a turn-script answer adds to msgs (script_map with the cast
+ * of ctx, the prompt context), or NULL with why, which names the speakers. */
+json_t *script_answer(json_t *answer, json_t *ctx, json_t *msgs, int exchanges, struct buf *why);
+/* The record's conversation is over: done, stop {reason, by, turn}, and
+ * kind "protective" for an adversarial scene, else "dialogue". */
+void script_end(json_t *rec, const char *reason, const char *by);
+
 #endif

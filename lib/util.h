@@ -49,6 +49,7 @@ static inline void buf_addc(struct buf *b, char c)
 /* Appends the code point cp (at most U+10FFFF) encoded as UTF-8. */
 void buf_add_utf8(struct buf *b, unsigned cp);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 char *buf_steal(struct buf *b); /* returns the string, leaves b empty */

@@ -94,10 +94,10 @@ void wiki_page_free(struct wiki_page *page)
 	memset(page, 0, sizeof *page);
 }
 
-/* The body of the answer, cut off past WIKI_MAX_BYTES. A cap of its own
- * until one --max-answer-bytes serves every request. */
+/* The body of the answer, cut off past max bytes. */
 struct body {
 	struct buf b;
+	size_t max;
 	int over;
 };
 
@@ -105,7 +105,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct body *body = arg;
 	n *= size;
-	if (body->b.len + n > (size_t)WIKI_MAX_BYTES) {
+	if (body->b.len + n > body->max) {
 		body->over = 1;
 		return 0;
 	}
@@ -169,7 +169,7 @@ static int get(const char *url, double timeout, struct body *body, struct buf *e
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(e);
 	if (body->over) {
-		buf_addf(err, "the answer is larger than %ld bytes", WIKI_MAX_BYTES);
+		buf_addf(err, "the answer is larger than --max-answer-bytes (%zu bytes)", body->max);
 		return -1;
 	}
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
@@ -198,7 +198,7 @@ static int title_ok(const char *t)
 	return 1;
 }
 
-int wiki_fetch(const char *api_url, const char *title, double timeout,
+int wiki_fetch(const char *api_url, const char *title, double timeout, long max_bytes,
 	       struct wiki_page *page, struct buf *err)
 {
 	memset(page, 0, sizeof *page);
@@ -234,7 +234,7 @@ int wiki_fetch(const char *api_url, const char *title, double timeout,
 	page->cached = answer != NULL;
 	struct buf why = {0};
 	if (!answer) {
-		struct body body = {0};
+		struct body body = {.max = (size_t)max_bytes};
 		if (!get(url, timeout, &body, &why)) {
 			struct buf jerr = {0};
 			answer = jparse(body.b.p ? body.b.p : "", body.b.len, &jerr);

@@ -11,9 +11,6 @@
 
 #include "util.h"
 
-/* The most bytes an answer may have (after decompression). */
-#define WIKI_MAX_BYTES (16L << 20)
-
 struct wiki_page {
 	char *title;          /* after normalisation and redirects */
 	char *redirected;     /* the title of the redirect followed, or NULL */
@@ -31,9 +28,11 @@ char *wiki_api_url(const char *lang, const char *url);
 
 /* Fetches the article title from the API at api_url (http or https; a
  * user:password@ in it is used but never shown) with a time limit of
- * timeout seconds. 0, or -1 with err "TITLE: what went wrong" (no such
- * page, a disambiguation page, the wiki's error, HTTP status, network). */
-int wiki_fetch(const char *api_url, const char *title, double timeout,
+ * timeout seconds and an answer of at most max_bytes (after
+ * decompression; --max-answer-bytes). 0, or -1 with err "TITLE: what went
+ * wrong" (no such page, a disambiguation page, the wiki's error, HTTP
+ * status, network, size). */
+int wiki_fetch(const char *api_url, const char *title, double timeout, long max_bytes,
 	       struct wiki_page *page, struct buf *err);
 
 /* Reads the API's answer (format=json, formatversion 2 or 1): 0 with the

@@ -93,6 +93,14 @@ void anthropic_messages(struct reply *rp, struct req *q)
 	if (answer_make(rp, API_ANTHROPIC, &a, q, &ask, json_object_get(d, "messages"),
 			json_object_get(d, "system")))
 		return;
+	struct mock_call call;
+	int calling = !ask.tool && !ask.schema && !ask.json_mode &&
+		      tool_call_make(q, API_ANTHROPIC, json_object_get(d, "tools"),
+				     json_object_get(d, "messages"), &a, &call);
+	if (calling) {
+		a.tool_input = json_incref(call.input);
+		ask.tool = call.name;
+	}
 	char id[64], tid[64];
 	reply_id(id, sizeof id, "msg_", q->key, "msg");
 	reply_id(tid, sizeof tid, "toolu_", q->key, "toolu");
@@ -112,6 +120,8 @@ void anthropic_messages(struct reply *rp, struct req *q)
 	if (!json_is_true(json_object_get(d, "stream"))) {
 		reply_json(rp, 200, msg);
 		answer_free(&a);
+		if (calling)
+			tool_call_free(&call);
 		return;
 	}
 	rp->status = 200;
@@ -146,5 +156,7 @@ void anthropic_messages(struct reply *rp, struct req *q)
 	reply_sse(&rp->body, "message_stop", json_pack("{s:s}", "type", "message_stop"));
 	json_decref(msg);
 	answer_free(&a);
+	if (calling)
+		tool_call_free(&call);
 }
 

@@ -77,6 +77,11 @@ static json_t *gen_string(struct gen *g, const json_t *s, const char *path)
 {
 	struct rng r;
 	value_rng(g, &r, path);
+	/* examples the schema gives are the likeliest values (an order's id) */
+	json_t *ex = json_object_get(s, "examples");
+	json_t *pick = json_array_size(ex) ? json_array_get(ex, rng_below(&r, json_array_size(ex))) : NULL;
+	if (json_is_string(pick) && spend(g, (double)json_string_length(pick) + 2))
+		return json_copy(pick);
 	const char *format = json_string_value(json_object_get(s, "format"));
 	struct buf b = {0};
 	if (format && !strcmp(format, "date-time"))

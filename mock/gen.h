@@ -19,7 +19,8 @@ long mock_tokens(const char *s);
 char *mock_prose(uint64_t key);
 
 /* A value valid against schema (object, array, string, integer, number,
- * boolean, null, enum, const, anyOf/oneOf/allOf first branch, local $ref).
+ * boolean, null, enum, const, anyOf/oneOf/allOf first branch, local $ref;
+ * a string is one of its examples when it has some).
  * Each value is drawn from key and its JSON path, so editing one property
  * leaves the others alone. A new reference, or NULL when the schema asks
  * for more than MOCK_GEN_MAX bytes (minItems, minLength, nesting): one

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct mock_conf conf = {.host = "127.0.0.1", .retry_ms = 100, .stall_ms = 30000};
+struct mock_conf conf = {.host = "127.0.0.1", .retry_ms = 100, .stall_ms = 30000,
+			 .batch_ms = 2000, .batch_expire = -1, .batch_max = 100000};
 
 static const char *script_path;
 
@@ -111,6 +112,19 @@ static const struct opt options[] = {
 	OPT_CALL(0, "models", "LIST", models_opt, "only these models exist (comma-separated)"),
 	OPT_FLAG(0, "strict", &conf.strict,
 		 "enforce Anthropic's first-user and alternation rules"),
+	OPT_DOUBLE(0, "batch-time", &conf.batch_ms, "MS", 0, 1e9,
+		   "how long a batch takes, its requests ending one after another (default 2000)"),
+	OPT_CALL(0, "batch-fail", "KIND=RATE,...", batch_fail_opt,
+		 "requests in batches that fail: 400 (not retried), 500, expired (never run) "
+		 "or zero (OpenAI's status_code 0), each with a rate in 0..1, drawn per custom_id"),
+	OPT_DOUBLE(0, "batch-expire", &conf.batch_expire, "PART", 0, 1,
+		   "batches expire at the end of --batch-time with only PART (0..1) of their "
+		   "requests done"),
+	OPT_LONG(0, "batch-max-requests", &conf.batch_max, "N", 1, 100000,
+		 "refuse a batch of more than N requests (default 100000; OpenAI's limit is 50000)"),
+	OPT_DOUBLE(0, "tool-errors", &conf.tool_errors, "RATE", 0, 1,
+		   "make this share of the tool calls malformed: an unknown tool, arguments "
+		   "that do not fit, or (OpenAI) arguments that are not JSON"),
 	OPT_END,
 };
 
@@ -145,6 +159,7 @@ int main(int argc, char **argv)
 	if (conf.log)
 		fclose(conf.log);
 	fault_free();
+	batch_free();
 	answer_canned_free();
 	for (int m = 0; m < conf.nmodels; m++)
 		free(conf.models[m]);

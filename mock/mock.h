@@ -3,8 +3,10 @@
  * server of server.c, which takes each request through faults.c (what
  * happens to it: --script, --rpm, --fail, and the error replies),
  * hostile.c (huge and gzip bodies, echoes), answer.c (the answer, made by
- * gen.h or canned), the API it was sent to (openai.c, anthropic.c,
- * ollama.c, with the helpers of reply.c) and log.c. */
+ * gen.h or canned), tools.c (a tool call when tools are offered), the API
+ * it was sent to (openai.c, anthropic.c, ollama.c, with the helpers of
+ * reply.c) and log.c; the batch APIs in batch.c, batch-openai.c and
+ * batch-anthropic.c (mock/batch.h). */
 #ifndef SCG_MOCK_H
 #define SCG_MOCK_H
 
@@ -65,6 +67,12 @@ struct mock_conf {
 	const char *key;
 	char **models;
 	int nmodels, strict;
+	/* the batch APIs */
+	double batch_ms;                /* --batch-time: how long a batch takes */
+	double batch_expire;            /* --batch-expire: the part done when it expires; < 0 none */
+	double batch_fail[4];           /* --batch-fail: rates of 400, 500, expired, zero */
+	long batch_max;                 /* --batch-max-requests */
+	double tool_errors;             /* share of malformed tool calls */
 };
 extern struct mock_conf conf;
 
@@ -174,11 +182,40 @@ int answer_make(struct reply *rp, enum api api, struct answer *a, const struct r
 		const struct ask *ask, const json_t *messages, const json_t *system);
 void answer_free(struct answer *a);
 
+/* ---- tool calls (tools.c) ---- */
+
+struct mock_call {
+	char *name;
+	char *arguments;      /* the JSON text (cut short when spoiled so) */
+	json_t *input;        /* the arguments as an object */
+	char id[64];
+};
+/* Whether a request that offers tools (either shape) gets a call now,
+ * made into c: after the user's words, or after a result that was an
+ * error; --tool-errors spoils that share of them. The tools count in a's
+ * prompt tokens, a call's arguments are its completion. */
+struct answer;
+int tool_call_make(const struct req *q, enum api api, const json_t *tools, const json_t *messages,
+		   struct answer *a, struct mock_call *c);
+void tool_call_free(struct mock_call *c);
+
 /* ---- the APIs (openai.c, anthropic.c, ollama.c) ---- */
 
 void openai_chat(struct reply *rp, struct req *q);
 void anthropic_messages(struct reply *rp, struct req *q);
 void ollama_chat(struct reply *rp, struct req *q);
+
+/* ---- the batch APIs (batch.c) ---- */
+
+/* The API whose batch path url is (OpenAI's files and batches,
+ * Anthropic's message batches), or API_NONE. */
+enum api batch_api(const char *url);
+/* Answers a request to a batch path (any method). */
+void batch_serve(struct reply *rp, struct req *q, struct MHD_Connection *c, const char *method,
+		 const char *url);
+/* --batch-fail KIND=RATE,...: per-request failures inside batches. */
+void batch_fail_opt(const char *name, const char *arg);
+void batch_free(void);
 
 /* ---- the log (log.c) ---- */
 

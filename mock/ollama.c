@@ -43,6 +43,11 @@ void ollama_chat(struct reply *rp, struct req *q)
 	struct answer a;
 	if (answer_make(rp, API_OLLAMA, &a, q, &ask, messages, NULL))
 		return;
+	struct mock_call call;
+	int calling = !ask.schema && !ask.json_mode &&
+		      tool_call_make(q, API_OLLAMA, json_object_get(d, "tools"), messages, &a, &call);
+	if (calling)
+		a.text[0] = 0;   /* a call, no words */
 	char created[64];
 	double now = now_real();
 	reply_rfc3339(created, sizeof created, floor(now));
@@ -59,6 +64,10 @@ void ollama_chat(struct reply *rp, struct req *q)
 				  "eval_count", (json_int_t)a.completion_tokens, "eval_duration", ev);
 	json_object_update(last, stats);
 	json_decref(stats);
+	if (calling)
+		json_object_set_new(json_object_get(last, "message"), "tool_calls",
+				    json_pack("[{s:{s:s, s:O}}]", "function", "name", call.name,
+					      "arguments", call.input));
 	rp->status = 200;
 	if (json_is_false(json_object_get(d, "stream"))) {
 		json_object_set_new(json_object_get(last, "message"), "content",
@@ -78,5 +87,7 @@ void ollama_chat(struct reply *rp, struct req *q)
 		}
 	}
 	answer_free(&a);
+	if (calling)
+		tool_call_free(&call);
 }
 

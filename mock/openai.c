@@ -87,10 +87,15 @@ void openai_chat(struct reply *rp, struct req *q)
 	struct answer a;
 	if (answer_make(rp, API_OPENAI, &a, q, &ask, messages, NULL))
 		return;
+	struct mock_call call;
+	int calling = !ask.schema && !ask.json_mode &&
+		      tool_call_make(q, API_OPENAI, json_object_get(d, "tools"), messages, &a, &call);
+	json_t *calls = calling ? json_pack("[{s:s, s:s, s:{s:s, s:s}}]", "id", call.id, "type", "function",
+					    "function", "name", call.name, "arguments", call.arguments) : NULL;
 	char id[64];
 	reply_id(id, sizeof id, "chatcmpl-", q->key, "chatcmpl");
 	double created = floor(now_real());
-	const char *finish = a.cut ? "length" : "stop";
+	const char *finish = calling ? "tool_calls" : a.cut ? "length" : "stop";
 	rp->status = 200;
 	if (json_is_true(json_object_get(d, "stream"))) {
 		int usage = json_is_true(json_object_get(json_object_get(d, "stream_options"),
@@ -101,7 +106,12 @@ void openai_chat(struct reply *rp, struct req *q)
 							      "content", ""), NULL, usage));
 		const char *st[4];
 		size_t len[4];
-		int k = reply_pieces(a.text, st, len, 4);
+		int k = calling ? 0 : reply_pieces(a.text, st, len, 4);
+		if (calling) {
+			json_object_set_new(json_array_get(calls, 0), "index", json_integer(0));
+			reply_sse(&rp->body, NULL, oa_chunk(id, created, model,
+							    json_pack("{s:O}", "tool_calls", calls), NULL, usage));
+		}
 		for (int i = 0; i < k; i++)
 			reply_sse(&rp->body, NULL, oa_chunk(id, created, model,
 							    json_pack("{s:s%}", "content", st[i], len[i]),
@@ -118,18 +128,26 @@ void openai_chat(struct reply *rp, struct req *q)
 		}
 		buf_adds(&rp->body, "data: [DONE]\n\n");
 	} else {
+		json_t *msg = json_pack("{s:s, s:s, s:n, s:[]}", "role", "assistant", "content", a.text,
+					"refusal", "annotations");
+		if (calling) {
+			json_object_set_new(msg, "content", json_null());
+			json_object_set(msg, "tool_calls", calls);
+		}
 		reply_json(rp, 200, json_pack(
-			"{s:s, s:s, s:I, s:s, s:[{s:i, s:{s:s, s:s, s:n, s:[]}, s:n, s:s}],"
+			"{s:s, s:s, s:I, s:s, s:[{s:i, s:o, s:n, s:s}],"
 			" s:{s:I, s:I, s:I}, s:s, s:s}",
 			"id", id, "object", "chat.completion", "created", (json_int_t)created,
-			"model", model, "choices", "index", 0, "message", "role", "assistant",
-			"content", a.text, "refusal", "annotations", "logprobs",
+			"model", model, "choices", "index", 0, "message", msg, "logprobs",
 			"finish_reason", finish, "usage", "prompt_tokens",
 			(json_int_t)a.prompt_tokens, "completion_tokens",
 			(json_int_t)a.completion_tokens, "total_tokens",
 			(json_int_t)(a.prompt_tokens + a.completion_tokens), "service_tier",
 			"default", "system_fingerprint", "fp_mock"));
 	}
+	json_decref(calls);
+	if (calling)
+		tool_call_free(&call);
 	answer_free(&a);
 }
 

@@ -44,6 +44,8 @@ static enum api route(const char *method, const char *url)
 {
 	if (!strcmp(method, "GET") && !strcmp(url, "/health"))
 		return API_HEALTH;
+	if (batch_api(url) != API_NONE)
+		return batch_api(url);
 	if (strcmp(method, "POST"))
 		return API_NONE;
 	if (!strcmp(url, "/v1/chat/completions") || !strcmp(url, "/chat/completions"))
@@ -150,6 +152,8 @@ static void respond(struct MHD_Connection *c, const char *method, const char *ur
 	if (api == API_ANTHROPIC && !MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 								 "anthropic-version")) {
 		reply_invalid(rp, api, NULL, NULL, "anthropic-version: header is required");
+	} else if (batch_api(url) != API_NONE) {
+		batch_serve(rp, q, c, method, url);
 	} else if (!q->doc) {
 		reply_invalid(rp, api, NULL, NULL, api == API_OLLAMA ? "invalid character in JSON body"
 			      : "We could not parse the JSON body of your request. The API expects a "

@@ -260,7 +260,7 @@ function labelsOf(r) {
 var info = R.map(function (r) {
 	return {
 		reason: r.stop && r.stop.reason ? String(r.stop.reason) : '(none)',
-		outcome: r.eval && r.eval.outcome ? String(r.eval.outcome) : '(none)',
+		outcome: r.eval && r.eval.outcome ? String(r.eval.outcome) : r.stop && r.stop.outcome ? String(r.stop.outcome) : '(none)',
 		kind: kindOf(r),
 		persona: r.persona && r.persona.name ? String(r.persona.name) : '(none)',
 		labels: labelsOf(r),
@@ -373,13 +373,31 @@ function dl(pairs) {
 	return d;
 }
 
+/* the name of the tool whose call a tool message answers */
+function toolName(list, m) {
+	var name = '';
+	list.forEach(function (x) {
+		(x && Array.isArray(x.tool_calls) ? x.tool_calls : []).forEach(function (c) {
+			if (c && c.id === m.tool_call_id && c.function) name = String(c.function.name);
+		});
+	});
+	return name;
+}
+
 function messages(list) {
 	var box = el('div');
-	(Array.isArray(list) ? list : []).forEach(function (m) {
+	list = Array.isArray(list) ? list : [];
+	list.forEach(function (m) {
 		var role = m && typeof m.role === 'string' ? m.role : '?';
+		var calls = m && Array.isArray(m.tool_calls) ? m.tool_calls : [];
 		var div = el('div', 'msg ' + role.replace(/[^a-z]/g, ''));
-		div.appendChild(el('span', 'role', role));
-		div.appendChild(document.createTextNode(m && typeof m.content === 'string' ? m.content : JSON.stringify(m && m.content)));
+		div.appendChild(el('span', 'role', role === 'tool' ? 'tool ' + toolName(list, m) : role));
+		if (m && typeof m.content === 'string') div.appendChild(document.createTextNode(m.content));
+		else if (!calls.length) div.appendChild(document.createTextNode(JSON.stringify(m && m.content)));
+		calls.forEach(function (c) {
+			var f = c && c.function ? c.function : {};
+			div.appendChild(el('code', 'call', '\u2192 ' + f.name + ' ' + (typeof f.arguments === 'string' ? f.arguments : JSON.stringify(f.arguments))));
+		});
 		box.appendChild(div);
 	});
 	return box;
@@ -453,8 +471,11 @@ function show(i) {
 		['scene', r.scene ? entries(r.scene).map(function (e) { return e[0] + ': ' + (typeof e[1] === 'string' ? e[1] : JSON.stringify(e[1])); }).join('\n') : ''],
 		['source', src.file ? src.file + (src.chunk !== undefined ? ' #' + src.chunk : '') : ''],
 		['chunk', src.text],
+		['task', r.task ? [r.task.goal, r.task.outcome].filter(Boolean).join(' \u2192 ') : ''],
 		['stop', s.reason ? s.reason + (s.by ? ' by ' + s.by : '') + (s.turn !== undefined ? ' at turn ' + s.turn : '') : ''],
+		['outcome', s.outcome ? s.outcome + (Array.isArray(s.failed) ? ': ' + s.failed.join('; ') : '') : ''],
 		['rationale', s.rationale],
+		['tool state', r.tool_state],
 		['labels', info[i].labels.join(', ')],
 		['params', m.params]
 	]));

@@ -25,7 +25,7 @@ export -f stages
 
 # the whole simulate flow for one round: personas, user, assistant, judge
 storm_run() {
-	scg-personas -q --retries 10 --timeout 1 -a "$BATS_TEST_DIRNAME/../examples/assistant.yaml" -n 500 --batch 25 |
+	scg-personas -q --retries 10 --timeout 1 -a "$BATS_TEST_DIRNAME/../examples/assistant.yaml" -n 500 --per-request 25 |
 		scg-turn -q -j 32 --timeout 1 --retries 10 --side user --rejects rej1.jsonl |
 		scg-turn -q -j 32 --timeout 1 --retries 10 --side assistant -e "$ENDPOINT" --rejects rej2.jsonl |
 		scg-judge -q -j 32 --timeout 1 --retries 10 --rejects rej3.jsonl

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# What the four workflows share (pipelines/lib/scg-pipeline.sh): the
+# What the workflows share (pipelines/lib/scg-pipeline.sh): the
 # common options and the stages each reaches, the checks made once before
 # any stage, the dry run of a whole run, the name a pipeline is called by,
 # sharding over GNU parallel, and `make install`.
@@ -100,6 +100,17 @@ mock_keyed() {
 	[ "$status" -le 1 ]
 	[ -s ch/sft.jsonl ] && [ -s ch/dpo.jsonl ]
 	spied 8
+	asked_right
+}
+
+@test "agent takes every common option and passes each to every model-calling stage" {
+	mock_keyed
+	agent -a "$EX/shop/assistant.yaml" --tools "$EX/shop/tools.yaml" --tool-cmd "$EX/shop/orders.sh" \
+		--tool-state "$EX/shop/state.json" -n 1 -k 2 -t 2 --base-url "$MOCK_URL/v1" "${COMMON[@]}" >out.jsonl
+	[ "$(wc -l <out.jsonl)" -eq 2 ]
+	spied 8
+	grep -q 'scg-scenes .*--kind tasks --tools ' spy.log
+	grep -q 'scg-turn .*--side assistant --tools .* --tool-cmd ' spy.log
 	asked_right
 }
 
@@ -280,7 +291,7 @@ within15() {
 	local prefix=$BATS_TEST_TMPDIR/prefix
 	make -s -C "$ROOT" install PREFIX="$prefix" BUILD="${SCG_BIN%/bin}" >/dev/null
 	local p
-	for p in simulate seed-messages knowledge character; do
+	for p in simulate seed-messages knowledge character agent; do
 		[ -x "$prefix/bin/scg-$p" ]
 		[ -s "$prefix/share/man/man1/scg-$p.1" ]
 		run "$prefix/bin/scg-$p" --help

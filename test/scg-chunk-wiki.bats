@@ -85,7 +85,9 @@ load helper
 @test "a network failure, an answer over the size cap or past --timeout is an error, not a hang" {
 	wiki_start
 	run -2 --separate-stderr scg-chunk --wikipedia Huge
-	[[ "$stderr" == "scg-chunk: Huge: "*": the answer is larger than 16777216 bytes" ]]
+	[[ "$stderr" == "scg-chunk: Huge: "*": the answer is larger than --max-answer-bytes (4194304 bytes)" ]]
+	run -2 --separate-stderr scg-chunk --wikipedia Huge --max-answer-bytes 16M
+	[[ "$stderr" == "scg-chunk: Huge: "*": the answer is larger than --max-answer-bytes (16777216 bytes)" ]]
 	run -2 --separate-stderr scg-chunk --wikipedia Slow --timeout 1
 	[[ "$stderr" == "scg-chunk: Slow: "*": no answer within 1 s" ]]
 	SCG_WIKI_URL=http://127.0.0.1:1/w/api.php run -2 --separate-stderr scg-chunk --wikipedia Socrates

@@ -52,9 +52,9 @@ request_text() { sed -n "${1}p" "$MOCK_LOG" | jq -r '.body.messages[-1].content'
 	[ "$fmt" = '["name","description","personality","scenario","summary"]' ]
 }
 
-@test "--batch K asks for K personas a request" {
+@test "--per-request K asks for K personas a request" {
 	mock_start
-	run personas -a "$EX/assistant.yaml" -n 5 --batch 2
+	run personas -a "$EX/assistant.yaml" -n 5 --per-request 2
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 5 ]
 	[ "$(mock_requests)" -eq 3 ]
@@ -110,7 +110,7 @@ request_text() { sed -n "${1}p" "$MOCK_LOG" | jq -r '.body.messages[-1].content'
 	# fixtures written by the build before --ahead (commit 7519f14), --seed 7
 	personas --no-cache --seed 7 -a "$EX/assistant.yaml" -n 12 --ahead 1 >out.jsonl
 	cmp out.jsonl "$FIXTURES/personas/sequential.jsonl"
-	personas --no-cache --seed 7 -a "$EX/assistant2.yaml" --previous "$EX/personas.yaml" -n 7 --batch 3 >out.jsonl
+	personas --no-cache --seed 7 -a "$EX/assistant2.yaml" --previous "$EX/personas.yaml" -n 7 --per-request 3 >out.jsonl
 	cmp out.jsonl "$FIXTURES/personas/sequential-batch.jsonl"
 	# --similar 0: every persona after the first asked for twice more
 	personas --no-cache --seed 7 -a "$EX/assistant.yaml" -n 3 --similar 0 >out.jsonl

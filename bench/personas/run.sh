@@ -23,12 +23,12 @@ per_persona() {
 		jq -s 'map(.meta.usage["mock-1"].prompt_tokens // 0) | add / length'
 }
 
-echo "| N | prompt tokens per persona (summaries) | resending full cards | ratio | with --batch 5 |"
+echo "| N | prompt tokens per persona (summaries) | resending full cards | ratio | with --per-request 5 |"
 echo "|---:|---:|---:|---:|---:|"
 for n in 10 50 200; do
 	s=$(per_persona "$n")
 	f=$(per_persona "$n" --prompt "personas=$here/full-cards.txt")
-	b=$(per_persona "$n" --batch 5)
+	b=$(per_persona "$n" --per-request 5)
 	awk -v n="$n" -v s="$s" -v f="$f" -v b="$b" \
 		'BEGIN { printf "| %d | %.0f | %.0f | %.2f | %.0f |\n", n, s, f, s / f, b }'
 done

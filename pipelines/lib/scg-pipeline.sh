@@ -1,5 +1,5 @@
-# scg-pipeline.sh: what the four pipelines (simulate, seed-messages,
-# knowledge, character) share, sourced by each (bash): their name as
+# scg-pipeline.sh: what the pipelines (simulate, seed-messages,
+# knowledge, character, agent) share, sourced by each (bash): their name as
 # invoked, their errors, the options every one of them takes and the
 # stages each goes to, the checks made once before any stage starts, the
 # exit status of file-to-file stages, and the dry run: a rehearsal of the
@@ -28,10 +28,11 @@ pl_usage_error() {
 pl_seed=0 pl_jobs=8 pl_provider='' pl_model='' pl_base_url='' pl_key_file='' pl_rpm='' pl_tpm=''
 pl_timeout='' pl_retries='' pl_budget='' pl_rejects='' pl_max_answer_bytes='' pl_extra_body=''
 pl_no_cache='' pl_dry='' pl_progress='' pl_quiet='' pl_verbose=''
+pl_batch='' pl_batch_wait='' pl_batch_retry='' pl_batch_cancel=''
 PL_REST=() PL_ARGV=() PL_TAIL=()
 
-pl_common_valued=' --provider --model --base-url --key-file -j --jobs --rpm --tpm --timeout --retries --seed --budget --rejects --max-answer-bytes --extra-body '
-pl_common_flags=' --no-cache --dry-run --progress -q --quiet -v --verbose '
+pl_common_valued=' --provider --model --base-url --key-file -j --jobs --rpm --tpm --timeout --retries --seed --budget --rejects --max-answer-bytes --extra-body --batch-wait --batch-retry '
+pl_common_flags=' --no-cache --dry-run --progress -q --quiet -v --verbose --batch --batch-cancel '
 
 # The options common to the pipelines, for their --help.
 pl_common_help() {
@@ -53,6 +54,13 @@ Common options (scg(7)), passed to every stage that calls a model:
       --no-cache         neither read nor write the response cache
       --budget USD       each stage starts no request once its own estimated
                          spend would pass USD
+      --batch            every stage that calls a model sends its requests
+                         through the provider's batch API, at half the price,
+                         and waits (the assistant under test stays online)
+      --batch-wait=no    a stage submits its batches and the run exits 3; the
+                         same command run again goes on from there
+      --batch-retry online|batch  where what a batch did not answer goes
+      --batch-cancel     cancel the batches of the stage that waits
       --dry-run          rehearse the whole run against a private scg-mock and
                          print the requests and cost of each stage and the
                          total; send nothing, write no output
@@ -86,6 +94,10 @@ pl_common() {
 	--rejects) pl_rejects=$2 ;;
 	--max-answer-bytes) pl_max_answer_bytes=$2 ;;
 	--extra-body) pl_extra_body=$2 ;;
+	--batch) pl_batch=1 ;;
+	--batch-wait) pl_batch_wait=$2 pl_batch=1 ;;
+	--batch-retry) pl_batch_retry=$2 pl_batch=1 ;;
+	--batch-cancel) pl_batch_cancel=1 pl_batch=1 ;;
 	--no-cache) pl_no_cache=1 ;;
 	--dry-run) pl_dry=1 ;;
 	--progress) pl_progress=1 ;;
@@ -131,8 +143,10 @@ pl_parse() {
 	pl_rehearsal_setup
 }
 
-# pl_args [MODEL]: PL_ARGS, the options of a model-calling stage: the
-# common ones given, the model when one is named, and how loud it is.
+# pl_args [MODEL [online]]: PL_ARGS, the options of a model-calling
+# stage: the common ones given, the model when one is named, and how loud
+# it is; --batch and its options unless the stage is asked online (the
+# assistant under test).
 pl_args() {
 	PL_ARGS=(--seed "$pl_seed" -j "$pl_jobs")
 	[ -z "${1:-}" ] || PL_ARGS+=(--model "$1")
@@ -141,6 +155,12 @@ pl_args() {
 		v=pl_${o//-/_}
 		[ -z "${!v}" ] || PL_ARGS+=("--$o" "${!v}")
 	done
+	if [ -n "$pl_batch" ] && [ "${2:-}" != online ]; then
+		PL_ARGS+=(--batch)
+		[ -z "$pl_batch_wait" ] || PL_ARGS+=("--batch-wait=$pl_batch_wait")
+		[ -z "$pl_batch_retry" ] || PL_ARGS+=(--batch-retry "$pl_batch_retry")
+		[ -z "$pl_batch_cancel" ] || PL_ARGS+=(--batch-cancel)
+	fi
 	[ -z "$pl_no_cache" ] || PL_ARGS+=(--no-cache)
 	pl_quiet_args
 	PL_ARGS+=("${PL_QUIET[@]}")
@@ -199,12 +219,17 @@ pl_check() {
 pl_status=0
 # pl_stage CMD ARG...: a file-to-file stage; exit status 2 or more stops
 # the run (a stage says why itself; a crash is named here), 1 (some
-# records rejected) is remembered for the end.
+# records rejected) is remembered for the end; 3 (--batch-wait=no: the
+# stage's batches are submitted) stops it too, to be run again later.
 pl_stage() {
 	# the names are the library's own: CMD may be a function of the script
 	local pl_rc=0 pl_cmd=$1
 	[ "$pl_cmd" != pl_run ] || pl_cmd=$2
 	"$@" || pl_rc=$?
+	if [ "$pl_rc" -eq 3 ] && [ -n "$pl_batch" ]; then
+		pl_say "$pl_cmd submitted its batches; run the same command again to go on from there"
+		exit 3
+	fi
 	if [ "$pl_rc" -ge 2 ]; then
 		[ "$pl_rc" -eq 2 ] || printf '%s: %s failed (exit %d)\n' "$prog" "$pl_cmd" "$pl_rc" >&2
 		exit "$pl_rc"
@@ -240,7 +265,7 @@ pl_rehearsal=${SCG_PL_REHEARSAL:-}
 
 pl_rehearsal_setup() {
 	[ -n "$pl_rehearsal" ] || return 0
-	pl_dry='' pl_quiet=1 pl_verbose='' pl_progress='' pl_budget=''
+	pl_dry='' pl_quiet=1 pl_verbose='' pl_progress='' pl_budget='' pl_batch_wait='' pl_batch_cancel=''
 	pl_rejects=$pl_rehearsal/rejects.jsonl
 	PL_TAIL=(--provider openai --base-url "$SCG_PL_MOCK/v1")
 }
@@ -329,12 +354,12 @@ pl_rehearse() {
 	local dir=$1 models endpoint rc=0 files=() f
 	shift
 	mkdir "$dir" || exit 2
-	pl_mock "$dir" models "$@"
+	pl_mock "$dir" models --batch-time 0 "$@"
 	models=$PL_MOCK_URL
 	pl_mock "$dir" endpoint
 	endpoint=$PL_MOCK_URL
 	: >"$dir/outputs"
-	SCG_PL_REHEARSAL=$dir SCG_PL_MOCK=$models SCG_PL_ENDPOINT_MOCK=$endpoint SCG_CACHE=$dir/cache \
+	SCG_PL_REHEARSAL=$dir SCG_PL_MOCK=$models SCG_PL_ENDPOINT_MOCK=$endpoint SCG_CACHE=$dir/cache SCG_BATCH_POLL=0.02..0.1 \
 		"$BASH" "$0" "${PL_ARGV[@]}" >"$dir/stdout" 2>"$dir/stderr" || rc=$?
 	if [ "$rc" -ge 2 ]; then
 		printf '%s: dry run: the rehearsal stopped (exit %d): %s\n' "$prog" "$rc" \
@@ -385,7 +410,7 @@ pl_dry_run() {
 	fi
 	jq -r --arg p "$prog" --argjson calls "$(cat "$pl_scratch/run/calls")" \
 		--argjson rejects "$(cat "$pl_scratch/run/rejects")" --arg assume "$1" \
-		--argjson bound "$bound" --arg when "${2:-}" '
+		--argjson bound "$bound" --arg when "${2:-}" --arg batch "$pl_batch" '
 		def usd: (. * 10000 | round) / 10000 | tostring | "$" + .;
 		def pad($n): . + " " * ([$n - length, 1] | max);
 		def head: "\($p): dry run: ";
@@ -400,6 +425,7 @@ pl_dry_run() {
 		  ($u.models | to_entries[] | select(.value.cost == 0 and .value.prompt_tokens + .value.completion_tokens > 0)
 		   | head + "no price for \(.key): its cost is not counted (SCG_PRICES in scg(7))"),
 		  (select($rejects > 0) | head + "\($rejects) records were rejected in the rehearsal; their usage is not counted"),
+		  (select($batch != "") | head + "priced at the batch price (--batch: half the table unless SCG_PRICES says otherwise)"),
 		  head + "assumed: answers as long as scg-mock makes them (1 to 3 sentences of prose, or what the schema asks for), tokens as scg-mock counts them (about one a word), nothing in the cache\(if $assume != "" then "; " + $assume else "" end)"
 		' "$pl_scratch/run/stats.json" >&2
 	exit 0
