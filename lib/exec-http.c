@@ -351,6 +351,7 @@ static void check_slot(struct slot *sl)
 		struct req *r;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
+		CURLcode result = msg->data.result;   /* msg lives in the handle */
 		curl_multi_remove_handle(sl->multi, r->easy);
 		if (r->kind == K_BATCH) {
 			/* changed beyond what http_prepare sets: not pooled */
@@ -358,14 +359,14 @@ static void check_slot(struct slot *sl)
 			r->easy = NULL;
 			sl->next_free = free_slots;
 			free_slots = sl;
-			batch_http_done(r, msg->data.result);
+			batch_http_done(r, result);
 			continue;
 		}
 		easy_release(r->easy);
 		r->easy = NULL;
 		sl->next_free = free_slots;
 		free_slots = sl;
-		req_http_done(r, msg->data.result);
+		req_http_done(r, result);
 	}
 }
 

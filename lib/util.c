@@ -386,6 +386,7 @@ int dir_names(const char *path, char ***names, size_t *n)
 		(*names)[(*n)++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(*names, *n, sizeof **names, by_str);
+	if (*n)   /* qsort of NULL, even for 0 items, is undefined */
+		qsort(*names, *n, sizeof **names, by_str);
 	return 0;
 }
