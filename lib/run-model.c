@@ -37,7 +37,7 @@ void run_configure_model(void)
 		.budget = opts.budget, .max_answer = opts.max_answer, .seed = opts.seed,
 		.quiet = opts.quiet, .progress = opts.progress, .batch = batch,
 		.batch_nowait = opts.batch_nowait, .batch_retry = opts.batch_retry,
-		.batch_cancel = opts.batch_cancel,
+		.batch_cancel = opts.batch_cancel, .reorder_mb = opts.reorder_mb,
 	});
 	llm_configure(&(struct llm_config){
 		.provider = opts.provider, .model = opts.model, .base_url = opts.base_url,
