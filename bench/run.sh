@@ -7,6 +7,9 @@ sh bench/cpu.sh
 echo
 echo "## model client (scg-turn against scg-mock)"
 sh bench/client.sh "$bin"
+echo
+echo "## the client's instructions per request (callgrind)"
+sh bench/callgrind.sh "$bin"
 for b in bench/*/run.sh; do
 	[ -e "$b" ] || continue
 	echo

@@ -2,7 +2,7 @@
 # Installs the Debian packages scg needs that are missing. Nothing else is
 # downloaded.
 pkgs="make gcc clang libclang-rt-14-dev pkg-config libcurl4-openssl-dev libjansson-dev libyaml-dev libxxhash-dev
-libmicrohttpd-dev libpcre2-dev zlib1g-dev bats jq parallel mandoc time python3 python3-jinja2 python3-yaml curl procps chromium"
+libmicrohttpd-dev libpcre2-dev zlib1g-dev bats jq parallel mandoc time python3 python3-jinja2 python3-yaml curl procps chromium valgrind"
 missing=
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

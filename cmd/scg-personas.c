@@ -4,6 +4,7 @@
  * --from writes the personas of a file as records; --axes is a filter that
  * gives each input record a profile drawn from named axes, without a model. */
 #include "ask.h"
+#include "conv.h"
 #include "axes.h"
 #include "card.h"
 #include "vary.h"
@@ -23,7 +24,7 @@
 
 static const char *card_path, *previous_path, *from_path, *axes_path, *guidance;
 static long count = -1;
-static int batch = 1, conversations = 1, yaml_out, cross;
+static int batch = 1, ahead = 1, conversations = 1, yaml_out, cross;
 static double similar = 0.6;
 static struct model model;
 static struct axes axes;
@@ -32,7 +33,6 @@ static json_t *assistant;    /* {name, description} */
 static json_t *earlier;      /* personas so far: --previous, then the new ones */
 static struct nd_set *sets;  /* their descriptions' shingle sets */
 static long first_new;       /* number of the first new persona */
-static long next_request;    /* number of the next request's first persona */
 static json_t *users;        /* --format yaml: the personas to write at the end */
 
 static const char *const fields[] = {"name", "description", "personality", "scenario", "summary"};
@@ -48,6 +48,9 @@ static const struct opt options[] = {
 		   "from them"),
 	OPT_STRING(0, "guidance", &guidance, "TEXT", "what kind of personas to make"),
 	OPT_INT(0, "per-request", &batch, "K", 1, 100, "personas per request (default 1)"),
+	OPT_INT(0, "ahead", &ahead, "K", 1, 4096,
+		"K requests in flight, each listing the personas taken when it was sent "
+		"(default 1: one after another; -j is raised to K)"),
 	OPT_DOUBLE(0, "similar", &similar, "X", 0, 1,
 		   "ask again for a description whose estimated similarity to an earlier one "
 		   "is X or more (default 0.6)"),
@@ -116,16 +119,44 @@ static int from_file(void)
 	return 0;
 }
 
-/* ---- the model: one request after another ---------------------------- */
+/* ---- the model: K requests ahead ---------------------------------------
+ *
+ * Request r (from 0) is added once request r - K is done and its personas
+ * taken, and lists the summaries of the personas known then (known[r]);
+ * with K = 1 that is every persona before it. Answers are taken in order:
+ * each is checked for near duplicates against every persona before it,
+ * those its request did not know included, and asked for again when one
+ * is too close. What a request lists and what it is compared with depend
+ * only on the order of the requests, not on when answers come, so a seed
+ * and K give the same personas every time. */
 
-/* Adds the next request as a record, once the request before it has its
- * answer, so that every request knows every persona made before it. */
+struct preq {
+	struct job *j;
+	long known;          /* personas in earlier when the request was added */
+	json_t *ctx;         /* what its prompt rendered against, for re-asks */
+	json_t *follow_up;   /* its answers and the re-asks that followed them */
+	json_t *answer;      /* the personas of its answer, waiting for their turn */
+	char *text;          /* that answer as the model wrote it */
+	int dups;            /* re-asks for near duplicates so far */
+	int answered;        /* answered, or failed (then answer is NULL) */
+};
+
+static struct preq *reqs;
+static long nreqs, added, taken;
+
+static long req_of(const struct job *j)
+{
+	return (strtol(j->id + 1, NULL, 10) - first_new) / batch;
+}
+
+/* Adds the next request as a record (see above). */
 static void feed_next(void)
 {
-	if (next_request >= first_new + count)
+	if (added >= nreqs)
 		return;
-	exec_add(json_pack("{s:o}", "id", json_sprintf("p%04ld", next_request)));
-	next_request += batch;
+	reqs[added].known = (long)json_array_size(earlier);
+	exec_add(json_pack("{s:o}", "id", json_sprintf("p%04ld", first_new + added * batch)));
+	added++;
 }
 
 static const char *summary_of(json_t *p)
@@ -149,17 +180,16 @@ static json_t *schema_for(int n)
 			 "required", "personas", "additionalProperties", 0);
 }
 
-/* The prompt's variables: the one-line summaries of earlier personas, and
- * (for a prompt that asks for them) their whole cards. */
-static void add_previous(json_t *ctx)
+/* The prompt's variables: the one-line summaries of the first known
+ * personas, and (for a prompt that asks for them) their whole cards. */
+static void add_previous(json_t *ctx, long known)
 {
-	if (!json_array_size(earlier))
+	if (!known)
 		return;
 	struct buf lines = {0}, cards = {0};
 	int want_cards = strstr(prompt_get("personas"), "previous_cards") != NULL;
-	size_t i;
-	json_t *p;
-	json_array_foreach(earlier, i, p) {
+	for (long i = 0; i < known; i++) {
+		json_t *p = json_array_get(earlier, (size_t)i);
 		buf_addf(&lines, "%s- %s", i ? "\n" : "", summary_of(p));
 		for (size_t f = 0; want_cards && f < NFIELDS; f++)
 			buf_addf(&cards, "%s%s: %s", f ? "\n  " : i ? "\n- " : "- ", fields[f],
@@ -172,22 +202,30 @@ static void add_previous(json_t *ctx)
 	buf_free(&cards);
 }
 
-/* Every field said, and no description a near duplicate of an earlier one
- * (asked again DUP_REASKS times, then kept with a warning). */
+/* Every field said (the answer is asked for again by exec otherwise). */
 static int check(struct job *j, const char *text, json_t *answer, struct buf *why, void *ctx)
 {
+	(void)j;
 	(void)text;
 	(void)ctx;
 	json_t *list = json_object_get(answer, "personas");
+	for (size_t i = 0; i < json_array_size(list) && !why->len; i++)
+		for (size_t f = 0; f < NFIELDS; f++)
+			if (is_blank(jv_str(json_array_get(list, i), fields[f])))
+				buf_addf(why, "persona %zu has an empty %s", i + 1, fields[f]);
+	return why->len ? -1 : 0;
+}
+
+/* No description of q's answer a near duplicate of an earlier one (every
+ * persona taken so far, and those before it in the answer): else why, to
+ * ask again, DUP_REASKS times; then kept with a warning. */
+static void near_dups(struct preq *q, struct buf *why)
+{
+	json_t *list = q->answer;
 	size_t n = json_array_size(list), have = json_array_size(earlier);
 	struct nd_set *mine = xcalloc(n ? n : 1, sizeof *mine);
 	for (size_t i = 0; i < n && !why->len; i++) {
 		json_t *p = json_array_get(list, i);
-		for (size_t f = 0; f < NFIELDS; f++)
-			if (is_blank(jv_str(p, fields[f])))
-				buf_addf(why, "persona %zu has an empty %s", i + 1, fields[f]);
-		if (why->len)
-			break;
 		nd_text_set(jv_str(p, "description"), SHINGLE_WORDS, &mine[i]);
 		double best = -1;
 		json_t *near = NULL;
@@ -200,65 +238,115 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 		}
 		if (best < similar)
 			continue;
-		if ((intptr_t)j->data >= DUP_REASKS) {
-			warnx_("%s: kept '%s' though it is close to '%s' (similarity %.2f)", j->id,
+		if (q->dups >= DUP_REASKS) {
+			warnx_("%s: kept '%s' though it is close to '%s' (similarity %.2f)", q->j->id,
 			       jv_str(p, "name"), jv_str(near, "name"), best);
 			continue;
 		}
-		j->data = (void *)((intptr_t)j->data + 1);
 		buf_addf(why, "%s is too much like an earlier persona (\"%s\", similarity %.2f); "
 			 "write a different kind of person", jv_str(p, "name"), summary_of(near), best);
 	}
 	for (size_t i = 0; i < n; i++)
 		nd_set_free(&mine[i]);
 	free(mine);
-	return why->len ? -1 : 0;
+}
+
+/* Sends request q, or asks again with its follow-up; 0, or -1 when the
+ * prompt does not render (the record is then rejected). */
+static int ask(struct preq *q)
+{
+	long first = strtol(q->j->id + 1, NULL, 10);
+	long n = first_new + count - first < batch ? first_new + count - first : batch;
+	json_t *schema = schema_for((int)n);
+	int rc = ask_model(q->j, &(struct ask){.model = &model, .prompt = "personas", .ctx = q->ctx,
+					       .follow_up = q->follow_up, .schema = schema,
+					       .schema_name = "personas", .check = check});
+	json_decref(schema);
+	return rc;
+}
+
+/* Takes the answers that are next in order: writes their personas, or
+ * asks again for one with a near duplicate (and waits for it). */
+static void take_answers(void)
+{
+	while (taken < added && reqs[taken].answered) {
+		struct preq *q = &reqs[taken];
+		if (q->answer) {
+			struct buf why = {0};
+			near_dups(q, &why);
+			if (why.len) {
+				q->dups++;
+				conv_reask(q->follow_up, q->text, why.p, 1);
+				json_decref(q->answer);
+				q->answer = NULL;
+				q->answered = 0;
+				int bad = ask(q);
+				buf_free(&why);
+				if (!bad)
+					return;
+				q->answered = 1;
+				continue;
+			}
+			long first = strtol(q->j->id + 1, NULL, 10);
+			size_t i;
+			json_t *p;
+			json_array_foreach(q->answer, i, p) {
+				json_t *persona = json_object();
+				for (size_t f = 0; f < NFIELDS; f++)
+					json_object_set(persona, fields[f], json_object_get(p, fields[f]));
+				char id[32];
+				snprintf(id, sizeof id, "p%04ld", first + (long)i);
+				write_persona(q->j, id, assistant, persona);
+				remember(persona);
+				json_decref(persona);
+			}
+		}
+		job_end(q->j);
+		json_decref(q->ctx);
+		json_decref(q->follow_up);
+		json_decref(q->answer);
+		free(q->text);
+		memset(q, 0, sizeof *q);
+		taken++;
+		feed_next();
+	}
 }
 
 static void start_llm(struct job *j)
 {
+	struct preq *q = &reqs[req_of(j)];
+	q->j = j;
+	j->data = q;
+	job_hold(j);   /* until its answer is taken, in order */
+	q->ctx = vary_context(j->rec, j->id);
+	json_object_set(q->ctx, "assistant", assistant);
+	if (guidance)
+		json_object_set_new(q->ctx, "guidance", json_string(guidance));
+	add_previous(q->ctx, q->known);
 	long first = strtol(j->id + 1, NULL, 10);
 	long n = first_new + count - first < batch ? first_new + count - first : batch;
-	json_t *ctx = vary_context(j->rec, j->id);
-	json_object_set(ctx, "assistant", assistant);
-	if (guidance)
-		json_object_set_new(ctx, "guidance", json_string(guidance));
-	add_previous(ctx);
-	json_object_set_new(ctx, "count", json_integer(n));
-	json_object_set_new(ctx, "several", json_boolean(n > 1));
-	json_t *schema = schema_for((int)n);
-	if (ask_model(j, &(struct ask){.model = &model, .prompt = "personas", .ctx = ctx,
-				       .schema = schema, .schema_name = "personas", .check = check})) {
-		job_end(j);
-		feed_next();
+	json_object_set_new(q->ctx, "count", json_integer(n));
+	json_object_set_new(q->ctx, "several", json_boolean(n > 1));
+	q->follow_up = json_array();
+	if (ask(q)) {
+		q->answered = 1;
+		take_answers();
 	} else if (opts.dry_run) {
 		feed_next();   /* no answer will come: show every request */
 	}
-	json_decref(schema);
-	json_decref(ctx);
 }
 
 static void done_llm(struct job *j, struct call *c)
 {
+	struct preq *q = j->data;
 	if (!c->ok) {
 		job_reject(j, "%s", c->error);
 	} else {
-		long first = strtol(j->id + 1, NULL, 10);
-		size_t i;
-		json_t *p;
-		json_array_foreach(json_object_get(c->json, "personas"), i, p) {
-			json_t *persona = json_object();
-			for (size_t f = 0; f < NFIELDS; f++)
-				json_object_set(persona, fields[f], json_object_get(p, fields[f]));
-			char id[32];
-			snprintf(id, sizeof id, "p%04ld", first + (long)i);
-			write_persona(j, id, assistant, persona);
-			remember(persona);
-			json_decref(persona);
-		}
+		q->answer = json_incref(json_object_get(c->json, "personas"));
+		q->text = xstrdup(c->text ? c->text : "");
 	}
-	job_end(j);
-	feed_next();
+	q->answered = 1;
+	take_answers();
 }
 
 /* ---- axes: a filter ------------------------------------------------------ */
@@ -302,6 +390,8 @@ int main(int argc, char **argv)
 		.opts = options,
 	};
 	int i = opt_parse(&prog, argc, argv);
+	if (opts.jobs < ahead)
+		opts.jobs = ahead;
 	run_configure_model();
 	if (!!from_path + !!axes_path > 1)
 		usage_error("--from and --axes exclude each other");
@@ -340,9 +430,12 @@ int main(int argc, char **argv)
 	}
 	if (count < 0)
 		count = 10;
-	first_new = next_request = (long)json_array_size(earlier) + 1;
+	first_new = (long)json_array_size(earlier) + 1;
 	model_init(&model);
-	feed_next();   /* the first request; each answer adds the next */
+	nreqs = (count + batch - 1) / batch;
+	reqs = xcalloc(nreqs ? (size_t)nreqs : 1, sizeof *reqs);
+	for (int k = 0; k < ahead; k++)
+		feed_next();   /* the first K requests; each answer taken adds the next */
 	static const struct exec_ops ops = {.start = start_llm, .done = done_llm, .reasks = DUP_REASKS + 1};
 	int rc = run_records(&ops, 0, NULL);
 	if (yaml_out)

@@ -24,6 +24,8 @@ static json_t *messages(const struct ask *a, json_t *ctx, struct buf *err)
 		json_decref(msgs);
 		return NULL;
 	}
+	if (a->follow_up)
+		json_array_extend(msgs, a->follow_up);
 	return msgs;
 }
 

@@ -17,6 +17,8 @@ struct ask {
 	json_t *conversation;    /* NULL: the prompt makes the system and user
 	                          * messages; else its system part comes first,
 	                          * then these messages (borrowed) */
+	json_t *follow_up;       /* messages after those (an answer and what was
+	                          * wrong with it, to ask again), or NULL (borrowed) */
 	json_t *schema;          /* the answer's JSON schema, or NULL: any text */
 	json_t *tools;           /* tools the model may call (OpenAI's function
 	                          * tools), or NULL; the calls come in call.json */

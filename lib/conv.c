@@ -186,6 +186,15 @@ json_t *conv_msg_v(const char *role, json_t *content)
 	return m;
 }
 
+void conv_reask(json_t *msgs, const char *answer, const char *why, int structured)
+{
+	json_array_append_new(msgs, conv_msg("assistant", answer));
+	char *msg = xasprintf("That answer could not be used: %s. Answer again%s.", why,
+			      structured ? ", with only the JSON object the schema describes" : "");
+	json_array_append_new(msgs, conv_msg("user", msg));
+	free(msg);
+}
+
 json_t *conv_msg(const char *role, const char *content)
 {
 	json_t *m = json_object();

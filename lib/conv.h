@@ -12,6 +12,10 @@
  * or referenced when given as a value (conv_msg_v). */
 json_t *conv_msg(const char *role, const char *content);
 json_t *conv_msg_v(const char *role, json_t *content);
+/* Appends to msgs a model's answer and the message that asks again: why
+ * it could not be used (structured: only the JSON object the schema
+ * describes). */
+void conv_reask(json_t *msgs, const char *answer, const char *why, int structured);
 /* A new string: s without the white space (isspace) around it. */
 char *conv_trim(const char *s);
 /* text past a speaker's label the model put in front of what it wrote:

@@ -2,7 +2,15 @@
  * libcurl's sockets, which it hands to the event set (on_socket) with a
  * deadline of its own (on_timer); a transfer that ends goes to
  * req_http_done. Bodies and headers are read here: the size cap,
- * retry-after and x-should-retry. */
+ * retry-after and x-should-retry.
+ *
+ * Each request in flight has a slot of its own, and each slot its own
+ * multi handle, so its own connection cache: libcurl looks for a
+ * connection to reuse by walking every connection to the host that its
+ * cache holds, which with one multi handle for all is every connection
+ * of the run, at each request. In a slot it finds the one its last
+ * request used. The slots share what is worth sharing (the DNS cache
+ * and TLS sessions); their deadlines are kept in a heap. */
 #include "exec-int.h"
 #include "opt.h"      /* SCG_VERSION */
 
@@ -13,15 +21,95 @@
 #include <strings.h>
 #include <time.h>
 
-static CURLM *multi;
-static double curl_deadline = -1;
+struct slot {
+	CURLM *multi;           /* made at the slot's first use */
+	double deadline;        /* when libcurl wants to be called; -1: never */
+	int heap_at;            /* where in the deadline heap, -1 when not */
+	int touched;            /* libcurl ran since its messages were read */
+	struct slot *next_free, *next_touched, *next_due;
+	struct slot *next_all;
+};
+/* a slot per transfer in flight: -j of them, and the batch APIs' calls */
+static struct slot *all_slots, *free_slots, *touched;
+static int nslots;
+static struct slot **heap;      /* the slots with a deadline, earliest first */
+static int nheap;
+static CURLSH *share;
+static struct slot *slot_take(void);
 
-static void socket_action(curl_socket_t fd, int flags)
+static void heap_swap(int a, int b)
+{
+	struct slot *t = heap[a];
+	heap[a] = heap[b];
+	heap[b] = t;
+	heap[a]->heap_at = a;
+	heap[b]->heap_at = b;
+}
+
+static void heap_up(int i)
+{
+	while (i > 0 && heap[(i - 1) / 2]->deadline > heap[i]->deadline) {
+		heap_swap(i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, m = i;
+		if (l < nheap && heap[l]->deadline < heap[m]->deadline)
+			m = l;
+		if (l + 1 < nheap && heap[l + 1]->deadline < heap[m]->deadline)
+			m = l + 1;
+		if (m == i)
+			return;
+		heap_swap(i, m);
+		i = m;
+	}
+}
+
+/* Puts the slot's deadline in the heap, moves it, or takes it out (-1). */
+static void set_deadline(struct slot *sl, double t)
+{
+	int i = sl->heap_at;
+	sl->deadline = t;
+	if (t < 0) {
+		if (i < 0)
+			return;
+		sl->heap_at = -1;
+		if (i != --nheap) {
+			heap[i] = heap[nheap];
+			heap[i]->heap_at = i;
+			heap_down(i);
+			heap_up(i);
+		}
+		return;
+	}
+	if (i < 0) {
+		i = sl->heap_at = nheap++;
+		heap[i] = sl;
+	}
+	heap_down(i);
+	heap_up(i);
+}
+
+static void touch(struct slot *sl)
+{
+	if (!sl->touched) {
+		sl->touched = 1;
+		sl->next_touched = touched;
+		touched = sl;
+	}
+}
+
+static void socket_action(struct slot *sl, curl_socket_t fd, int flags)
 {
 	int running;
-	CURLMcode mc = curl_multi_socket_action(multi, fd, flags, &running);
+	CURLMcode mc = curl_multi_socket_action(sl->multi, fd, flags, &running);
 	if (mc != CURLM_OK)
 		die("curl: %s", curl_multi_strerror(mc));
+	touch(sl);
 }
 
 /* Bodies arrive decompressed: the cap holds against gzip bombs too. A
@@ -46,31 +134,76 @@ static double parse_http_date(const char *s)
 	return (double)timegm(&tm) - now_real();
 }
 
+/* The value of a header line named name (case aside), or NULL: copied
+ * into tmp (or, when longer, a string the caller frees), without the
+ * white space around it. */
+static char *header_value(const char *p, size_t len, const char *name, char *tmp, size_t tmpsize)
+{
+	size_t n = strlen(name);
+	if (len <= n || p[n] != ':' || strncasecmp(p, name, n))
+		return NULL;
+	const char *v = p + n + 1, *end = p + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	size_t vlen = (size_t)(end - v);
+	char *out = vlen < tmpsize ? tmp : xmalloc(vlen + 1);
+	memcpy(out, v, vlen);
+	out[vlen] = 0;
+	return out;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
 	struct req *r = ud;
 	size_t len = size * n;
-	char *line = xstrndup(p, len);
-	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
-		line[--len] = 0;
-	char *colon = strchr(line, ':');
-	if (colon) {
-		*colon = 0;
-		char *v = colon + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (!strcasecmp(line, "retry-after-ms")) {
-			r->retry_after = atof(v) / 1000;
-		} else if (!strcasecmp(line, "retry-after") && r->retry_after < 0) {
+	char tmp[128], *v;
+	if (len < 12 || (p[0] | 0x20) == 'h')
+		return len;   /* the status line, or too short to be one we read */
+	if ((v = header_value(p, len, "retry-after-ms", tmp, sizeof tmp))) {
+		r->retry_after = atof(v) / 1000;
+	} else if ((v = header_value(p, len, "retry-after", tmp, sizeof tmp))) {
+		if (r->retry_after < 0) {
 			char *end;
 			double s = strtod(v, &end);
 			r->retry_after = end != v && !*end ? s : parse_http_date(v);
-		} else if (!strcasecmp(line, "x-should-retry")) {
-			r->should_retry = !strcasecmp(v, "true") ? 1 : !strcasecmp(v, "false") ? 0 : -1;
 		}
+	} else if ((v = header_value(p, len, "x-should-retry", tmp, sizeof tmp))) {
+		r->should_retry = !strcasecmp(v, "true") ? 1 : !strcasecmp(v, "false") ? 0 : -1;
 	}
-	free(line);
-	return size * n;
+	if (v && v != tmp)
+		free(v);
+	return len;
+}
+
+/* URLs parsed once: given a parsed URL, libcurl copies it for a transfer
+ * instead of parsing the string and printing it back each time. A URL
+ * libcurl does not parse gets no handle: libcurl then tells why. */
+struct parsed_url {
+	char *url;
+	CURLU *uh;
+	struct parsed_url *next;
+};
+static struct parsed_url *parsed;
+
+static CURLU *parsed_url(const char *url)
+{
+	struct parsed_url *u;
+	for (u = parsed; u; u = u->next)
+		if (!strcmp(u->url, url))
+			return u->uh;
+	u = xcalloc(1, sizeof *u);
+	u->url = xstrdup(url);
+	u->uh = curl_url();
+	/* the flags libcurl parses a URL string with */
+	if (u->uh && curl_url_set(u->uh, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME)) {
+		curl_url_cleanup(u->uh);
+		u->uh = NULL;
+	}
+	u->next = parsed;
+	parsed = u;
+	return u->uh;
 }
 
 /* Finished easy handles are kept and reused: their buffers stay allocated. */
@@ -88,29 +221,14 @@ static void easy_release(CURL *e)
 	}
 }
 
-CURL *http_prepare(struct req *r)
+static CURL *easy_new(void)
 {
-	buf_reset(&r->resp);
-	r->status = 0;
-	r->retry_after = -1;
-	r->should_retry = -1;
-	r->too_big = 0;
-	CURL *e = easy_pooled ? easy_pool[--easy_pooled] : curl_easy_init();
+	CURL *e = curl_easy_init();
 	if (!e)
 		die("out of memory");
-	r->easy = e;
-	curl_easy_setopt(e, CURLOPT_URL, r->h.url);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->h.body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->h.body));
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->h.headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)fmin(r->timeout * 1000, 10000));
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "scg/" SCG_VERSION);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -118,12 +236,38 @@ CURL *http_prepare(struct req *r)
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ex.cfg.max_answer);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_SHARE, share);
+	return e;
+}
+
+CURL *http_prepare(struct req *r)
+{
+	buf_reset(&r->resp);
+	r->status = 0;
+	r->retry_after = -1;
+	r->should_retry = -1;
+	r->too_big = 0;
+	CURL *e = easy_pooled ? easy_pool[--easy_pooled] : easy_new();
+	r->easy = e;
+	/* per request; what is the same for every request was set when the
+	 * handle was made (easy_new), and a handle keeps its options */
+	curl_easy_setopt(e, CURLOPT_CURLU, parsed_url(r->h.url));
+	curl_easy_setopt(e, CURLOPT_URL, r->h.url);   /* what the handle reports */
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->h.body);   /* sent from here, not copied */
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->h.body));
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->h.headers);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)fmin(r->timeout * 1000, 10000));
 	return e;
 }
 
 void http_add(struct req *r)
 {
-	CURLMcode mc = curl_multi_add_handle(multi, r->easy);
+	struct slot *sl = slot_take();
+	CURLMcode mc = curl_multi_add_handle(sl->multi, r->easy);
 	if (mc != CURLM_OK)
 		die("curl: %s", curl_multi_strerror(mc));
 }
@@ -138,13 +282,13 @@ void http_start(struct req *r)
 static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
 	(void)e;
-	(void)userp;
+	struct slot *sl = userp;
 	struct ev *ev = socketp;
 	if (what == CURL_POLL_REMOVE) {
 		if (ev) {
 			evset_forget(s);
 			evset_retire(ev);
-			curl_multi_assign(multi, s, NULL);
+			curl_multi_assign(sl->multi, s, NULL);
 		}
 		return 0;
 	}
@@ -153,7 +297,8 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 		ev = xcalloc(1, sizeof *ev);
 		ev->type = EV_SOCK;
 		ev->fd = s;
-		curl_multi_assign(multi, s, ev);
+		ev->slot = sl;
+		curl_multi_assign(sl->multi, s, ev);
 	}
 	if (evset_watch(s, flags, ev))
 		die("epoll_ctl: socket %d: %s", (int)s, strerror(errno));
@@ -163,34 +308,65 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 static int on_timer(CURLM *m, long ms, void *userp)
 {
 	(void)m;
-	(void)userp;
-	curl_deadline = ms < 0 ? -1 : now_mono() + (double)ms / 1000;
+	set_deadline(userp, ms < 0 ? -1 : now_mono() + (double)ms / 1000);
 	return 0;
 }
 
-static void check_multi(void)
+static struct slot *slot_take(void)
+{
+	struct slot *sl = free_slots;
+	if (sl) {
+		free_slots = sl->next_free;
+	} else {   /* made at its first use, kept for the run */
+		sl = xcalloc(1, sizeof *sl);
+		sl->deadline = -1;
+		sl->heap_at = -1;
+		sl->next_all = all_slots;
+		all_slots = sl;
+		nslots++;
+		heap = xrealloc(heap, sizeof *heap * (size_t)nslots);
+	}
+	if (!sl->multi) {
+		sl->multi = curl_multi_init();
+		if (!sl->multi)
+			die("out of memory");
+		curl_multi_setopt(sl->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+		curl_multi_setopt(sl->multi, CURLMOPT_SOCKETDATA, sl);
+		curl_multi_setopt(sl->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+		curl_multi_setopt(sl->multi, CURLMOPT_TIMERDATA, sl);
+		/* the connection of the last request, and one to another host */
+		curl_multi_setopt(sl->multi, CURLMOPT_MAXCONNECTS, 2L);
+	}
+	return sl;
+}
+
+/* Reads what ended in the slot's multi handle: at most its one transfer. */
+static void check_slot(struct slot *sl)
 {
 	CURLMsg *msg;
 	int left;
-	while ((msg = curl_multi_info_read(multi, &left))) {
+	while ((msg = curl_multi_info_read(sl->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		struct req *r;
-		/* msg lives in the easy handle: read before the handle goes */
-		CURLcode cc = msg->data.result;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
-		curl_multi_remove_handle(multi, r->easy);
+		CURLcode result = msg->data.result;   /* msg lives in the handle */
+		curl_multi_remove_handle(sl->multi, r->easy);
 		if (r->kind == K_BATCH) {
 			/* changed beyond what http_prepare sets: not pooled */
 			curl_easy_cleanup(r->easy);
 			r->easy = NULL;
-			batch_http_done(r, cc);
+			sl->next_free = free_slots;
+			free_slots = sl;
+			batch_http_done(r, result);
 			continue;
 		}
 		easy_release(r->easy);
 		r->easy = NULL;
-		req_http_done(r, cc);
+		sl->next_free = free_slots;
+		free_slots = sl;
+		req_http_done(r, result);
 	}
 }
 
@@ -198,10 +374,11 @@ void http_init(void)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		die("curl: cannot initialise");
-	multi = curl_multi_init();
-	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)ex.cfg.jobs * 2);
+	share = curl_share_init();
+	if (!share)
+		die("out of memory");
+	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }
 
 void http_cleanup(void)
@@ -209,27 +386,56 @@ void http_cleanup(void)
 	while (easy_pooled)
 		curl_easy_cleanup(easy_pool[--easy_pooled]);
 	free(easy_pool);
-	curl_multi_cleanup(multi);
+	while (parsed) {
+		struct parsed_url *u = parsed;
+		parsed = u->next;
+		curl_url_cleanup(u->uh);
+		free(u->url);
+		free(u);
+	}
+	while (all_slots) {
+		struct slot *sl = all_slots;
+		all_slots = sl->next_all;
+		if (sl->multi)
+			curl_multi_cleanup(sl->multi);
+		free(sl);
+	}
+	free(heap);
+	curl_share_cleanup(share);
 	curl_global_cleanup();
 }
 
-void http_socket_ready(int fd, unsigned flags)
+void http_socket_ready(struct ev *e, unsigned flags)
 {
-	socket_action(fd, (flags & EVF_IN ? CURL_CSELECT_IN : 0) | (flags & EVF_OUT ? CURL_CSELECT_OUT : 0) |
-			  (flags & EVF_ERR ? CURL_CSELECT_ERR : 0));
+	socket_action(e->slot, e->fd, (flags & EVF_IN ? CURL_CSELECT_IN : 0) |
+		      (flags & EVF_OUT ? CURL_CSELECT_OUT : 0) | (flags & EVF_ERR ? CURL_CSELECT_ERR : 0));
 }
 
 double http_deadline(void)
 {
-	return curl_deadline;
+	return nheap ? heap[0]->deadline : -1;
 }
 
 void http_after_wait(double now)
 {
-	if (curl_deadline >= 0 && now >= curl_deadline) {
-		/* forget the deadline: the timer callback sets the next one */
-		curl_deadline = -1;
-		socket_action(CURL_SOCKET_TIMEOUT, 0);
+	/* the slots whose deadline has passed, each called once: a deadline
+	 * set meanwhile (even of 0) waits for the next turn of the loop */
+	struct slot *due = NULL;
+	while (nheap && heap[0]->deadline <= now) {
+		struct slot *sl = heap[0];
+		set_deadline(sl, -1);   /* the timer callback sets the next one */
+		sl->next_due = due;
+		due = sl;
 	}
-	check_multi();
+	while (due) {
+		struct slot *sl = due;
+		due = sl->next_due;
+		socket_action(sl, CURL_SOCKET_TIMEOUT, 0);
+	}
+	while (touched) {
+		struct slot *sl = touched;
+		touched = sl->next_touched;
+		sl->touched = 0;
+		check_slot(sl);
+	}
 }

@@ -1,8 +1,10 @@
 /* exec-int: the executor's private header, shared by its parts and by
  * nothing else. One executor per process; its parts, one concern each:
  *
- *   exec-jobs.c      the job list: records in, their output in input order
- *                    (the reorder buffer), usage per job, exec_add
+ *   exec-jobs.c      the job list: records in, their output written in
+ *                    input order, usage per job, exec_add
+ *   exec-reorder.c   the reorder buffer: output that waits for an earlier
+ *                    job, in memory up to --reorder-mb, then in a file
  *   exec-request.c   a request's life: the cache, the queue, retries,
  *                    re-asks, the budget, the answer handed to done()
  *   exec-limit.c     the limiter: a window and rate buckets per upstream
@@ -32,6 +34,7 @@ struct ev {
 	enum ev_type type;
 	int fd;
 	struct req *req;        /* EV_CMD_*: the command's request */
+	struct slot *slot;      /* EV_SOCK: the transfer slot it belongs to */
 	struct ev *next_dead;
 };
 
@@ -109,17 +112,40 @@ void jobs_add_line(struct input *in, char *line, size_t len, int *stop);
 void jobs_start_added(long cap);
 /* How many records given to exec_add wait to be started. */
 long jobs_added_waiting(void);
-/* Writes the jobs that are over: in input order, or with --unordered as
- * they end. */
+/* Writes the jobs that are over: in input order (holding what must wait),
+ * or with --unordered as they end. */
 void jobs_flush(void);
 /* Interrupted: writes what has been answered (in input order, skipping
  * the records still waiting); returns how many were not written. */
 long jobs_write_answered(void);
-/* A job with no call out that did not end is a bug: it is rejected. */
-void jobs_end_if_idle(struct job *j);
+/* Whether another record may be read: fewer than cap jobs open, and room
+ * in the reorder buffer's index. */
+int jobs_room(long cap);
+/* After a job's start or one of its calls: a job with no call out that
+ * did not end is a bug (it is rejected); one that is over is queued to
+ * be written by jobs_flush. */
+void jobs_settle(struct job *j);
 /* Counts one model call in the job's usage (model, stage, tokens, cost;
  * batch: bought from a batch API, at its price). */
 void jobs_usage_add(struct job *j, const char *model, long pt, long ct, int batch);
+
+/* exec-reorder.c */
+/* The job (its seq) whose records are written next. */
+long reorder_next(void);
+/* The records of job seq (a later one than reorder_next), as the bytes
+ * they are written as (taken from bytes), held until their turn. */
+void reorder_hold(long seq, struct buf *bytes, long records);
+/* Job seq (reorder_next) was written: what was held behind it, up to the
+ * next gap, is written too. */
+void reorder_written(long seq);
+/* Whether the index of held records, for the jobs up to seq_next, leaves
+ * room within --reorder-mb. */
+int reorder_room(long seq_next);
+/* Interrupted: writes every held record in order, over the gaps; returns
+ * how many jobs before seq_end had nothing held. */
+long reorder_write_all(long seq_end);
+/* Records that went through the temporary file. */
+long reorder_spilled(void);
 
 /* exec-request.c */
 void requests_init(void);
@@ -175,7 +201,7 @@ void http_start(struct req *r);
 CURL *http_prepare(struct req *r);
 void http_add(struct req *r);
 /* A socket of a transfer is ready (EVF_* flags). */
-void http_socket_ready(int fd, unsigned flags);
+void http_socket_ready(struct ev *e, unsigned flags);
 /* When libcurl wants to be called next (monotonic seconds), or -1. */
 double http_deadline(void);
 /* Calls libcurl when its deadline has passed, then takes what ended. */

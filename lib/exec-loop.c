@@ -5,6 +5,7 @@
  * write the jobs that are over, then wait for the first thing due. */
 #include "exec-int.h"
 #include "cache.h"
+#include "jv.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -82,7 +83,7 @@ static void watch_input(struct input_watch *w, struct input *in)
  * the run. */
 static void read_input(struct input_watch *w, struct input *in, long cap, int *stop)
 {
-	while (!*stop && !in->done && w->ready && ex.njobs < cap) {
+	while (!*stop && !in->done && w->ready && jobs_room(cap)) {
 		char *line;
 		size_t len;
 		int rc = input_line(in, &line, &len);
@@ -118,7 +119,7 @@ static void dispatch(struct ev_ready *ready, int n, struct input_watch *w)
 		if (e->type == EV_STDIN)
 			w->ready = 1;
 		else if (e->type == EV_SOCK)
-			http_socket_ready(e->fd, ready[i].flags);
+			http_socket_ready(e, ready[i].flags);
 		else if ((e->type == EV_CMD_IN || e->type == EV_CMD_OUT) && e->fd >= 0)
 			cmd_io(e);
 	}
@@ -143,6 +144,7 @@ static void interrupted(void)
 int exec_run(struct input *in, const struct exec_ops *ops)
 {
 	ex.ops = ops;
+	jv_pool_on();   /* the loop is the only thread that touches JSON values */
 	progress_init();
 	requests_init();
 	cache_init();
@@ -154,8 +156,9 @@ int exec_run(struct input *in, const struct exec_ops *ops)
 		input_set_nonblock(in);
 	struct input_watch w = {.ev = {.type = EV_STDIN}, .ready = 1};
 	int stop = 0, submitted = 0;
-	/* room for records in flight plus the reorder buffer; --batch reads
-	 * all, to put every request into as few batches as it can */
+	/* records open: those in flight and a queue behind them (what waits
+	 * for an earlier record waits in the reorder buffer, not here);
+	 * --batch reads all, to put every request into as few batches as it can */
 	long cap = ex.cfg.batch ? LONG_MAX : (long)ex.cfg.jobs * 4 + 16;
 
 	for (;;) {
@@ -180,7 +183,7 @@ int exec_run(struct input *in, const struct exec_ops *ops)
 			break;
 		if (ex.done_q || (ex.queue && wait <= 0))
 			continue;
-		if ((added || (!input_over && w.ready)) && ex.njobs < cap)
+		if ((added || (!input_over && w.ready)) && jobs_room(cap))
 			continue;
 
 		int ms = wait_ms(wait);
@@ -199,6 +202,9 @@ int exec_run(struct input *in, const struct exec_ops *ops)
 	out_flush();
 	progress_draw(1);
 	progress_summary();
+	if (!ex.cfg.quiet && reorder_spilled())
+		warnx_("%ld records waited for their turn in a temporary file (past --reorder-mb %g)",
+		       reorder_spilled(), ex.cfg.reorder_mb);
 	http_cleanup();
 	evset_close();
 	return submitted ? 3 : records_rejected ? 1 : 0;

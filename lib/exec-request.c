@@ -150,7 +150,7 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 	snprintf(sample, sizeof sample, "sample %d", lr->sample);
 	rng_init(&g, ex.cfg.seed, j->id, prog_name, sample);
 	r->lr.seed = (long)(rng_next(&g) >> 33);
-	r->messages = json_copy(lr->messages);   /* re-asks append; messages are not changed */
+	r->messages = json_incref(lr->messages);   /* copied before a re-ask appends */
 	if (lr->schema)
 		json_incref(lr->schema);
 	json_incref(lr->tools);
@@ -433,11 +433,10 @@ void req_retry_or_fail(struct req *r, const char *why)
 
 static void reask(struct req *r, const char *why)
 {
-	json_array_append_new(r->messages, conv_msg("assistant", r->answer_text ? r->answer_text : ""));
-	char *msg = xasprintf("That answer could not be used: %s. Answer again%s.", why,
-			      r->lr.schema ? ", with only the JSON object the schema describes" : "");
-	json_array_append_new(r->messages, conv_msg("user", msg));
-	free(msg);
+	json_t *own = json_copy(r->messages);   /* the caller's list stays as it was */
+	json_decref(r->messages);
+	r->messages = own;
+	conv_reask(r->messages, r->answer_text ? r->answer_text : "", why, r->lr.schema != NULL);
 	r->reasks--;
 	r->stats->reasks++;
 	r->attempt = 0;
@@ -652,6 +651,6 @@ void requests_run_done(void)
 		if (!j->ended)
 			ex.ops->done(j, &r->call);
 		free_req(r);
-		jobs_end_if_idle(j);
+		jobs_settle(j);
 	}
 }

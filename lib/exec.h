@@ -20,9 +20,10 @@ struct job {
 	const char *id;         /* rec's id, or "" */
 	void *data;             /* the program's per-job state */
 	/* private to exec */
-	int pending, ended, rejected, emitted;
+	int pending, ended, rejected, emitted, over, held;
+	struct job *over_next;  /* over, not written yet (exec-jobs.c) */
 	json_t *out;            /* records to write */
-	json_t *usage;          /* per-model usage of this job's calls */
+	struct job_usage *usage;  /* per-model usage of this job's calls */
 	struct job *prev, *next;
 };
 
@@ -63,6 +64,8 @@ struct exec_config {
 	double budget;          /* --budget in USD; 0: none */
 	long max_answer;        /* --max-answer-bytes of an answer or a command's output */
 	uint64_t seed;          /* --seed: the requests' seeds depend on it */
+	double reorder_mb;      /* --reorder-mb: records waiting for their turn
+	                         * held in memory, the rest in a file */
 	int quiet, progress;    /* -q: no summary; --progress: the progress line */
 	int no_progress;        /* --no-progress: none, even on a terminal */
 	const char *run;        /* --run: the run's name; endpoint and command
@@ -115,6 +118,10 @@ void job_reject(struct job *j, const char *fmt, ...) __attribute__((format(print
 /* The job is over once its calls still out have finished (their done()
  * is then not called). */
 void job_end(struct job *j);
+/* The job stays open with no call out, until the program ends it (from
+ * start() or done() of any job): for a job that waits for others, such as
+ * a persona checked against those before it. */
+void job_hold(struct job *j);
 /* For done(): when call c failed, the record is rejected with its error
  * and the job ended; returns 1. Returns 0 when c has its answer. */
 int job_failed(struct job *j, const struct call *c);

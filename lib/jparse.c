@@ -1,5 +1,6 @@
 /* jparse: recursive descent over a buffer, straight into jansson values. */
 #include "jparse.h"
+#include "jrun.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@ struct p {
 	struct buf *err;
 	struct buf tmp;
 	int depth;
+	int check_utf8;         /* bytes above ASCII are checked in strings */
 };
 
 static json_t *fail(struct p *p, const char *what)
@@ -49,12 +51,21 @@ static int string(struct p *p, const char **out, size_t *n)
 	int escaped = 0;
 	buf_reset(&p->tmp);
 	for (;;) {
-		while (s < p->end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
-			s++;
+		s = p->check_utf8 ? jrun_plain(s, p->end) : jrun_text(s, p->end);
 		if (s >= p->end) {
 			p->s = s;
 			fail(p, "unterminated string");
 			return -1;
+		}
+		if ((unsigned char)*s >= 0x80) {
+			size_t n = utf8_seq(s, p->end);
+			if (!n) {
+				p->s = s;
+				fail(p, "invalid UTF-8");
+				return -1;
+			}
+			s += n;
+			continue;
 		}
 		if (*s == '"')
 			break;
@@ -335,20 +346,9 @@ static json_t *value(struct p *p)
 	return fail(p, "invalid value");
 }
 
-json_t *jparse(const char *s, size_t len, struct buf *err)
+static json_t *parse(const char *s, size_t len, int check_utf8, struct buf *err)
 {
-	size_t bad;
-	buf_reset(err);
-	if (!utf8_valid(s, len, &bad)) {
-		buf_addf(err, "invalid UTF-8 at byte %zu", bad + 1);
-		return NULL;
-	}
-	return jparse_utf8(s, len, err);
-}
-
-json_t *jparse_utf8(const char *s, size_t len, struct buf *err)
-{
-	struct p p = {.s = s, .end = s + len, .start = s, .err = err};
+	struct p p = {.s = s, .end = s + len, .start = s, .err = err, .check_utf8 = check_utf8};
 	buf_reset(err);
 	json_t *v = value(&p);
 	if (v) {
@@ -360,4 +360,23 @@ json_t *jparse_utf8(const char *s, size_t len, struct buf *err)
 	}
 	buf_free(&p.tmp);
 	return v;
+}
+
+/* UTF-8 is checked where it may be, in strings (anywhere else a byte
+ * above ASCII is no JSON); input that fails for any reason and is not
+ * UTF-8 is named for that, at its first bad byte. */
+json_t *jparse(const char *s, size_t len, struct buf *err)
+{
+	json_t *v = parse(s, len, 1, err);
+	size_t bad;
+	if (!v && !utf8_valid(s, len, &bad)) {
+		buf_reset(err);
+		buf_addf(err, "invalid UTF-8 at byte %zu", bad + 1);
+	}
+	return v;
+}
+
+json_t *jparse_utf8(const char *s, size_t len, struct buf *err)
+{
+	return parse(s, len, 0, err);
 }

@@ -1,10 +1,10 @@
 /* jscan: a recursive-descent JSON checker that follows the wanted paths as
  * it goes. Every byte is checked, the UTF-8 of strings too, but only strings
  * under a selected value are decoded, so scanning costs little more than
- * reading the line. Runs of plain string bytes are skipped by the vector
- * unit simd.c chose (AVX2 or NEON), else eight bytes in a 64-bit word. */
+ * reading the line. Runs of plain string bytes are skipped a vector at a
+ * time (lib/jrun.h). */
 #include "jscan.h"
-#include "simd.h"
+#include "jrun.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,12 +39,9 @@ struct jscan {
 	short *pos;             /* JSCAN_MAX_DEPTH+1 rows of n path positions */
 };
 
-static void choose_scanner(void);
-
 struct jscan *jscan_new(int npaths, const char *const *paths)
 {
 	struct jscan *js = xcalloc(1, sizeof *js);
-	choose_scanner();
 	js->n = npaths;
 	js->path = xcalloc((size_t)npaths, sizeof *js->path);
 	js->text = xcalloc((size_t)npaths, sizeof *js->text);
@@ -134,115 +131,6 @@ static const char *hex4(struct jscan *js, const char *p, unsigned *v)
 	return p + 4;
 }
 
-/* The first byte at or after p that ends a run of plain string bytes: a
- * quote, a backslash, a control character or a byte above ASCII. Eight
- * bytes at a time: each test leaves its answer in the top bit of each
- * byte, exactly (no carry crosses a byte). */
-static const char *plain_run_portable(const char *p, const char *end)
-{
-	const uint64_t ones = 0x0101010101010101ULL, low7 = 0x7f * ones, top = 0x80 * ones;
-	while (end - p >= 8) {
-		uint64_t v = simd_load64(p), q = v ^ (0x22 * ones), b = v ^ (0x5c * ones);
-		uint64_t quote = ~(((q & low7) + low7) | q | low7);
-		uint64_t bslash = ~(((b & low7) + low7) | b | low7);
-		uint64_t control = ~((v & low7) + 0x60 * ones) & ~v & top;
-		uint64_t stop = (v & top) | quote | bslash | control;
-		if (stop)
-			return p + __builtin_ctzll(stop) / 8;
-		p += 8;
-	}
-	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20 &&
-	       (unsigned char)*p < 0x80)
-		p++;
-	return p;
-}
-
-#ifdef SIMD_HAVE_X86
-#include <immintrin.h>
-
-/* 32 bytes at a time; a signed compare with 0x20 catches the control
- * characters and the bytes above ASCII at once. */
-__attribute__((target("avx2")))
-static const char *plain_run_avx2(const char *p, const char *end)
-{
-	const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\');
-	const __m256i space = _mm256_set1_epi8(' ');
-	while (end - p >= 32) {
-		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
-		__m256i stop = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, quote),
-								_mm256_cmpeq_epi8(x, bslash)),
-					       _mm256_cmpgt_epi8(space, x));
-		unsigned m = (unsigned)_mm256_movemask_epi8(stop);
-		if (m)
-			return p + __builtin_ctz(m);
-		p += 32;
-	}
-	return plain_run_portable(p, end);
-}
-#endif
-
-#ifdef SIMD_HAVE_NEON
-#include <arm_neon.h>
-
-static const char *plain_run_neon(const char *p, const char *end)
-{
-	while (end - p >= 16) {
-		uint8x16_t x = vld1q_u8((const uint8_t *)p);
-		uint8x16_t stop = vorrq_u8(vorrq_u8(vceqq_u8(x, vdupq_n_u8('"')),
-						    vceqq_u8(x, vdupq_n_u8('\\'))),
-					   vorrq_u8(vcltq_u8(x, vdupq_n_u8(0x20)),
-						    vcgeq_u8(x, vdupq_n_u8(0x80))));
-		/* four bits a byte */
-		uint64_t m = vget_lane_u64(vreinterpret_u64_u8(
-			vshrn_n_u16(vreinterpretq_u16_u8(stop), 4)), 0);
-		if (m)
-			return p + __builtin_ctzll(m) / 4;
-		p += 16;
-	}
-	return plain_run_portable(p, end);
-}
-#endif
-
-static const char *(*plain_run)(const char *p, const char *end) = plain_run_portable;
-
-static void choose_scanner(void)
-{
-#ifdef SIMD_HAVE_X86
-	if (simd_path() == SIMD_AVX2 || simd_path() == SIMD_AVX512)
-		plain_run = plain_run_avx2;
-#endif
-#ifdef SIMD_HAVE_NEON
-	if (simd_path() == SIMD_NEON)
-		plain_run = plain_run_neon;
-#endif
-}
-
-/* The length of the UTF-8 sequence at p (no overlongs, no surrogates),
- * or 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *s, const unsigned char *end)
-{
-	unsigned c = s[0], min, cp;
-	size_t len;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, min = 0x80, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, min = 0x800, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, min = 0x10000, cp = c & 0x07;
-	else
-		return 0;
-	if ((size_t)(end - s) < len)
-		return 0;
-	for (size_t k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* p is just past the opening quote. With out, the decoded text is appended
  * there; without, the string is only checked. Returns the byte after the
  * closing quote. Bytes above ASCII must be UTF-8; they are allowed in
@@ -253,10 +141,10 @@ static const char *string(struct jscan *js, const char *p, struct buf *out)
 	for (;;) {
 		const char *run = p;
 		for (;;) {
-			p = plain_run(p, end);
+			p = jrun_plain(p, end);
 			if (p >= end || (unsigned char)*p < 0x80)
 				break;
-			size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+			size_t n = utf8_seq(p, end);
 			if (!n)
 				return fail(js, p, "invalid UTF-8");
 			p += n;

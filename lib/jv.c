@@ -1,5 +1,6 @@
 /* jv: the compact writer and the getters (see jv.h). */
 #include "jv.h"
+#include "jrun.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,15 +14,16 @@
 static void dump_string(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	const char *end = s + n;
 	buf_grow(b, n + 2);
 	b->p[b->len++] = '"';
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, s + run, i - run);
-		run = i + 1;
+	for (;;) {
+		const char *stop = jrun_text(s, end);
+		buf_add(b, s, (size_t)(stop - s));
+		if (stop == end)
+			break;
+		unsigned char c = (unsigned char)*stop;
+		s = stop + 1;
 		char esc[7] = {'\\', 0};
 		switch (c) {
 		case '"': esc[1] = '"'; break;
@@ -40,8 +42,41 @@ static void dump_string(struct buf *b, const char *s, size_t n)
 		}
 		buf_add(b, esc, 2);
 	}
-	buf_add(b, s + run, n - run);
 	buf_addc(b, '"');
+}
+
+/* The common reals (a temperature, a cost summed to 1e-10) are n / 10^10
+ * for an integer n of at most 15 digits. Then the division is the double
+ * nearest that decimal, so its digits read back the same, and they are
+ * what %.15g would print (in fixed notation from 1e-4 on): written
+ * without printf. 0 when d is not such a number. */
+static int dump_decimal(struct buf *b, double d)
+{
+	if (!(d >= 1e-4 && d < 1e5))
+		return 0;
+	double scaled = d * 1e10;
+	long long n = llround(scaled);
+	if ((double)n / 1e10 != d)
+		return 0;
+	char tmp[32], *e = tmp + sizeof tmp, *q = e;
+	long long frac = n % 10000000000LL, whole = n / 10000000000LL;
+	int digits = 10;
+	while (digits && frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	if (!digits) {
+		*--q = '0';
+	} else {
+		for (int i = 0; i < digits; i++, frac /= 10)
+			*--q = (char)('0' + frac % 10);
+	}
+	*--q = '.';
+	do
+		*--q = (char)('0' + whole % 10);
+	while (whole /= 10);
+	buf_add(b, q, (size_t)(e - q));
+	return 1;
 }
 
 static void dump_real(struct buf *b, double d)
@@ -51,6 +86,8 @@ static void dump_real(struct buf *b, double d)
 		buf_adds(b, "null");
 		return;
 	}
+	if (dump_decimal(b, d))
+		return;
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(tmp, sizeof tmp, "%.*g", prec, d);
 		if (strtod(tmp, NULL) == d)
@@ -67,17 +104,13 @@ void jv_dump(const json_t *v, struct buf *b)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		buf_addc(b, '{');
-		const char *k;
-		size_t klen;
-		json_t *e;
-		int first = 1;
-		json_object_keylen_foreach((json_t *)v, k, klen, e) {
-			if (!first)
-				buf_addc(b, ',');
-			first = 0;
-			dump_string(b, k, klen);
+		/* the iterator itself: the foreach macro looks each key up again */
+		for (void *it = json_object_iter((json_t *)v); it; ) {
+			dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
 			buf_addc(b, ':');
-			jv_dump(e, b);
+			jv_dump(json_object_iter_value(it), b);
+			if ((it = json_object_iter_next((json_t *)v, it)))
+				buf_addc(b, ',');
 		}
 		buf_addc(b, '}');
 		break;

@@ -36,4 +36,9 @@ const char *jv_str(json_t *obj, const char *key);
 /* Adds n to the integer counter[key] (created at 0). */
 void jv_count(json_t *counter, const char *key, json_int_t n);
 
+/* lib/jv-alloc.c: jansson's values of up to 384 bytes come from free
+ * lists per size and go back to them, for the rest of the process. Only
+ * for a program whose JSON values all live in one thread (exec_run). */
+void jv_pool_on(void);
+
 #endif

@@ -15,7 +15,7 @@
 
 struct scg_opts opts = {
 	.jobs = 8, .retries = 6, .timeout = 120, .temp_lo = -1, .top_p_lo = -1,
-	.max_answer = OPT_MAX_ANSWER,
+	.max_answer = OPT_MAX_ANSWER, .reorder_mb = 64,
 };
 
 static const struct opt_prog *cur;
@@ -261,6 +261,9 @@ static const struct opt request_opts[] = {
 	OPT_INT('j', "jobs", &opts.jobs, "N", 1, 4096, "requests in flight (default 8)"),
 	OPT_FLAG(0, "unordered", &opts.unordered,
 		 "write records as they finish, not in input order"),
+	OPT_DOUBLE(0, "reorder-mb", &opts.reorder_mb, "MB", 0, 1e6,
+		   "records waiting for an earlier one held in memory up to MB, the rest "
+		   "in a temporary file (default 64)"),
 	OPT_DOUBLE(0, "rpm", &opts.rpm, "N", 0, 1e9, "requests per minute at most"),
 	OPT_DOUBLE(0, "tpm", &opts.tpm, "N", 0, 1e12, "tokens per minute at most"),
 	OPT_INT(0, "retries", &opts.retries, "N", 0, 100,

@@ -35,6 +35,7 @@ struct scg_opts {
 	int on_error_skip;
 	/* executor */
 	int jobs, unordered;
+	double reorder_mb;
 	double rpm, tpm;
 	int retries;
 	double timeout;

@@ -81,13 +81,26 @@ void out_line(const char *s, size_t n)
 		out_flush();
 }
 
+void out_record_to(struct buf *b, json_t *rec)
+{
+	size_t at = b->len;
+	jv_dump(rec, b);
+	secret_redact_json(b->p + at, b->len - at);
+	buf_addc(b, '\n');
+}
+
 void out_record(json_t *rec)
 {
 	out_init();
-	size_t at = out.len;
-	jv_dump(rec, &out);
-	secret_redact_json(out.p + at, out.len - at);
-	buf_addc(&out, '\n');
+	out_record_to(&out, rec);
+	if (out.len >= 1 << 16)
+		out_flush();
+}
+
+void out_bytes(const char *p, size_t n)
+{
+	out_init();
+	buf_add(&out, p, n);
 	if (out.len >= 1 << 16)
 		out_flush();
 }

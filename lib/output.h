@@ -8,8 +8,14 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "util.h"
+
 void out_line(const char *s, size_t n);  /* s, then a newline */
 void out_record(json_t *rec);           /* compact (lib/jv.h), key order kept */
+/* The line out_record writes, appended to b instead, to be written later
+ * with out_bytes (which writes lines made so, as they are). */
+void out_record_to(struct buf *b, json_t *rec);
+void out_bytes(const char *p, size_t n);
 void out_flush(void);
 
 #endif

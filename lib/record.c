@@ -17,30 +17,27 @@ void record_configure(const struct record_config *c)
 
 json_t *record_parse(const char *line, size_t len, struct buf *err)
 {
-	size_t bad;
 	buf_reset(err);
-	if (!utf8_valid(line, len, &bad)) {
-		buf_addf(err, "invalid UTF-8 at byte %zu", bad + 1);
-		return NULL;
-	}
-	if (len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
-		buf_adds(err, "starts with a byte-order mark; records are UTF-8 without one");
-		return NULL;
-	}
+	int bom = len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3);
 	struct buf why = {0};
-	json_t *v = jparse_utf8(line, len, &why);   /* checked above */
-	if (!v) {
-		buf_addf(err, "not JSON: %s", why.p);
+	json_t *v = bom ? NULL : jparse(line, len, &why);   /* checks the UTF-8 of strings */
+	if (json_is_object(v)) {
 		buf_free(&why);
-		return NULL;
+		return v;
 	}
-	buf_free(&why);
-	if (!json_is_object(v)) {
-		json_decref(v);
+	/* a bad line: the first of these reasons is the one told */
+	size_t bad;
+	if (!utf8_valid(line, len, &bad))
+		buf_addf(err, "invalid UTF-8 at byte %zu", bad + 1);
+	else if (bom)
+		buf_adds(err, "starts with a byte-order mark; records are UTF-8 without one");
+	else if (!v)
+		buf_addf(err, "not JSON: %s", why.p);
+	else
 		buf_adds(err, "not a JSON object");
-		return NULL;
-	}
-	return v;
+	json_decref(v);
+	buf_free(&why);
+	return NULL;
 }
 
 /* A reject that cannot be written is a record lost: the run stops. */

@@ -51,7 +51,7 @@ void run_configure_model(void)
 		.quiet = opts.quiet, .progress = opts.progress, .no_progress = opts.no_progress,
 		.run = opts.run, .ledger = ledger, .run_output = output && !strcmp(output, "1"),
 		.batch = batch, .batch_nowait = opts.batch_nowait, .batch_retry = opts.batch_retry,
-		.batch_cancel = opts.batch_cancel,
+		.batch_cancel = opts.batch_cancel, .reorder_mb = opts.reorder_mb,
 	});
 	llm_configure(&(struct llm_config){
 		.provider = opts.provider, .model = opts.model, .base_url = opts.base_url,

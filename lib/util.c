@@ -133,14 +133,6 @@ void buf_grow(struct buf *b, size_t extra)
 	b->cap = cap;
 }
 
-void buf_add(struct buf *b, const void *data, size_t n)
-{
-	buf_grow(b, n);
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
 void buf_adds(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
@@ -234,48 +226,67 @@ int is_blank(const char *s)
 
 size_t utf8_chars(const char *s)
 {
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
+	/* the bytes less the continuation bytes (10xxxxxx), eight at a time */
+	size_t len = strlen(s), n = len, i = 0;
+	for (; len - i >= 8; i += 8) {
+		uint64_t v;
+		memcpy(&v, s + i, 8);
+		n -= (size_t)__builtin_popcountll(v & ~(v << 1) & 0x8080808080808080ULL);
+	}
+	for (; i < len; i++)
+		n -= ((unsigned char)s[i] & 0xc0) == 0x80;
 	return n;
+}
+
+size_t utf8_seq(const char *p, const char *end)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	unsigned c = s[0], min, cp;
+	size_t len;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - p) < len)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
 }
 
 int utf8_valid(const char *str, size_t n, size_t *bad)
 {
-	const unsigned char *s = (const unsigned char *)str;
+	const char *end = str + n;
 	size_t i = 0;
 	while (i < n) {
-		unsigned c = s[i];
-		if (c < 0x80) {
+		/* ASCII eight bytes at a time */
+		uint64_t w;
+		if (n - i >= 8 && (memcpy(&w, str + i, 8), !(w & 0x8080808080808080ULL))) {
+			i += 8;
+			continue;
+		}
+		if (!((unsigned char)str[i] & 0x80)) {
 			i++;
 			continue;
 		}
-		size_t len;
-		unsigned min, cp;
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2, min = 0x80, cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3, min = 0x800, cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4, min = 0x10000, cp = c & 0x07;
-		} else
-			goto fail;
-		if (i + len > n)
-			goto fail;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				goto fail;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
+		size_t len = utf8_seq(str + i, end);
+		if (!len) {
+			if (bad)
+				*bad = i;
+			return 0;
 		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			goto fail;
 		i += len;
 	}
 	return 1;
-fail:
-	if (bad)
-		*bad = i;
-	return 0;
 }
 
 char *read_file(const char *path, size_t *len)
@@ -375,7 +386,7 @@ int dir_names(const char *path, char ***names, size_t *n)
 		(*names)[(*n)++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	if (*n)
+	if (*n)   /* qsort of NULL, even for 0 items, is undefined */
 		qsort(*names, *n, sizeof **names, by_str);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 extern const char *prog_name;   /* set by opt_parse() or by main */
 
@@ -29,7 +30,14 @@ struct buf {
 	size_t len, cap;
 };
 void buf_grow(struct buf *b, size_t extra);
-void buf_add(struct buf *b, const void *data, size_t n);
+static inline void buf_add(struct buf *b, const void *data, size_t n)
+{
+	if (n >= b->cap - b->len)
+		buf_grow(b, n);
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
 void buf_adds(struct buf *b, const char *s);
 static inline void buf_addc(struct buf *b, char c)
 {
@@ -58,6 +66,9 @@ int is_blank(const char *s);
 size_t utf8_chars(const char *s);
 /* Valid UTF-8 (no overlongs, no surrogates)? On failure *bad is the offset. */
 int utf8_valid(const char *s, size_t n, size_t *bad);
+/* The length of the UTF-8 sequence at p (before end; no overlong forms,
+ * no surrogates), or 0 when it is not one. */
+size_t utf8_seq(const char *p, const char *end);
 
 /* Read a whole file; NULL and errno set on failure. */
 char *read_file(const char *path, size_t *len);

@@ -53,9 +53,10 @@ void log_request(struct MHD_Connection *c, const char *method, const char *url,
 		body = json_string(s);
 		free(s);
 	}
-	json_t *line = json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:i}", "n", (json_int_t)q->n,
+	json_t *line = json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:i, s:I}", "n", (json_int_t)q->n,
 				 "method", method, "path", url, "headers", headers, "body", body,
-				 "outcome", rp->outcome, "status", rp->drop ? 0 : rp->status);
+				 "outcome", rp->outcome, "status", rp->drop ? 0 : rp->status,
+				 "open", (json_int_t)q->open);
 	char *s = reply_dump(line);
 	json_decref(line);
 	/* --key and the --redact-env values, wherever they are (a body too) */

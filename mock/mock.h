@@ -95,6 +95,8 @@ struct reply {
 struct req {
 	enum api api;
 	long n, seq;
+	long open;            /* requests being answered when its body was in,
+	                       * this one included (the log's "open") */
 	struct outcome out;
 	double rpm_wait;
 	struct buf body;

@@ -17,6 +17,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long arrivals, scripted;     /* under lock */
+static long answering;              /* requests between their body and their reply (atomic) */
 
 static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake;
@@ -206,6 +207,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 
 	struct reply rp = {0};
+	q->open = __atomic_add_fetch(&answering, 1, __ATOMIC_RELAXED);
 	respond(c, method, url, q, &rp);
 	log_request(c, method, url, q, &rp);
 	if (q->api != API_HEALTH) {
@@ -216,6 +218,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		nap(rng_range(&r, conf.lat_lo, conf.lat_hi) +
 		    (q->out.kind == K_STALL ? conf.stall_ms : 0));
 	}
+	__atomic_sub_fetch(&answering, 1, __ATOMIC_RELAXED);
 	enum MHD_Result ret = MHD_NO;
 	if (!rp.drop && !__atomic_load_n(&stopping, __ATOMIC_RELAXED)) {
 		size_t len = rp.body.len;

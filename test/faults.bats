@@ -236,3 +236,51 @@ now_ms() { date +%s%3N; }
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"going on without caching"* ]]
 }
+
+# questions.jsonl: N one-message conversations, q0001 .. qN
+make_questions() {
+	local n=$1 i
+	for i in $(seq 1 "$n"); do
+		printf '{"id":"q%04d","messages":[{"role":"user","content":"Question %d: where is my order?"}]}\n' "$i" "$i"
+	done >questions.jsonl
+}
+
+@test "a record waiting out its backoff does not stop the reading and answering behind it; order and bytes are kept" {
+	make_questions 200
+	mock_start --seed 3
+	scg-turn -q -j 1 --no-cache questions.jsonl >clean.jsonl
+	mock_stop
+	# the first request (record 1) is told to come back in 3 seconds
+	printf '503 retry-after=3\n' >script
+	mock_start --seed 3 --script script
+	scg-turn -q -j 1 --no-cache questions.jsonl >out.jsonl
+	cmp clean.jsonl out.jsonl
+	# every other record was asked for while record 1 waited: its retry is
+	# the last request of all (before: reading stopped 20 records on)
+	[ "$(jq -r '.body.messages[-1].content' "$MOCK_LOG" | sed -n '$p')" = "Question 1: where is my order?" ]
+	[ "$(mock_requests)" -eq 201 ]
+}
+
+@test "under faults, a reorder buffer that spills to its file gives the same records in input order" {
+	make_questions 300
+	mock_start --seed 5
+	scg-turn -q -j 8 --no-cache questions.jsonl >clean.jsonl
+	mock_stop
+	mkdir tmp
+	mock_start --seed 5 --fail 503=0.05,500=0.05,429=0.02 --retry-after-ms 20
+	TMPDIR=$PWD/tmp scg-turn -j 8 --no-cache --retries 20 --reorder-mb 0.002 questions.jsonl \
+		>out.jsonl 2>err.txt
+	# the faults happened, records waited in the file, and it is gone
+	[ "$(jq -r .outcome "$MOCK_LOG" | grep -c '^50[03]$')" -gt 0 ]
+	grep -q '^scg-turn: [0-9]* records waited for their turn in a temporary file' err.txt
+	[ -z "$(ls tmp)" ]
+	cmp clean.jsonl out.jsonl
+}
+
+@test "with no memory at all for the reorder buffer every waiting record goes through the file, none lost" {
+	make_questions 100
+	mock_start --seed 9 --latency 0..20
+	scg-turn -q -j 16 --no-cache --reorder-mb 0 questions.jsonl >out.jsonl
+	[ "$(jq -r .id out.jsonl | tr '\n' ' ')" = "$(jq -r .id questions.jsonl | tr '\n' ' ')" ]
+	[ "$(jq -r '.messages | length' out.jsonl | sort -u)" = 2 ]
+}

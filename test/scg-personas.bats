@@ -105,6 +105,63 @@ request_text() { sed -n "${1}p" "$MOCK_LOG" | jq -r '.body.messages[-1].content'
 	grep -q "p0005: kept '.*' though it is close to" stderr.txt
 }
 
+@test "--ahead 1 (the default) writes what the sequential version wrote, byte for byte, re-asks included" {
+	mock_start
+	# fixtures written by the build before --ahead (commit 7519f14), --seed 7
+	personas --no-cache --seed 7 -a "$EX/assistant.yaml" -n 12 --ahead 1 >out.jsonl
+	cmp out.jsonl "$FIXTURES/personas/sequential.jsonl"
+	personas --no-cache --seed 7 -a "$EX/assistant2.yaml" --previous "$EX/personas.yaml" -n 7 --per-request 3 >out.jsonl
+	cmp out.jsonl "$FIXTURES/personas/sequential-batch.jsonl"
+	# --similar 0: every persona after the first asked for twice more
+	personas --no-cache --seed 7 -a "$EX/assistant.yaml" -n 3 --similar 0 >out.jsonl
+	cmp out.jsonl "$FIXTURES/personas/sequential-similar.jsonl"
+	[ "$(mock_requests)" -eq $((12 + 3 + 1 + 3 + 3)) ]
+	[ "$(jq '.open' "$MOCK_LOG" | sort -u)" = 1 ]   # one request at a time
+}
+
+@test "--ahead K keeps K requests in flight, each listing the personas taken when it was sent" {
+	mock_start --latency 300
+	run personas --no-cache -a "$EX/assistant.yaml" -n 8 --ahead 4
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]}" | jq -r .id | tr '\n' ' ')" = "p0001 p0002 p0003 p0004 p0005 p0006 p0007 p0008 " ]
+	# the mock answered 4 at once (a lower bound: 300 ms is long enough)
+	[ "$(jq -s 'map(.open) | max' "$MOCK_LOG")" -eq 4 ]
+	# 5 lines are the prompt's fields; request 4 + k lists the k personas
+	# taken before it was sent
+	local n; n=$(for i in $(seq 1 8); do request_text "$i" | grep -c '^- '; done | sort -n | tr '\n' ' ')
+	[ "$n" = "5 5 5 5 6 7 8 9 " ]
+	[[ "$(request_text 8)" == *"- $(echo "${lines[0]}" | jq -r .persona.summary)"* ]]
+}
+
+@test "--ahead K: the same seed and K give the same personas, whatever order the answers come in" {
+	mock_start --latency 1..80
+	personas --no-cache --seed 3 -a "$EX/assistant.yaml" -n 12 --ahead 4 >a.jsonl
+	personas --no-cache --seed 3 -a "$EX/assistant.yaml" -n 12 --ahead 4 >b.jsonl
+	personas --no-cache --seed 3 -a "$EX/assistant.yaml" -n 12 --ahead 4 -j 2 >c.jsonl
+	[ "$(wc -l <a.jsonl)" -eq 12 ]
+	cmp a.jsonl b.jsonl
+	cmp a.jsonl c.jsonl
+}
+
+@test "--ahead K: a persona too close to one its request did not list is asked for again" {
+	# every request gets the same persona
+	jq -nc '{match: "Write 1 new person", answer: {personas: [{name: "Ann Lee",
+		description: "a retired teacher who rides an old steel touring bike every day",
+		personality: "calm", scenario: "a broken spoke", summary: "retired teacher, touring bike"}]}}' >answers.jsonl
+	mock_start --answers answers.jsonl --latency 200
+	run personas --no-cache -a "$EX/assistant.yaml" -n 2 --ahead 2
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	# both sent at once, the second without the first's summary
+	[ "$(head -n 2 "$MOCK_LOG" | jq -s 'map(.open) | max')" -eq 2 ]
+	[[ "$(request_text 2)" != *"retired teacher, touring bike"* ]]
+	# then p0002, too close to p0001, asked for again twice, then kept
+	[ "$(mock_requests)" -eq 4 ]
+	[[ "$(request_text 3)" == *'too much like an earlier persona ("retired teacher, touring bike", similarity 1.00)'* ]]
+	[ "$(sed -n 4p "$MOCK_LOG" | jq '.body.messages | length')" -eq 6 ]
+	grep -q "p0002: kept 'Ann Lee' though it is close to 'Ann Lee' (similarity 1.00)" stderr.txt
+}
+
 @test "the original users: file loads unchanged, and --format yaml writes one back" {
 	run personas --from "$EX/personas.yaml" -a "$EX/assistant2.yaml"
 	[ "$status" -eq 0 ]

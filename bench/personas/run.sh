@@ -32,3 +32,6 @@ for n in 10 50 200; do
 	awk -v n="$n" -v s="$s" -v f="$f" -v b="$b" \
 		'BEGIN { printf "| %d | %.0f | %.0f | %.2f | %.0f |\n", n, s, f, s / f, b }'
 done
+
+echo
+sh "$here/ahead.sh" "$bin"

@@ -1,0 +1,32 @@
+#!/bin/sh
+# bench/callgrind.sh BINDIR: the client's instructions per request, which,
+# unlike CPU time, do not move with the load of a shared machine: scg-turn
+# --no-cache -j 64 on N records (default 1,000) against scg-mock, under
+# valgrind --tool=callgrind; total instructions (Ir) over N, as the
+# figures before issue 21 were taken, and the marginal cost, (Ir at 2N -
+# Ir at N) / N, which leaves out the start (dynamic linking, libcurl and
+# TLS set-up: about 17 million). Set CALLGRIND_OUT=FILE to keep the
+# profile of the N run (callgrind_annotate FILE).
+set -eu
+bin=$(cd "$1" && pwd)
+n=${CALLGRIND_N:-1000}
+tmp=$(mktemp -d)
+"$bin/scg-mock" --port 0 >"$tmp/port" 2>"$tmp/mock.err" &
+mock=$!
+trap 'kill $mock 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+i=0
+while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+export SCG_PROVIDER=openai SCG_BASE_URL=http://127.0.0.1:$(head -n 1 "$tmp/port")/v1 SCG_MODEL=mock-1
+awk -v n="$((2 * n))" 'BEGIN { for (i = 1; i <= n; i++)
+	printf "{\"id\":\"b%05d\",\"messages\":[{\"role\":\"user\",\"content\":\"Question %d: my order arrived damaged and the box was open; how do I return it and get a refund before the weekend?\"}]}\n", i, i }' >"$tmp/in2.jsonl"
+head -n "$n" "$tmp/in2.jsonl" >"$tmp/in.jsonl"
+# ir FILE OUT: instructions of scg-turn on FILE, profile in OUT
+ir() {
+	valgrind --tool=callgrind --callgrind-out-file="$2" "$bin/scg-turn" -q --no-cache -j 64 \
+		<"$1" >"$tmp/out.jsonl" 2>"$tmp/vg.err"
+	[ "$(wc -l <"$tmp/out.jsonl")" -eq "$(wc -l <"$1")" ] || { echo "bench: lost records" >&2; exit 1; }
+	sed -n 's/^summary: *//p' "$2" | head -n 1
+}
+a=$(ir "$tmp/in.jsonl" "${CALLGRIND_OUT:-$tmp/callgrind.out}")
+b=$(ir "$tmp/in2.jsonl" "$tmp/callgrind2.out")
+awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "callgrind: %d requests at -j 64: %.1f million instructions, %.1fk a request; %d requests: %.1f million; marginal %.1fk a request\n", n, a / 1e6, a / n / 1e3, 2 * n, b / 1e6, (b - a) / n / 1e3 }'
