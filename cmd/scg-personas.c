@@ -13,13 +13,13 @@
 #include "opt.h"
 #include "prompt.h"
 #include "rng.h"
-#include "neardup.h"
+#include "pool.h"
+#include "schema.h"
 #include "run.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#define SHINGLE_WORDS 3   /* descriptions are short: 3-word shingles */
 #define DUP_REASKS 2      /* a near duplicate is asked for again this often */
 
 static const char *card_path, *previous_path, *from_path, *axes_path, *guidance;
@@ -30,8 +30,7 @@ static struct model model;
 static struct axes axes;
 
 static json_t *assistant;    /* {name, description} */
-static json_t *earlier;      /* personas so far: --previous, then the new ones */
-static struct nd_set *sets;  /* their descriptions' shingle sets */
+static struct pool earlier;  /* personas so far: --previous, then the new ones */
 static long first_new;       /* number of the first new persona */
 static json_t *users;        /* --format yaml: the personas to write at the end */
 
@@ -66,16 +65,6 @@ static const struct opt options[] = {
 };
 
 /* ---- personas from files ------------------------------------------------ */
-
-static void remember(json_t *persona)
-{
-	size_t n = json_array_size(earlier);
-	sets = xrealloc(sets, sizeof *sets * (n + 1));
-	memset(&sets[n], 0, sizeof *sets);
-	nd_text_set(jv_str(persona, "description") ? jv_str(persona, "description") : "",
-		    SHINGLE_WORDS, &sets[n]);
-	json_array_append(earlier, persona);
-}
 
 /* Writes K records of one persona (ids ID or ID.c1…ID.cK), or keeps it for
  * the YAML file. With a job the records are its output, else stdout. */
@@ -154,52 +143,9 @@ static void feed_next(void)
 {
 	if (added >= nreqs)
 		return;
-	reqs[added].known = (long)json_array_size(earlier);
+	reqs[added].known = (long)pool_size(&earlier);
 	exec_add(json_pack("{s:o}", "id", json_sprintf("p%04ld", first_new + added * batch)));
 	added++;
-}
-
-static const char *summary_of(json_t *p)
-{
-	const char *s = jv_str(p, "summary");
-	return s && *s ? s : jv_str(p, "description") ? jv_str(p, "description") : jv_str(p, "name");
-}
-
-static json_t *schema_for(int n)
-{
-	json_t *props = json_object();
-	for (size_t i = 0; i < NFIELDS; i++)
-		json_object_set_new(props, fields[i], json_pack("{s:s}", "type", "string"));
-	json_t *req = json_array();
-	for (size_t i = 0; i < NFIELDS; i++)
-		json_array_append_new(req, json_string(fields[i]));
-	json_t *item = json_pack("{s:s, s:o, s:o, s:b}", "type", "object", "properties", props,
-				 "required", req, "additionalProperties", 0);
-	return json_pack("{s:s, s:{s:{s:s, s:o, s:i, s:i}}, s:[s], s:b}", "type", "object", "properties",
-			 "personas", "type", "array", "items", item, "minItems", n, "maxItems", n,
-			 "required", "personas", "additionalProperties", 0);
-}
-
-/* The prompt's variables: the one-line summaries of the first known
- * personas, and (for a prompt that asks for them) their whole cards. */
-static void add_previous(json_t *ctx, long known)
-{
-	if (!known)
-		return;
-	struct buf lines = {0}, cards = {0};
-	int want_cards = strstr(prompt_get("personas"), "previous_cards") != NULL;
-	for (long i = 0; i < known; i++) {
-		json_t *p = json_array_get(earlier, (size_t)i);
-		buf_addf(&lines, "%s- %s", i ? "\n" : "", summary_of(p));
-		for (size_t f = 0; want_cards && f < NFIELDS; f++)
-			buf_addf(&cards, "%s%s: %s", f ? "\n  " : i ? "\n- " : "- ", fields[f],
-				 jv_str(p, fields[f]) ? jv_str(p, fields[f]) : "");
-	}
-	json_object_set_new(ctx, "previous", json_string(lines.p));
-	if (want_cards)
-		json_object_set_new(ctx, "previous_cards", json_string(cards.p));
-	buf_free(&lines);
-	buf_free(&cards);
 }
 
 /* Every field said (the answer is asked for again by exec otherwise). */
@@ -222,20 +168,12 @@ static int check(struct job *j, const char *text, json_t *answer, struct buf *wh
 static void near_dups(struct preq *q, struct buf *why)
 {
 	json_t *list = q->answer;
-	size_t n = json_array_size(list), have = json_array_size(earlier);
+	size_t n = json_array_size(list);
 	struct nd_set *mine = xcalloc(n ? n : 1, sizeof *mine);
 	for (size_t i = 0; i < n && !why->len; i++) {
-		json_t *p = json_array_get(list, i);
-		nd_text_set(jv_str(p, "description"), SHINGLE_WORDS, &mine[i]);
-		double best = -1;
-		json_t *near = NULL;
-		for (size_t k = 0; k < have + i; k++) {
-			double s = nd_jaccard(&mine[i], k < have ? &sets[k] : &mine[k - have]);
-			if (s > best) {
-				best = s;
-				near = k < have ? json_array_get(earlier, k) : json_array_get(list, k - have);
-			}
-		}
+		json_t *p = json_array_get(list, i), *near;
+		nd_text_set(jv_str(p, "description"), POOL_SHINGLE_WORDS, &mine[i]);
+		double best = pool_nearest(&earlier, &mine[i], list, mine, i, &near);
 		if (best < similar)
 			continue;
 		if (q->dups >= DUP_REASKS) {
@@ -244,7 +182,7 @@ static void near_dups(struct preq *q, struct buf *why)
 			continue;
 		}
 		buf_addf(why, "%s is too much like an earlier persona (\"%s\", similarity %.2f); "
-			 "write a different kind of person", jv_str(p, "name"), summary_of(near), best);
+			 "write a different kind of person", jv_str(p, "name"), pool_summary(near), best);
 	}
 	for (size_t i = 0; i < n; i++)
 		nd_set_free(&mine[i]);
@@ -257,7 +195,7 @@ static int ask(struct preq *q)
 {
 	long first = strtol(q->j->id + 1, NULL, 10);
 	long n = first_new + count - first < batch ? first_new + count - first : batch;
-	json_t *schema = schema_for((int)n);
+	json_t *schema = schema_records("personas", fields, NFIELDS, (int)n);
 	int rc = ask_model(q->j, &(struct ask){.model = &model, .prompt = "personas", .ctx = q->ctx,
 					       .follow_up = q->follow_up, .schema = schema,
 					       .schema_name = "personas", .check = check});
@@ -297,7 +235,7 @@ static void take_answers(void)
 				char id[32];
 				snprintf(id, sizeof id, "p%04ld", first + (long)i);
 				write_persona(q->j, id, assistant, persona);
-				remember(persona);
+				pool_add(&earlier, persona);
 				json_decref(persona);
 			}
 		}
@@ -322,7 +260,8 @@ static void start_llm(struct job *j)
 	json_object_set(q->ctx, "assistant", assistant);
 	if (guidance)
 		json_object_set_new(q->ctx, "guidance", json_string(guidance));
-	add_previous(q->ctx, q->known);
+	pool_prompt_vars(&earlier, q->known, fields, NFIELDS,
+			 strstr(prompt_get("personas"), "previous_cards") != NULL, q->ctx);
 	long first = strtol(j->id + 1, NULL, 10);
 	long n = first_new + count - first < batch ? first_new + count - first : batch;
 	json_object_set_new(q->ctx, "count", json_integer(n));
@@ -419,18 +358,18 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
-	earlier = json_array();
+	pool_init(&earlier);
 	if (previous_path) {
 		json_t *prev = card_personas_load(previous_path);
 		size_t k;
 		json_t *it;
 		json_array_foreach(prev, k, it)
-			remember(json_object_get(it, "persona"));
+			pool_add(&earlier, json_object_get(it, "persona"));
 		json_decref(prev);
 	}
 	if (count < 0)
 		count = 10;
-	first_new = (long)json_array_size(earlier) + 1;
+	first_new = (long)pool_size(&earlier) + 1;
 	model_init(&model);
 	nreqs = (count + batch - 1) / batch;
 	reqs = xcalloc(nreqs ? (size_t)nreqs : 1, sizeof *reqs);

@@ -204,3 +204,17 @@ int schema_supported(json_t *schema, struct buf *err)
 	buf_free(&path);
 	return rc;
 }
+
+json_t *schema_records(const char *key, const char *const *fields, size_t nfields, int n)
+{
+	json_t *props = json_object(), *req = json_array();
+	for (size_t i = 0; i < nfields; i++) {
+		json_object_set_new(props, fields[i], json_pack("{s:s}", "type", "string"));
+		json_array_append_new(req, json_string(fields[i]));
+	}
+	json_t *item = json_pack("{s:s, s:o, s:o, s:b}", "type", "object", "properties", props,
+				 "required", req, "additionalProperties", 0);
+	return json_pack("{s:s, s:{s:{s:s, s:o, s:i, s:i}}, s:[s], s:b}", "type", "object", "properties",
+			 key, "type", "array", "items", item, "minItems", n, "maxItems", n,
+			 "required", key, "additionalProperties", 0);
+}

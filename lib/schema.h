@@ -17,4 +17,8 @@ int schema_check(json_t *schema, json_t *v, struct buf *err);
  * left unchecked. */
 int schema_supported(json_t *schema, struct buf *err);
 
+/* {key: [exactly n objects, each with the nfields string fields, all
+ * required, no others]}, the only member: a schema for n records at once. */
+json_t *schema_records(const char *key, const char *const *fields, size_t nfields, int n);
+
 #endif
