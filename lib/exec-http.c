@@ -221,6 +221,27 @@ static void easy_release(CURL *e)
 	}
 }
 
+/* libcurl reads its proxy variables from the environment for every
+ * transfer (http_proxy, HTTPS_PROXY/https_proxy, ALL_PROXY/all_proxy,
+ * NO_PROXY/no_proxy). When none of them is set, even empty, at the start,
+ * a handle is told "no proxy" once, which is what libcurl would conclude
+ * each time; when any is set, libcurl reads them itself as always. */
+static int proxy_env_set(void)
+{
+	static const char *const vars[] = {
+		"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+		"all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY",
+	};
+	static int set = -1;
+	if (set < 0) {
+		set = 0;
+		for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+			if (getenv(vars[i]))
+				set = 1;
+	}
+	return set;
+}
+
 static CURL *easy_new(void)
 {
 	CURL *e = curl_easy_init();
@@ -237,6 +258,10 @@ static CURL *easy_new(void)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_SHARE, share);
+	if (!proxy_env_set()) {
+		curl_easy_setopt(e, CURLOPT_PROXY, "");
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+	}
 	return e;
 }
 
