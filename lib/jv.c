@@ -11,7 +11,7 @@
  * character through a callback and prints reals with 17 digits
  * (0.83 -> 0.82999999999999996); this one copies runs and prints the
  * shortest form that reads back the same. */
-static void dump_string(struct buf *b, const char *s, size_t n)
+void jv_dump_string(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *end = s + n;
@@ -79,7 +79,7 @@ static int dump_decimal(struct buf *b, double d)
 	return 1;
 }
 
-static void dump_real(struct buf *b, double d)
+void jv_dump_real(struct buf *b, double d)
 {
 	char tmp[40];
 	if (!isfinite(d)) {
@@ -99,6 +99,18 @@ static void dump_real(struct buf *b, double d)
 		buf_adds(b, ".0");
 }
 
+void jv_dump_int(struct buf *b, json_int_t i)
+{
+	char tmp[24], *e = tmp + sizeof tmp, *q = e;
+	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+	do
+		*--q = (char)('0' + u % 10);
+	while (u /= 10);
+	if (i < 0)
+		*--q = '-';
+	buf_add(b, q, (size_t)(e - q));
+}
+
 void jv_dump(const json_t *v, struct buf *b)
 {
 	switch (json_typeof(v)) {
@@ -106,7 +118,7 @@ void jv_dump(const json_t *v, struct buf *b)
 		buf_addc(b, '{');
 		/* the iterator itself: the foreach macro looks each key up again */
 		for (void *it = json_object_iter((json_t *)v); it; ) {
-			dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
+			jv_dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
 			buf_addc(b, ':');
 			jv_dump(json_object_iter_value(it), b);
 			if ((it = json_object_iter_next((json_t *)v, it)))
@@ -127,22 +139,13 @@ void jv_dump(const json_t *v, struct buf *b)
 		break;
 	}
 	case JSON_STRING:
-		dump_string(b, json_string_value(v), json_string_length(v));
+		jv_dump_string(b, json_string_value(v), json_string_length(v));
 		break;
-	case JSON_INTEGER: {
-		char tmp[24], *e = tmp + sizeof tmp, *q = e;
-		json_int_t i = json_integer_value(v);
-		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
-		do
-			*--q = (char)('0' + u % 10);
-		while (u /= 10);
-		if (i < 0)
-			*--q = '-';
-		buf_add(b, q, (size_t)(e - q));
+	case JSON_INTEGER:
+		jv_dump_int(b, json_integer_value(v));
 		break;
-	}
 	case JSON_REAL:
-		dump_real(b, json_real_value(v));
+		jv_dump_real(b, json_real_value(v));
 		break;
 	case JSON_TRUE: buf_add(b, "true", 4); break;
 	case JSON_FALSE: buf_add(b, "false", 5); break;

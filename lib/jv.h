@@ -27,6 +27,12 @@
 void jv_dump(const json_t *v, struct buf *b);
 /* The same into a fresh string (the caller frees). */
 char *jv_compact(const json_t *v);
+/* The pieces of jv_dump, for a writer that builds no values: a string of
+ * n bytes (valid UTF-8), a finite real, an integer, as jv_dump writes
+ * them. */
+void jv_dump_string(struct buf *b, const char *s, size_t n);
+void jv_dump_real(struct buf *b, double d);
+void jv_dump_int(struct buf *b, json_int_t i);
 
 /* Looks up "a.b.0.c" (object keys and array indices, negative ones from
  * the end) in v, or NULL. */
