@@ -351,7 +351,10 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 	memset(h, 0, sizeof *h);
 	struct buf direct = {0};
 	if (openai_body(r, &direct)) {
-		h->url = xasprintf("%s/chat/completions", m->base_url);
+		struct buf url = {0};   /* the same as xasprintf, without printf */
+		buf_adds(&url, m->base_url);
+		buf_adds(&url, "/chat/completions");
+		h->url = buf_steal(&url);
 		finish_build(r, h, buf_steal(&direct));
 		return;
 	}
@@ -450,7 +453,9 @@ static void finish_build(const struct llm_req *r, struct http_req *h, char *body
 	buf_adds(&key, m->provider_name);
 	buf_addc(&key, '\n');
 	buf_adds(&key, m->base_url);
-	buf_addf(&key, "\n%d\n", r->sample);
+	buf_addc(&key, '\n');
+	jv_dump_int(&key, r->sample);   /* %d without printf */
+	buf_addc(&key, '\n');
 	buf_adds(&key, h->body);
 	h->key_text = buf_steal(&key);
 }
