@@ -67,16 +67,36 @@ static int lookup(const char *model, int batch, double *in, double *out)
 		}
 		return 1;
 	}
-	size_t best = 0;
-	for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
-		size_t n = strlen(builtin[i].prefix);
-		if (n > best && !strncmp(model, builtin[i].prefix, n)) {
-			best = n;
-			*in = builtin[i].in / (batch ? 2 : 1);
-			*out = builtin[i].out / (batch ? 2 : 1);
+	/* the longest prefix in the table, remembered for the last few
+	 * models: a run asks about the same one or two for every request */
+	static struct { char *model; int found; size_t i; } seen[8];
+	static unsigned next;
+	int k = -1;
+	for (int j = 0; j < 8 && seen[j].model; j++)
+		if (!strcmp(seen[j].model, model)) {
+			k = j;
+			break;
 		}
+	if (k < 0) {
+		size_t best = 0, at = 0;
+		for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
+			size_t n = strlen(builtin[i].prefix);
+			if (n > best && !strncmp(model, builtin[i].prefix, n)) {
+				best = n;
+				at = i;
+			}
+		}
+		k = (int)(next++ % 8);
+		free(seen[k].model);
+		seen[k].model = xstrdup(model);
+		seen[k].found = best > 0;
+		seen[k].i = at;
 	}
-	return best > 0;
+	if (!seen[k].found)
+		return 0;
+	*in = builtin[seen[k].i].in / (batch ? 2 : 1);
+	*out = builtin[seen[k].i].out / (batch ? 2 : 1);
+	return 1;
 }
 
 static double usd(const char *model, int batch, double pt, double ct, int *known)
