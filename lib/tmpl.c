@@ -39,6 +39,22 @@ static void trim(const char *s, size_t n, const char **ts, size_t *tn)
 	*tn = n;
 }
 
+/* memmem(s, n, "cc", 2) by memchr: glibc's memmem sets up a general
+ * search for each call, and a prompt is rendered for every request. */
+static const char *find_pair(const char *s, size_t n, char c)
+{
+	const char *end = s + n;
+	while (end - s >= 2) {
+		const char *p = memchr(s, c, (size_t)(end - s) - 1);
+		if (!p)
+			return NULL;
+		if (p[1] == c)
+			return p;
+		s = p + 1;
+	}
+	return NULL;
+}
+
 static int render(const char *t, size_t len, json_t *ctx, struct buf *out, struct buf *err, int depth)
 {
 	size_t i = 0;
@@ -47,7 +63,7 @@ static int render(const char *t, size_t len, json_t *ctx, struct buf *out, struc
 		return -1;
 	}
 	while (i < len) {
-		const char *open = memmem(t + i, len - i, "{{", 2);
+		const char *open = find_pair(t + i, len - i, '{');
 		if (!open) {
 			if (out)
 				buf_add(out, t + i, len - i);
@@ -56,7 +72,7 @@ static int render(const char *t, size_t len, json_t *ctx, struct buf *out, struc
 		size_t at = (size_t)(open - t);
 		if (out)
 			buf_add(out, t + i, at - i);
-		const char *close = memmem(open + 2, len - at - 2, "}}", 2);
+		const char *close = find_pair(open + 2, len - at - 2, '}');
 		if (!close) {
 			buf_adds(err, "unclosed {{ in template");
 			return -1;
