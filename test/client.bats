@@ -82,15 +82,17 @@ answered_while_open() {
 @test "the proxy variables in the environment are honoured: http_proxy, and NO_PROXY beside it" {
 	mock_start
 	one 1 >in.jsonl
-	# a proxy on a closed port: the request cannot reach the model
-	run env http_proxy=http://127.0.0.1:1 scg-turn -q --no-cache --retries 0 in.jsonl
+	# a proxy on a closed port: the request cannot reach the model (the
+	# runner's own proxy variables are put aside)
+	local clean="-u no_proxy -u NO_PROXY -u all_proxy -u ALL_PROXY -u HTTPS_PROXY -u https_proxy"
+	run env $clean http_proxy=http://127.0.0.1:1 scg-turn -q --no-cache --retries 0 in.jsonl
 	[ "$status" -ne 0 ] || [ -z "$(jq -r 'select(.messages[-1].role == "assistant") | .id' <<<"$output")" ]
 	[ "$(mock_requests)" -eq 0 ]
 	# NO_PROXY names the model's host: straight to it
-	env http_proxy=http://127.0.0.1:1 NO_PROXY=127.0.0.1 scg-turn -q --no-cache --retries 0 in.jsonl >out.jsonl
+	env $clean http_proxy=http://127.0.0.1:1 NO_PROXY=127.0.0.1 scg-turn -q --no-cache --retries 0 in.jsonl >out.jsonl
 	[ "$(jq -r '.messages[-1].role' out.jsonl)" = assistant ]
 	[ "$(mock_requests)" -eq 1 ]
 	# without them, straight to it too
-	env -u http_proxy -u NO_PROXY scg-turn -q --no-cache --retries 0 in.jsonl >out.jsonl
+	env $clean -u http_proxy scg-turn -q --no-cache --retries 0 in.jsonl >out.jsonl
 	[ "$(mock_requests)" -eq 2 ]
 }
