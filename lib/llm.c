@@ -8,7 +8,6 @@
 #include "secret.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,75 +273,6 @@ struct curl_slist *llm_auth_headers(const struct model *m)
 	return m->key ? add_header(l, "Authorization: Bearer %s", m->key) : NULL;
 }
 
-/* An OpenAI body written straight from the record's values, the bytes
- * the jansson object below would dump to, without building it: for the
- * common request (no --extra-body, no schema). 0 when not such a one. */
-static int openai_body(const struct llm_req *r, struct buf *b)
-{
-	const struct model *m = r->model;
-	if (m->provider != P_OPENAI || m->extra || r->schema || !m->name ||
-	    !utf8_valid(m->name, strlen(m->name), NULL))
-		return 0;
-	buf_adds(b, "{\"model\":");
-	jv_dump_string(b, m->name, strlen(m->name));
-	buf_adds(b, ",\"messages\":[");
-	size_t i;
-	json_t *msg;
-	json_array_foreach(r->messages, i, msg) {
-		const char *role = jv_str(msg, "role");
-		json_t *c = json_object_get(msg, "content");
-		json_t *calls = json_object_get(msg, "tool_calls");
-		const char *id = jv_str(msg, "tool_call_id");
-		if (m->reasoning && role && !strcmp(role, "system"))
-			role = "developer";
-		if (!role)
-			role = "user";
-		if (i)
-			buf_addc(b, ',');
-		buf_adds(b, "{\"role\":");
-		jv_dump_string(b, role, strlen(role));
-		buf_adds(b, ",\"content\":");
-		if (c)
-			jv_dump(c, b);
-		else
-			buf_adds(b, "\"\"");
-		if (json_is_array(calls)) {
-			buf_adds(b, ",\"tool_calls\":");
-			jv_dump(calls, b);
-		}
-		if (id) {
-			buf_adds(b, ",\"tool_call_id\":");
-			jv_dump_string(b, id, strlen(id));
-		}
-		buf_addc(b, '}');
-	}
-	buf_addc(b, ']');
-	if (r->tools) {
-		buf_adds(b, ",\"tools\":");
-		jv_dump(r->tools, b);
-	}
-	/* jansson makes no value of a real that is not finite: no member */
-	if (!m->reasoning) {
-		if (r->temperature >= 0 && isfinite(r->temperature)) {
-			buf_adds(b, ",\"temperature\":");
-			jv_dump_real(b, r->temperature);
-		}
-		if (r->top_p >= 0 && isfinite(r->top_p)) {
-			buf_adds(b, ",\"top_p\":");
-			jv_dump_real(b, r->top_p);
-		}
-	}
-	if (r->max_tokens > 0) {
-		buf_adds(b, m->official || m->reasoning ? ",\"max_completion_tokens\":" : ",\"max_tokens\":");
-		jv_dump_int(b, r->max_tokens);
-	}
-	/* top_k goes only with --extra-body: not here */
-	buf_adds(b, ",\"seed\":");
-	jv_dump_int(b, r->seed);
-	buf_addc(b, '}');
-	return 1;
-}
-
 static void finish_build(const struct llm_req *r, struct http_req *h, char *body);
 
 void llm_build(const struct llm_req *r, struct http_req *h)
@@ -350,7 +280,7 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 	const struct model *m = r->model;
 	memset(h, 0, sizeof *h);
 	struct buf direct = {0};
-	if (openai_body(r, &direct)) {
+	if (llm_openai_body(r, &direct)) {
 		struct buf url = {0};   /* the same as xasprintf, without printf */
 		buf_adds(&url, m->base_url);
 		buf_adds(&url, "/chat/completions");

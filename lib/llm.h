@@ -74,6 +74,11 @@ struct http_req {
 	char *key_text;              /* what the cache key hashes (no secrets) */
 };
 
+/* The body of r when it is the common OpenAI request (no --extra-body, no
+ * schema), written into b without jansson values: 1, or 0 when r is not
+ * such a one (lib/llm-openai.c). */
+int llm_openai_body(const struct llm_req *r, struct buf *b);
+
 void llm_build(const struct llm_req *r, struct http_req *h);
 /* The headers that carry m's key (and Anthropic's version): what every
  * call to the provider sends, its batch API's too. Never log them. */
