@@ -21,6 +21,10 @@ libtest() { "$SCG_BIN/../test/libtest" "$@"; }
 	libtest "$LIB_CASES/json.test"
 }
 
+@test "an OpenAI body is the same bytes whether written straight or through jansson values" {
+	libtest "$LIB_CASES/llm.test"
+}
+
 @test "an input line is read as a record or refused with the reason" {
 	libtest "$LIB_CASES/record.test"
 }

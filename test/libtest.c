@@ -18,6 +18,7 @@
 #include "chunk.h"
 #include "conv.h"
 #include "jparse.h"
+#include "llm.h"
 #include "record.h"
 #include "rng.h"
 #include "tmpl.h"
@@ -170,6 +171,40 @@ static void put_parsed(struct buf *out, json_t *v, struct buf *err)
 	buf_free(err);
 }
 
+/* openai-body: {model, reasoning, official, messages, tools, temperature,
+ * top_p, max_tokens, seed} -> the body llm_build sends for it, then true
+ * when the direct writer (lib/llm-openai.c) and the jansson path (taken
+ * whenever there is an --extra-body, here an empty one) wrote the same
+ * bytes, else the jansson path's body */
+static void k_openai_body(struct tcase *c, struct buf *out)
+{
+	json_t *in = c->json;
+	char url[] = "http://127.0.0.1/v1";
+	struct model m = {.provider = P_OPENAI, .provider_name = "openai",
+			  .name = (char *)json_string_value(json_object_get(in, "model")), .base_url = url,
+			  .reasoning = json_is_true(json_object_get(in, "reasoning")),
+			  .official = json_is_true(json_object_get(in, "official"))};
+	json_t *t = json_object_get(in, "temperature"), *p = json_object_get(in, "top_p");
+	struct llm_req r = {.model = &m, .messages = json_object_get(in, "messages"),
+			    .tools = json_object_get(in, "tools"),
+			    .temperature = t ? json_number_value(t) : -1, .top_p = p ? json_number_value(p) : -1,
+			    .max_tokens = (int)json_integer_value(json_object_get(in, "max_tokens")),
+			    .seed = (long)json_integer_value(json_object_get(in, "seed"))};
+	struct http_req direct, jansson;
+	llm_build(&r, &direct);
+	m.extra = json_object();
+	llm_build(&r, &jansson);
+	json_decref(m.extra);
+	struct buf err = {0};
+	put_parsed(out, jparse(direct.body, strlen(direct.body), &err), &err);
+	if (!strcmp(direct.body, jansson.body))
+		buf_adds(out, "true\n");
+	else
+		put_json(out, json_string(jansson.body));
+	http_req_free(&direct);
+	http_req_free(&jansson);
+}
+
 /* json: the input text through jparse */
 static void k_json(struct tcase *c, struct buf *out)
 {
@@ -288,6 +323,7 @@ static const struct kind {
 	{"transcript-turns", TAKES_JSON, k_transcript_turns, "messages -> the transcript in numbered turns"},
 	{"flipped", TAKES_JSON, k_flipped, "messages -> the spoken ones with user and assistant swapped"},
 	{"skip-label", TAKES_JSON, k_skip_label, "skip-label NAMES; a text string -> the text past a NAME: label, trimmed"},
+	{"openai-body", TAKES_JSON, k_openai_body, "a request -> its OpenAI body, then true when both ways of writing it agree (lib/llm.h)"},
 	{"json", TAKES_TEXT, k_json, "text -> the value jparse reads, or its error (lib/jparse.h)"},
 	{"record", TAKES_TEXT, k_record, "a line -> the record record_parse reads, or its error (lib/record.h)"},
 	{"rng", TAKES_JSON, k_rng, "rng SEED ID PROGRAM PURPOSE; a list of draws -> one value each (lib/rng.h)"},
