@@ -11,12 +11,9 @@ set -eu
 bin=$(cd "$1" && pwd)
 n=${CALLGRIND_N:-1000}
 tmp=$(mktemp -d)
-"$bin/scg-mock" --port 0 >"$tmp/port" 2>"$tmp/mock.err" &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-export SCG_PROVIDER=openai SCG_BASE_URL=http://127.0.0.1:$(head -n 1 "$tmp/port")/v1 SCG_MODEL=mock-1
+trap 'kill ${mock:-} 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/mock.sh"
+bench_mock "$bin" "$tmp"
 awk -v n="$((2 * n))" 'BEGIN { for (i = 1; i <= n; i++)
 	printf "{\"id\":\"b%05d\",\"messages\":[{\"role\":\"user\",\"content\":\"Question %d: my order arrived damaged and the box was open; how do I return it and get a refund before the weekend?\"}]}\n", i, i }' >"$tmp/in2.jsonl"
 head -n "$n" "$tmp/in2.jsonl" >"$tmp/in.jsonl"

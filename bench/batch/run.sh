@@ -9,12 +9,9 @@ bin=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d)
-"$bin/scg-mock" --port 0 --batch-time 200 >"$tmp/port" 2>"$tmp/mock.err" &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-export SCG_PROVIDER=openai SCG_BASE_URL=http://127.0.0.1:$(head -n 1 "$tmp/port")/v1 SCG_MODEL=mock-1
+trap 'kill ${mock:-} 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/../mock.sh"
+bench_mock "$bin" "$tmp" --batch-time 200
 export PATH="$bin:$root/pipelines:$PATH" SCG_BATCH_POLL=0.05..0.2
 printf 'mock-1: {input: 2.50, output: 10.00}\n' >"$tmp/prices.yaml"
 export SCG_PRICES=$tmp/prices.yaml

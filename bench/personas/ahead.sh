@@ -15,12 +15,9 @@ n=${PERSONAS_N:-200}
 rounds=${PERSONAS_ROUNDS:-3}
 lat=${PERSONAS_LATENCY:-300..800}
 tmp=$(mktemp -d)
-"$bin/scg-mock" --port 0 --latency "$lat" >"$tmp/port" 2>"$tmp/mock.err" &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-export SCG_PROVIDER=openai SCG_BASE_URL=http://127.0.0.1:$(head -n 1 "$tmp/port")/v1 SCG_MODEL=mock-1
+trap 'kill ${mock:-} 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/../mock.sh"
+bench_mock "$bin" "$tmp" --latency "$lat"
 
 sh "$root/bench/cpu.sh"
 echo "$n personas, scg-mock --latency $lat, median of $rounds runs"

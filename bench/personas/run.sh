@@ -8,12 +8,9 @@ bin=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d)
-"$bin/scg-mock" --port 0 >"$tmp/port" 2>"$tmp/mock.err" &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-export SCG_PROVIDER=openai SCG_BASE_URL=http://127.0.0.1:$(head -n 1 "$tmp/port")/v1 SCG_MODEL=mock-1
+trap 'kill ${mock:-} 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/../mock.sh"
+bench_mock "$bin" "$tmp"
 
 # per_persona N [options]: mean prompt tokens per persona over N personas
 per_persona() {
