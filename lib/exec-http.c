@@ -12,6 +12,7 @@
  * request used. The slots share what is worth sharing (the DNS cache
  * and TLS sessions); their deadlines are kept in a heap. */
 #include "exec-int.h"
+#include "dheap.h"
 #include "opt.h"      /* SCG_VERSION */
 
 #include <errno.h>
@@ -23,76 +24,16 @@
 
 struct slot {
 	CURLM *multi;           /* made at the slot's first use */
-	double deadline;        /* when libcurl wants to be called; -1: never */
-	int heap_at;            /* where in the deadline heap, -1 when not */
+	struct dl dl;           /* when libcurl wants to be called */
 	int touched;            /* libcurl ran since its messages were read */
 	struct slot *next_free, *next_touched, *next_due;
 	struct slot *next_all;
 };
 /* a slot per transfer in flight: -j of them, and the batch APIs' calls */
 static struct slot *all_slots, *free_slots, *touched;
-static int nslots;
-static struct slot **heap;      /* the slots with a deadline, earliest first */
-static int nheap;
+static struct dheap heap;       /* the slots with a deadline */
 static CURLSH *share;
 static struct slot *slot_take(void);
-
-static void heap_swap(int a, int b)
-{
-	struct slot *t = heap[a];
-	heap[a] = heap[b];
-	heap[b] = t;
-	heap[a]->heap_at = a;
-	heap[b]->heap_at = b;
-}
-
-static void heap_up(int i)
-{
-	while (i > 0 && heap[(i - 1) / 2]->deadline > heap[i]->deadline) {
-		heap_swap(i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-}
-
-static void heap_down(int i)
-{
-	for (;;) {
-		int l = 2 * i + 1, m = i;
-		if (l < nheap && heap[l]->deadline < heap[m]->deadline)
-			m = l;
-		if (l + 1 < nheap && heap[l + 1]->deadline < heap[m]->deadline)
-			m = l + 1;
-		if (m == i)
-			return;
-		heap_swap(i, m);
-		i = m;
-	}
-}
-
-/* Puts the slot's deadline in the heap, moves it, or takes it out (-1). */
-static void set_deadline(struct slot *sl, double t)
-{
-	int i = sl->heap_at;
-	sl->deadline = t;
-	if (t < 0) {
-		if (i < 0)
-			return;
-		sl->heap_at = -1;
-		if (i != --nheap) {
-			heap[i] = heap[nheap];
-			heap[i]->heap_at = i;
-			heap_down(i);
-			heap_up(i);
-		}
-		return;
-	}
-	if (i < 0) {
-		i = sl->heap_at = nheap++;
-		heap[i] = sl;
-	}
-	heap_down(i);
-	heap_up(i);
-}
 
 static void touch(struct slot *sl)
 {
@@ -154,13 +95,11 @@ static char *header_value(const char *p, size_t len, const char *name, char *tmp
 	return out;
 }
 
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
+void http_header_seen(struct req *r, const char *p, size_t len)
 {
-	struct req *r = ud;
-	size_t len = size * n;
 	char tmp[128], *v;
 	if (len < 12 || (p[0] | 0x20) == 'h')
-		return len;   /* the status line, or too short to be one we read */
+		return;   /* the status line, or too short to be one we read */
 	if ((v = header_value(p, len, "retry-after-ms", tmp, sizeof tmp))) {
 		r->retry_after = atof(v) / 1000;
 	} else if ((v = header_value(p, len, "retry-after", tmp, sizeof tmp))) {
@@ -174,7 +113,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	}
 	if (v && v != tmp)
 		free(v);
-	return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	http_header_seen(ud, p, size * n);
+	return size * n;
 }
 
 /* URLs parsed once: given a parsed URL, libcurl copies it for a transfer
@@ -265,13 +209,18 @@ static CURL *easy_new(void)
 	return e;
 }
 
-CURL *http_prepare(struct req *r)
+void http_reset(struct req *r)
 {
 	buf_reset(&r->resp);
 	r->status = 0;
 	r->retry_after = -1;
 	r->should_retry = -1;
 	r->too_big = 0;
+}
+
+CURL *http_prepare(struct req *r)
+{
+	http_reset(r);
 	CURL *e = easy_pooled ? easy_pool[--easy_pooled] : easy_new();
 	r->easy = e;
 	/* per request; what is the same for every request was set when the
@@ -299,6 +248,8 @@ void http_add(struct req *r)
 
 void http_start(struct req *r)
 {
+	if (!proxy_env_set() && h1_start(r))
+		return;
 	http_prepare(r);
 	http_add(r);
 }
@@ -333,7 +284,7 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 static int on_timer(CURLM *m, long ms, void *userp)
 {
 	(void)m;
-	set_deadline(userp, ms < 0 ? -1 : now_mono() + (double)ms / 1000);
+	dheap_set(&heap, &((struct slot *)userp)->dl, ms < 0 ? -1 : now_mono() + (double)ms / 1000);
 	return 0;
 }
 
@@ -344,12 +295,9 @@ static struct slot *slot_take(void)
 		free_slots = sl->next_free;
 	} else {   /* made at its first use, kept for the run */
 		sl = xcalloc(1, sizeof *sl);
-		sl->deadline = -1;
-		sl->heap_at = -1;
+		sl->dl = DL_NONE;
 		sl->next_all = all_slots;
 		all_slots = sl;
-		nslots++;
-		heap = xrealloc(heap, sizeof *heap * (size_t)nslots);
 	}
 	if (!sl->multi) {
 		sl->multi = curl_multi_init();
@@ -408,6 +356,7 @@ void http_init(void)
 
 void http_cleanup(void)
 {
+	h1_cleanup();
 	while (easy_pooled)
 		curl_easy_cleanup(easy_pool[--easy_pooled]);
 	free(easy_pool);
@@ -425,7 +374,7 @@ void http_cleanup(void)
 			curl_multi_cleanup(sl->multi);
 		free(sl);
 	}
-	free(heap);
+	dheap_free(&heap);
 	curl_share_cleanup(share);
 	curl_global_cleanup();
 }
@@ -438,17 +387,19 @@ void http_socket_ready(struct ev *e, unsigned flags)
 
 double http_deadline(void)
 {
-	return nheap ? heap[0]->deadline : -1;
+	double a = dheap_first(&heap), b = h1_deadline();
+	return a < 0 ? b : b < 0 || a < b ? a : b;
 }
 
 void http_after_wait(double now)
 {
+	h1_after_wait(now);
 	/* the slots whose deadline has passed, each called once: a deadline
 	 * set meanwhile (even of 0) waits for the next turn of the loop */
 	struct slot *due = NULL;
-	while (nheap && heap[0]->deadline <= now) {
-		struct slot *sl = heap[0];
-		set_deadline(sl, -1);   /* the timer callback sets the next one */
+	struct dl *d;
+	while ((d = dheap_pop_due(&heap, now))) {   /* the timer callback sets the next */
+		struct slot *sl = container_of(d, struct slot, dl);
 		sl->next_due = due;
 		due = sl;
 	}

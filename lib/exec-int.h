@@ -28,7 +28,7 @@
 enum req_kind { K_LLM, K_HTTP, K_CMD, K_BATCH };
 
 /* What a descriptor in the event set is; the loop dispatches on type. */
-enum ev_type { EV_STDIN = 1, EV_SOCK, EV_CMD_IN, EV_CMD_OUT, EV_DEAD };
+enum ev_type { EV_STDIN = 1, EV_SOCK, EV_H1, EV_CMD_IN, EV_CMD_OUT, EV_DEAD };
 
 struct ev {
 	enum ev_type type;
@@ -69,7 +69,8 @@ struct req {
 	double timeout;
 	int max_retries, attempt;
 	double not_before;
-	CURL *easy;
+	CURL *easy;             /* on libcurl */
+	void *h1_target, *h1_host;  /* on exec-h1's own client */
 	struct buf resp;
 	long status;
 	double retry_after;     /* seconds, < 0 when absent */
@@ -206,6 +207,19 @@ void http_socket_ready(struct ev *e, unsigned flags);
 double http_deadline(void);
 /* Calls libcurl when its deadline has passed, then takes what ended. */
 void http_after_wait(double now);
+/* r's answer emptied before it is sent (again). */
+void http_reset(struct req *r);
+/* A header line of an answer (without or with its CR LF): retry-after,
+ * retry-after-ms and x-should-retry are noted in r. */
+void http_header_seen(struct req *r, const char *line, size_t len);
+
+/* exec-h1.c: plain HTTP/1.1 to http:// upstreams without libcurl */
+/* Sends r when it is a request exec-h1 takes (1); 0 leaves it to libcurl. */
+int h1_start(struct req *r);
+void h1_ready(struct ev *e, unsigned flags);
+double h1_deadline(void);
+void h1_after_wait(double now);
+void h1_cleanup(void);
 
 /* exec-cmd.c */
 void cmd_start(struct req *r);

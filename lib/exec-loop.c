@@ -120,6 +120,8 @@ static void dispatch(struct ev_ready *ready, int n, struct input_watch *w)
 			w->ready = 1;
 		else if (e->type == EV_SOCK)
 			http_socket_ready(e, ready[i].flags);
+		else if (e->type == EV_H1)
+			h1_ready(e, ready[i].flags);
 		else if ((e->type == EV_CMD_IN || e->type == EV_CMD_OUT) && e->fd >= 0)
 			cmd_io(e);
 	}
