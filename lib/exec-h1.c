@@ -6,8 +6,9 @@
  * head written with memcpy, sent with the body in one writev, the answer
  * read into one buffer and parsed in place.
  *
- * It takes a POST to an http:// URL without userinfo when no proxy
- * variable is set; libcurl keeps https, proxies, userinfo and the batch
+ * It takes a POST to an http:// URL without userinfo when no proxy for
+ * http is set (http_proxy, all_proxy, ALL_PROXY; libcurl reads no other
+ * for http://); libcurl keeps https, proxies, userinfo and the batch
  * APIs' calls, and everything when SCG_HTTP=curl. It behaves as libcurl
  * does for those requests: the same headers, the same bounds (the answer's
  * size after decompression, --timeout over the whole request, 10 s to
@@ -18,8 +19,7 @@
  * Each connection is an ev of the loop's event set and has a deadline in
  * a heap; an idle one waits in its host's list, watched so that one the
  * server closes is closed here too. */
-#include "exec-int.h"
-#include "dheap.h"
+#include "exec-h1-int.h"
 #include "opt.h"      /* SCG_VERSION */
 
 #include <errno.h>
@@ -32,53 +32,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
-
-#define HEAD_MAX (100 * 1024)   /* an answer's head, libcurl's bound too */
-#define LINE_MAX_ (4 * 1024)    /* a chunk's size line */
-#define READ_SIZE (16 * 1024)
-
-struct host {
-	char *authority;        /* host[:port], the Host header */
-	char *node, *service;   /* for getaddrinfo */
-	struct addrinfo *ai;    /* resolved at the first request, kept for the run */
-	struct conn *idle;      /* kept-alive connections, last used first */
-	int nidle;
-	struct host *next;
-};
-
-/* A URL seen before: its host and path, or no host when libcurl takes it. */
-struct target {
-	char *url;
-	struct host *host;
-	char *path;
-	struct target *next;
-};
-
-enum state { C_FAILED, C_CONNECT, C_SEND, C_RECV, C_IDLE, C_CLOSED };
-enum phase { P_HEAD, P_LEN, P_CHUNK_SIZE, P_CHUNK_DATA, P_CHUNK_END, P_TRAILER, P_EOF, P_DONE };
-
-struct conn {
-	struct ev ev;           /* first: evset_retire frees the connection */
-	struct host *host;
-	struct req *req;
-	enum state state;
-	CURLcode failed;        /* C_FAILED: the result, given after the wait */
-	struct addrinfo *ai;    /* the address connected to */
-	int reused;             /* the request went on a kept-alive connection */
-	double started;
-	struct dl dl;
-	struct buf out;         /* the request head */
-	size_t sent;            /* bytes of head and body sent */
-	char *in;               /* bytes read and not yet taken */
-	size_t in_len, in_cap, scanned;
-	enum phase phase;
-	unsigned long long left; /* bytes left of the body or of its chunk */
-	int keep;               /* may carry another request after this one */
-	int got;                /* a byte of the answer came */
-	z_stream *z;            /* a gzip or deflate body */
-	struct conn *idle_next, *idle_prev;
-};
 
 static struct target *targets;
 static struct host *hosts;
@@ -230,261 +183,6 @@ static struct conn *conn_new(struct host *h)
 	return c;
 }
 
-/* ---- the answer -------------------------------------------------------------- */
-
-static void finish(struct conn *c, CURLcode cc);
-
-/* Body bytes: inflated when encoded, kept up to --max-answer-bytes.
- * Returns -1 when the request has ended. */
-static int body(struct conn *c, const char *p, size_t n)
-{
-	struct req *r = c->req;
-	if (!c->z) {
-		if (n > (size_t)ex.cfg.max_answer - r->resp.len) {
-			r->too_big = 1;
-			finish(c, CURLE_WRITE_ERROR);
-			return -1;
-		}
-		buf_add(&r->resp, p, n);
-		return 0;
-	}
-	c->z->next_in = (unsigned char *)p;
-	c->z->avail_in = (unsigned)n;
-	while (c->z->avail_in) {
-		unsigned char tmp[READ_SIZE];
-		c->z->next_out = tmp;
-		c->z->avail_out = sizeof tmp;
-		int zr = inflate(c->z, Z_NO_FLUSH);
-		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-			finish(c, CURLE_BAD_CONTENT_ENCODING);
-			return -1;
-		}
-		size_t got = sizeof tmp - c->z->avail_out;
-		if (got > (size_t)ex.cfg.max_answer - r->resp.len) {
-			r->too_big = 1;
-			finish(c, CURLE_WRITE_ERROR);
-			return -1;
-		}
-		buf_add(&r->resp, tmp, got);
-		if (zr == Z_STREAM_END || (zr == Z_BUF_ERROR && !got))
-			break;
-	}
-	return 0;
-}
-
-/* The end of the line starting at p, past its '\n', or NULL. */
-static const char *line_end(const char *p, const char *end)
-{
-	const char *nl = memchr(p, '\n', (size_t)(end - p));
-	return nl ? nl + 1 : NULL;
-}
-
-/* A line without its CR LF is empty. */
-static int blank(const char *p, const char *e)
-{
-	return e - p == 1 || (e - p == 2 && *p == '\r');
-}
-
-static int is_header(const char *p, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-	return len > n && p[n] == ':' && !strncasecmp(p, name, n);
-}
-
-/* The header's value without white space around it, in v (NUL-ended). */
-static void header_text(const char *p, size_t len, size_t skip, char *v, size_t vsize)
-{
-	const char *s = p + skip, *e = p + len;
-	while (s < e && (*s == ' ' || *s == '\t'))
-		s++;
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-		e--;
-	size_t n = (size_t)(e - s) < vsize ? (size_t)(e - s) : vsize - 1;
-	memcpy(v, s, n);
-	v[n] = 0;
-}
-
-/* Reads the head from h to he (blank line included): the status, the
- * body's framing, the headers req_http_done reads. 0, or a CURLcode. */
-static CURLcode head(struct conn *c, const char *h, const char *he)
-{
-	struct req *r = c->req;
-	const char *le = line_end(h, he);
-	if (he - h < 12 || strncmp(h, "HTTP/1.", 7) || (h[7] != '0' && h[7] != '1') || h[8] != ' ' ||
-	    !strchr("123456789", h[9]) || h[10] < '0' || h[10] > '9' || h[11] < '0' || h[11] > '9')
-		return CURLE_WEIRD_SERVER_REPLY;
-	r->status = (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
-	c->keep = h[7] == '1';
-	long long clen = -1;
-	int chunked = 0, enc = 0;
-	for (const char *p = le; p < he; p = le) {
-		le = line_end(p, he);
-		size_t len = (size_t)(le - p);
-		char v[64];
-		if (blank(p, le))
-			break;
-		http_header_seen(r, p, len);
-		if (is_header(p, len, "content-length")) {
-			header_text(p, len, 15, v, sizeof v);
-			char *end;
-			errno = 0;
-			long long n = strtoll(v, &end, 10);
-			if (!*v || *end || n < 0 || errno || (clen >= 0 && clen != n))
-				return CURLE_WEIRD_SERVER_REPLY;
-			clen = n;
-		} else if (is_header(p, len, "transfer-encoding")) {
-			header_text(p, len, 18, v, sizeof v);
-			if (strcasecmp(v, "chunked"))
-				return CURLE_BAD_CONTENT_ENCODING;
-			chunked = 1;
-		} else if (is_header(p, len, "content-encoding")) {
-			header_text(p, len, 17, v, sizeof v);
-			if (!strcasecmp(v, "gzip") || !strcasecmp(v, "x-gzip") || !strcasecmp(v, "deflate"))
-				enc = 1;
-			else if (strcasecmp(v, "identity"))
-				return CURLE_BAD_CONTENT_ENCODING;
-		} else if (is_header(p, len, "connection")) {
-			header_text(p, len, 11, v, sizeof v);
-			if (!strcasecmp(v, "close"))
-				c->keep = 0;
-			else if (!strcasecmp(v, "keep-alive"))
-				c->keep = 1;
-		}
-	}
-	if (r->status < 200)
-		return CURLE_OK;   /* an interim answer: the real one follows */
-	if (enc) {
-		c->z = xcalloc(1, sizeof *c->z);
-		if (inflateInit2(c->z, 15 + 32) != Z_OK)   /* gzip or zlib, told by the header */
-			die("zlib: cannot start inflating");
-	}
-	if (r->status == 204 || r->status == 304) {
-		c->phase = P_DONE;
-	} else if (chunked) {
-		c->phase = P_CHUNK_SIZE;
-	} else if (clen >= 0) {
-		/* a declared size past the cap fails before the body comes */
-		if ((unsigned long long)clen > (unsigned long long)ex.cfg.max_answer)
-			return CURLE_FILESIZE_EXCEEDED;
-		c->phase = clen ? P_LEN : P_DONE;
-		c->left = (unsigned long long)clen;
-	} else {
-		c->phase = P_EOF;
-		c->keep = 0;
-	}
-	return CURLE_OK;
-}
-
-/* Takes what c->in holds; the request may end in here. */
-static void take(struct conn *c)
-{
-	const char *p = c->in, *end = c->in + c->in_len;
-	while (c->phase != P_DONE && p < end) {
-		const char *le;
-		size_t n = (size_t)(end - p);
-		switch (c->phase) {
-		case P_HEAD: {
-			/* the blank line that ends the head, searched from where
-			 * the last read left off */
-			const char *s = c->in + (c->scanned > 2 ? c->scanned - 2 : 0), *he = NULL;
-			while ((le = line_end(s, end))) {
-				const char *next = line_end(le, end);
-				if (next && blank(le, next)) {
-					he = next;
-					break;
-				}
-				s = le;
-			}
-			c->scanned = c->in_len;
-			if (!he) {
-				if (c->in_len > HEAD_MAX) {
-					finish(c, CURLE_WEIRD_SERVER_REPLY);
-					return;
-				}
-				goto keep;
-			}
-			CURLcode cc = head(c, p, he);
-			if (cc != CURLE_OK) {
-				finish(c, cc);
-				return;
-			}
-			p = he;
-			c->scanned = 0;
-			if (c->req->status < 200) {   /* drop it and read on */
-				c->req->status = 0;
-				memmove(c->in, p, (size_t)(end - p));
-				c->in_len = (size_t)(end - p);
-				p = c->in;
-				end = c->in + c->in_len;
-			}
-			break;
-		}
-		case P_LEN:
-		case P_CHUNK_DATA:
-			if (n > c->left)
-				n = (size_t)c->left;
-			if (body(c, p, n))
-				return;
-			p += n;
-			if (!(c->left -= n))
-				c->phase = c->phase == P_LEN ? P_DONE : P_CHUNK_END;
-			break;
-		case P_EOF:
-			if (body(c, p, n))
-				return;
-			p = end;
-			break;
-		case P_CHUNK_SIZE:
-		case P_CHUNK_END:
-		case P_TRAILER:
-			if (!(le = line_end(p, end))) {
-				if (n > LINE_MAX_) {
-					finish(c, CURLE_WEIRD_SERVER_REPLY);
-					return;
-				}
-				goto keep;
-			}
-			if (c->phase == P_CHUNK_END) {
-				if (!blank(p, le)) {
-					finish(c, CURLE_WEIRD_SERVER_REPLY);
-					return;
-				}
-				c->phase = P_CHUNK_SIZE;
-			} else if (c->phase == P_TRAILER) {
-				if (blank(p, le))
-					c->phase = P_DONE;
-			} else {
-				char *e;
-				errno = 0;
-				unsigned long long size = strtoull(p, &e, 16);
-				if (e == p || errno || !strchr(";\r\n \t", *e)) {
-					finish(c, CURLE_WEIRD_SERVER_REPLY);
-					return;
-				}
-				c->left = size;
-				c->phase = size ? P_CHUNK_DATA : P_TRAILER;
-			}
-			p = le;
-			break;
-		case P_DONE:
-			break;
-		}
-	}
-	if (c->phase == P_DONE) {
-		if (p < end)
-			c->keep = 0;   /* more than was asked for */
-		finish(c, CURLE_OK);
-		return;
-	}
-keep:
-	/* what is not taken yet moves to the front */
-	if (p != c->in) {
-		memmove(c->in, p, (size_t)(end - p));
-		c->in_len = (size_t)(end - p);
-		c->scanned = c->scanned > (size_t)(p - c->in) ? c->scanned - (size_t)(p - c->in) : 0;
-	}
-}
-
 /* ---- sending and receiving ------------------------------------------------ */
 
 static void send_on(struct conn *c);
@@ -527,7 +225,7 @@ static void send_on(struct conn *c)
 				return;
 			}
 			if (!stale(c))
-				finish(c, CURLE_SEND_ERROR);
+				h1_finish(c, CURLE_SEND_ERROR);
 			return;
 		}
 		c->sent += (size_t)w;
@@ -548,7 +246,7 @@ static void recv_on(struct conn *c)
 		if (n > 0) {
 			c->got = 1;
 			c->in_len += (size_t)n;
-			take(c);
+			h1_take(c);
 			/* a short read took what there was: the next comes as an event */
 			if (c->state != C_RECV || (size_t)n < room)
 				return;
@@ -561,11 +259,13 @@ static void recv_on(struct conn *c)
 		if (stale(c))
 			return;
 		if (n == 0 && c->phase == P_EOF)
-			finish(c, CURLE_OK);
+			h1_finish(c, CURLE_OK);
+		else if (n == 0 && c->phase == P_HEAD)
+			h1_finish(c, c->got ? CURLE_WEIRD_SERVER_REPLY : CURLE_GOT_NOTHING);
 		else if (n == 0)
-			finish(c, c->got ? CURLE_PARTIAL_FILE : CURLE_GOT_NOTHING);
+			h1_finish(c, CURLE_PARTIAL_FILE);
 		else
-			finish(c, CURLE_RECV_ERROR);
+			h1_finish(c, CURLE_RECV_ERROR);
 		return;
 	}
 }
@@ -663,7 +363,7 @@ static void connected(struct conn *c)
 		c->ev.fd = -1;
 		c->ai = c->ai->ai_next;
 		if (conn_connect(c))
-			finish(c, CURLE_COULDNT_CONNECT);
+			h1_finish(c, CURLE_COULDNT_CONNECT);
 		return;
 	}
 	dheap_set(&heap, &c->dl, c->started + c->req->timeout);
@@ -673,7 +373,7 @@ static void connected(struct conn *c)
 
 /* The request on c has ended with cc: c is kept for the next one or
  * closed, and the request goes to req_http_done. */
-static void finish(struct conn *c, CURLcode cc)
+void h1_finish(struct conn *c, CURLcode cc)
 {
 	struct req *r = c->req;
 	c->req = NULL;
@@ -707,8 +407,14 @@ int h1_start(struct req *r)
 {
 	static int off = -1;
 	if (off < 0) {
-		const char *e = getenv("SCG_HTTP");
-		off = e && !strcmp(e, "curl");
+		/* the variables libcurl takes a proxy for http:// from */
+		static const char *const vars[] = {"SCG_HTTP", "http_proxy", "all_proxy", "ALL_PROXY"};
+		off = 0;
+		for (int i = 0; i < 4; i++) {
+			const char *e = getenv(vars[i]);
+			if (e && *e && (i || !strcmp(e, "curl")))
+				off = 1;
+		}
 	}
 	struct target *t;
 	if (off || !(t = target_of(r->h.url)))
@@ -780,7 +486,7 @@ void h1_after_wait(double now)
 	struct dl *d;
 	while ((d = dheap_pop_due(&heap, now))) {
 		struct conn *c = container_of(d, struct conn, dl);
-		finish(c, c->state == C_FAILED ? c->failed : CURLE_OPERATION_TIMEDOUT);
+		h1_finish(c, c->state == C_FAILED ? c->failed : CURLE_OPERATION_TIMEDOUT);
 	}
 }
 

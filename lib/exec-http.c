@@ -248,7 +248,7 @@ void http_add(struct req *r)
 
 void http_start(struct req *r)
 {
-	if (!proxy_env_set() && h1_start(r))
+	if (h1_start(r))
 		return;
 	http_prepare(r);
 	http_add(r);
