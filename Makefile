@@ -82,6 +82,7 @@ check: all
 	SCG_BIN=$(CURDIR)/$(BUILD)/bin bats test
 	$(MAKE) check-asan
 	$(MAKE) check-poll
+	$(MAKE) check-curl
 
 check-asan:
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
@@ -92,7 +93,13 @@ check-asan:
 # systems without epoll, against the tests of the client and commands.
 check-poll:
 	$(MAKE) BUILD=build/poll CFLAGS="$(CFLAGS) -DSCG_POLL" all
-	SCG_BIN=$(CURDIR)/build/poll/bin bats test/client.bats test/endpoint-cmd.bats test/retry.bats
+	SCG_BIN=$(CURDIR)/build/poll/bin bats test/client.bats test/endpoint-cmd.bats test/retry.bats test/http.bats
+
+# Requests to http:// servers, the tests' scg-mock among them, go through
+# scg's own HTTP/1.1 client (lib/exec-h1.c); https and proxies through
+# libcurl. The tests of retries, faults and bounds again through libcurl.
+check-curl: all
+	SCG_HTTP=curl SCG_BIN=$(CURDIR)/$(BUILD)/bin bats test/retry.bats test/hostile.bats test/client.bats
 
 lint-man:
 	@out=$$(mandoc -Tlint -W warning $(MAN1) $(MAN7)); [ -z "$$out" ] || { echo "$$out"; exit 1; }
@@ -143,5 +150,5 @@ bench: all
 clean:
 	rm -rf $(BUILD) build
 
-.PHONY: all check check-asan check-poll lint-man install deps demo bench fuzz clean
+.PHONY: all check check-asan check-poll check-curl lint-man install deps demo bench fuzz clean
 .SECONDARY:
