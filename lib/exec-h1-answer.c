@@ -4,7 +4,7 @@
  * kept up to --max-answer-bytes. */
 #include "exec-h1-int.h"
 
-#include <errno.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,17 +66,34 @@ static int is_header(const char *p, size_t len, const char *name)
 	return len > n && p[n] == ':' && !strncasecmp(p, name, n);
 }
 
-/* The header's value without white space around it, in v (NUL-ended). */
-static void header_text(const char *p, size_t len, size_t skip, char *v, size_t vsize)
+/* The header's value without white space around it, in v (NUL-ended);
+ * -1 when it does not fit (no value scg reads is that long). */
+static int header_text(const char *p, size_t len, size_t skip, char *v, size_t vsize)
 {
 	const char *s = p + skip, *e = p + len;
 	while (s < e && (*s == ' ' || *s == '\t'))
 		s++;
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
 		e--;
-	size_t n = (size_t)(e - s) < vsize ? (size_t)(e - s) : vsize - 1;
-	memcpy(v, s, n);
-	v[n] = 0;
+	if ((size_t)(e - s) >= vsize)
+		return -1;
+	memcpy(v, s, (size_t)(e - s));
+	v[e - s] = 0;
+	return 0;
+}
+
+/* Whether the comma-separated list v holds token (case aside). */
+static int has_token(const char *v, const char *token)
+{
+	size_t n = strlen(token);
+	while (*v) {
+		v += strspn(v, " \t,");
+		size_t k = strcspn(v, " \t,");
+		if (k == n && !strncasecmp(v, token, n))
+			return 1;
+		v += k;
+	}
+	return 0;
 }
 
 /* Reads the head from h to he (blank line included): the status, the
@@ -100,29 +117,29 @@ static CURLcode head(struct conn *c, const char *h, const char *he)
 			break;
 		http_header_seen(r, p, len);
 		if (is_header(p, len, "content-length")) {
-			header_text(p, len, 15, v, sizeof v);
-			char *end;
-			errno = 0;
-			long long n = strtoll(v, &end, 10);
-			if (!*v || *end || n < 0 || errno || (clen >= 0 && clen != n))
+			if (header_text(p, len, 15, v, sizeof v) || !*v || strlen(v) > 18 ||
+			    strspn(v, "0123456789") != strlen(v))
+				return CURLE_WEIRD_SERVER_REPLY;
+			long long n = atoll(v);
+			if (clen >= 0 && clen != n)
 				return CURLE_WEIRD_SERVER_REPLY;
 			clen = n;
 		} else if (is_header(p, len, "transfer-encoding")) {
-			header_text(p, len, 18, v, sizeof v);
-			if (strcasecmp(v, "chunked"))
+			if (header_text(p, len, 18, v, sizeof v) || strcasecmp(v, "chunked"))
 				return CURLE_BAD_CONTENT_ENCODING;
 			chunked = 1;
 		} else if (is_header(p, len, "content-encoding")) {
-			header_text(p, len, 17, v, sizeof v);
+			if (header_text(p, len, 17, v, sizeof v))
+				return CURLE_BAD_CONTENT_ENCODING;
 			if (!strcasecmp(v, "gzip") || !strcasecmp(v, "x-gzip") || !strcasecmp(v, "deflate"))
 				enc = 1;
 			else if (strcasecmp(v, "identity"))
 				return CURLE_BAD_CONTENT_ENCODING;
 		} else if (is_header(p, len, "connection")) {
-			header_text(p, len, 11, v, sizeof v);
-			if (!strcasecmp(v, "close"))
+			/* a list too long to read: not kept, to be safe */
+			if (header_text(p, len, 11, v, sizeof v) || has_token(v, "close"))
 				c->keep = 0;
-			else if (!strcasecmp(v, "keep-alive"))
+			else if (has_token(v, "keep-alive"))
 				c->keep = 1;
 		}
 	}
@@ -217,14 +234,14 @@ void h1_take(struct conn *c)
 		case P_TRAILER:
 			if (!(le = line_end(p, end))) {
 				if (n > CHUNK_LINE_MAX) {
-					h1_finish(c, CURLE_WEIRD_SERVER_REPLY);
+					h1_finish(c, CURLE_RECV_ERROR);
 					return;
 				}
 				goto keep;
 			}
 			if (c->phase == P_CHUNK_END) {
 				if (!blank(p, le)) {
-					h1_finish(c, CURLE_WEIRD_SERVER_REPLY);
+					h1_finish(c, CURLE_RECV_ERROR);
 					return;
 				}
 				c->phase = P_CHUNK_SIZE;
@@ -232,11 +249,14 @@ void h1_take(struct conn *c)
 				if (blank(p, le))
 					c->phase = P_DONE;
 			} else {
-				char *e;
-				errno = 0;
-				unsigned long long size = strtoull(p, &e, 16);
-				if (e == p || errno || !strchr(";\r\n \t", *e)) {
-					h1_finish(c, CURLE_WEIRD_SERVER_REPLY);
+				/* hexadecimal digits, at most 15 of them, then an
+				 * extension, white space or the line's end */
+				unsigned long long size = 0;
+				const char *d = p;
+				for (; d < le && d - p < 15 && isxdigit((unsigned char)*d); d++)
+					size = size * 16 + (unsigned)(*d <= '9' ? *d - '0' : (*d | 0x20) - 'a' + 10);
+				if (d == p || !memchr(";\r\n \t", *d, 5)) {
+					h1_finish(c, CURLE_RECV_ERROR);
 					return;
 				}
 				c->left = size;

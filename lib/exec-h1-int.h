@@ -7,7 +7,7 @@
 #include "exec-int.h"
 #include "dheap.h"
 
-#include <netdb.h>
+#include <sys/socket.h>
 #include <zlib.h>
 
 #define HEAD_MAX (100 * 1024)   /* an answer's head (libcurl bounds one header line so) */
@@ -15,9 +15,11 @@
 #define READ_SIZE (16 * 1024)
 
 struct host {
-	char *authority;        /* host[:port], the Host header */
-	char *node, *service;   /* for getaddrinfo */
-	struct addrinfo *ai;    /* resolved at the first request, kept for the run */
+	char *authority;        /* host[:port] as the URL has it */
+	char *host_header;      /* the same without a port of 80 */
+	struct sockaddr_storage addr[2];   /* tried in turn */
+	socklen_t addrlen[2];
+	int naddr;
 	struct conn *idle;      /* kept-alive connections, last used first */
 	int nidle;
 	struct host *next;
@@ -40,7 +42,7 @@ struct conn {
 	struct req *req;
 	enum state state;
 	CURLcode failed;        /* C_FAILED: the result, given after the wait */
-	struct addrinfo *ai;    /* the address connected to */
+	int addr_i;             /* the host's address connected to */
 	int reused;             /* the request went on a kept-alive connection */
 	double started;
 	struct dl dl;

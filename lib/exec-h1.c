@@ -6,10 +6,12 @@
  * head written with memcpy, sent with the body in one writev, the answer
  * read into one buffer and parsed in place.
  *
- * It takes a POST to an http:// URL without userinfo when no proxy for
- * http is set (http_proxy, all_proxy, ALL_PROXY; libcurl reads no other
- * for http://); libcurl keeps https, proxies, userinfo and the batch
- * APIs' calls, and everything when SCG_HTTP=curl. It behaves as libcurl
+ * It takes a POST to an http:// URL whose host is an IP address or
+ * localhost (nothing to resolve, so nothing that blocks the loop), without
+ * userinfo, when no proxy for http is set (http_proxy, all_proxy,
+ * ALL_PROXY; libcurl reads no other for http://); libcurl keeps host
+ * names, https, proxies, userinfo and the batch APIs' calls, and
+ * everything when SCG_HTTP=curl. It behaves as libcurl
  * does for those requests: the same headers, the same bounds (the answer's
  * size after decompression, --timeout over the whole request, 10 s to
  * connect), keep-alive connections reused, a request sent again once on a
@@ -23,7 +25,7 @@
 #include "opt.h"      /* SCG_VERSION */
 
 #include <errno.h>
-#include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -40,43 +42,72 @@ static int nidle_all;
 
 /* ---- where a URL goes ---------------------------------------------------- */
 
+/* The addresses of a host that needs no resolver: an IPv4 or IPv6
+ * literal, or localhost, which is ::1 and 127.0.0.1 (RFC 6761; libcurl
+ * too answers it so). Any other name goes to libcurl, which resolves in a
+ * thread of its own and keeps what it found for a minute. */
+static int host_addrs(struct host *h, const char *name, size_t len, int port)
+{
+	char node[64];
+	if (len >= sizeof node)
+		return -1;
+	memcpy(node, name, len);
+	node[len] = 0;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&h->addr[h->naddr];
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&h->addr[h->naddr];
+	if (!strcasecmp(node, "localhost")) {
+		return host_addrs(h, "::1", 3, port) || host_addrs(h, "127.0.0.1", 9, port) ? -1 : 0;
+	} else if (inet_pton(AF_INET, node, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		h->addrlen[h->naddr++] = sizeof *v4;
+	} else if (inet_pton(AF_INET6, node, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		h->addrlen[h->naddr++] = sizeof *v6;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* The host of an authority (host[:port]), or NULL when libcurl takes it. */
 static struct host *host_for(const char *auth, size_t len)
 {
 	struct host *h;
 	for (h = hosts; h; h = h->next)
 		if (strlen(h->authority) == len && !memcmp(h->authority, auth, len))
 			return h;
-	const char *host = auth, *hend, *port = NULL;
+	const char *name = auth, *nend, *colon;
 	if (*auth == '[') {
-		const char *rb = memchr(auth, ']', len);
-		if (!rb)
+		if (!(nend = memchr(auth, ']', len)))
 			return NULL;
-		host = auth + 1;
-		hend = rb;
-		if (rb + 1 < auth + len) {
-			if (rb[1] != ':')
-				return NULL;
-			port = rb + 2;
-		}
+		name = auth + 1;
+		colon = nend + 1 < auth + len ? nend + 1 : NULL;
+		if (colon && *colon != ':')
+			return NULL;
 	} else {
-		const char *colon = memchr(auth, ':', len);
-		hend = colon ? colon : auth + len;
-		if (colon) {
-			if (memchr(colon + 1, ':', (size_t)(auth + len - colon - 1)))
-				return NULL;
-			port = colon + 1;
-		}
+		colon = memchr(auth, ':', len);
+		nend = colon ? colon : auth + len;
 	}
-	if (hend == host)
-		return NULL;
-	size_t plen = port ? (size_t)(auth + len - port) : 0;
-	if (port && (plen == 0 || plen > 5 || strspn(port, "0123456789") < plen || atoi(port) > 65535 ||
-		     atoi(port) == 0))
-		return NULL;
+	int port = 80;
+	if (colon) {
+		size_t plen = (size_t)(auth + len - colon - 1);
+		if (plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") < plen)
+			return NULL;
+		port = atoi(colon + 1);
+		if (port == 0 || port > 65535)
+			return NULL;
+	}
 	h = xcalloc(1, sizeof *h);
+	if (host_addrs(h, name, (size_t)(nend - name), port) ||
+	    (*auth == '[' && h->addr[0].ss_family != AF_INET6)) {
+		free(h);
+		return NULL;
+	}
 	h->authority = xstrndup(auth, len);
-	h->node = xstrndup(host, (size_t)(hend - host));
-	h->service = port ? xstrndup(port, plen) : xstrdup("80");
+	/* the Host header, as libcurl writes it: without a port of 80 */
+	h->host_header = port == 80 ? xstrndup(auth, (size_t)(nend - auth) + (*auth == '[')) : xstrdup(h->authority);
 	h->next = hosts;
 	hosts = h;
 	return h;
@@ -151,18 +182,19 @@ static void watch(struct conn *c, unsigned flags)
 		die("epoll_ctl: socket %d: %s", c->ev.fd, strerror(errno));
 }
 
-/* Connects to c->ai or the addresses after it; 0, or -1 when none is left. */
+/* Connects to the host's address c->addr_i or one after it; 0, or -1
+ * when none is left. */
 static int conn_connect(struct conn *c)
 {
-	for (; c->ai; c->ai = c->ai->ai_next) {
-		int fd = socket(c->ai->ai_family, c->ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				c->ai->ai_protocol);
+	for (; c->addr_i < c->host->naddr; c->addr_i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)&c->host->addr[c->addr_i];
+		int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-		if (connect(fd, c->ai->ai_addr, c->ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+		if (connect(fd, sa, c->host->addrlen[c->addr_i]) == 0 || errno == EINPROGRESS) {
 			c->ev.fd = fd;
 			c->state = C_CONNECT;
 			watch(c, EVF_OUT);
@@ -279,7 +311,7 @@ static void write_head(struct conn *c, struct req *r, const struct target *t)
 	buf_reset(b);
 	for (struct curl_slist *s = r->h.headers; s; s = s->next)
 		for (int i = 0; i < 4; i++)
-			if (!strncasecmp(s->data, ours[i], strlen(ours[i])) &&
+			if (!strncasecmp(s->data, ours[i], strlen(ours[i])) && s->data[strlen(ours[i])] &&
 			    strchr(":;", s->data[strlen(ours[i])]))
 				mine[i] = 0;
 	buf_adds(b, "POST ");
@@ -287,7 +319,7 @@ static void write_head(struct conn *c, struct req *r, const struct target *t)
 	buf_adds(b, " HTTP/1.1\r\n");
 	if (mine[0]) {
 		buf_adds(b, "Host: ");
-		buf_adds(b, t->host->authority);
+		buf_adds(b, t->host->host_header);
 		buf_adds(b, "\r\n");
 	}
 	if (mine[1])
@@ -336,7 +368,7 @@ static void request_on(struct conn *c, struct req *r)
 	write_head(c, r, t);
 	double timeout = r->timeout;
 	if (c->ev.fd < 0) {
-		c->ai = c->host->ai;
+		c->addr_i = 0;
 		if (conn_connect(c)) {
 			c->state = C_FAILED;
 			c->failed = CURLE_COULDNT_CONNECT;
@@ -361,7 +393,7 @@ static void connected(struct conn *c)
 		evset_forget(c->ev.fd);
 		close(c->ev.fd);
 		c->ev.fd = -1;
-		c->ai = c->ai->ai_next;
+		c->addr_i++;
 		if (conn_connect(c))
 			h1_finish(c, CURLE_COULDNT_CONNECT);
 		return;
@@ -428,19 +460,6 @@ int h1_start(struct req *r)
 		idle_remove(c);
 	} else {
 		c = conn_new(h);
-		if (!h->ai) {
-			/* once a run, at the host's first request; a failure is tried
-			 * again at the next */
-			struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-			if (getaddrinfo(h->node, h->service, &hints, &h->ai)) {
-				h->ai = NULL;
-				c->req = r;
-				c->state = C_FAILED;
-				c->failed = CURLE_COULDNT_RESOLVE_HOST;
-				dheap_set(&heap, &c->dl, 0);
-				return 1;
-			}
-		}
 	}
 	c->started = now_mono();
 	request_on(c, r);
@@ -499,11 +518,8 @@ void h1_cleanup(void)
 	while (hosts) {
 		struct host *h = hosts;
 		hosts = h->next;
-		if (h->ai)
-			freeaddrinfo(h->ai);
 		free(h->authority);
-		free(h->node);
-		free(h->service);
+		free(h->host_header);
 		free(h);
 	}
 	while (targets) {

@@ -18,6 +18,7 @@ answer's text is "echo: " and the last message's content. MODE:
   close-idle  Content-Length and no "Connection: close", but the server
               closes each connection right after its answer: a client
               that keeps it finds it closed at the next request
+  badchunk    a chunked answer whose chunk size is -1
   garbage     a line that is no HTTP, then the close
   nothing     the close, without a byte
   endless     a status line, then header lines for as long as the client
@@ -106,6 +107,8 @@ def serve(sock, n):
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                          b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
             return
+        elif MODE == "badchunk":
+            sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n")
         elif MODE == "garbage":
             sock.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
             return

@@ -109,7 +109,7 @@ turn() {
 	[[ "$stderr" == *"0 retries"* ]]
 }
 
-@test "a server that answers no HTTP, or nothing, fails the request with the reason after its retries" {
+@test "a server that answers no HTTP, nothing, or a bad chunk fails the request with the reason after its retries" {
 	fake_start garbage
 	run env $NOPROXY scg-turn -q --no-cache --retries 1 --rejects rej.jsonl <(records 1)
 	[ "$status" -eq 1 ]
@@ -120,6 +120,14 @@ turn() {
 	run env $NOPROXY scg-turn -q --no-cache --retries 1 --rejects rej2.jsonl <(records 1)
 	[ "$status" -eq 1 ]
 	[ "$(jq -r .error.reason rej2.jsonl)" = "gave up after 1 retries: Server returned nothing (no headers, no data)" ]
+	# a chunk size that is no hexadecimal number fails at once, not at --timeout
+	kill "$FAKE_PID"
+	fake_start badchunk
+	local t0=$SECONDS
+	run env $NOPROXY scg-turn -q --no-cache --retries 0 --timeout 20 --rejects rej3.jsonl <(records 1)
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .error.reason rej3.jsonl)" = "gave up after 0 retries: Failure when receiving data from the peer" ]
+	[ $((SECONDS - t0)) -lt 10 ]
 }
 
 @test "an endless head is cut at 100 kB and a head dripped a byte at a time ends at --timeout; memory stays small" {
@@ -138,14 +146,14 @@ turn() {
 	[ $((SECONDS - t0)) -lt 10 ]
 }
 
-@test "a port nobody listens on fails each record with the reason; a host name is resolved and its addresses tried in turn" {
+@test "a port nobody listens on fails each record with the reason; localhost is ::1, then 127.0.0.1" {
 	records 3 >in.jsonl
 	run env $NOPROXY SCG_BASE_URL=http://127.0.0.1:1/v1 SCG_MODEL=m SCG_PROVIDER=openai \
 		scg-turn -q --no-cache --retries 0 --rejects rej.jsonl in.jsonl
 	[ "$status" -eq 1 ]
 	[ "$(jq -r .error.reason rej.jsonl | sort -u)" = "gave up after 0 retries: Couldn't connect to server" ]
 	[ "$(wc -l <rej.jsonl)" -eq 3 ]
-	# a name resolves to its addresses, tried in turn (localhost: ::1,
+	# localhost is two addresses, tried in turn (::1,
 	# where nobody listens, then 127.0.0.1)
 	mock_start
 	turn -q --no-cache --base-url "http://localhost:$MOCK_PORT/v1" <(records 2) >out.jsonl
