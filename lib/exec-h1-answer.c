@@ -10,18 +10,17 @@
 #include <strings.h>
 
 /* Body bytes: inflated when encoded, kept up to --max-answer-bytes.
- * Returns -1 when the request has ended. */
-static int body(struct conn *c, const char *p, size_t n)
+ * CURLE_OK, or what ends the request. */
+static CURLcode body(struct conn *c, const char *p, size_t n)
 {
 	struct req *r = c->req;
 	if (!c->z) {
 		if (n > (size_t)ex.cfg.max_answer - r->resp.len) {
 			r->too_big = 1;
-			h1_finish(c, CURLE_WRITE_ERROR);
-			return -1;
+			return CURLE_WRITE_ERROR;
 		}
 		buf_add(&r->resp, p, n);
-		return 0;
+		return CURLE_OK;
 	}
 	c->z->next_in = (unsigned char *)p;
 	c->z->avail_in = (unsigned)n;
@@ -31,20 +30,18 @@ static int body(struct conn *c, const char *p, size_t n)
 		c->z->avail_out = sizeof tmp;
 		int zr = inflate(c->z, Z_NO_FLUSH);
 		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-			h1_finish(c, CURLE_BAD_CONTENT_ENCODING);
-			return -1;
+			return CURLE_BAD_CONTENT_ENCODING;
 		}
 		size_t got = sizeof tmp - c->z->avail_out;
 		if (got > (size_t)ex.cfg.max_answer - r->resp.len) {
 			r->too_big = 1;
-			h1_finish(c, CURLE_WRITE_ERROR);
-			return -1;
+			return CURLE_WRITE_ERROR;
 		}
 		buf_add(&r->resp, tmp, got);
 		if (zr == Z_STREAM_END || (zr == Z_BUF_ERROR && !got))
 			break;
 	}
-	return 0;
+	return CURLE_OK;
 }
 
 /* The end of the line starting at p, past its '\n', or NULL. */
@@ -167,8 +164,9 @@ static CURLcode head(struct conn *c, const char *h, const char *he)
 	return CURLE_OK;
 }
 
-void h1_take(struct conn *c)
+int h1_take(struct conn *c)
 {
+	CURLcode cc;
 	const char *p = c->in, *end = c->in + c->in_len;
 	while (c->phase != P_DONE && p < end) {
 		const char *le;
@@ -188,20 +186,17 @@ void h1_take(struct conn *c)
 			}
 			c->scanned = c->in_len;
 			if (memcmp(c->in, "HTTP/", c->in_len < 5 ? c->in_len : 5)) {
-				h1_finish(c, CURLE_WEIRD_SERVER_REPLY);
-				return;
+				return CURLE_WEIRD_SERVER_REPLY;
 			}
 			if (!he) {
 				if (c->in_len > HEAD_MAX) {
-					h1_finish(c, CURLE_WEIRD_SERVER_REPLY);
-					return;
+					return CURLE_WEIRD_SERVER_REPLY;
 				}
 				goto keep;
 			}
-			CURLcode cc = head(c, p, he);
+			cc = head(c, p, he);
 			if (cc != CURLE_OK) {
-				h1_finish(c, cc);
-				return;
+				return cc;
 			}
 			p = he;
 			c->scanned = 0;
@@ -218,15 +213,15 @@ void h1_take(struct conn *c)
 		case P_CHUNK_DATA:
 			if (n > c->left)
 				n = (size_t)c->left;
-			if (body(c, p, n))
-				return;
+			if ((cc = body(c, p, n)) != CURLE_OK)
+				return cc;
 			p += n;
 			if (!(c->left -= n))
 				c->phase = c->phase == P_LEN ? P_DONE : P_CHUNK_END;
 			break;
 		case P_EOF:
-			if (body(c, p, n))
-				return;
+			if ((cc = body(c, p, n)) != CURLE_OK)
+				return cc;
 			p = end;
 			break;
 		case P_CHUNK_SIZE:
@@ -234,15 +229,13 @@ void h1_take(struct conn *c)
 		case P_TRAILER:
 			if (!(le = line_end(p, end))) {
 				if (n > CHUNK_LINE_MAX) {
-					h1_finish(c, CURLE_RECV_ERROR);
-					return;
+					return CURLE_RECV_ERROR;
 				}
 				goto keep;
 			}
 			if (c->phase == P_CHUNK_END) {
 				if (!blank(p, le)) {
-					h1_finish(c, CURLE_RECV_ERROR);
-					return;
+					return CURLE_RECV_ERROR;
 				}
 				c->phase = P_CHUNK_SIZE;
 			} else if (c->phase == P_TRAILER) {
@@ -256,8 +249,7 @@ void h1_take(struct conn *c)
 				for (; d < le && d - p < 15 && isxdigit((unsigned char)*d); d++)
 					size = size * 16 + (unsigned)(*d <= '9' ? *d - '0' : (*d | 0x20) - 'a' + 10);
 				if (d == p || !memchr(";\r\n \t", *d, 5)) {
-					h1_finish(c, CURLE_RECV_ERROR);
-					return;
+					return CURLE_RECV_ERROR;
 				}
 				c->left = size;
 				c->phase = size ? P_CHUNK_DATA : P_TRAILER;
@@ -271,8 +263,7 @@ void h1_take(struct conn *c)
 	if (c->phase == P_DONE) {
 		if (p < end)
 			c->keep = 0;   /* more than was asked for */
-		h1_finish(c, CURLE_OK);
-		return;
+		return CURLE_OK;
 	}
 keep:
 	/* what is not taken yet moves to the front */
@@ -281,4 +272,5 @@ keep:
 		c->in_len = (size_t)(end - p);
 		c->scanned = c->scanned > (size_t)(p - c->in) ? c->scanned - (size_t)(p - c->in) : 0;
 	}
+	return -1;
 }

@@ -58,10 +58,10 @@ struct conn {
 	struct conn *idle_next, *idle_prev;
 };
 
-/* The request on c has ended with cc: c is kept for the next one or
- * closed, and the request goes to req_http_done (exec-h1.c). */
-void h1_finish(struct conn *c, CURLcode cc);
-/* Takes what c->in holds; the request may end in here (exec-h1-answer.c). */
-void h1_take(struct conn *c);
+/* Takes what c->in holds: -1 while the answer is not over, else the
+ * CURLcode the request ends with (CURLE_OK: the answer is whole) (in
+ * exec-h1-answer.c; the parse, no request ended there, so a fuzz target
+ * can drive it alone). */
+int h1_take(struct conn *c);
 
 #endif

@@ -35,6 +35,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+static void finish(struct conn *c, CURLcode cc);
+
 static struct target *targets;
 static struct host *hosts;
 static struct dheap heap;
@@ -257,7 +259,7 @@ static void send_on(struct conn *c)
 				return;
 			}
 			if (!stale(c))
-				h1_finish(c, CURLE_SEND_ERROR);
+				finish(c, CURLE_SEND_ERROR);
 			return;
 		}
 		c->sent += (size_t)w;
@@ -278,9 +280,13 @@ static void recv_on(struct conn *c)
 		if (n > 0) {
 			c->got = 1;
 			c->in_len += (size_t)n;
-			h1_take(c);
+			int cc = h1_take(c);
+			if (cc >= 0) {
+				finish(c, (CURLcode)cc);
+				return;
+			}
 			/* a short read took what there was: the next comes as an event */
-			if (c->state != C_RECV || (size_t)n < room)
+			if ((size_t)n < room)
 				return;
 			continue;
 		}
@@ -291,13 +297,13 @@ static void recv_on(struct conn *c)
 		if (stale(c))
 			return;
 		if (n == 0 && c->phase == P_EOF)
-			h1_finish(c, CURLE_OK);
+			finish(c, CURLE_OK);
 		else if (n == 0 && c->phase == P_HEAD)
-			h1_finish(c, c->got ? CURLE_WEIRD_SERVER_REPLY : CURLE_GOT_NOTHING);
+			finish(c, c->got ? CURLE_WEIRD_SERVER_REPLY : CURLE_GOT_NOTHING);
 		else if (n == 0)
-			h1_finish(c, CURLE_PARTIAL_FILE);
+			finish(c, CURLE_PARTIAL_FILE);
 		else
-			h1_finish(c, CURLE_RECV_ERROR);
+			finish(c, CURLE_RECV_ERROR);
 		return;
 	}
 }
@@ -395,7 +401,7 @@ static void connected(struct conn *c)
 		c->ev.fd = -1;
 		c->addr_i++;
 		if (conn_connect(c))
-			h1_finish(c, CURLE_COULDNT_CONNECT);
+			finish(c, CURLE_COULDNT_CONNECT);
 		return;
 	}
 	dheap_set(&heap, &c->dl, c->started + c->req->timeout);
@@ -405,7 +411,7 @@ static void connected(struct conn *c)
 
 /* The request on c has ended with cc: c is kept for the next one or
  * closed, and the request goes to req_http_done. */
-void h1_finish(struct conn *c, CURLcode cc)
+static void finish(struct conn *c, CURLcode cc)
 {
 	struct req *r = c->req;
 	c->req = NULL;
@@ -505,7 +511,7 @@ void h1_after_wait(double now)
 	struct dl *d;
 	while ((d = dheap_pop_due(&heap, now))) {
 		struct conn *c = container_of(d, struct conn, dl);
-		h1_finish(c, c->state == C_FAILED ? c->failed : CURLE_OPERATION_TIMEDOUT);
+		finish(c, c->state == C_FAILED ? c->failed : CURLE_OPERATION_TIMEDOUT);
 	}
 }
 
