@@ -29,9 +29,8 @@ static CURLcode body(struct conn *c, const char *p, size_t n)
 		c->z->next_out = tmp;
 		c->z->avail_out = sizeof tmp;
 		int zr = inflate(c->z, Z_NO_FLUSH);
-		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
 			return CURLE_BAD_CONTENT_ENCODING;
-		}
 		size_t got = sizeof tmp - c->z->avail_out;
 		if (got > (size_t)ex.cfg.max_answer - r->resp.len) {
 			r->too_big = 1;
@@ -185,19 +184,16 @@ int h1_take(struct conn *c)
 				s = le;
 			}
 			c->scanned = c->in_len;
-			if (memcmp(c->in, "HTTP/", c->in_len < 5 ? c->in_len : 5)) {
+			if (memcmp(c->in, "HTTP/", c->in_len < 5 ? c->in_len : 5))
 				return CURLE_WEIRD_SERVER_REPLY;
-			}
 			if (!he) {
-				if (c->in_len > HEAD_MAX) {
+				if (c->in_len > HEAD_MAX)
 					return CURLE_WEIRD_SERVER_REPLY;
-				}
 				goto keep;
 			}
 			cc = head(c, p, he);
-			if (cc != CURLE_OK) {
+			if (cc != CURLE_OK)
 				return cc;
-			}
 			p = he;
 			c->scanned = 0;
 			if (c->req->status < 200) {   /* drop it and read on */
@@ -228,15 +224,13 @@ int h1_take(struct conn *c)
 		case P_CHUNK_END:
 		case P_TRAILER:
 			if (!(le = line_end(p, end))) {
-				if (n > CHUNK_LINE_MAX) {
+				if (n > CHUNK_LINE_MAX)
 					return CURLE_RECV_ERROR;
-				}
 				goto keep;
 			}
 			if (c->phase == P_CHUNK_END) {
-				if (!blank(p, le)) {
+				if (!blank(p, le))
 					return CURLE_RECV_ERROR;
-				}
 				c->phase = P_CHUNK_SIZE;
 			} else if (c->phase == P_TRAILER) {
 				if (blank(p, le))
@@ -248,9 +242,8 @@ int h1_take(struct conn *c)
 				const char *d = p;
 				for (; d < le && d - p < 15 && isxdigit((unsigned char)*d); d++)
 					size = size * 16 + (unsigned)(*d <= '9' ? *d - '0' : (*d | 0x20) - 'a' + 10);
-				if (d == p || !memchr(";\r\n \t", *d, 5)) {
+				if (d == p || !memchr(";\r\n \t", *d, 5))
 					return CURLE_RECV_ERROR;
-				}
 				c->left = size;
 				c->phase = size ? P_CHUNK_DATA : P_TRAILER;
 			}

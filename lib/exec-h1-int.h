@@ -21,7 +21,6 @@ struct host {
 	socklen_t addrlen[2];
 	int naddr;
 	struct conn *idle;      /* kept-alive connections, last used first */
-	int nidle;
 	struct host *next;
 };
 
@@ -47,6 +46,7 @@ struct conn {
 	double started;
 	struct dl dl;
 	struct buf out;         /* the request head */
+	size_t body_len;        /* the request body's, sent from the request */
 	size_t sent;            /* bytes of head and body sent */
 	char *in;               /* bytes read and not yet taken */
 	size_t in_len, in_cap, scanned;

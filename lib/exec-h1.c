@@ -25,6 +25,7 @@
 #include "opt.h"      /* SCG_VERSION */
 
 #include <errno.h>
+#include <math.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -153,8 +154,17 @@ static void idle_remove(struct conn *c)
 	if (c->idle_next)
 		c->idle_next->idle_prev = c->idle_prev;
 	c->idle_next = c->idle_prev = NULL;
-	c->host->nidle--;
 	nidle_all--;
+}
+
+/* Ends the inflate stream of a gzip or deflate body, if any. */
+static void inflate_end(struct conn *c)
+{
+	if (c->z) {
+		inflateEnd(c->z);
+		free(c->z);
+		c->z = NULL;
+	}
 }
 
 static void conn_close(struct conn *c)
@@ -167,10 +177,7 @@ static void conn_close(struct conn *c)
 		close(c->ev.fd);
 		c->ev.fd = -1;
 	}
-	if (c->z) {
-		inflateEnd(c->z);
-		free(c->z);
-	}
+	inflate_end(c);
 	buf_free(&c->out);
 	free(c->in);
 	c->in = NULL;
@@ -229,11 +236,10 @@ static int stale(struct conn *c)
 	if (!c->reused || c->got)
 		return 0;
 	struct req *r = c->req;
-	double started = c->started;
+	struct conn *n = conn_new(c->host);
+	n->started = c->started;
 	c->req = NULL;
 	conn_close(c);
-	struct conn *n = conn_new(r->h1_host);
-	n->started = started;
 	request_on(n, r);
 	return 1;
 }
@@ -241,7 +247,7 @@ static int stale(struct conn *c)
 static void send_on(struct conn *c)
 {
 	struct req *r = c->req;
-	size_t blen = strlen(r->h.body), hlen = c->out.len;
+	size_t blen = c->body_len, hlen = c->out.len;
 	while (c->sent < hlen + blen) {
 		struct iovec iov[2];
 		int k = 0;
@@ -352,7 +358,7 @@ static void write_head(struct conn *c, struct req *r, const struct target *t)
 		buf_adds(b, "\r\n");
 	}
 	char num[24];
-	int nl = snprintf(num, sizeof num, "%zu", strlen(r->h.body));
+	int nl = snprintf(num, sizeof num, "%zu", c->body_len);
 	buf_adds(b, "Content-Length: ");
 	buf_add(b, num, (size_t)nl);
 	buf_adds(b, "\r\n");
@@ -371,24 +377,22 @@ static void request_on(struct conn *c, struct req *r)
 	c->phase = P_HEAD;
 	c->got = 0;
 	c->keep = 0;
+	c->body_len = strlen(r->h.body);
 	write_head(c, r, t);
-	double timeout = r->timeout;
-	if (c->ev.fd < 0) {
-		c->addr_i = 0;
-		if (conn_connect(c)) {
-			c->state = C_FAILED;
-			c->failed = CURLE_COULDNT_CONNECT;
-			dheap_set(&heap, &c->dl, 0);
-			return;
-		}
-		if (timeout > 10)
-			timeout = 10;
-		dheap_set(&heap, &c->dl, c->started + timeout);
+	if (c->ev.fd >= 0) {   /* a kept connection */
+		dheap_set(&heap, &c->dl, c->started + r->timeout);
+		c->state = C_SEND;
+		send_on(c);
 		return;
 	}
-	dheap_set(&heap, &c->dl, c->started + timeout);
-	c->state = C_SEND;
-	send_on(c);
+	c->addr_i = 0;
+	if (conn_connect(c)) {   /* answered after the wait, as a failure */
+		c->state = C_FAILED;
+		c->failed = CURLE_COULDNT_CONNECT;
+		dheap_set(&heap, &c->dl, 0);
+		return;
+	}
+	dheap_set(&heap, &c->dl, c->started + fmin(r->timeout, CONNECT_TIMEOUT));
 }
 
 static void connected(struct conn *c)
@@ -416,11 +420,7 @@ static void finish(struct conn *c, CURLcode cc)
 	struct req *r = c->req;
 	c->req = NULL;
 	dheap_set(&heap, &c->dl, -1);
-	if (c->z) {
-		inflateEnd(c->z);
-		free(c->z);
-		c->z = NULL;
-	}
+	inflate_end(c);
 	if (cc == CURLE_OK && c->keep && c->phase == P_DONE && nidle_all < ex.cfg.jobs) {
 		c->state = C_IDLE;
 		c->reused = 1;
@@ -429,7 +429,6 @@ static void finish(struct conn *c, CURLcode cc)
 		if (c->idle_next)
 			c->idle_next->idle_prev = c;
 		c->host->idle = c;
-		c->host->nidle++;
 		nidle_all++;
 		watch(c, EVF_IN);
 		buf_reset(&c->out);
@@ -457,16 +456,13 @@ int h1_start(struct req *r)
 	struct target *t;
 	if (off || !(t = target_of(r->h.url)))
 		return 0;
-	struct host *h = t->host;
 	http_reset(r);
 	r->h1_target = t;
-	r->h1_host = h;
-	struct conn *c = h->idle;
-	if (c) {
+	struct conn *c = t->host->idle;
+	if (c)
 		idle_remove(c);
-	} else {
-		c = conn_new(h);
-	}
+	else
+		c = conn_new(t->host);
 	c->started = now_mono();
 	request_on(c, r);
 	return 1;

@@ -234,7 +234,7 @@ CURL *http_prepare(struct req *r)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)fmin(r->timeout * 1000, 10000));
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(fmin(r->timeout, CONNECT_TIMEOUT) * 1000));
 	return e;
 }
 

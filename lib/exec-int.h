@@ -70,7 +70,7 @@ struct req {
 	int max_retries, attempt;
 	double not_before;
 	CURL *easy;             /* on libcurl */
-	void *h1_target, *h1_host;  /* on exec-h1's own client */
+	void *h1_target;        /* on exec-h1's own client: where it goes */
 	struct buf resp;
 	long status;
 	double retry_after;     /* seconds, < 0 when absent */
@@ -193,7 +193,8 @@ void limiter_throttled(struct limiter *l, double wait, double now);
 /* An answer: the window grows back. */
 void limiter_ok(struct limiter *l);
 
-/* exec-http.c */
+/* exec-http.c, and exec-h1.c for http:// upstreams */
+#define CONNECT_TIMEOUT 10.0    /* seconds to connect, within --timeout */
 void http_init(void);
 void http_cleanup(void);
 void http_start(struct req *r);
