@@ -12,8 +12,7 @@
 int llm_openai_body(const struct llm_req *r, struct buf *b)
 {
 	const struct model *m = r->model;
-	if (m->provider != P_OPENAI || m->extra || r->schema || !m->name ||
-	    !utf8_valid(m->name, strlen(m->name), NULL))
+	if (m->provider != P_OPENAI || m->extra || r->schema || !m->name_utf8)
 		return 0;
 	buf_adds(b, "{\"model\":");
 	jv_dump_string(b, m->name, strlen(m->name));

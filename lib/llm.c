@@ -83,6 +83,12 @@ void model_init_named(struct model *m, const char *model_name)
 	size_t n = strlen(m->base_url);
 	while (n && m->base_url[n - 1] == '/')
 		m->base_url[--n] = 0;
+	size_t bl = strlen(m->base_url);
+	m->chat_url = m->provider == P_OPENAI ? xasprintf("%s/chat/completions", m->base_url)
+		      : m->provider == P_OLLAMA ? xasprintf("%s/api/chat", m->base_url)
+		      : bl >= 3 && !strcmp(m->base_url + bl - 3, "/v1") ? xasprintf("%s/messages", m->base_url)
+		      : xasprintf("%s/v1/messages", m->base_url);
+	m->name_utf8 = utf8_valid(m->name, strlen(m->name), NULL);
 	m->official = strstr(m->base_url, "api.openai.com") != NULL;
 	m->reasoning = m->provider == P_OPENAI && is_reasoning(m->name);
 	if (cfg.extra_body)
@@ -279,12 +285,9 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 {
 	const struct model *m = r->model;
 	memset(h, 0, sizeof *h);
+	h->url = xstrdup(m->chat_url);
 	struct buf direct = {0};
 	if (llm_openai_body(r, &direct)) {
-		struct buf url = {0};   /* the same as xasprintf, without printf */
-		buf_adds(&url, m->base_url);
-		buf_adds(&url, "/chat/completions");
-		h->url = buf_steal(&url);
 		finish_build(r, h, buf_steal(&direct));
 		return;
 	}
@@ -292,7 +295,6 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 	json_object_set_new(body, "model", json_string(m->name));
 	switch (m->provider) {
 	case P_OPENAI:
-		h->url = xasprintf("%s/chat/completions", m->base_url);
 		json_object_set_new(body, "messages", copy_messages(r->messages, m->reasoning, 0));
 		if (r->tools)
 			json_object_set(body, "tools", r->tools);
@@ -315,9 +317,6 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 					  "schema", r->schema, "strict", 1));
 		break;
 	case P_ANTHROPIC: {
-		size_t n = strlen(m->base_url);
-		h->url = n >= 3 && !strcmp(m->base_url + n - 3, "/v1")
-			? xasprintf("%s/messages", m->base_url) : xasprintf("%s/v1/messages", m->base_url);
 		struct buf sys = {0};
 		json_t *msgs = anthropic_messages(r->messages, &sys);
 		json_object_set_new(body, "max_tokens", json_integer(r->max_tokens > 0 ? r->max_tokens : 1024));
@@ -343,7 +342,6 @@ void llm_build(const struct llm_req *r, struct http_req *h)
 		break;
 	}
 	case P_OLLAMA: {
-		h->url = xasprintf("%s/api/chat", m->base_url);
 		json_object_set_new(body, "messages", copy_messages(r->messages, 0, 1));
 		if (r->tools)
 			json_object_set(body, "tools", r->tools);

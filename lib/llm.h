@@ -17,6 +17,8 @@ struct model {
 	const char *provider_name;
 	char *name;
 	char *base_url;
+	char *chat_url;         /* where a chat request goes, made from base_url once */
+	int name_utf8;          /* the name is valid UTF-8: the direct OpenAI body writes it */
 	char *key;              /* from the environment or a key file; never printed */
 	int reasoning;          /* o-series and gpt-5: no temperature/top_p */
 	int official;           /* api.openai.com: max_completion_tokens */

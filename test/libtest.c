@@ -179,9 +179,10 @@ static void put_parsed(struct buf *out, json_t *v, struct buf *err)
 static void k_openai_body(struct tcase *c, struct buf *out)
 {
 	json_t *in = c->json;
-	char url[] = "http://127.0.0.1/v1";
+	char url[] = "http://127.0.0.1/v1", chat[] = "http://127.0.0.1/v1/chat/completions";
 	struct model m = {.provider = P_OPENAI, .provider_name = "openai",
 			  .name = (char *)json_string_value(json_object_get(in, "model")), .base_url = url,
+			  .chat_url = chat, .name_utf8 = 1,
 			  .reasoning = json_is_true(json_object_get(in, "reasoning")),
 			  .official = json_is_true(json_object_get(in, "official"))};
 	json_t *t = json_object_get(in, "temperature"), *p = json_object_get(in, "top_p");
