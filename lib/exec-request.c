@@ -191,19 +191,20 @@ static void http_call(struct job *j, const struct endpoint *ep, const char *url,
 	r->h.url = xstrdup(url);
 	r->h.headers = headers;
 	r->h.body = xstrdup(body);
-	/* two endpoints that differ in a header only are two assistants */
-	struct buf lines = {0};
-	for (struct curl_slist *l = r->h.headers; l; l = l->next) {
-		buf_adds(&lines, l->data);
-		buf_addc(&lines, '\n');
-	}
-	XXH128_hash_t hh = XXH3_128bits(lines.p, lines.len);
-	buf_free(&lines);
 	/* the assistant under test is asked again in a new run: its replies
-	 * are kept only under the run's name (none: not kept) */
-	if (ex.cfg.run)
+	 * are kept only under the run's name (none: not kept); two endpoints
+	 * that differ in a header only are two assistants */
+	if (ex.cfg.run) {
+		struct buf lines = {0};
+		for (struct curl_slist *l = r->h.headers; l; l = l->next) {
+			buf_adds(&lines, l->data);
+			buf_addc(&lines, '\n');
+		}
+		XXH128_hash_t hh = XXH3_128bits(lines.p, lines.len);
+		buf_free(&lines);
 		r->h.key_text = xasprintf("scg-cache-2\nendpoint\nrun %s\n%s\n%016llx%016llx\n%s", ex.cfg.run, url,
 					  (unsigned long long)hh.high64, (unsigned long long)hh.low64, body);
+	}
 	if (timeout > 0)
 		r->timeout = timeout;
 	if (retries >= 0)
