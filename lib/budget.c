@@ -54,8 +54,3 @@ void budget_release(double reserved)
 {
 	ledger_add(&l->committed, -ledger_nusd(reserved));
 }
-
-double budget_spent(void)
-{
-	return ledger_usd(ledger_get(&l->spent));
-}

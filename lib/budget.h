@@ -30,7 +30,5 @@ void budget_settle(double reserved, double actual);
 /* What was reserved is given back, nothing being owed for it (a request
  * that was never sent, a batch that was cancelled). */
 void budget_release(double reserved);
-/* USD spent so far: the answers settled, in the run or in this process. */
-double budget_spent(void);
 
 #endif

@@ -348,7 +348,9 @@ static int collect(struct req *r)
 			r->batched = 0;
 			return 0;
 		}
-		if (ex.cfg.budget > 0 && !r->reserved && !budget_allows(r)) {
+		/* reserved as online requests are, --budget or not: the run's
+		 * ledger counts what is committed either way */
+		if (!r->reserved && !budget_allows(r)) {
 			req_fail_over_budget(r);
 			return 1;
 		}
