@@ -8,12 +8,9 @@ out=bench/out/client
 mkdir -p "$out"
 n=${N:-5000}
 n1=${N1:-50}
-: >"$out/port"
-"$bin/scg-mock" --port 0 --latency 100 >"$out/port" 2>"$out/mock.err" &
-mock=$!
-trap 'kill $mock 2>/dev/null' EXIT
-while [ ! -s "$out/port" ]; do sleep 0.05; done
-export SCG_BASE_URL=http://127.0.0.1:$(head -n 1 "$out/port")/v1 SCG_MODEL=mock-1
+trap 'kill ${mock:-} 2>/dev/null' EXIT
+. "$(dirname "$0")/mock.sh"
+bench_mock "$bin" "$out" --latency 100
 awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
 	printf "{\"id\":\"b%05d\",\"messages\":[{\"role\":\"user\",\"content\":\"Question %d: my order arrived damaged and the box was open; how do I return it and get a refund before the weekend?\"}]}\n", i, i }' >"$out/in.jsonl"
 

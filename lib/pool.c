@@ -62,9 +62,10 @@ void pool_prompt_vars(const struct pool *p, long known, const char *const *field
 	for (long i = 0; i < known; i++) {
 		json_t *q = json_array_get(p->personas, (size_t)i);
 		buf_addf(&lines, "%s- %s", i ? "\n" : "", pool_summary(q));
-		for (size_t f = 0; cards && f < nfields; f++)
-			buf_addf(&all, "%s%s: %s", f ? "\n  " : i ? "\n- " : "- ", fields[f],
-				 jv_str(q, fields[f]) ? jv_str(q, fields[f]) : "");
+		for (size_t f = 0; cards && f < nfields; f++) {
+			const char *v = jv_str(q, fields[f]);
+			buf_addf(&all, "%s%s: %s", f ? "\n  " : i ? "\n- " : "- ", fields[f], v ? v : "");
+		}
 	}
 	json_object_set_new(ctx, "previous", json_string(lines.p));
 	if (cards)
