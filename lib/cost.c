@@ -67,35 +67,20 @@ static int lookup(const char *model, int batch, double *in, double *out)
 		}
 		return 1;
 	}
-	/* the longest prefix in the table, remembered for the last few
-	 * models: a run asks about the same one or two for every request */
-	static struct { char *model; int found; size_t i; } seen[8];
-	static unsigned next;
-	int k = -1;
-	for (int j = 0; j < 8 && seen[j].model; j++)
-		if (!strcmp(seen[j].model, model)) {
-			k = j;
-			break;
+	/* the longest prefix in the table; a request is priced from its
+	 * model's stats (cost_stats_usd), which looked this up once */
+	size_t best = 0, at = 0;
+	for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
+		size_t n = strlen(builtin[i].prefix);
+		if (n > best && !strncmp(model, builtin[i].prefix, n)) {
+			best = n;
+			at = i;
 		}
-	if (k < 0) {
-		size_t best = 0, at = 0;
-		for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
-			size_t n = strlen(builtin[i].prefix);
-			if (n > best && !strncmp(model, builtin[i].prefix, n)) {
-				best = n;
-				at = i;
-			}
-		}
-		k = (int)(next++ % 8);
-		free(seen[k].model);
-		seen[k].model = xstrdup(model);
-		seen[k].found = best > 0;
-		seen[k].i = at;
 	}
-	if (!seen[k].found)
+	if (!best)
 		return 0;
-	*in = builtin[seen[k].i].in / (batch ? 2 : 1);
-	*out = builtin[seen[k].i].out / (batch ? 2 : 1);
+	*in = builtin[at].in / (batch ? 2 : 1);
+	*out = builtin[at].out / (batch ? 2 : 1);
 	return 1;
 }
 
@@ -126,7 +111,9 @@ struct model_stats *cost_stats(const char *model)
 			return *p;
 	*p = xcalloc(1, sizeof **p);
 	(*p)->model = xstrdup(model);
-	cost_usd(model, 0, 0, &(*p)->priced);
+	double *pr = &(*p)->price[0][0];
+	(*p)->priced = lookup(model, 0, &pr[0], &pr[1]);
+	lookup(model, 1, &pr[2], &pr[3]);
 	return *p;
 }
 

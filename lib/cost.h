@@ -15,6 +15,8 @@ struct model_stats {
 	double cost;
 	double batch_cost;                   /* dry run: the estimate at the batch price */
 	int priced;
+	double price[2][2];                  /* USD a million tokens, [batch][input, output],
+	                                      * looked up when the model is first seen */
 	struct model_stats *next;
 };
 
@@ -24,6 +26,13 @@ struct model_stats *cost_all(void);
 double cost_usd(const char *model, double prompt_tokens, double completion_tokens, int *known);
 /* The same at the batch price. */
 double cost_batch_usd(const char *model, double prompt_tokens, double completion_tokens, int *known);
+/* USD for the tokens at the model's price, online or (batch) in a batch:
+ * what cost_usd and cost_batch_usd give, without the lookup. */
+static inline double cost_stats_usd(const struct model_stats *s, int batch, double prompt_tokens,
+				    double completion_tokens)
+{
+	return (prompt_tokens * s->price[batch][0] + completion_tokens * s->price[batch][1]) / 1e6;
+}
 double cost_total(void);
 
 #endif

@@ -126,9 +126,9 @@ int jobs_room(long cap);
  * did not end is a bug (it is rejected); one that is over is queued to
  * be written by jobs_flush. */
 void jobs_settle(struct job *j);
-/* Counts one model call in the job's usage (model, stage, tokens, cost;
- * batch: bought from a batch API, at its price). */
-void jobs_usage_add(struct job *j, const char *model, long pt, long ct, int batch);
+/* Counts one model call in the job's usage (model, stage, tokens, and
+ * usd, its cost at the price it was bought at: online or a batch API's). */
+void jobs_usage_add(struct job *j, const char *model, long pt, long ct, double usd);
 
 /* exec-reorder.c */
 /* The job (its seq) whose records are written next. */

@@ -260,13 +260,11 @@ void jobs_settle(struct job *j)
 
 /* Counts one model call in the job's usage (cost from the price table; at
  * the batch price for an answer bought from a batch API). */
-void jobs_usage_add(struct job *j, const char *model, long pt, long ct, int batch)
+void jobs_usage_add(struct job *j, const char *model, long pt, long ct, double usd)
 {
 	struct job_usage **p = &j->usage;
 	while (*p && strcmp((*p)->model, model))
 		p = &(*p)->next;
-	double usd = batch ? cost_batch_usd(model, (double)pt, (double)ct, NULL)
-			   : cost_usd(model, (double)pt, (double)ct, NULL);
 	double cost = round(usd * 1e10) / 1e10;
 	if (!*p) {
 		*p = xcalloc(1, sizeof **p);

@@ -164,8 +164,8 @@ void job_llm(struct job *j, const struct llm_req *lr, answer_check check, void *
 		r->stats->requests++;
 		r->stats->est_prompt += r->est_prompt;
 		r->stats->est_completion += r->est_completion;
-		r->stats->cost += cost_usd(lr->model->name, r->est_prompt, r->est_completion, NULL);
-		r->stats->batch_cost += cost_batch_usd(lr->model->name, r->est_prompt, r->est_completion, NULL);
+		r->stats->cost += cost_stats_usd(r->stats, 0, r->est_prompt, r->est_completion);
+		r->stats->batch_cost += cost_stats_usd(r->stats, 1, r->est_prompt, r->est_completion);
 		dry_print(r);
 		r->call.ok = 0;
 		r->call.error = "dry run";
@@ -357,8 +357,7 @@ void req_store_reply(struct req *r)
 /* USD for a request's tokens at its price: online, or in a batch. */
 static double req_cost(const struct req *r, double pt, double ct)
 {
-	return r->batched ? cost_batch_usd(r->lr.model->name, pt, ct, NULL)
-			  : cost_usd(r->lr.model->name, pt, ct, NULL);
+	return cost_stats_usd(r->stats, r->batched != 0, pt, ct);
 }
 
 /* Every attempt passes here, retries too: a retry still holds what was
@@ -472,10 +471,9 @@ void req_take_answer(struct req *r, json_t *ans, int cached)
 		s->cached++;
 	s->prompt_tokens += (double)pt;
 	s->completion_tokens += (double)ct;
+	double usd = cost_stats_usd(s, batch != 0, (double)pt, (double)ct);
 	if (!cached) {
 		/* settle the reserved estimate against the real cost */
-		double usd = batch ? cost_batch_usd(r->lr.model->name, (double)pt, (double)ct, NULL)
-				   : cost_usd(r->lr.model->name, (double)pt, (double)ct, NULL);
 		budget_settle(r->reserved, usd);
 		r->reserved = 0;
 		s->cost += usd;
@@ -490,7 +488,7 @@ void req_take_answer(struct req *r, json_t *ans, int cached)
 		if (k > 1 && k < 10)
 			llm_chars_per_token += (k - llm_chars_per_token) * 0.1;
 	}
-	jobs_usage_add(r->job, r->lr.model->name, pt, ct, batch);
+	jobs_usage_add(r->job, r->lr.model->name, pt, ct, usd);
 	free(r->answer_text);
 	r->answer_text = xstrdup(text ? text : "");
 	json_decref(r->answer_json);
